@@ -1,0 +1,2372 @@
+/* sd.h - v0.1 - Stable Diffusion 1.x in one C header - public domain or MIT (see end of file)
+
+   Text in, image out: the CLIP BPE tokenizer, the CLIP text encoder, the UNet with
+   cross-attention, the DDIM / Euler / Euler-ancestral samplers and the VAE, in readable
+   scalar C99 with an OpenMP path. Equal to diffusers for the same checkpoint and seed.
+
+   QUICK START
+
+     #define SD_IMPLEMENTATION
+     #include "sd.h"
+
+     sd_model *m = sd_create(NULL);
+     if (sd_load(m, "v1-5-pruned-emaonly.safetensors") != SD_OK ||
+         sd_load_vocab(m, "merges.txt") != SD_OK) { puts(sd_error(m)); ... }
+     sd_params p = sd_params_default();
+     p.prompt = "a lighthouse at dawn";
+     unsigned char *rgb = malloc(512 * 512 * 3);
+     if (sd_txt2img(m, &p, rgb) != SD_OK) puts(sd_error(m));
+     sd_free(m);
+
+   Do this in ONE C or C++ file; every other file includes "sd.h" without the define.
+
+   WHAT IT LOADS
+     Checkpoints: safetensors in the original single-file layout of SD 1.x
+     (v1-5-pruned-emaonly.safetensors and its fine-tunes), dtypes F32, F16, BF16 (F64
+     read too); every width, depth and channel count is read from the tensors.
+     Vocabulary: the Hugging Face `tokenizer/merges.txt` that every SD model folder carries.
+     SD 2.x, SDXL and other families are recognised and refused with a message.
+
+   SAMPLERS
+     DDIM (leading spacing, steps_offset 1, eta), Euler and Euler ancestral (linspace
+     spacing), all with the SD 1.5 scheduler configuration, 1 to 1000 steps.
+
+   CONFIGURATION MACROS (define before the implementation)
+     SD_STATIC             all functions static (private to one translation unit)
+     SD_MALLOC, SD_REALLOC, SD_FREE
+                           the allocator (all three or none); sd_config also takes a
+                           per-model allocator with a user pointer
+     SD_ASSERT(x)          internal consistency checks (default: assert.h)
+     SD_NO_STDIO           no file functions: load from memory only
+     SD_NO_MMAP            read checkpoints with fread instead of mapping them
+     SD_NO_OPENMP          ignore OpenMP even when compiling with -fopenmp
+     SD_REFERENCE          default to the scalar reference kernels (slow, the specification)
+
+   DETERMINISM
+     The result of every call is the same bits for any thread count: threads split
+     independent outputs only, each output is summed in one fixed order by one thread.
+     Compile with -ffp-contract=off (no -ffast-math): fused multiply-adds appear only where
+     the code writes fmaf(). The reference kernels and the fast kernels differ from each
+     other by float rounding only (relative L2 ~1e-6); each is deterministic.
+
+   THREADS AND STATE
+     No global mutable state. A model is used by one thread at a time; two models in two
+     threads are independent. Errors come back as an sd_result code and a message on the
+     model (sd_error). The library never prints and never exits (see sd_config.log).
+
+   MAP OF THIS FILE (the order data flows)
+     utilities (errors, memory, fp16, torch's RNG, .npy) -> kernels (reference, then fast)
+     -> loading (safetensors, shape inference) -> tokenizer -> text encoder -> UNet -> VAE
+     -> samplers -> pipelines (txt2img, img2img)
+
+   REVISION HISTORY
+     0.1  first release: SD 1.x txt2img / img2img, DDIM, Euler, Euler a
+*/
+
+#ifndef SD_H_INCLUDED
+#define SD_H_INCLUDED
+
+#define SD_VERSION_MAJOR 0
+#define SD_VERSION_MINOR 1
+#define SD_VERSION_STRING "0.1"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef SD_STATIC
+#define SDDEF static
+#else
+#define SDDEF extern
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- public types */
+
+typedef enum sd_result {
+    SD_OK = 0,
+    SD_ERR_ARG,          /* a parameter out of range; the message gives the allowed range */
+    SD_ERR_NOMEM,        /* allocation failed, or the work exceeds sd_config.memory_limit */
+    SD_ERR_IO,           /* a file could not be opened, read or written */
+    SD_ERR_FORMAT,       /* a file is not what it claims: safetensors, JSON, merges, .npy */
+    SD_ERR_MODEL,        /* a tensor missing, a shape or dtype the model cannot use, other family */
+    SD_ERR_STATE,        /* called before what it needs was loaded (weights, vocabulary) */
+    SD_ERR_NUMERIC,      /* a stage produced NaN or Inf (bad weights) */
+    SD_ERR_CANCELLED,    /* the progress callback asked to stop */
+    SD_ERR_UNSUPPORTED   /* asked for something this build or machine cannot do */
+} sd_result;
+
+typedef enum sd_sampler {
+    SD_SAMPLER_EULER_A = 0,  /* Euler ancestral (diffusers EulerAncestralDiscreteScheduler) */
+    SD_SAMPLER_EULER,        /* Euler (EulerDiscreteScheduler) */
+    SD_SAMPLER_DDIM          /* DDIM (DDIMScheduler), eta from sd_params.eta */
+} sd_sampler;
+
+typedef struct sd_model sd_model;   /* opaque: weights, vocabulary, scratch arena, last error */
+
+typedef struct sd_config {
+    int n_threads;            /* OpenMP threads; 0 = the OpenMP default */
+    int reference;            /* 1 = scalar reference kernels (the specification; slow) */
+    int low_memory;           /* 1 = weights released after each use, attention in slices,
+                                 VAE in tiles: a fraction of the memory, a little slower */
+    size_t memory_limit;      /* refuse work whose scratch would exceed this many bytes (0 = none) */
+    void *(*alloc)(void *user, size_t size);   /* allocator (NULL = SD_MALLOC) */
+    void (*free)(void *user, void *ptr);       /* its free (NULL = SD_FREE) */
+    void *alloc_user;
+    void (*log)(void *user, const char *message);  /* warnings (NULL = silent) */
+    void *log_user;
+} sd_config;
+
+typedef struct sd_info {               /* what sd_load found (sd_model_info) */
+    int n_tensors, n_f32, n_f16, n_bf16, n_other;
+    int64_t params_unet, params_vae, params_text;
+    /* UNet */
+    int unet_channels;                 /* model_channels (320 for SD 1.x) */
+    int unet_levels;                   /* 4 */
+    int unet_mult[8];                  /* channel multiplier per level (1,2,4,4) */
+    int unet_attention[8];             /* 1 where the level has cross-attention */
+    int unet_res_blocks;               /* res blocks per level (2) */
+    int unet_depth;                    /* transformer blocks per attention (1) */
+    int unet_heads;                    /* 8 */
+    int context_dim;                   /* 768 */
+    /* CLIP text encoder */
+    int text_width, text_layers, text_heads, text_vocab, text_positions;
+    /* VAE */
+    int vae_channels, vae_levels, vae_mult[8], vae_res_blocks, latent_channels;
+    int has_unet, has_vae, has_text;   /* which parts the file carried */
+} sd_info;
+
+typedef struct sd_progress {           /* what the progress callback sees */
+    int step, total;                   /* steps done (1..total) and the run's total */
+    int width, height;                 /* latent size [4, height, width] */
+    const float *latent;               /* the current latent x_t, [4,h,w] */
+    const float *denoised;             /* the model's current estimate of x_0, [4,h,w] */
+} sd_progress;
+
+typedef struct sd_params {
+    const char *prompt;
+    const char *negative_prompt;       /* NULL or "" = the empty prompt */
+    int width, height;                 /* pixels: multiple of 8, 64..4096 */
+    int steps;                         /* 1..1000 */
+    float cfg_scale;                   /* classifier-free guidance; <= 1 runs the UNet on the prompt alone */
+    sd_sampler sampler;
+    uint64_t seed;                     /* torch.Generator().manual_seed(seed) */
+    int clip_skip;                     /* 1 = last CLIP layer, 2 = the one before ("Clip skip 2") */
+    float eta;                         /* DDIM only: 0 = deterministic */
+    double strength;                   /* img2img only: 0..1, how much of the init image to redo */
+    int (*progress)(void *user, const sd_progress *p);   /* non-zero return cancels */
+    void *progress_user;
+    float *latent_out;                 /* optional: the final latent [4, height/8, width/8] */
+    float *image_out;                  /* optional: the decoded image [3, height, width], before clamping */
+} sd_params;
+
+/* The RNG of torch's CPU generator: Mersenne twister mt19937 plus torch's normal sampling. */
+typedef struct sd_rng {
+    uint32_t mt[624];
+    int index;
+    int has_normal;                    /* torch caches the second value of a scalar Box-Muller pair */
+    double normal;
+} sd_rng;
+
+#define SD_MAX_STEPS 1000
+typedef struct sd_schedule {           /* a sampler's timetable (sd_schedule_init) */
+    sd_sampler sampler;
+    int steps;
+    float eta;
+    float init_noise_sigma;            /* the scale of the starting noise */
+    float timesteps[SD_MAX_STEPS];     /* the UNet's t at each step */
+    float sigmas[SD_MAX_STEPS + 1];    /* Euler kinds: noise level at each step, then 0 */
+    float alphas_cumprod[1000];        /* of the 1000 training steps (SD 1.5 config) */
+} sd_schedule;
+
+typedef struct sd_array {              /* an n-d float array, e.g. read from .npy */
+    int ndim;
+    int64_t shape[8];
+    float *data;                       /* ndim == 0: one value */
+    char dtype[8];                     /* what the file held, e.g. "<f4", "|u1" */
+} sd_array;
+
+/* ---------------------------------------------------------------- model lifetime */
+
+SDDEF sd_config   sd_config_default(void);
+SDDEF sd_model   *sd_create(const sd_config *config);          /* NULL config = defaults; NULL only when out of memory */
+SDDEF void        sd_free(sd_model *m);                        /* frees everything sd.h allocated */
+SDDEF const char *sd_error(const sd_model *m);                 /* the message of the last failure ("" if none) */
+SDDEF const char *sd_result_name(sd_result r);                 /* "SD_ERR_FORMAT", ... */
+
+#ifndef SD_NO_STDIO
+SDDEF sd_result   sd_load(sd_model *m, const char *path);       /* a .safetensors checkpoint */
+SDDEF sd_result   sd_load_vocab(sd_model *m, const char *merges_path);
+#endif
+SDDEF sd_result   sd_load_memory(sd_model *m, const void *data, size_t size);  /* caller keeps data alive */
+SDDEF sd_result   sd_load_vocab_memory(sd_model *m, const char *text, size_t size);
+SDDEF sd_result   sd_model_info(const sd_model *m, sd_info *info);
+
+/* ---------------------------------------------------------------- the easy calls */
+
+SDDEF sd_params   sd_params_default(void);   /* 512x512, Euler a, 20 steps, cfg 7, clip skip 1 */
+
+/* txt2img: writes height*width*3 bytes of RGB to `rgb` */
+SDDEF sd_result   sd_txt2img(sd_model *m, const sd_params *p, unsigned char *rgb);
+
+/* img2img: init is RGB of the same width*height; writes height*width*3 bytes to `rgb` */
+SDDEF sd_result   sd_img2img(sd_model *m, const sd_params *p, const unsigned char *init, unsigned char *rgb);
+
+/* ---------------------------------------------------------------- one call per stage */
+
+#define SD_TOKENS 77
+/* prompt -> BOS, at most 75 BPE ids, EOS, padded with EOS to 77 */
+SDDEF sd_result sd_tokenize(sd_model *m, const char *prompt, int ids[SD_TOKENS]);
+/* prompt -> all BPE ids, untruncated; *n gets the count (which may exceed cap) */
+SDDEF sd_result sd_tokenize_bpe(sd_model *m, const char *prompt, int *ids, int cap, int *n);
+/* ids[77] -> hidden states [77, text_width]; clip_skip 1 = last layer, 2 = the one before */
+SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out);
+/* x [n,4,h,w], timestep t, context [n,77,context_dim] -> predicted noise [n,4,h,w] */
+SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, float *eps);
+/* latent z [4,h,w] (raw: no 1/0.18215 inside) -> image [3,8h,8w] in about [-1,1] */
+SDDEF sd_result sd_vae_decode(sd_model *m, const float *z, int h, int w, float *image);
+/* image [3,H,W] in [-1,1] -> mean and logvar [4,H/8,W/8] of the latent distribution */
+SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, float *mean, float *logvar);
+
+/* samplers: plain functions of the schedule, no model needed */
+SDDEF sd_result sd_schedule_init(sd_schedule *s, sd_sampler sampler, int steps, float eta);
+/* the UNet input at step i: x scaled by 1/sqrt(sigma^2+1) for Euler kinds, unchanged for DDIM */
+SDDEF void      sd_scale_input(const sd_schedule *s, int i, const float *x, float *out, size_t n);
+/* one step: x_t -> x_{t-1} in place, given the guided noise prediction eps; draws noise from
+   rng for Euler a and for DDIM with eta > 0; denoised (optional) gets the estimate of x_0 */
+SDDEF void      sd_step(const sd_schedule *s, int i, const float *eps, float *x, float *denoised, size_t n, sd_rng *rng);
+/* img2img start: x0 noised to the level of step i */
+SDDEF void      sd_add_noise(const sd_schedule *s, int i, const float *x0, const float *noise, float *out, size_t n);
+/* img2img: the first step for a strength (diffusers' rule); -1 if no step would run */
+SDDEF int       sd_first_step(int steps, double strength);
+
+/* torch.Generator().manual_seed(seed); torch.randn(n, generator=...) */
+SDDEF void      sd_rng_seed(sd_rng *r, uint64_t seed);
+SDDEF void      sd_randn(sd_rng *r, float *out, size_t n);
+
+/* .npy files (float32/float64/float16, int8..int64, uint8, bool; read as float32) */
+SDDEF sd_result sd_npy_parse(sd_model *m, const void *data, size_t size, sd_array *a);
+#ifndef SD_NO_STDIO
+SDDEF sd_result sd_npy_read(sd_model *m, const char *path, sd_array *a);
+SDDEF sd_result sd_npy_write(sd_model *m, const char *path, const float *data, int ndim, const int64_t *shape);
+#endif
+SDDEF void      sd_array_free(sd_model *m, sd_array *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SD_H_INCLUDED */
+
+/* ================================================================================ */
+/*                                 IMPLEMENTATION                                   */
+/* ================================================================================ */
+#ifdef SD_IMPLEMENTATION
+#ifndef SD_IMPLEMENTATION_DONE
+#define SD_IMPLEMENTATION_DONE
+
+/* ---------------------------------------------------------------- configuration */
+
+#if defined(SD_MALLOC) && defined(SD_FREE) && defined(SD_REALLOC)
+/* ok: all three given */
+#elif !defined(SD_MALLOC) && !defined(SD_FREE) && !defined(SD_REALLOC)
+/* ok: none given */
+#else
+#error "sd.h: define all of SD_MALLOC, SD_REALLOC, SD_FREE, or none of them"
+#endif
+#ifndef SD_MALLOC
+#include <stdlib.h>
+#define SD_MALLOC(sz) malloc(sz)
+#define SD_REALLOC(p, sz) realloc(p, sz)
+#define SD_FREE(p) free(p)
+#endif
+#ifndef SD_ASSERT
+#include <assert.h>
+#define SD_ASSERT(x) assert(x)
+#endif
+
+#include <math.h>
+#include <string.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>      /* vsnprintf; the file functions are left out by SD_NO_STDIO */
+
+#if defined(_OPENMP) && !defined(SD_NO_OPENMP)
+#include <omp.h>
+#define SD__OMP 1
+#else
+#define SD__OMP 0
+#endif
+
+#if !defined(SD_NO_MMAP) && !defined(SD_NO_STDIO) && (defined(__unix__) || defined(__APPLE__))
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+#define SD__MMAP 1
+#else
+#define SD__MMAP 0
+#endif
+
+#ifdef __cplusplus
+#define SD__RESTRICT __restrict
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L
+#define SD__RESTRICT restrict
+#else
+#define SD__RESTRICT
+#endif
+
+/* Same bits whatever the compiler: no contraction of a*b+c into fma behind our back. */
+#if defined(__clang__) || (defined(__STDC_VERSION__) && !defined(__GNUC__))
+#pragma STDC FP_CONTRACT OFF
+#endif
+/* Fast kernels fuse multiply-adds where the hardware has them (fmaf is correctly rounded
+   everywhere, so the bits depend on the target, never on the thread count). */
+#ifdef FP_FAST_FMAF
+#define SD__FMA(a, b, c) fmaf(a, b, c)
+#else
+#define SD__FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+#ifdef SD_REFERENCE
+#define SD__REFERENCE_DEFAULT 1
+#else
+#define SD__REFERENCE_DEFAULT 0
+#endif
+
+/* ================================================================ utilities */
+
+#define SD__ERRLEN 512
+#define SD__MAXLEV 8        /* levels of the UNet / VAE */
+#define SD__MAXBLK 40       /* input or output blocks of the UNet */
+
+typedef struct sd__tensor sd__tensor;
+typedef struct sd__vocab sd__vocab;
+
+/* The weights of one layer: a tensor in the checkpoint's own dtype plus its bias as floats. */
+typedef struct sd__lin {
+    const sd__tensor *w;   /* [Co, C] or [Co, C, k, k] */
+    const float *b;        /* [Co] or NULL */
+} sd__lin;
+
+typedef struct sd__norm {  /* GroupNorm / LayerNorm affine parameters */
+    const float *w, *b;    /* [C] */
+} sd__norm;
+
+typedef struct sd__res {   /* ResBlock (UNet: in_layers/emb_layers/out_layers) = ResnetBlock (VAE) */
+    int c_in, c_out;
+    sd__norm norm1;        /* in_layers.0 | norm1          [C] */
+    sd__lin conv1;         /* in_layers.2 | conv1          [Co,C,3,3] */
+    sd__lin emb;           /* emb_layers.1                 [Co,E]   (UNet only) */
+    sd__norm norm2;        /* out_layers.0 | norm2         [Co] */
+    sd__lin conv2;         /* out_layers.3 | conv2         [Co,Co,3,3] */
+    sd__lin skip;          /* skip_connection | nin_shortcut [Co,C,1,1], w NULL when C == Co */
+} sd__res;
+
+typedef struct sd__attn {  /* CrossAttention: to_q [D,D], to_k/to_v [D,Dc] (no bias), to_out.0 [D,D] */
+    sd__lin q, k, v, out;
+} sd__attn;
+
+typedef struct sd__tblock {  /* BasicTransformerBlock */
+    sd__norm norm1, norm2, norm3;   /* LayerNorm [D] */
+    sd__attn attn1, attn2;          /* self-attention, cross-attention on the text */
+    sd__lin ff1;                    /* ff.net.0.proj [8D, D]: GEGLU value and gate */
+    sd__lin ff2;                    /* ff.net.2 [D, 4D] */
+} sd__tblock;
+
+typedef struct sd__xformer { /* SpatialTransformer */
+    int c, depth;
+    sd__norm norm;           /* norm: GroupNorm(32, eps 1e-6) [C] */
+    sd__lin proj_in;         /* proj_in [C,C,1,1] */
+    sd__tblock *blocks;      /* transformer_blocks.N */
+    sd__lin proj_out;        /* proj_out [C,C,1,1] */
+} sd__xformer;
+
+typedef struct sd__ublock {  /* one TimestepEmbedSequential of input_blocks / output_blocks */
+    int level;               /* resolution level: size is the latent's / 2^level */
+    int has_res, has_attn;
+    int down, up;            /* ends with a stride-2 conv / a nearest x2 upsample + conv */
+    sd__res res;
+    sd__xformer attn;
+    sd__lin conv;            /* input_blocks.N.0.op | output_blocks.N.{1,2}.conv [C,C,3,3] */
+} sd__ublock;
+
+typedef struct sd__unet {    /* openaimodel.UNetModel of SD 1.x */
+    int ch, levels, mult[SD__MAXLEV], attn[SD__MAXLEV], nres, depth, heads, ctx_dim, emb_dim;
+    sd__lin time1, time2;    /* time_embed.0 [4ch,ch], time_embed.2 [4ch,4ch] */
+    sd__lin conv_in;         /* input_blocks.0.0 [ch,4,3,3] */
+    int n_in, n_out;
+    sd__ublock in[SD__MAXBLK];    /* input_blocks.1.. */
+    sd__res mid1, mid2;      /* middle_block.0, middle_block.2 */
+    sd__xformer mid_attn;    /* middle_block.1 */
+    sd__ublock out[SD__MAXBLK];   /* output_blocks.0.. */
+    sd__norm norm_out;       /* out.0 [ch] */
+    sd__lin conv_out;        /* out.2 [4,ch,3,3] */
+} sd__unet;
+
+typedef struct sd__clip_layer {  /* CLIPEncoderLayer (pre-LN) */
+    sd__norm ln1, ln2;       /* layer_norm1, layer_norm2 [D] */
+    sd__lin q, k, v, o;      /* self_attn.{q,k,v,out}_proj [D,D] */
+    sd__lin fc1, fc2;        /* mlp.fc1 [4D,D], mlp.fc2 [D,4D] */
+} sd__clip_layer;
+
+typedef struct sd__clip {        /* CLIPTextModel */
+    int width, layers, heads, vocab, positions, mlp;
+    const sd__tensor *tok_emb;   /* embeddings.token_embedding.weight [V,D] */
+    const sd__tensor *pos_emb;   /* embeddings.position_embedding.weight [77,D] */
+    sd__clip_layer *layer;       /* encoder.layers.N */
+    sd__norm ln_final;           /* final_layer_norm [D] */
+} sd__clip;
+
+typedef struct sd__vattn {       /* AttnBlock of the VAE: single head over all pixels */
+    sd__norm norm;
+    sd__lin q, k, v, proj;       /* 1x1 convs [C,C,1,1] */
+} sd__vattn;
+
+typedef struct sd__vae {         /* AutoencoderKL (ldm Encoder / Decoder) */
+    int ch, levels, mult[SD__MAXLEV], nres, z;
+    /* encoder */
+    sd__lin enc_conv_in;                       /* encoder.conv_in [ch,3,3,3] */
+    sd__res enc_res[SD__MAXLEV][4];            /* encoder.down.L.block.B */
+    sd__lin enc_down[SD__MAXLEV];              /* encoder.down.L.downsample.conv */
+    sd__res enc_mid1, enc_mid2;  sd__vattn enc_attn;
+    sd__norm enc_norm_out;  sd__lin enc_conv_out;  /* [2z, C, 3, 3] */
+    sd__lin quant;                             /* quant_conv [2z,2z,1,1] */
+    /* decoder */
+    sd__lin post_quant;                        /* post_quant_conv [z,z,1,1] */
+    sd__lin dec_conv_in;                       /* decoder.conv_in [C,z,3,3] */
+    sd__res dec_mid1, dec_mid2;  sd__vattn dec_attn;
+    sd__res dec_res[SD__MAXLEV][5];            /* decoder.up.L.block.B */
+    sd__lin dec_up[SD__MAXLEV];                /* decoder.up.L.upsample.conv */
+    sd__norm dec_norm_out;  sd__lin dec_conv_out;  /* [3, ch, 3, 3] */
+} sd__vae;
+
+struct sd__tensor {
+    char *name;
+    int dtype;                    /* SD__F32 ... */
+    int ndim;
+    int64_t shape[8];
+    int64_t numel;
+    uint64_t begin, end;          /* byte offsets in the data section */
+    const unsigned char *data;    /* little-endian bytes, any alignment */
+    float *f32;                   /* 1-D parameters, converted once at load */
+};
+
+struct sd_model {
+    sd_config cfg;
+    int n_threads;
+    int reference;
+    char err[SD__ERRLEN];
+    /* the checkpoint */
+    unsigned char *file;          /* whole file read into memory (no mmap) */
+    const unsigned char *bytes;   /* the checkpoint's bytes (mapped, read or caller's) */
+    size_t size;
+    int mapped;
+    char *header;                 /* a copy of the JSON header: tensor names point into it */
+    sd__tensor *t;                /* the tensor table, sorted by name */
+    int nt;
+    float *params;                /* all 1-D parameters as floats */
+    int has_unet, has_vae, has_text;
+    sd__unet unet;
+    sd__vae vae;
+    sd__clip clip;
+    sd__vocab *vocab;
+    /* scratch: one arena, sized by a planning pass before each stage runs */
+    unsigned char *arena;
+    size_t arena_size, arena_top, arena_peak;
+    int planning;
+};
+
+static void *sd__malloc(sd_model *m, size_t n)
+{
+    if (n == 0) n = 1;
+    return m->cfg.alloc ? m->cfg.alloc(m->cfg.alloc_user, n) : SD_MALLOC(n);
+}
+
+static void sd__free(sd_model *m, void *p)
+{
+    if (!p) return;
+    if (m->cfg.free) m->cfg.free(m->cfg.alloc_user, p); else SD_FREE(p);
+}
+
+/* Records the failure in m->err and returns the code. */
+static sd_result sd__fail(sd_model *m, sd_result code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->err, sizeof m->err, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static void sd__warn(sd_model *m, const char *fmt, ...)
+{
+    char msg[SD__ERRLEN];
+    va_list ap;
+    if (!m->cfg.log) return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    m->cfg.log(m->cfg.log_user, msg);
+}
+
+static void *sd__calloc(sd_model *m, size_t count, size_t size)
+{
+    void *p;
+    if (size && count > SIZE_MAX / size) return NULL;
+    p = sd__malloc(m, count * size);
+    if (p) memset(p, 0, count * size);
+    return p;
+}
+
+/* a*b*c... with overflow detection: returns 0 on overflow */
+static int sd__mul_ok(size_t a, size_t b, size_t *out)
+{
+    if (a && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- the arena
+   Every stage first runs in planning mode: the same code, with every kernel skipped and
+   sd__push only counting, so the peak is known. The arena is then sized once and the stage
+   runs again for real without a single allocation. Model code never does arithmetic on
+   activation pointers (they are NULL while planning); kernels do. */
+
+static float *sd__push(sd_model *m, size_t nfloat)
+{
+    size_t bytes = (nfloat * sizeof(float) + 63) & ~(size_t)63;
+    size_t at = m->arena_top;
+    m->arena_top += bytes;
+    if (m->arena_top > m->arena_peak) m->arena_peak = m->arena_top;
+    if (m->planning) return NULL;
+    SD_ASSERT(m->arena_top <= m->arena_size);
+    return (float *)(void *)(m->arena + at);
+}
+
+static void sd__pop(sd_model *m, const float *p)
+{
+    /* pops p and everything pushed after it; p must come from sd__push */
+    if (m->planning) return;
+    SD_ASSERT(p && (const unsigned char *)p >= m->arena && (const unsigned char *)p < m->arena + m->arena_size);
+    m->arena_top = (size_t)((const unsigned char *)p - m->arena);
+}
+
+/* Marks for the planning pass, where pointers are NULL: pop back to a saved top. */
+static size_t sd__mark(sd_model *m) { return m->arena_top; }
+static void sd__release(sd_model *m, size_t mark) { m->arena_top = mark; }
+
+/* Sizes the arena for the peak counted by the planning pass. */
+static sd_result sd__arena_reserve(sd_model *m, size_t bytes)
+{
+    if (m->cfg.memory_limit && bytes > m->cfg.memory_limit)
+        return sd__fail(m, SD_ERR_NOMEM, "this needs %.1f MB of scratch memory, over the limit of %.1f MB",
+                        bytes / 1048576.0, m->cfg.memory_limit / 1048576.0);
+    if (bytes <= m->arena_size) return SD_OK;
+    sd__free(m, m->arena);
+    m->arena_size = 0;
+    m->arena = (unsigned char *)sd__malloc(m, bytes + 64);
+    if (!m->arena) return sd__fail(m, SD_ERR_NOMEM, "out of memory: %.1f MB of scratch", bytes / 1048576.0);
+    /* align the base to 64 bytes */
+    m->arena_size = bytes;
+    return SD_OK;
+}
+
+/* ---------------------------------------------------------------- bytes and floats
+   File bytes are little-endian whatever the host; they are decoded byte by byte (the
+   compiler turns this into plain loads where the host allows), never memcpy'd into floats. */
+
+static uint16_t sd__u16le(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t sd__u32le(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t sd__u64le(const unsigned char *p) { return (uint64_t)sd__u32le(p) | ((uint64_t)sd__u32le(p + 4) << 32); }
+static float sd__bits_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static uint32_t sd__f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static void sd__put_u32le(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+
+/* IEEE half -> float, exact for every input (normals, subnormals, inf, nan), branch-light
+   so loops over it vectorize: rescale the half's exponent by multiplying with 2^-112, and
+   build subnormals as (magic + mantissa) - magic. */
+static float sd__f16_f32(uint16_t h)
+{
+    uint32_t w = (uint32_t)h << 16;
+    uint32_t sign = w & 0x80000000u;
+    uint32_t two_w = w + w;
+    float normal = sd__bits_f32((two_w >> 4) + (0xE0u << 23)) * sd__bits_f32(0x7800000u); /* 2^-112 */
+    float denormal = sd__bits_f32((two_w >> 17) | (126u << 23)) - 0.5f;
+    uint32_t bits = two_w < (1u << 27) ? sd__f32_bits(denormal) : sd__f32_bits(normal);
+    return sd__bits_f32(sign | bits);
+}
+
+/* float -> IEEE half, round to nearest even (used by tests and tools) */
+static uint16_t sd__f32_f16(float f)
+{
+    uint32_t x = sd__f32_bits(f), sign = (x >> 16) & 0x8000u, absx = x & 0x7fffffffu;
+    if (absx >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
+    if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);          /* rounds to inf */
+    if (absx < 0x38800000u) {                                           /* subnormal or zero */
+        float a = sd__bits_f32(absx) + 0.5f;                            /* 2^-24 ulp: exact rounding */
+        return (uint16_t)(sign | (sd__f32_bits(a) - sd__f32_bits(0.5f)));
+    }
+    {
+        uint32_t mant_odd = (absx >> 13) & 1;
+        absx += 0xc8000fffu + mant_odd;  /* rebias exponent (-112 << 23) and round */
+        return (uint16_t)(sign | (absx >> 13));
+    }
+}
+
+static float sd__bf16_f32(uint16_t h) { return sd__bits_f32((uint32_t)h << 16); }
+
+enum { SD__F32, SD__F16, SD__BF16, SD__F64, SD__I64, SD__I32, SD__I16, SD__I8, SD__U8, SD__BOOL,
+       SD__U16, SD__U32, SD__U64, SD__F8E4M3, SD__F8E5M2, SD__NDTYPE };
+static const char *const sd__dtype_name[SD__NDTYPE] = {
+    "F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U8", "BOOL", "U16", "U32", "U64", "F8_E4M3", "F8_E5M2" };
+static const int sd__dtype_size[SD__NDTYPE] = { 4, 2, 2, 8, 8, 4, 2, 1, 1, 1, 2, 4, 8, 1, 1 };
+static int sd__is_float(int dt) { return dt == SD__F32 || dt == SD__F16 || dt == SD__BF16 || dt == SD__F64; }
+
+/* n elements of a float tensor from element `at` on, decoded to float32 */
+static void sd__decode(float *SD__RESTRICT out, const unsigned char *SD__RESTRICT p, int dtype, size_t at, size_t n)
+{
+    size_t i;
+    switch (dtype) {
+    case SD__F32: p += 4 * at; for (i = 0; i < n; i++) out[i] = sd__bits_f32(sd__u32le(p + 4 * i)); break;
+    case SD__F16: p += 2 * at; for (i = 0; i < n; i++) out[i] = sd__f16_f32(sd__u16le(p + 2 * i)); break;
+    case SD__BF16: p += 2 * at; for (i = 0; i < n; i++) out[i] = sd__bf16_f32(sd__u16le(p + 2 * i)); break;
+    case SD__F64:
+        p += 8 * at;
+        for (i = 0; i < n; i++) { uint64_t u = sd__u64le(p + 8 * i); double d; memcpy(&d, &u, 8); out[i] = (float)d; }
+        break;
+    default: for (i = 0; i < n; i++) out[i] = 0.0f; SD_ASSERT(0);
+    }
+}
+
+/* one element of a weight tensor (the reference kernels read weights this way) */
+static float sd__wget(const sd__tensor *t, size_t i)
+{
+    float f;
+    sd__decode(&f, t->data, t->dtype, i, 1);
+    return f;
+}
+
+/* ---------------------------------------------------------------- torch's CPU generator
+   mt19937 seeded with the low 32 bits of the seed (torch's rule), 24-bit uniform floats,
+   Box-Muller in blocks of 16 for float tensors of 16 elements or more, and the scalar
+   double-precision path (with its cached second value) for smaller ones. */
+
+SDDEF void sd_rng_seed(sd_rng *r, uint64_t seed)
+{
+    int i;
+    r->mt[0] = (uint32_t)(seed & 0xffffffffu);
+    for (i = 1; i < 624; i++)
+        r->mt[i] = 1812433253u * (r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) + (uint32_t)i;
+    r->index = 624;
+    r->has_normal = 0;
+    r->normal = 0.0;
+}
+
+static uint32_t sd__mt_next(sd_rng *r)
+{
+    uint32_t y;
+    if (r->index >= 624) {
+        int i;
+        for (i = 0; i < 624; i++) {
+            y = (r->mt[i] & 0x80000000u) | (r->mt[(i + 1) % 624] & 0x7fffffffu);
+            r->mt[i] = r->mt[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+        }
+        r->index = 0;
+    }
+    y = r->mt[r->index++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+}
+
+static float sd__uniform_f(sd_rng *r) { return (float)(sd__mt_next(r) & 0xffffffu) * (1.0f / 16777216.0f); }
+
+static double sd__uniform_d(sd_rng *r)
+{
+    uint64_t hi = sd__mt_next(r), lo = sd__mt_next(r);
+    uint64_t v = (hi << 32) | lo;
+    return (double)(v & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
+}
+
+/* torch's normal_fill_16: data[0..7] are u1 candidates, data[8..15] u2 */
+static void sd__normal16(float *d)
+{
+    int j;
+    const double two_pi = 6.283185307179586;
+    for (j = 0; j < 8; j++) {
+        double u1 = 1.0 - (double)d[j], u2 = d[j + 8];
+        double radius = sqrt(-2.0 * log(u1)), theta = two_pi * u2;
+        d[j] = (float)(radius * cos(theta));
+        d[j + 8] = (float)(radius * sin(theta));
+    }
+}
+
+/* out = randn(n) * scale, or out += randn(n) * scale when add is set. Streams in blocks of
+   16 (each block of normals depends only on its own 16 uniforms), so no buffer of n is needed;
+   the tail rule of torch (the last 16 values redrawn after the rest) is kept exactly. */
+static void sd__randn_into(sd_rng *r, float *out, size_t n, float scale, int add)
+{
+    float d[16];
+    size_t i, k, full = n / 16 * 16, keep = n % 16 ? n - 16 : n;   /* the tail overwrites from n-16 on */
+    if (n < 16) {
+        for (i = 0; i < n; i++) {
+            float z;
+            if (r->has_normal) {
+                r->has_normal = 0;
+                z = (float)r->normal;
+            } else {
+                double u1 = sd__uniform_d(r), u2 = sd__uniform_d(r);
+                double radius = sqrt(-2.0 * log(1.0 - u2)), theta = 6.283185307179586 * u1;
+                r->normal = radius * sin(theta);
+                r->has_normal = 1;
+                z = (float)(radius * cos(theta));
+            }
+            out[i] = add ? out[i] + z * scale : z * scale;
+        }
+        return;
+    }
+    for (i = 0; i < full; i += 16) {
+        for (k = 0; k < 16; k++) d[k] = sd__uniform_f(r);
+        sd__normal16(d);
+        for (k = 0; k < 16 && i + k < keep; k++) out[i + k] = add ? out[i + k] + d[k] * scale : d[k] * scale;
+    }
+    if (n % 16) {
+        for (k = full; k < n; k++) (void)sd__uniform_f(r);      /* drawn by torch, then overwritten */
+        for (k = 0; k < 16; k++) d[k] = sd__uniform_f(r);
+        sd__normal16(d);
+        for (k = 0; k < 16; k++) out[n - 16 + k] = add ? out[n - 16 + k] + d[k] * scale : d[k] * scale;
+    }
+}
+
+SDDEF void sd_randn(sd_rng *r, float *out, size_t n) { sd__randn_into(r, out, n, 1.0f, 0); }
+
+/* ---------------------------------------------------------------- .npy
+   numpy's format 1.0-3.0: magic, version, header length, a Python dict literal
+   {'descr': '<f4', 'fortran_order': False, 'shape': (1, 4, 64, 64), } padded, then the data. */
+
+static const char *sd__skipws(const char *s, const char *e) { while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++; return s; }
+
+/* finds 'key': in a numpy header dict and returns a pointer to its value */
+static const char *sd__npy_field(const char *h, const char *e, const char *key)
+{
+    size_t kl = strlen(key);
+    const char *s;
+    for (s = h; s + kl + 2 < e; s++)
+        if ((*s == '\'' || *s == '"') && s[kl + 1] == *s && memcmp(s + 1, key, kl) == 0) {
+            s = sd__skipws(s + kl + 2, e);
+            if (s < e && *s == ':') return sd__skipws(s + 1, e);
+            return NULL;
+        }
+    return NULL;
+}
+
+SDDEF sd_result sd_npy_parse(sd_model *m, const void *data, size_t size, sd_array *a)
+{
+    const unsigned char *b = (const unsigned char *)data;
+    const char *h, *e, *v;
+    size_t hlen, off, count = 1, esize, i;
+    int major, big = 0, kind;
+    memset(a, 0, sizeof *a);
+    if (size < 10 || memcmp(b, "\x93NUMPY", 6) != 0) return sd__fail(m, SD_ERR_FORMAT, "not a .npy file (no \\x93NUMPY magic)");
+    major = b[6];
+    if (major == 1) { hlen = sd__u16le(b + 8); off = 10; }
+    else if (major == 2 || major == 3) {
+        if (size < 12) return sd__fail(m, SD_ERR_FORMAT, ".npy: truncated header");
+        hlen = sd__u32le(b + 8); off = 12;
+    } else return sd__fail(m, SD_ERR_FORMAT, ".npy: unknown format version %d", major);
+    if (hlen > size - off) return sd__fail(m, SD_ERR_FORMAT, ".npy: header length %lu beyond the file (%lu bytes)", (unsigned long)hlen, (unsigned long)size);
+    h = (const char *)b + off; e = h + hlen;
+    /* dtype */
+    v = sd__npy_field(h, e, "descr");
+    if (!v || v >= e || (*v != '\'' && *v != '"')) return sd__fail(m, SD_ERR_FORMAT, ".npy: no 'descr' in the header");
+    {
+        char q = *v++;
+        size_t n = 0;
+        while (v + n < e && v[n] != q && n < sizeof a->dtype - 1) n++;
+        if (v + n >= e || v[n] != q) return sd__fail(m, SD_ERR_FORMAT, ".npy: bad 'descr'");
+        memcpy(a->dtype, v, n); a->dtype[n] = 0;
+    }
+    if (strlen(a->dtype) < 3 || (a->dtype[0] != '<' && a->dtype[0] != '>' && a->dtype[0] != '|' && a->dtype[0] != '='))
+        return sd__fail(m, SD_ERR_FORMAT, ".npy: unsupported dtype '%s'", a->dtype);
+    big = a->dtype[0] == '>';
+    kind = a->dtype[1];
+    esize = (size_t)atoi(a->dtype + 2);
+    if (!((kind == 'f' && (esize == 2 || esize == 4 || esize == 8)) ||
+          ((kind == 'i' || kind == 'u') && (esize == 1 || esize == 2 || esize == 4 || esize == 8)) ||
+          (kind == 'b' && esize == 1)))
+        return sd__fail(m, SD_ERR_FORMAT, ".npy: unsupported dtype '%s' (float16/32/64, int8..64, uint8..64, bool)", a->dtype);
+    v = sd__npy_field(h, e, "fortran_order");
+    if (!v) return sd__fail(m, SD_ERR_FORMAT, ".npy: no 'fortran_order' in the header");
+    if (e - v >= 4 && memcmp(v, "True", 4) == 0) return sd__fail(m, SD_ERR_FORMAT, ".npy: Fortran order is not supported; save with np.ascontiguousarray");
+    /* shape */
+    v = sd__npy_field(h, e, "shape");
+    if (!v || v >= e || *v != '(') return sd__fail(m, SD_ERR_FORMAT, ".npy: no 'shape' in the header");
+    v++;
+    for (;;) {
+        uint64_t d = 0;
+        v = sd__skipws(v, e);
+        if (v < e && *v == ')') break;
+        if (v >= e || *v < '0' || *v > '9') return sd__fail(m, SD_ERR_FORMAT, ".npy: bad 'shape'");
+        while (v < e && *v >= '0' && *v <= '9') {
+            d = d * 10 + (uint64_t)(*v++ - '0');
+            if (d > ((uint64_t)1 << 40)) return sd__fail(m, SD_ERR_FORMAT, ".npy: dimension too large");
+        }
+        if (a->ndim == 8) return sd__fail(m, SD_ERR_FORMAT, ".npy: more than 8 dimensions");
+        a->shape[a->ndim++] = (int64_t)d;
+        if (!sd__mul_ok(count, (size_t)d, &count)) return sd__fail(m, SD_ERR_FORMAT, ".npy: shape overflows");
+        v = sd__skipws(v, e);
+        if (v < e && *v == ',') v++;
+        else if (v < e && *v == ')') break;
+        else return sd__fail(m, SD_ERR_FORMAT, ".npy: bad 'shape'");
+    }
+    {
+        size_t need;
+        if (!sd__mul_ok(count, esize, &need) || need > size - off - hlen)
+            return sd__fail(m, SD_ERR_FORMAT, ".npy: data truncated (%lu elements of %lu bytes expected)", (unsigned long)count, (unsigned long)esize);
+    }
+    a->data = (float *)sd__calloc(m, count ? count : 1, sizeof(float));
+    if (!a->data) return sd__fail(m, SD_ERR_NOMEM, "out of memory reading .npy (%lu elements)", (unsigned long)count);
+    b += off + hlen;
+    for (i = 0; i < count; i++) {
+        unsigned char le[8];
+        const unsigned char *p = b + i * esize;
+        size_t k;
+        for (k = 0; k < esize; k++) le[k] = big ? p[esize - 1 - k] : p[k];
+        if (kind == 'f') {
+            if (esize == 2) a->data[i] = sd__f16_f32(sd__u16le(le));
+            else if (esize == 4) a->data[i] = sd__bits_f32(sd__u32le(le));
+            else { uint64_t u = sd__u64le(le); double d; memcpy(&d, &u, 8); a->data[i] = (float)d; }
+        } else {
+            uint64_t u = 0;
+            for (k = 0; k < esize; k++) u |= (uint64_t)le[k] << (8 * k);
+            if (kind == 'i' && esize < 8 && (u >> (8 * esize - 1)) & 1) u |= ~(uint64_t)0 << (8 * esize);
+            a->data[i] = kind == 'i' ? (float)(int64_t)u : (float)u;
+        }
+    }
+    return SD_OK;
+}
+
+SDDEF void sd_array_free(sd_model *m, sd_array *a)
+{
+    sd__free(m, a->data);
+    a->data = NULL;
+}
+
+#ifndef SD_NO_STDIO
+/* reads a whole file into memory allocated with the model's allocator */
+static sd_result sd__read_file(sd_model *m, const char *path, unsigned char **out, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    unsigned char *buf;
+    *out = NULL; *size = 0;
+    if (!f) return sd__fail(m, SD_ERR_IO, "cannot open '%s'", path);
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return sd__fail(m, SD_ERR_IO, "cannot read '%s' (not a regular file?)", path);
+    }
+    buf = (unsigned char *)sd__malloc(m, (size_t)n + 1);
+    if (!buf) { fclose(f); return sd__fail(m, SD_ERR_NOMEM, "out of memory reading '%s' (%ld bytes)", path, n); }
+    if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f); sd__free(m, buf);
+        return sd__fail(m, SD_ERR_IO, "cannot read '%s'", path);
+    }
+    fclose(f);
+    buf[n] = 0;
+    *out = buf; *size = (size_t)n;
+    return SD_OK;
+}
+
+SDDEF sd_result sd_npy_read(sd_model *m, const char *path, sd_array *a)
+{
+    unsigned char *buf;
+    size_t n;
+    sd_result r = sd__read_file(m, path, &buf, &n);
+    memset(a, 0, sizeof *a);
+    if (r != SD_OK) return r;
+    r = sd_npy_parse(m, buf, n, a);
+    sd__free(m, buf);
+    if (r != SD_OK) {
+        char msg[SD__ERRLEN];
+        memcpy(msg, m->err, sizeof msg);
+        return sd__fail(m, r, "%s: %s", path, msg);
+    }
+    return SD_OK;
+}
+
+SDDEF sd_result sd_npy_write(sd_model *m, const char *path, const float *data, int ndim, const int64_t *shape)
+{
+    char hdr[256];
+    int len = 0, i;
+    size_t count = 1, k;
+    FILE *f;
+    unsigned char buf[4096];
+    if (ndim < 0 || ndim > 8) return sd__fail(m, SD_ERR_ARG, "npy: %d dimensions (0..8 allowed)", ndim);
+    len = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    for (i = 0; i < ndim; i++) {
+        len += snprintf(hdr + len, sizeof hdr - (size_t)len, "%lld%s", (long long)shape[i], ndim == 1 ? "," : (i + 1 < ndim ? ", " : ""));
+        count *= (size_t)shape[i];
+    }
+    len += snprintf(hdr + len, sizeof hdr - (size_t)len, "), }");
+    while ((10 + len + 1) % 64) hdr[len++] = ' ';
+    hdr[len++] = '\n';
+    f = fopen(path, "wb");
+    if (!f) return sd__fail(m, SD_ERR_IO, "cannot write '%s'", path);
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    fputc(len & 0xff, f); fputc((len >> 8) & 0xff, f);
+    fwrite(hdr, 1, (size_t)len, f);
+    for (k = 0; k < count; ) {
+        size_t j, n = count - k > sizeof buf / 4 ? sizeof buf / 4 : count - k;
+        for (j = 0; j < n; j++) sd__put_u32le(buf + 4 * j, sd__f32_bits(data[k + j]));
+        fwrite(buf, 4, n, f);
+        k += n;
+    }
+    if (fclose(f) != 0) return sd__fail(m, SD_ERR_IO, "cannot write '%s' (disk full?)", path);
+    return SD_OK;
+}
+#endif
+
+/* ================================================================ loading
+   safetensors: 8 bytes little-endian header length N, N bytes of JSON
+   {"name": {"dtype": "F16", "shape": [320, 4, 3, 3], "data_offsets": [begin, end]}, ...,
+    "__metadata__": {"k": "v"}}, then the data. A small strict JSON parser reads the header
+   in place (names are unescaped into the copy and point into it). */
+
+typedef struct sd__json {
+    char *s, *e, *base;        /* cursor, end, start (for error offsets) */
+    sd_model *m;
+} sd__json;
+
+static sd_result sd__jerr(sd__json *j, const char *what)
+{
+    return sd__fail(j->m, SD_ERR_FORMAT, "malformed safetensors header: %s at byte %ld of the JSON", what, (long)(j->s - j->base));
+}
+
+static void sd__jws(sd__json *j) { while (j->s < j->e && (*j->s == ' ' || *j->s == '\t' || *j->s == '\n' || *j->s == '\r')) j->s++; }
+
+static int sd__jhex(const char *p)
+{
+    int i, v = 0;
+    for (i = 0; i < 4; i++) {
+        int c = p[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* parses a string at the cursor, unescaping it in place to UTF-8 and NUL-terminating it */
+static sd_result sd__jstring(sd__json *j, char **out)
+{
+    char *w;
+    sd__jws(j);
+    if (j->s >= j->e || *j->s != '"') return sd__jerr(j, "expected a string");
+    w = *out = ++j->s;
+    for (;;) {
+        unsigned char c;
+        if (j->s >= j->e) return sd__jerr(j, "unterminated string");
+        c = (unsigned char)*j->s++;
+        if (c == '"') break;
+        if (c < 0x20) return sd__jerr(j, "control character in a string");
+        if (c != '\\') { *w++ = (char)c; continue; }
+        if (j->s >= j->e) return sd__jerr(j, "unterminated string");
+        c = (unsigned char)*j->s++;
+        switch (c) {
+        case '"': case '\\': case '/': *w++ = (char)c; break;
+        case 'b': *w++ = '\b'; break;
+        case 'f': *w++ = '\f'; break;
+        case 'n': *w++ = '\n'; break;
+        case 'r': *w++ = '\r'; break;
+        case 't': *w++ = '\t'; break;
+        case 'u': {
+            long cp;
+            if (j->e - j->s < 4 || (cp = sd__jhex(j->s)) < 0) return sd__jerr(j, "bad \\u escape");
+            j->s += 4;
+            if (cp >= 0xD800 && cp < 0xDC00) {   /* a surrogate pair */
+                long lo;
+                if (j->e - j->s < 6 || j->s[0] != '\\' || j->s[1] != 'u' || (lo = sd__jhex(j->s + 2)) < 0xDC00 || lo > 0xDFFF)
+                    return sd__jerr(j, "unpaired surrogate in a \\u escape");
+                j->s += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else if (cp >= 0xDC00 && cp < 0xE000) return sd__jerr(j, "unpaired surrogate in a \\u escape");
+            if (cp == 0) return sd__jerr(j, "NUL in a string");
+            /* the UTF-8 form is never longer than the escape it replaces */
+            if (cp < 0x80) *w++ = (char)cp;
+            else if (cp < 0x800) { *w++ = (char)(0xC0 | (cp >> 6)); *w++ = (char)(0x80 | (cp & 63)); }
+            else if (cp < 0x10000) { *w++ = (char)(0xE0 | (cp >> 12)); *w++ = (char)(0x80 | ((cp >> 6) & 63)); *w++ = (char)(0x80 | (cp & 63)); }
+            else { *w++ = (char)(0xF0 | (cp >> 18)); *w++ = (char)(0x80 | ((cp >> 12) & 63)); *w++ = (char)(0x80 | ((cp >> 6) & 63)); *w++ = (char)(0x80 | (cp & 63)); }
+            break;
+        }
+        default: return sd__jerr(j, "bad escape in a string");
+        }
+    }
+    *w = 0;
+    return SD_OK;
+}
+
+static int sd__jeat(sd__json *j, char c)
+{
+    sd__jws(j);
+    if (j->s < j->e && *j->s == c) { j->s++; return 1; }
+    return 0;
+}
+
+/* a non-negative integer (shapes, offsets) */
+static sd_result sd__juint(sd__json *j, uint64_t *v)
+{
+    sd__jws(j);
+    *v = 0;
+    if (j->s >= j->e || *j->s < '0' || *j->s > '9') return sd__jerr(j, "expected a non-negative integer");
+    if (*j->s == '0' && j->s + 1 < j->e && j->s[1] >= '0' && j->s[1] <= '9') return sd__jerr(j, "leading zero in a number");
+    while (j->s < j->e && *j->s >= '0' && *j->s <= '9') {
+        if (*v > (UINT64_MAX - 9) / 10) return sd__jerr(j, "number too large");
+        *v = *v * 10 + (uint64_t)(*j->s++ - '0');
+    }
+    if (j->s < j->e && (*j->s == '.' || *j->s == 'e' || *j->s == 'E')) return sd__jerr(j, "expected an integer");
+    return SD_OK;
+}
+
+/* skips any JSON value (used for metadata and unknown fields) */
+static sd_result sd__jskip(sd__json *j, int depth)
+{
+    sd__jws(j);
+    if (depth > 32) return sd__jerr(j, "nested too deeply");
+    if (j->s >= j->e) return sd__jerr(j, "unexpected end");
+    if (*j->s == '"') { char *s; return sd__jstring(j, &s); }
+    if (*j->s == '{' || *j->s == '[') {
+        char close = *j->s == '{' ? '}' : ']';
+        int obj = *j->s == '{';
+        j->s++;
+        if (sd__jeat(j, close)) return SD_OK;
+        for (;;) {
+            sd_result r;
+            if (obj) {
+                char *k;
+                if ((r = sd__jstring(j, &k)) != SD_OK) return r;
+                if (!sd__jeat(j, ':')) return sd__jerr(j, "expected ':'");
+            }
+            if ((r = sd__jskip(j, depth + 1)) != SD_OK) return r;
+            if (sd__jeat(j, close)) return SD_OK;
+            if (!sd__jeat(j, ',')) return sd__jerr(j, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+    }
+    if (j->e - j->s >= 4 && (memcmp(j->s, "true", 4) == 0 || memcmp(j->s, "null", 4) == 0)) { j->s += 4; return SD_OK; }
+    if (j->e - j->s >= 5 && memcmp(j->s, "false", 5) == 0) { j->s += 5; return SD_OK; }
+    if (*j->s == '-' || (*j->s >= '0' && *j->s <= '9')) {
+        if (*j->s == '-') j->s++;
+        if (j->s >= j->e || *j->s < '0' || *j->s > '9') return sd__jerr(j, "bad number");
+        while (j->s < j->e && ((*j->s >= '0' && *j->s <= '9') || *j->s == '.' || *j->s == 'e' || *j->s == 'E' || *j->s == '+' || *j->s == '-')) j->s++;
+        return SD_OK;
+    }
+    return sd__jerr(j, "unexpected character");
+}
+
+/* one tensor entry: {"dtype": "F16", "shape": [..], "data_offsets": [b, e]} */
+static sd_result sd__jtensor(sd__json *j, sd__tensor *t)
+{
+    int have_dtype = 0, have_shape = 0, have_off = 0;
+    sd_result r;
+    if (!sd__jeat(j, '{')) return sd__fail(j->m, SD_ERR_FORMAT, "malformed safetensors header: tensor '%s' is not an object", t->name);
+    if (!sd__jeat(j, '}')) for (;;) {
+        char *k;
+        if ((r = sd__jstring(j, &k)) != SD_OK) return r;
+        if (!sd__jeat(j, ':')) return sd__jerr(j, "expected ':'");
+        if (strcmp(k, "dtype") == 0) {
+            char *d;
+            int i;
+            sd__jws(j);
+            if (j->s >= j->e || *j->s != '"') return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': dtype is not a string", t->name);
+            if ((r = sd__jstring(j, &d)) != SD_OK) return r;
+            for (i = 0; i < SD__NDTYPE && strcmp(d, sd__dtype_name[i]) != 0; i++) {}
+            if (i == SD__NDTYPE) return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': unknown dtype '%.32s'", t->name, d);
+            t->dtype = i;
+            have_dtype = 1;
+        } else if (strcmp(k, "shape") == 0 || strcmp(k, "data_offsets") == 0) {
+            int shape = k[0] == 's', n = 0;
+            uint64_t v[8];
+            if (!sd__jeat(j, '[')) return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': %s is not an array", t->name, k);
+            if (!sd__jeat(j, ']')) for (;;) {
+                if (n == 8) return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': %s has too many entries", t->name, k);
+                sd__jws(j);
+                if (j->s < j->e && (*j->s < '0' || *j->s > '9'))
+                    return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': %s holds something other than non-negative integers", t->name, k);
+                if ((r = sd__juint(j, &v[n++])) != SD_OK) return r;
+                if (sd__jeat(j, ']')) break;
+                if (!sd__jeat(j, ',')) return sd__jerr(j, "expected ',' or ']'");
+            }
+            if (shape) {
+                int i;
+                t->ndim = n;
+                for (i = 0; i < n; i++) {
+                    if (v[i] > ((uint64_t)1 << 40)) return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': dimension %llu too large", t->name, (unsigned long long)v[i]);
+                    t->shape[i] = (int64_t)v[i];
+                }
+                have_shape = 1;
+            } else {
+                if (n != 2) return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': data_offsets must be [begin, end]", t->name);
+                t->begin = v[0]; t->end = v[1];
+                have_off = 1;
+            }
+        } else if ((r = sd__jskip(j, 1)) != SD_OK) return r;
+        if (sd__jeat(j, '}')) break;
+        if (!sd__jeat(j, ',')) return sd__jerr(j, "expected ',' or '}'");
+    }
+    if (!have_dtype) return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': no dtype", t->name);
+    if (!have_shape) return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': no shape", t->name);
+    if (!have_off) return sd__fail(j->m, SD_ERR_FORMAT, "tensor '%s': no data_offsets", t->name);
+    return SD_OK;
+}
+
+static int sd__tcmp_name(const void *a, const void *b) { return strcmp(((const sd__tensor *)a)->name, ((const sd__tensor *)b)->name); }
+
+/* the tensor of that name, or NULL */
+static const sd__tensor *sd__find(const sd_model *m, const char *name)
+{
+    int lo = 0, hi = m->nt - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2, c = strcmp(m->t[mid].name, name);
+        if (c == 0) return &m->t[mid];
+        if (c < 0) lo = mid + 1; else hi = mid - 1;
+    }
+    return NULL;
+}
+
+static sd_result sd__build(sd_model *m);
+
+/* parses and checks the header, builds the table, then the model */
+static sd_result sd__load_bytes(sd_model *m)
+{
+    const unsigned char *b = m->bytes;
+    size_t size = m->size, data_size, i;
+    uint64_t hlen;
+    sd__json j;
+    sd_result r;
+    int cap = 0, *order = NULL;
+    if (size >= 4 && memcmp(b, "PK\x03\x04", 4) == 0)
+        return sd__fail(m, SD_ERR_FORMAT, "this is a PyTorch .ckpt (zip/pickle) checkpoint, not safetensors; convert it "
+                        "(e.g. safetensors.torch.save_file(torch.load(f, weights_only=True)[\"state_dict\"], \"model.safetensors\"))");
+    if (size >= 4 && memcmp(b, "GGUF", 4) == 0) return sd__fail(m, SD_ERR_FORMAT, "this is a GGUF file, not safetensors");
+    if (size < 8) return sd__fail(m, SD_ERR_FORMAT, "not a safetensors file: only %lu bytes", (unsigned long)size);
+    hlen = sd__u64le(b);
+    if (hlen > size - 8) {
+        if (size > 8 && b[8] == '{')
+            return sd__fail(m, SD_ERR_FORMAT, "truncated safetensors file: header length %llu beyond the file (%lu bytes)",
+                            (unsigned long long)hlen, (unsigned long)size);
+        return sd__fail(m, SD_ERR_FORMAT, "not a safetensors file (the first 8 bytes are not a header length)");
+    }
+    if (hlen < 2 || b[8] != '{') return sd__fail(m, SD_ERR_FORMAT, "not a safetensors file (no JSON header)");
+    if (hlen > ((uint64_t)100 << 20)) return sd__fail(m, SD_ERR_FORMAT, "safetensors header of %llu bytes: over the 100 MB limit", (unsigned long long)hlen);
+    data_size = size - 8 - (size_t)hlen;
+    m->header = (char *)sd__malloc(m, (size_t)hlen + 1);
+    if (!m->header) return sd__fail(m, SD_ERR_NOMEM, "out of memory for the header");
+    memcpy(m->header, b + 8, (size_t)hlen);
+    m->header[hlen] = 0;
+    j.s = j.base = m->header; j.e = m->header + hlen; j.m = m;
+    if (!sd__jeat(&j, '{')) return sd__jerr(&j, "expected '{'");
+    if (!sd__jeat(&j, '}')) for (;;) {
+        char *name;
+        if ((r = sd__jstring(&j, &name)) != SD_OK) return r;
+        if (!sd__jeat(&j, ':')) return sd__jerr(&j, "expected ':'");
+        if (strcmp(name, "__metadata__") == 0) {
+            sd__jws(&j);
+            if (j.s >= j.e || *j.s != '{') return sd__fail(m, SD_ERR_FORMAT, "malformed safetensors header: __metadata__ is not an object");
+            if ((r = sd__jskip(&j, 1)) != SD_OK) return r;
+        } else {
+            sd__tensor *t;
+            if (m->nt == cap) {
+                int nc = cap ? cap * 2 : 256;
+                sd__tensor *nt = (sd__tensor *)sd__calloc(m, (size_t)nc, sizeof *nt);
+                if (!nt) return sd__fail(m, SD_ERR_NOMEM, "out of memory for the tensor table");
+                if (m->t) memcpy(nt, m->t, (size_t)m->nt * sizeof *nt);
+                sd__free(m, m->t);
+                m->t = nt; cap = nc;
+            }
+            t = &m->t[m->nt++];
+            t->name = name;
+            if ((r = sd__jtensor(&j, t)) != SD_OK) return r;
+        }
+        if (sd__jeat(&j, '}')) break;
+        if (!sd__jeat(&j, ',')) return sd__jerr(&j, "expected ',' or '}'");
+    }
+    sd__jws(&j);
+    if (j.s != j.e) return sd__jerr(&j, "trailing characters after the object");
+    /* every tensor: a size that matches its offsets, inside the data */
+    for (i = 0; i < (size_t)m->nt; i++) {
+        sd__tensor *t = &m->t[i];
+        size_t n = 1, bytes;
+        int d;
+        for (d = 0; d < t->ndim; d++)
+            if (!sd__mul_ok(n, (size_t)t->shape[d], &n))
+                return sd__fail(m, SD_ERR_FORMAT, "tensor '%s': shape overflows", t->name);
+        if (!sd__mul_ok(n, (size_t)sd__dtype_size[t->dtype], &bytes))
+            return sd__fail(m, SD_ERR_FORMAT, "tensor '%s': shape overflows", t->name);
+        t->numel = (int64_t)n;
+        if (t->begin > t->end || t->end > data_size) {
+            if (t->begin <= t->end && t->end > data_size)
+                return sd__fail(m, SD_ERR_FORMAT, "truncated safetensors file: tensor '%s' ends at data byte %llu, the data has %lu bytes",
+                                t->name, (unsigned long long)t->end, (unsigned long)data_size);
+            return sd__fail(m, SD_ERR_FORMAT, "tensor '%s': data_offsets [%llu, %llu] outside the data (%lu bytes)",
+                            t->name, (unsigned long long)t->begin, (unsigned long long)t->end, (unsigned long)data_size);
+        }
+        if (t->end - t->begin != (uint64_t)bytes)
+            return sd__fail(m, SD_ERR_FORMAT, "tensor '%s': shape and dtype %s need %lu bytes, data_offsets give %llu",
+                            t->name, sd__dtype_name[t->dtype], (unsigned long)bytes, (unsigned long long)(t->end - t->begin));
+        t->data = b + 8 + hlen + t->begin;
+    }
+    if (m->nt > 1) {
+        qsort(m->t, (size_t)m->nt, sizeof *m->t, sd__tcmp_name);
+        for (i = 1; i < (size_t)m->nt; i++)
+            if (strcmp(m->t[i - 1].name, m->t[i].name) == 0)
+                return sd__fail(m, SD_ERR_FORMAT, "duplicate tensor name '%s'", m->t[i].name);
+        /* no two tensors share bytes: sort an index by offset and compare neighbours */
+        order = (int *)sd__calloc(m, (size_t)m->nt, sizeof *order);
+        if (!order) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+        for (i = 0; i < (size_t)m->nt; i++) order[i] = (int)i;
+        {   /* insertion sort would be quadratic on 1000+ tensors: a small heap sort on begin */
+            size_t n = (size_t)m->nt, k;
+            for (k = n / 2; k-- > 0;) {
+                size_t p = k;
+                for (;;) {
+                    size_t c = 2 * p + 1; int tmp;
+                    if (c >= n) break;
+                    if (c + 1 < n && m->t[order[c + 1]].begin > m->t[order[c]].begin) c++;
+                    if (m->t[order[p]].begin >= m->t[order[c]].begin) break;
+                    tmp = order[p]; order[p] = order[c]; order[c] = tmp; p = c;
+                }
+            }
+            for (k = n; k-- > 1;) {
+                size_t p = 0; int tmp = order[0]; order[0] = order[k]; order[k] = tmp;
+                for (;;) {
+                    size_t c = 2 * p + 1;
+                    if (c >= k) break;
+                    if (c + 1 < k && m->t[order[c + 1]].begin > m->t[order[c]].begin) c++;
+                    if (m->t[order[p]].begin >= m->t[order[c]].begin) break;
+                    tmp = order[p]; order[p] = order[c]; order[c] = tmp; p = c;
+                }
+            }
+        }
+        for (i = 1; i < (size_t)m->nt; i++) {
+            const sd__tensor *a = &m->t[order[i - 1]], *c = &m->t[order[i]];
+            if (c->begin < a->end && c->begin < c->end) {
+                sd__fail(m, SD_ERR_FORMAT, "tensors '%s' and '%s' overlap in the data", a->name, c->name);
+                sd__free(m, order);
+                return SD_ERR_FORMAT;
+            }
+        }
+        sd__free(m, order);
+    }
+    /* 1-D float parameters (biases, norms, schedules) become floats once */
+    {
+        size_t total = 0, at = 0;
+        for (i = 0; i < (size_t)m->nt; i++)
+            if (m->t[i].ndim == 1 && sd__is_float(m->t[i].dtype)) total += (size_t)m->t[i].numel;
+        m->params = (float *)sd__calloc(m, total ? total : 1, sizeof(float));
+        if (!m->params) return sd__fail(m, SD_ERR_NOMEM, "out of memory for the parameters");
+        for (i = 0; i < (size_t)m->nt; i++) {
+            sd__tensor *t = &m->t[i];
+            if (t->ndim == 1 && sd__is_float(t->dtype)) {
+                t->f32 = m->params + at;
+                sd__decode(t->f32, t->data, t->dtype, 0, (size_t)t->numel);
+                at += (size_t)t->numel;
+            }
+        }
+    }
+    return sd__build(m);
+}
+
+/* forgets a loaded checkpoint */
+static void sd__unload(sd_model *m)
+{
+    int i;
+    for (i = 0; i < m->unet.n_in; i++) sd__free(m, m->unet.in[i].attn.blocks);
+    for (i = 0; i < m->unet.n_out; i++) sd__free(m, m->unet.out[i].attn.blocks);
+    sd__free(m, m->unet.mid_attn.blocks);
+    sd__free(m, m->clip.layer);
+    memset(&m->unet, 0, sizeof m->unet);
+    memset(&m->clip, 0, sizeof m->clip);
+    memset(&m->vae, 0, sizeof m->vae);
+    m->has_unet = m->has_vae = m->has_text = 0;
+    sd__free(m, m->params); m->params = NULL;
+    sd__free(m, m->t); m->t = NULL; m->nt = 0;
+    sd__free(m, m->header); m->header = NULL;
+#if SD__MMAP
+    if (m->mapped) munmap((void *)m->bytes, m->size);
+#endif
+    sd__free(m, m->file); m->file = NULL;
+    m->bytes = NULL; m->size = 0; m->mapped = 0;
+}
+
+SDDEF sd_result sd_load_memory(sd_model *m, const void *data, size_t size)
+{
+    sd_result r;
+    sd__unload(m);
+    m->err[0] = 0;
+    m->bytes = (const unsigned char *)data;
+    m->size = size;
+    r = sd__load_bytes(m);
+    if (r != SD_OK) sd__unload(m);
+    return r;
+}
+
+#ifndef SD_NO_STDIO
+SDDEF sd_result sd_load(sd_model *m, const char *path)
+{
+    sd_result r;
+    sd__unload(m);
+    m->err[0] = 0;
+#if SD__MMAP
+    {
+        int fd = open(path, O_RDONLY);
+        struct stat st;
+        if (fd < 0) return sd__fail(m, SD_ERR_IO, "cannot open '%s'", path);
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); return sd__fail(m, SD_ERR_IO, "'%s' is not a regular file", path); }
+        if (st.st_size > 0) {
+            void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (p != MAP_FAILED) { m->bytes = (const unsigned char *)p; m->size = (size_t)st.st_size; m->mapped = 1; }
+        }
+        close(fd);
+    }
+#endif
+    if (!m->mapped) {
+        if ((r = sd__read_file(m, path, &m->file, &m->size)) != SD_OK) return r;
+        m->bytes = m->file;
+    }
+    r = sd__load_bytes(m);
+    if (r != SD_OK) {
+        char msg[SD__ERRLEN];
+        memcpy(msg, m->err, sizeof msg);
+        sd__unload(m);
+        return sd__fail(m, r, "%s: %s", path, msg);
+    }
+    return SD_OK;
+}
+#endif
+
+/* ---------------------------------------------------------------- shape inference
+   Widths, depths and levels are read from the tensors, as real checkpoints need; then every
+   tensor the model uses is looked up with the shape the inferred architecture expects. */
+
+typedef struct sd__ld {        /* the state of one model build: the first error wins */
+    sd_model *m;
+    sd_result r;
+} sd__ld;
+
+static int sd__has(const sd_model *m, const char *fmt, ...)
+{
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    return sd__find(m, name) != NULL;
+}
+
+/* is there any tensor whose name starts with prefix? */
+static int sd__has_prefix(const sd_model *m, const char *prefix)
+{
+    int lo = 0, hi = m->nt;
+    size_t n = strlen(prefix);
+    while (lo < hi) {  /* first name >= prefix */
+        int mid = (lo + hi) / 2;
+        if (strcmp(m->t[mid].name, prefix) < 0) lo = mid + 1; else hi = mid;
+    }
+    return lo < m->nt && strncmp(m->t[lo].name, prefix, n) == 0;
+}
+
+static void sd__shape_str(char *buf, size_t cap, int ndim, const int64_t *shape)
+{
+    int i;
+    size_t len = 0;
+    len += (size_t)snprintf(buf, cap, "[");
+    for (i = 0; i < ndim && len < cap; i++) len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? "," : "", (long long)shape[i]);
+    if (len < cap) snprintf(buf + len, cap - len, "]");
+}
+
+/* prefix+suffix with exactly this shape (ndim dims of d), as a float tensor */
+static const sd__tensor *sd__tget(sd__ld *L, const char *prefix, const char *suffix, int ndim, const int64_t *d)
+{
+    char name[300];
+    const sd__tensor *t;
+    int i, ok;
+    if (L->r != SD_OK) return NULL;
+    snprintf(name, sizeof name, "%s%s", prefix, suffix);
+    t = sd__find(L->m, name);
+    if (!t) { L->r = sd__fail(L->m, SD_ERR_MODEL, "tensor '%s' missing", name); return NULL; }
+    if (!sd__is_float(t->dtype)) {
+        L->r = sd__fail(L->m, SD_ERR_MODEL, "tensor '%s': dtype %s, a float type (F32, F16, BF16) expected", name, sd__dtype_name[t->dtype]);
+        return NULL;
+    }
+    ok = t->ndim == ndim;
+    for (i = 0; ok && i < ndim; i++) ok = t->shape[i] == d[i];
+    if (!ok) {
+        char found[96], want[96];
+        sd__shape_str(found, sizeof found, t->ndim, t->shape);
+        sd__shape_str(want, sizeof want, ndim, d);
+        L->r = sd__fail(L->m, SD_ERR_MODEL, "tensor '%s': shape %s found, %s expected", name, found, want);
+        return NULL;
+    }
+    return t;
+}
+
+static const float *sd__vec(sd__ld *L, const char *prefix, const char *suffix, int c)
+{
+    int64_t d[1];
+    const sd__tensor *t;
+    d[0] = c;
+    t = sd__tget(L, prefix, suffix, 1, d);
+    return t ? t->f32 : NULL;
+}
+
+static sd__norm sd__norm_get(sd__ld *L, const char *prefix, int c)
+{
+    sd__norm n;
+    n.w = sd__vec(L, prefix, ".weight", c);
+    n.b = sd__vec(L, prefix, ".bias", c);
+    return n;
+}
+
+/* a Linear [co,ci] (k == 0) or a Conv2d [co,ci,k,k] (k > 0); bias [co] when asked */
+static sd__lin sd__lin_get(sd__ld *L, const char *prefix, int co, int ci, int k, int bias)
+{
+    sd__lin l;
+    int64_t d[4];
+    d[0] = co; d[1] = ci; d[2] = k; d[3] = k;
+    l.w = sd__tget(L, prefix, ".weight", k ? 4 : 2, d);
+    l.b = bias ? sd__vec(L, prefix, ".bias", co) : NULL;
+    return l;
+}
+
+/* the VAE's attention projections: 1x1 convs in LDM files, Linear in some conversions */
+static sd__lin sd__lin1x1_get(sd__ld *L, const char *prefix, int c)
+{
+    char name[300];
+    const sd__tensor *t;
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    t = sd__find(L->m, name);
+    return sd__lin_get(L, prefix, c, c, t && t->ndim == 2 ? 0 : 1, 1);
+}
+
+static const char *sd__fmt(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+/* ResBlock / ResnetBlock: the UNet names its parts in_layers/out_layers, the VAE norm1/conv1 */
+static void sd__res_get(sd__ld *L, sd__res *r, const char *p, int ci, int co, int emb_dim)
+{
+    char b[300];
+    int unet = emb_dim > 0;
+    r->c_in = ci; r->c_out = co;
+    r->norm1 = sd__norm_get(L, sd__fmt(b, sizeof b, unet ? "%s.in_layers.0" : "%s.norm1", p), ci);
+    r->conv1 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.in_layers.2" : "%s.conv1", p), co, ci, 3, 1);
+    if (unet) r->emb = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.emb_layers.1", p), co, emb_dim, 0, 1);
+    else { r->emb.w = NULL; r->emb.b = NULL; }
+    r->norm2 = sd__norm_get(L, sd__fmt(b, sizeof b, unet ? "%s.out_layers.0" : "%s.norm2", p), co);
+    r->conv2 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.out_layers.3" : "%s.conv2", p), co, co, 3, 1);
+    if (ci != co) r->skip = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.skip_connection" : "%s.nin_shortcut", p), co, ci, 1, 1);
+    else { r->skip.w = NULL; r->skip.b = NULL; }
+}
+
+static void sd__xformer_get(sd__ld *L, sd__xformer *x, const char *p, int c, int depth, int ctx)
+{
+    char b[300];
+    int i;
+    x->c = c; x->depth = depth;
+    x->norm = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.norm", p), c);
+    x->proj_in = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_in", p), c, c, 1, 1);
+    x->proj_out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_out", p), c, c, 1, 1);
+    if (L->r != SD_OK) return;
+    x->blocks = (sd__tblock *)sd__calloc(L->m, (size_t)depth, sizeof *x->blocks);
+    if (!x->blocks) { L->r = sd__fail(L->m, SD_ERR_NOMEM, "out of memory"); return; }
+    for (i = 0; i < depth; i++) {
+        sd__tblock *t = &x->blocks[i];
+        t->norm1 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm1", p, i), c);
+        t->norm2 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm2", p, i), c);
+        t->norm3 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm3", p, i), c);
+        t->attn1.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_q", p, i), c, c, 0, 0);
+        t->attn1.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_k", p, i), c, c, 0, 0);
+        t->attn1.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_v", p, i), c, c, 0, 0);
+        t->attn1.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_out.0", p, i), c, c, 0, 1);
+        t->attn2.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_q", p, i), c, c, 0, 0);
+        t->attn2.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_k", p, i), c, ctx, 0, 0);
+        t->attn2.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_v", p, i), c, ctx, 0, 0);
+        t->attn2.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_out.0", p, i), c, c, 0, 1);
+        t->ff1 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.0.proj", p, i), 8 * c, c, 0, 1);
+        t->ff2 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.2", p, i), c, 4 * c, 0, 1);
+    }
+}
+
+#define SD__UNET "model.diffusion_model."
+#define SD__VAE "first_stage_model."
+#define SD__CLIP "cond_stage_model.transformer.text_model."
+
+static int sd__dim(const sd_model *m, const char *name, int d)
+{
+    const sd__tensor *t = sd__find(m, name);
+    return t && t->ndim > d && t->shape[d] < INT_MAX ? (int)t->shape[d] : -1;
+}
+
+static sd_result sd__build_unet(sd_model *m)
+{
+    sd__unet *u = &m->unet;
+    sd__ld L;
+    char b[300];
+    int i, level = 0, c, nres0 = 0, skip_ch[SD__MAXBLK * 2], nskip = 0, in_ch;
+    L.m = m; L.r = SD_OK;
+    u->ch = sd__dim(m, SD__UNET "input_blocks.0.0.weight", 0);
+    in_ch = sd__dim(m, SD__UNET "input_blocks.0.0.weight", 1);
+    if (u->ch <= 0 || u->ch % 32) return sd__fail(m, SD_ERR_MODEL, "UNet: input_blocks.0.0.weight has %d channels, a multiple of 32 expected", u->ch);
+    if (in_ch == 9) return sd__fail(m, SD_ERR_MODEL, "this is an inpainting checkpoint (UNet takes 9 channels): not supported");
+    if (in_ch != 4) return sd__fail(m, SD_ERR_MODEL, "UNet takes %d input channels, 4 expected (SD 1.x)", in_ch);
+    u->emb_dim = sd__dim(m, SD__UNET "time_embed.0.weight", 0);
+    u->heads = 8;
+    /* walk the input blocks once to find levels, widths, res blocks and attention */
+    memset(u->mult, 0, sizeof u->mult);
+    for (i = 1; i < SD__MAXBLK; i++) {
+        if (sd__has(m, SD__UNET "input_blocks.%d.0.op.weight", i)) { if (++level >= SD__MAXLEV) break; continue; }
+        if (!sd__has(m, SD__UNET "input_blocks.%d.0.in_layers.0.weight", i)) break;
+        c = sd__dim(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.in_layers.2.weight", i), 0);
+        if (c <= 0 || c % u->ch) return sd__fail(m, SD_ERR_MODEL, "UNet: input_blocks.%d has %d channels, a multiple of %d expected", i, c, u->ch);
+        u->mult[level] = c / u->ch;
+        u->attn[level] = sd__has(m, SD__UNET "input_blocks.%d.1.proj_in.weight", i);
+        if (level == 0) nres0++;
+        if (u->attn[level] && !u->depth) {
+            while (sd__has(m, SD__UNET "input_blocks.%d.1.transformer_blocks.%d.norm1.weight", i, u->depth)) u->depth++;
+            u->ctx_dim = sd__dim(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.1.transformer_blocks.0.attn2.to_k.weight", i), 1);
+        }
+    }
+    u->levels = level + 1;
+    u->nres = nres0;
+    if (u->levels < 2 || u->nres < 1 || u->nres > 3 || u->depth < 1 || u->ctx_dim <= 0)
+        return sd__fail(m, SD_ERR_MODEL, "UNet: cannot make out an SD 1.x layout (%d levels, %d res blocks, depth %d)", u->levels, u->nres, u->depth);
+    for (i = 0; i < u->levels; i++)
+        if (u->mult[i] <= 0) return sd__fail(m, SD_ERR_MODEL, "UNet: level %d has no res block", i);
+    /* now every tensor, with the shape the architecture needs */
+    u->time1 = sd__lin_get(&L, SD__UNET "time_embed.0", u->emb_dim, u->ch, 0, 1);
+    u->time2 = sd__lin_get(&L, SD__UNET "time_embed.2", u->emb_dim, u->emb_dim, 0, 1);
+    u->conv_in = sd__lin_get(&L, SD__UNET "input_blocks.0.0", u->ch, 4, 3, 1);
+    c = u->ch;
+    skip_ch[nskip++] = c;
+    u->n_in = 0;
+    for (level = 0; level < u->levels; level++) {
+        int r;
+        for (r = 0; r < u->nres; r++) {
+            sd__ublock *k = &u->in[u->n_in];
+            int co = u->ch * u->mult[level], idx = u->n_in + 1;
+            k->level = level;
+            k->has_res = 1;
+            sd__res_get(&L, &k->res, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0", idx), c, co, u->emb_dim);
+            c = co;
+            if (u->attn[level]) {
+                k->has_attn = 1;
+                sd__xformer_get(&L, &k->attn, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.1", idx), c, u->depth, u->ctx_dim);
+            }
+            skip_ch[nskip++] = c;
+            u->n_in++;
+        }
+        if (level != u->levels - 1) {
+            sd__ublock *k = &u->in[u->n_in];
+            k->level = level;
+            k->down = 1;
+            k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.op", u->n_in + 1), c, c, 3, 1);
+            skip_ch[nskip++] = c;
+            u->n_in++;
+        }
+    }
+    sd__res_get(&L, &u->mid1, SD__UNET "middle_block.0", c, c, u->emb_dim);
+    sd__xformer_get(&L, &u->mid_attn, SD__UNET "middle_block.1", c, u->depth, u->ctx_dim);
+    sd__res_get(&L, &u->mid2, SD__UNET "middle_block.2", c, c, u->emb_dim);
+    u->n_out = 0;
+    for (level = u->levels - 1; level >= 0; level--) {
+        int r;
+        for (r = 0; r <= u->nres; r++) {
+            sd__ublock *k = &u->out[u->n_out];
+            int co = u->ch * u->mult[level], idx = u->n_out;
+            k->level = level;
+            k->has_res = 1;
+            sd__res_get(&L, &k->res, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.0", idx), c + skip_ch[--nskip], co, u->emb_dim);
+            c = co;
+            if (u->attn[level]) {
+                k->has_attn = 1;
+                sd__xformer_get(&L, &k->attn, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.1", idx), c, u->depth, u->ctx_dim);
+            }
+            if (level != 0 && r == u->nres) {
+                k->up = 1;
+                k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.%d.conv", idx, k->has_attn ? 2 : 1), c, c, 3, 1);
+            }
+            u->n_out++;
+        }
+    }
+    u->norm_out = sd__norm_get(&L, SD__UNET "out.0", c);
+    u->conv_out = sd__lin_get(&L, SD__UNET "out.2", 4, c, 3, 1);
+    return L.r;
+}
+
+static sd_result sd__build_vae(sd_model *m)
+{
+    sd__vae *v = &m->vae;
+    sd__ld L;
+    char b[300];
+    int l, r, c, cl;
+    L.m = m; L.r = SD_OK;
+    v->ch = sd__dim(m, SD__VAE "encoder.conv_in.weight", 0);
+    v->z = sd__dim(m, SD__VAE "decoder.conv_in.weight", 1);
+    for (v->levels = 0; v->levels < SD__MAXLEV && sd__has(m, SD__VAE "encoder.down.%d.block.0.conv1.weight", v->levels); v->levels++)
+        v->mult[v->levels] = sd__dim(m, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.block.0.conv1.weight", v->levels), 0) / (v->ch > 0 ? v->ch : 1);
+    for (v->nres = 0; v->nres < 4 && sd__has(m, SD__VAE "encoder.down.0.block.%d.conv1.weight", v->nres); v->nres++) {}
+    if (v->ch <= 0 || v->ch % 32 || v->z <= 0 || v->levels < 1 || v->nres < 1)
+        return sd__fail(m, SD_ERR_MODEL, "VAE: cannot make out the layout (%d channels, %d levels, latent %d)", v->ch, v->levels, v->z);
+    for (l = 0; l < v->levels; l++)
+        if (v->mult[l] <= 0) return sd__fail(m, SD_ERR_MODEL, "VAE: level %d has an unusable width", l);
+    /* encoder */
+    v->enc_conv_in = sd__lin_get(&L, SD__VAE "encoder.conv_in", v->ch, 3, 3, 1);
+    c = v->ch;
+    for (l = 0; l < v->levels; l++) {
+        for (r = 0; r < v->nres; r++) {
+            sd__res_get(&L, &v->enc_res[l][r], sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.block.%d", l, r), c, v->ch * v->mult[l], 0);
+            c = v->ch * v->mult[l];
+        }
+        if (l != v->levels - 1) v->enc_down[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.downsample.conv", l), c, c, 3, 1);
+    }
+    sd__res_get(&L, &v->enc_mid1, SD__VAE "encoder.mid.block_1", c, c, 0);
+    v->enc_attn.norm = sd__norm_get(&L, SD__VAE "encoder.mid.attn_1.norm", c);
+    v->enc_attn.q = sd__lin1x1_get(&L, SD__VAE "encoder.mid.attn_1.q", c);
+    v->enc_attn.k = sd__lin1x1_get(&L, SD__VAE "encoder.mid.attn_1.k", c);
+    v->enc_attn.v = sd__lin1x1_get(&L, SD__VAE "encoder.mid.attn_1.v", c);
+    v->enc_attn.proj = sd__lin1x1_get(&L, SD__VAE "encoder.mid.attn_1.proj_out", c);
+    sd__res_get(&L, &v->enc_mid2, SD__VAE "encoder.mid.block_2", c, c, 0);
+    v->enc_norm_out = sd__norm_get(&L, SD__VAE "encoder.norm_out", c);
+    v->enc_conv_out = sd__lin_get(&L, SD__VAE "encoder.conv_out", 2 * v->z, c, 3, 1);
+    v->quant = sd__lin_get(&L, SD__VAE "quant_conv", 2 * v->z, 2 * v->z, 1, 1);
+    /* decoder */
+    cl = v->ch * v->mult[v->levels - 1];
+    v->post_quant = sd__lin_get(&L, SD__VAE "post_quant_conv", v->z, v->z, 1, 1);
+    v->dec_conv_in = sd__lin_get(&L, SD__VAE "decoder.conv_in", cl, v->z, 3, 1);
+    c = cl;
+    sd__res_get(&L, &v->dec_mid1, SD__VAE "decoder.mid.block_1", c, c, 0);
+    v->dec_attn.norm = sd__norm_get(&L, SD__VAE "decoder.mid.attn_1.norm", c);
+    v->dec_attn.q = sd__lin1x1_get(&L, SD__VAE "decoder.mid.attn_1.q", c);
+    v->dec_attn.k = sd__lin1x1_get(&L, SD__VAE "decoder.mid.attn_1.k", c);
+    v->dec_attn.v = sd__lin1x1_get(&L, SD__VAE "decoder.mid.attn_1.v", c);
+    v->dec_attn.proj = sd__lin1x1_get(&L, SD__VAE "decoder.mid.attn_1.proj_out", c);
+    sd__res_get(&L, &v->dec_mid2, SD__VAE "decoder.mid.block_2", c, c, 0);
+    for (l = v->levels - 1; l >= 0; l--) {
+        for (r = 0; r <= v->nres; r++) {
+            sd__res_get(&L, &v->dec_res[l][r], sd__fmt(b, sizeof b, SD__VAE "decoder.up.%d.block.%d", l, r), c, v->ch * v->mult[l], 0);
+            c = v->ch * v->mult[l];
+        }
+        if (l != 0) v->dec_up[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "decoder.up.%d.upsample.conv", l), c, c, 3, 1);
+    }
+    v->dec_norm_out = sd__norm_get(&L, SD__VAE "decoder.norm_out", c);
+    v->dec_conv_out = sd__lin_get(&L, SD__VAE "decoder.conv_out", 3, c, 3, 1);
+    return L.r;
+}
+
+static sd_result sd__build_clip(sd_model *m)
+{
+    sd__clip *t = &m->clip;
+    sd__ld L;
+    char b[300];
+    int i, D;
+    int64_t d[2];
+    L.m = m; L.r = SD_OK;
+    t->vocab = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 0);
+    t->width = D = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 1);
+    t->positions = sd__dim(m, SD__CLIP "embeddings.position_embedding.weight", 0);
+    for (t->layers = 0; sd__has(m, SD__CLIP "encoder.layers.%d.layer_norm1.weight", t->layers); t->layers++) {}
+    t->mlp = sd__dim(m, SD__CLIP "encoder.layers.0.mlp.fc1.weight", 0);
+    if (D <= 0 || D % 64 || t->layers < 1 || t->mlp <= 0 || t->vocab < 2)
+        return sd__fail(m, SD_ERR_MODEL, "text encoder: cannot make out the layout (width %d, %d layers)", D, t->layers);
+    if (t->positions != SD_TOKENS)
+        return sd__fail(m, SD_ERR_MODEL, "text encoder: %d positions, %d expected", t->positions, SD_TOKENS);
+    t->heads = D / 64;
+    d[0] = t->vocab; d[1] = D;
+    t->tok_emb = sd__tget(&L, SD__CLIP "embeddings.token_embedding", ".weight", 2, d);
+    d[0] = SD_TOKENS;
+    t->pos_emb = sd__tget(&L, SD__CLIP "embeddings.position_embedding", ".weight", 2, d);
+    if (L.r != SD_OK) return L.r;
+    t->layer = (sd__clip_layer *)sd__calloc(m, (size_t)t->layers, sizeof *t->layer);
+    if (!t->layer) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    for (i = 0; i < t->layers; i++) {
+        sd__clip_layer *y = &t->layer[i];
+        y->ln1 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm1", i), D);
+        y->ln2 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm2", i), D);
+        y->q = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.q_proj", i), D, D, 0, 1);
+        y->k = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.k_proj", i), D, D, 0, 1);
+        y->v = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.v_proj", i), D, D, 0, 1);
+        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.out_proj", i), D, D, 0, 1);
+        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc1", i), t->mlp, D, 0, 1);
+        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc2", i), D, t->mlp, 0, 1);
+    }
+    t->ln_final = sd__norm_get(&L, SD__CLIP "final_layer_norm", D);
+    return L.r;
+}
+
+static sd_result sd__build(sd_model *m)
+{
+    sd_result r;
+    if (sd__has_prefix(m, "conditioner.embedders.") || sd__has(m, SD__UNET "label_emb.0.0.weight"))
+        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
+    if (sd__has_prefix(m, "cond_stage_model.model.") ||
+        (sd__dim(m, SD__UNET "input_blocks.1.1.proj_in.weight", 0) > 0 && sd__find(m, SD__UNET "input_blocks.1.1.proj_in.weight")->ndim == 2))
+        return sd__fail(m, SD_ERR_MODEL, "this is an SD 2.x checkpoint (OpenCLIP text encoder, linear projections); sd.h runs SD 1.x models only");
+    if (sd__has_prefix(m, "down_blocks.") || sd__has_prefix(m, "text_model.") || sd__has_prefix(m, "encoder.down_blocks."))
+        return sd__fail(m, SD_ERR_MODEL, "this file is one part of a diffusers model folder (unet/, vae/, text_encoder/); "
+                        "give the single-file checkpoint instead");
+    m->has_unet = sd__has(m, SD__UNET "input_blocks.0.0.weight");
+    m->has_vae = sd__has(m, SD__VAE "decoder.conv_in.weight");
+    m->has_text = sd__has(m, SD__CLIP "embeddings.token_embedding.weight");
+    if (!m->has_unet && !m->has_vae && !m->has_text)
+        return sd__fail(m, SD_ERR_MODEL, "no Stable Diffusion 1.x model in this file (no UNet, VAE or text encoder tensors)");
+    if (m->has_unet && (r = sd__build_unet(m)) != SD_OK) return r;
+    if (m->has_vae && (r = sd__build_vae(m)) != SD_OK) return r;
+    if (m->has_text && (r = sd__build_clip(m)) != SD_OK) return r;
+    if (m->has_unet && m->has_text && m->unet.ctx_dim != m->clip.width)
+        return sd__fail(m, SD_ERR_MODEL, "the text encoder is %d wide but the UNet attends to a context of %d", m->clip.width, m->unet.ctx_dim);
+    if (m->has_unet && m->has_text && m->unet.ctx_dim == 1024)
+        return sd__fail(m, SD_ERR_MODEL, "this looks like an SD 2.x checkpoint; sd.h runs SD 1.x models only");
+    return SD_OK;
+}
+
+SDDEF sd_result sd_model_info(const sd_model *m, sd_info *info)
+{
+    int i;
+    memset(info, 0, sizeof *info);
+    info->n_tensors = m->nt;
+    for (i = 0; i < m->nt; i++) {
+        const sd__tensor *t = &m->t[i];
+        if (t->dtype == SD__F32) info->n_f32++;
+        else if (t->dtype == SD__F16) info->n_f16++;
+        else if (t->dtype == SD__BF16) info->n_bf16++;
+        else info->n_other++;
+        if (!sd__is_float(t->dtype)) continue;
+        if (strncmp(t->name, SD__UNET, strlen(SD__UNET)) == 0) info->params_unet += t->numel;
+        else if (strncmp(t->name, SD__VAE, strlen(SD__VAE)) == 0) info->params_vae += t->numel;
+        else if (strncmp(t->name, SD__CLIP, strlen(SD__CLIP)) == 0) info->params_text += t->numel;
+    }
+    info->has_unet = m->has_unet; info->has_vae = m->has_vae; info->has_text = m->has_text;
+    if (m->has_unet) {
+        info->unet_channels = m->unet.ch; info->unet_levels = m->unet.levels; info->unet_res_blocks = m->unet.nres;
+        info->unet_depth = m->unet.depth; info->unet_heads = m->unet.heads; info->context_dim = m->unet.ctx_dim;
+        for (i = 0; i < m->unet.levels; i++) { info->unet_mult[i] = m->unet.mult[i]; info->unet_attention[i] = m->unet.attn[i]; }
+    }
+    if (m->has_text) {
+        info->text_width = m->clip.width; info->text_layers = m->clip.layers; info->text_heads = m->clip.heads;
+        info->text_vocab = m->clip.vocab; info->text_positions = m->clip.positions;
+    }
+    if (m->has_vae) {
+        info->vae_channels = m->vae.ch; info->vae_levels = m->vae.levels; info->vae_res_blocks = m->vae.nres;
+        info->latent_channels = m->vae.z;
+        for (i = 0; i < m->vae.levels; i++) info->vae_mult[i] = m->vae.mult[i];
+    }
+    return m->nt ? SD_OK : SD_ERR_STATE;
+}
+
+/* ---------------------------------------------------------------- model lifetime */
+
+static void sd__vocab_free(sd_model *m);
+
+SDDEF sd_config sd_config_default(void)
+{
+    sd_config c;
+    memset(&c, 0, sizeof c);
+    c.reference = SD__REFERENCE_DEFAULT;
+    return c;
+}
+
+SDDEF sd_model *sd_create(const sd_config *config)
+{
+    sd_config c = config ? *config : sd_config_default();
+    sd_model *m;
+    if ((c.alloc == NULL) != (c.free == NULL)) return NULL;   /* both or neither */
+    m = (sd_model *)(c.alloc ? c.alloc(c.alloc_user, sizeof *m) : SD_MALLOC(sizeof *m));
+    if (!m) return NULL;
+    memset(m, 0, sizeof *m);
+    m->cfg = c;
+    m->reference = c.reference;
+#if SD__OMP
+    m->n_threads = c.n_threads > 0 ? c.n_threads : omp_get_max_threads();
+#else
+    m->n_threads = 1;
+#endif
+    if (m->n_threads < 1) m->n_threads = 1;
+    return m;
+}
+
+SDDEF void sd_free(sd_model *m)
+{
+    if (!m) return;
+    sd__unload(m);
+    sd__vocab_free(m);
+    sd__free(m, m->arena);
+    sd__free(m, m);
+}
+
+SDDEF const char *sd_error(const sd_model *m) { return m ? m->err : "no model (out of memory?)"; }
+
+SDDEF const char *sd_result_name(sd_result r)
+{
+    switch (r) {
+    case SD_OK: return "SD_OK";
+    case SD_ERR_ARG: return "SD_ERR_ARG";
+    case SD_ERR_NOMEM: return "SD_ERR_NOMEM";
+    case SD_ERR_IO: return "SD_ERR_IO";
+    case SD_ERR_FORMAT: return "SD_ERR_FORMAT";
+    case SD_ERR_MODEL: return "SD_ERR_MODEL";
+    case SD_ERR_STATE: return "SD_ERR_STATE";
+    case SD_ERR_NUMERIC: return "SD_ERR_NUMERIC";
+    case SD_ERR_CANCELLED: return "SD_ERR_CANCELLED";
+    case SD_ERR_UNSUPPORTED: return "SD_ERR_UNSUPPORTED";
+    }
+    return "SD_ERR_?";
+}
+
+/* ================================================================ tokenizer
+   CLIP's byte-level BPE (OpenAI simple_tokenizer.py): normalize the text (ftfy-like fixes,
+   HTML unescape, whitespace folding, lowercase), split it with CLIP's pattern, map each
+   piece's UTF-8 bytes to printable symbols, merge symbol pairs by rank, look up ids.
+   Ids: 0..255 the byte symbols, 256..511 the same with the word-end mark </w>, then one per
+   merge, then <|startoftext|> and <|endoftext|>. */
+
+#define SD__MAX_MERGES (49152 - 256 - 2)
+
+struct sd__vocab {
+    int n_merges, n_symbols, bos, eos;
+    int byte_sym[256];         /* byte -> its symbol id (add 256 for the </w> form) */
+    char *pool;                /* all symbol strings, NUL-separated */
+    int *sym_off;              /* symbol id -> offset in pool */
+    int *str_slot;             /* hash: string -> symbol id + 1 */
+    int str_cap;
+    uint64_t *pair_key;        /* hash: (a, b) -> merge rank and merged symbol */
+    int *pair_rank, *pair_sym;
+    int pair_cap;
+};
+
+static uint32_t sd__hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* the id of a symbol string, or -1 */
+static int sd__sym_find(const sd__vocab *v, const char *s, size_t n)
+{
+    uint32_t i = sd__hash(s, n) & (uint32_t)(v->str_cap - 1);
+    for (;; i = (i + 1) & (uint32_t)(v->str_cap - 1)) {
+        int id = v->str_slot[i] - 1;
+        const char *t;
+        if (id < 0) return -1;
+        t = v->pool + v->sym_off[id];
+        if (strlen(t) == n && memcmp(t, s, n) == 0) return id;
+    }
+}
+
+/* the symbol list grows in vocabulary order; a later equal string takes over its slot */
+static void sd__sym_add(sd__vocab *v, int id, const char *s, size_t n)
+{
+    uint32_t i = sd__hash(s, n) & (uint32_t)(v->str_cap - 1);
+    for (;; i = (i + 1) & (uint32_t)(v->str_cap - 1)) {
+        int old = v->str_slot[i] - 1;
+        if (old < 0 || (strlen(v->pool + v->sym_off[old]) == n && memcmp(v->pool + v->sym_off[old], s, n) == 0)) {
+            v->str_slot[i] = id + 1;
+            return;
+        }
+    }
+}
+
+static int sd__pair_find(const sd__vocab *v, int a, int b, int *sym)
+{
+    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+    uint32_t i = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & (uint32_t)(v->pair_cap - 1);
+    for (;; i = (i + 1) & (uint32_t)(v->pair_cap - 1)) {
+        if (v->pair_rank[i] < 0) return -1;
+        if (v->pair_key[i] == key) { *sym = v->pair_sym[i]; return v->pair_rank[i]; }
+    }
+}
+
+static void sd__pair_add(sd__vocab *v, int a, int b, int rank, int sym)
+{
+    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+    uint32_t i = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & (uint32_t)(v->pair_cap - 1);
+    for (;; i = (i + 1) & (uint32_t)(v->pair_cap - 1))
+        if (v->pair_rank[i] < 0 || v->pair_key[i] == key) {
+            v->pair_key[i] = key; v->pair_rank[i] = rank; v->pair_sym[i] = sym;   /* a repeated pair: the later rank, as dict() does */
+            return;
+        }
+}
+
+static void sd__vocab_free(sd_model *m)
+{
+    sd__vocab *v = m->vocab;
+    if (!v) return;
+    sd__free(m, v->pool); sd__free(m, v->sym_off); sd__free(m, v->str_slot);
+    sd__free(m, v->pair_key); sd__free(m, v->pair_rank); sd__free(m, v->pair_sym);
+    sd__free(m, v);
+    m->vocab = NULL;
+}
+
+/* the UTF-8 of a code point; returns its length */
+static int sd__utf8_put(char *out, uint32_t c)
+{
+    if (c < 0x80) { out[0] = (char)c; return 1; }
+    if (c < 0x800) { out[0] = (char)(0xC0 | (c >> 6)); out[1] = (char)(0x80 | (c & 63)); return 2; }
+    if (c < 0x10000) { out[0] = (char)(0xE0 | (c >> 12)); out[1] = (char)(0x80 | ((c >> 6) & 63)); out[2] = (char)(0x80 | (c & 63)); return 3; }
+    out[0] = (char)(0xF0 | (c >> 18)); out[1] = (char)(0x80 | ((c >> 12) & 63));
+    out[2] = (char)(0x80 | ((c >> 6) & 63)); out[3] = (char)(0x80 | (c & 63));
+    return 4;
+}
+
+SDDEF sd_result sd_load_vocab_memory(sd_model *m, const char *text, size_t size)
+{
+    sd__vocab *v;
+    const char *p = text, *end = text + size;
+    size_t pool_cap, pool_len = 0;
+    int i, n_lines = 0, line_no = 1;
+    sd__vocab_free(m);
+    m->err[0] = 0;
+    if (size == 0) return sd__fail(m, SD_ERR_FORMAT, "the vocabulary (merges.txt) is empty");
+    if (size < 8 || memcmp(text, "#version", 8) != 0)
+        return sd__fail(m, SD_ERR_FORMAT, "not a CLIP merges.txt: the first line should be '#version: 0.2'");
+    /* count lines to size the tables */
+    for (; p < end; p++) if (*p == '\n') n_lines++;
+    n_lines++;
+    if (n_lines > SD__MAX_MERGES + 1) n_lines = SD__MAX_MERGES + 1;
+    v = (sd__vocab *)sd__calloc(m, 1, sizeof *v);
+    if (!v) return sd__fail(m, SD_ERR_NOMEM, "out of memory for the vocabulary");
+    m->vocab = v;
+    pool_cap = 512 * 8 + (size_t)(end - text) + 64;
+    v->pool = (char *)sd__malloc(m, pool_cap);
+    v->sym_off = (int *)sd__calloc(m, (size_t)n_lines + 520, sizeof(int));
+    for (v->str_cap = 1024; v->str_cap < 2 * (n_lines + 520); v->str_cap *= 2) {}
+    for (v->pair_cap = 1024; v->pair_cap < 2 * n_lines; v->pair_cap *= 2) {}
+    v->str_slot = (int *)sd__calloc(m, (size_t)v->str_cap, sizeof(int));
+    v->pair_key = (uint64_t *)sd__calloc(m, (size_t)v->pair_cap, sizeof(uint64_t));
+    v->pair_rank = (int *)sd__malloc(m, (size_t)v->pair_cap * sizeof(int));
+    v->pair_sym = (int *)sd__calloc(m, (size_t)v->pair_cap, sizeof(int));
+    if (!v->pool || !v->sym_off || !v->str_slot || !v->pair_key || !v->pair_rank || !v->pair_sym) {
+        sd__vocab_free(m);
+        return sd__fail(m, SD_ERR_NOMEM, "out of memory for the vocabulary");
+    }
+    for (i = 0; i < v->pair_cap; i++) v->pair_rank[i] = -1;
+    /* the 256 byte symbols: printable bytes stand for themselves, the others for 256+n;
+       ids list the printable ones first, as CLIP's bytes_to_unicode() does */
+    {
+        uint32_t cp[256];
+        int b, id = 0, n = 0, order[256];
+        for (b = 0; b < 256; b++) {
+            int printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+            cp[b] = printable ? (uint32_t)b : 256u + (uint32_t)n++;
+            if (printable) order[id++] = b;
+        }
+        for (b = 0; b < 256; b++) if (cp[b] >= 256) order[id++] = b;
+        for (id = 0; id < 512; id++) {
+            int byte = order[id % 256];
+            v->sym_off[id] = (int)pool_len;
+            pool_len += (size_t)sd__utf8_put(v->pool + pool_len, cp[byte]);
+            if (id >= 256) { memcpy(v->pool + pool_len, "</w>", 4); pool_len += 4; }
+            v->pool[pool_len++] = 0;
+            if (id < 256) v->byte_sym[byte] = id;
+            sd__sym_add(v, id, v->pool + v->sym_off[id], strlen(v->pool + v->sym_off[id]));
+        }
+    }
+    /* the merges, one "a b" a line after the version line; CLIP reads at most 48894 */
+    p = memchr(text, '\n', size) ? (const char *)memchr(text, '\n', size) + 1 : end;
+    v->n_merges = 0;
+    while (p < end && v->n_merges < SD__MAX_MERGES) {
+        const char *eol = (const char *)memchr(p, '\n', (size_t)(end - p)), *sp, *q;
+        size_t la, lb;
+        int a, b, sym;
+        if (!eol) eol = end;
+        line_no++;
+        q = eol;
+        while (q > p && (q[-1] == '\r' || q[-1] == ' ' || q[-1] == '\t')) q--;
+        if (q == p) {            /* an empty line is allowed only at the end */
+            const char *r = eol;
+            while (r < end && (*r == '\n' || *r == '\r' || *r == ' ' || *r == '\t')) r++;
+            if (r == end) break;
+            sd__vocab_free(m);
+            return sd__fail(m, SD_ERR_FORMAT, "merges.txt line %d: empty line (expected two symbols)", line_no);
+        }
+        sp = (const char *)memchr(p, ' ', (size_t)(q - p));
+        if (!sp || sp == p || sp + 1 >= q || memchr(sp + 1, ' ', (size_t)(q - sp - 1))) {
+            sd__vocab_free(m);
+            return sd__fail(m, SD_ERR_FORMAT, "merges.txt line %d: expected two symbols separated by one space", line_no);
+        }
+        la = (size_t)(sp - p); lb = (size_t)(q - sp - 1);
+        a = sd__sym_find(v, p, la);
+        b = sd__sym_find(v, sp + 1, lb);
+        if (a < 0 || b < 0) {
+            sd__vocab_free(m);
+            return sd__fail(m, SD_ERR_FORMAT, "merges.txt line %d: '%.*s' is not a symbol made by the lines before it",
+                            line_no, (int)(a < 0 ? la : lb), a < 0 ? p : sp + 1);
+        }
+        if (memchr(p, 0, (size_t)(q - p))) {
+            sd__vocab_free(m);
+            return sd__fail(m, SD_ERR_FORMAT, "merges.txt line %d: NUL byte", line_no);
+        }
+        sym = 512 + v->n_merges;
+        v->sym_off[sym] = (int)pool_len;
+        memcpy(v->pool + pool_len, p, la); pool_len += la;
+        memcpy(v->pool + pool_len, sp + 1, lb); pool_len += lb;
+        v->pool[pool_len++] = 0;
+        sd__sym_add(v, sym, v->pool + v->sym_off[sym], la + lb);
+        sd__pair_add(v, a, b, v->n_merges, sd__sym_find(v, v->pool + v->sym_off[sym], la + lb));
+        v->n_merges++;
+        p = eol + 1;
+    }
+    if (v->n_merges == 0) {
+        sd__vocab_free(m);
+        return sd__fail(m, SD_ERR_FORMAT, "merges.txt holds no merges");
+    }
+    /* a merge made earlier may now map to a later equal string: re-resolve every pair */
+    for (i = 0; i < v->pair_cap; i++)
+        if (v->pair_rank[i] >= 0) {
+            const char *s = v->pool + v->sym_off[v->pair_sym[i]];
+            v->pair_sym[i] = sd__sym_find(v, s, strlen(s));
+        }
+    v->bos = 512 + v->n_merges;
+    v->eos = v->bos + 1;
+    v->n_symbols = v->eos + 1;
+    return SD_OK;
+}
+
+#ifndef SD_NO_STDIO
+SDDEF sd_result sd_load_vocab(sd_model *m, const char *path)
+{
+    unsigned char *buf;
+    size_t n;
+    sd_result r = sd__read_file(m, path, &buf, &n);
+    if (r != SD_OK) return r;
+    r = sd_load_vocab_memory(m, (const char *)buf, n);
+    sd__free(m, buf);
+    if (r != SD_OK) {
+        char msg[SD__ERRLEN];
+        memcpy(msg, m->err, sizeof msg);
+        return sd__fail(m, r, "%s: %s", path, msg);
+    }
+    return SD_OK;
+}
+#endif
+
+/* Placeholder normalization (ASCII only) until the Unicode tables land. */
+static sd_result sd__clip_normalize(const char *in, size_t len, char *out, size_t cap, size_t *outlen)
+{
+    size_t i, o = 0;
+    int space = 0;
+    (void)cap;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') { space = 1; continue; }
+        if (space && o) out[o++] = ' ';
+        space = 0;
+        out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    *outlen = o;
+    return SD_OK;
+}
+
+static int sd__isletter(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80; }
+static int sd__isdigit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static int sd__clip_split(const char *s, size_t n, int *pieces)
+{
+    size_t i = 0;
+    int np = 0;
+    static const char *const contr[] = { "'s", "'t", "'re", "'ve", "'m", "'ll", "'d" };
+    while (i < n) {
+        size_t j = i, k;
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ') { i++; continue; }
+        if (n - i >= 15 && memcmp(s + i, "<|startoftext|>", 15) == 0) j = i + 15;
+        else if (n - i >= 13 && memcmp(s + i, "<|endoftext|>", 13) == 0) j = i + 13;
+        else {
+            for (k = 0; k < 7 && j == i; k++) {
+                size_t l = strlen(contr[k]);
+                if (n - i >= l && memcmp(s + i, contr[k], l) == 0) j = i + l;
+            }
+            if (j == i) {
+                if (sd__isletter(c)) { while (j < n && sd__isletter((unsigned char)s[j])) j++; }
+                else if (sd__isdigit(c)) j = i + 1;
+                else { while (j < n && s[j] != ' ' && !sd__isletter((unsigned char)s[j]) && !sd__isdigit((unsigned char)s[j])) j++; }
+            }
+        }
+        pieces[2 * np] = (int)i; pieces[2 * np + 1] = (int)(j - i); np++;
+        i = j;
+    }
+    return np;
+}
+
+
+/* BPE of one piece (its UTF-8 bytes): start from byte symbols, the last with </w>, and
+   merge the lowest-ranked adjacent pair everywhere until no pair has a rank. */
+static int sd__bpe(const sd__vocab *v, const unsigned char *s, size_t n, int *w)
+{
+    size_t i, len = n;
+    for (i = 0; i < n; i++) w[i] = v->byte_sym[s[i]];
+    w[n - 1] += 256;
+    while (len > 1) {
+        int best = INT_MAX, a = -1, b = -1, sym = -1;
+        size_t o;
+        for (i = 0; i + 1 < len; i++) {
+            int s2, r = sd__pair_find(v, w[i], w[i + 1], &s2);
+            if (r >= 0 && r < best) { best = r; a = w[i]; b = w[i + 1]; sym = s2; }
+        }
+        if (a < 0) break;
+        for (i = 0, o = 0; i < len; o++) {
+            if (i + 1 < len && w[i] == a && w[i + 1] == b) { w[o] = sym; i += 2; }
+            else w[o] = w[i++];
+        }
+        len = o;
+    }
+    return (int)len;
+}
+
+SDDEF sd_result sd_tokenize_bpe(sd_model *m, const char *prompt, int *ids, int cap, int *count)
+{
+    const sd__vocab *v = m->vocab;
+    char *text;
+    int *pieces, *w, npieces, i, n = 0;
+    size_t len, tlen, maxpiece = 0;
+    sd_result r;
+    *count = 0;
+    if (!v) return sd__fail(m, SD_ERR_STATE, "no vocabulary loaded (sd_load_vocab with the model's tokenizer/merges.txt)");
+    if (!prompt) prompt = "";
+    len = strlen(prompt);
+    if (len > ((size_t)1 << 26)) return sd__fail(m, SD_ERR_ARG, "prompt of %lu bytes: over the 64 MB limit", (unsigned long)len);
+    text = (char *)sd__malloc(m, 3 * len + 16);
+    pieces = (int *)sd__malloc(m, (2 * len + 2) * sizeof(int));
+    if (!text || !pieces) { sd__free(m, text); sd__free(m, pieces); return sd__fail(m, SD_ERR_NOMEM, "out of memory tokenizing"); }
+    r = sd__clip_normalize(prompt, len, text, 3 * len + 16, &tlen);
+    if (r != SD_OK) { sd__free(m, text); sd__free(m, pieces); return sd__fail(m, r, "prompt: cannot normalize"); }
+    npieces = sd__clip_split(text, tlen, pieces);
+    for (i = 0; i < npieces; i++) if ((size_t)pieces[2 * i + 1] > maxpiece) maxpiece = (size_t)pieces[2 * i + 1];
+    w = (int *)sd__malloc(m, (maxpiece + 1) * sizeof(int));
+    if (!w) { sd__free(m, text); sd__free(m, pieces); return sd__fail(m, SD_ERR_NOMEM, "out of memory tokenizing"); }
+    for (i = 0; i < npieces; i++) {
+        const char *s = text + pieces[2 * i];
+        size_t pl = (size_t)pieces[2 * i + 1];
+        int k, nw;
+        if (pl == 15 && memcmp(s, "<|startoftext|>", 15) == 0) { if (n < cap) ids[n] = v->bos; n++; continue; }
+        if (pl == 13 && memcmp(s, "<|endoftext|>", 13) == 0) { if (n < cap) ids[n] = v->eos; n++; continue; }
+        nw = sd__bpe(v, (const unsigned char *)s, pl, w);
+        for (k = 0; k < nw; k++) { if (n < cap) ids[n] = w[k]; n++; }
+    }
+    sd__free(m, w); sd__free(m, text); sd__free(m, pieces);
+    *count = n;
+    return SD_OK;
+}
+
+SDDEF sd_result sd_tokenize(sd_model *m, const char *prompt, int ids[SD_TOKENS])
+{
+    int bpe[SD_TOKENS - 2], n, i;
+    sd_result r;
+    if (!m->vocab) return sd__fail(m, SD_ERR_STATE, "no vocabulary loaded (sd_load_vocab with the model's tokenizer/merges.txt)");
+    r = sd_tokenize_bpe(m, prompt, bpe, SD_TOKENS - 2, &n);
+    if (r != SD_OK) return r;
+    if (n > SD_TOKENS - 2) n = SD_TOKENS - 2;        /* truncation to 75 */
+    ids[0] = m->vocab->bos;
+    for (i = 0; i < n; i++) ids[1 + i] = bpe[i];
+    for (i = n + 1; i < SD_TOKENS; i++) ids[i] = m->vocab->eos;
+    return SD_OK;
+}
+
+/* @@MODELS@@ */
+
+/* ================================================================ samplers
+   The diffusers schedulers with the SD 1.5 configuration (scaled_linear betas from 0.00085
+   to 0.012 over 1000 training steps), computed with the same float32 operations in the same
+   order so that the numbers agree to the last bit where the formulas allow. */
+
+/* torch.linspace(sqrt(0.00085), sqrt(0.012), 1000, float32) ** 2; cumprod accumulates in
+   double and rounds each product to float, as torch's CPU cumprod does */
+static void sd__alphas_cumprod(float *ac)
+{
+    float start = (float)sqrt(0.00085), end = (float)sqrt(0.012);
+    float step = (end - start) / 999.0f;
+    double prod = 1.0;
+    int i;
+    for (i = 0; i < 1000; i++) {
+        float b = i < 500 ? start + step * (float)i : end - step * (float)(999 - i);
+        b = b * b;
+        prod *= (double)(1.0f - b);
+        ac[i] = (float)prod;
+    }
+}
+
+SDDEF sd_result sd_schedule_init(sd_schedule *s, sd_sampler sampler, int steps, float eta)
+{
+    int i;
+    memset(s, 0, sizeof *s);
+    if (steps < 1 || steps > SD_MAX_STEPS) return SD_ERR_ARG;
+    if (sampler != SD_SAMPLER_DDIM && sampler != SD_SAMPLER_EULER && sampler != SD_SAMPLER_EULER_A) return SD_ERR_ARG;
+    s->sampler = sampler;
+    s->steps = steps;
+    s->eta = eta;
+    sd__alphas_cumprod(s->alphas_cumprod);
+    if (sampler == SD_SAMPLER_DDIM) {
+        /* "leading" spacing: (0, r, 2r, ...) reversed, plus steps_offset 1; diffusers would
+           index past the table at 1000 steps, here t stops at 999 */
+        int ratio = 1000 / steps;
+        for (i = 0; i < steps; i++) {
+            int t = (steps - 1 - i) * ratio + 1;
+            s->timesteps[i] = (float)(t > 999 ? 999 : t);
+        }
+        s->init_noise_sigma = 1.0f;
+        return SD_OK;
+    }
+    {
+        /* "linspace" spacing: t = linspace(0, 999, steps) reversed (float64, then float32);
+           sigma(t) interpolated linearly in the table sqrt((1 - a) / a) of the training steps */
+        float table[1000];
+        for (i = 0; i < 1000; i++) table[i] = sqrtf((1.0f - s->alphas_cumprod[i]) / s->alphas_cumprod[i]);
+        for (i = 0; i < steps; i++) {
+            int k = steps - 1 - i;
+            double t = steps > 1 ? (k == steps - 1 ? 999.0 : (double)k * (999.0 / (double)(steps - 1))) : 0.0;
+            float tf = (float)t;
+            double x = tf, sig;
+            int j = (int)floor(x);
+            if (j >= 999) sig = table[999];
+            else if ((double)j == x) sig = table[j];
+            else sig = ((double)table[j + 1] - (double)table[j]) * (x - (double)j) + (double)table[j];
+            s->timesteps[i] = tf;
+            s->sigmas[i] = (float)sig;
+        }
+        s->sigmas[steps] = 0.0f;
+        s->init_noise_sigma = s->sigmas[0];
+    }
+    return SD_OK;
+}
+
+SDDEF void sd_scale_input(const sd_schedule *s, int i, const float *x, float *out, size_t n)
+{
+    size_t k;
+    if (s->sampler == SD_SAMPLER_DDIM) { if (out != x) memcpy(out, x, n * sizeof *x); return; }
+    {
+        float sigma = s->sigmas[i], d = sqrtf(sigma * sigma + 1.0f);
+        for (k = 0; k < n; k++) out[k] = x[k] / d;
+    }
+}
+
+SDDEF void sd_step(const sd_schedule *s, int i, const float *eps, float *x, float *denoised, size_t n, sd_rng *rng)
+{
+    size_t k;
+    if (s->sampler == SD_SAMPLER_DDIM) {
+        /* DDIM (Song et al. 2020, eq. 12): x0 = (x - sqrt(1-a_t) eps) / sqrt(a_t);
+           x_prev = sqrt(a_prev) x0 + sqrt(1 - a_prev - std^2) eps + std z,
+           std = eta sqrt((1-a_prev)/(1-a_t) (1 - a_t/a_prev)) */
+        int t = (int)s->timesteps[i], prev = t - 1000 / s->steps;
+        float a_t = s->alphas_cumprod[t], a_prev = prev >= 0 ? s->alphas_cumprod[prev] : s->alphas_cumprod[0];
+        float beta_t = 1.0f - a_t, beta_prev = 1.0f - a_prev;
+        float variance = (beta_prev / beta_t) * (1.0f - a_t / a_prev);
+        float std = s->eta * sqrtf(variance);
+        float sb = sqrtf(beta_t), sa = sqrtf(a_t), sp = sqrtf(a_prev), dir = sqrtf(1.0f - a_prev - std * std);
+        for (k = 0; k < n; k++) {
+            float x0 = (x[k] - sb * eps[k]) / sa;
+            if (denoised) denoised[k] = x0;
+            x[k] = sp * x0 + dir * eps[k];
+        }
+        if (s->eta > 0.0f && rng) sd__randn_into(rng, x, n, std, 1);
+        return;
+    }
+    {
+        float sigma = s->sigmas[i], sigma_next = s->sigmas[i + 1];
+        float dt, up = 0.0f;
+        if (s->sampler == SD_SAMPLER_EULER_A) {
+            /* ancestral: step down to sigma_down, then add fresh noise of sigma_up */
+            float down;
+            up = sqrtf(sigma_next * sigma_next * (sigma * sigma - sigma_next * sigma_next) / (sigma * sigma));
+            down = sqrtf(sigma_next * sigma_next - up * up);
+            dt = down - sigma;
+        } else dt = sigma_next - sigma;
+        /* Euler (Karras et al. 2022, alg. 2 without churn): x0 = x - sigma eps; d = (x - x0) / sigma */
+        for (k = 0; k < n; k++) {
+            float x0 = x[k] - sigma * eps[k];
+            float d = (x[k] - x0) / sigma;
+            if (denoised) denoised[k] = x0;
+            x[k] = x[k] + d * dt;
+        }
+        if (s->sampler == SD_SAMPLER_EULER_A && rng) sd__randn_into(rng, x, n, up, 1);
+    }
+}
+
+SDDEF void sd_add_noise(const sd_schedule *s, int i, const float *x0, const float *noise, float *out, size_t n)
+{
+    size_t k;
+    if (s->sampler == SD_SAMPLER_DDIM) {
+        float a = s->alphas_cumprod[(int)s->timesteps[i]], sa = sqrtf(a), sb = sqrtf(1.0f - a);
+        for (k = 0; k < n; k++) out[k] = sa * x0[k] + sb * noise[k];
+    } else {
+        float sigma = s->sigmas[i];
+        for (k = 0; k < n; k++) out[k] = x0[k] + noise[k] * sigma;
+    }
+}
+
+SDDEF int sd_first_step(int steps, double strength)
+{
+    int init = (int)(steps * strength), start;
+    if (init > steps) init = steps;
+    start = steps - init;
+    if (start < 0) start = 0;
+    return start >= steps ? -1 : start;
+}
+
+#endif /* SD_IMPLEMENTATION_DONE */
+#endif /* SD_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+This software is available under 2 licenses -- choose whichever you prefer.
+------------------------------------------------------------------------------
+ALTERNATIVE A - MIT License
+Copyright (c) 2026 the sd.h authors
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+ALTERNATIVE B - Public Domain (www.unlicense.org)
+This is free and unencumbered software released into the public domain.
+Anyone is free to copy, modify, publish, use, compile, sell, or distribute this
+software, either in source code form or as a compiled binary, for any purpose,
+commercial or non-commercial, and by any means.
+In jurisdictions that recognize copyright laws, the author or authors of this
+software dedicate any and all copyright interest in the software to the public
+domain. We make this dedication for the benefit of the public at large and to
+the detriment of our heirs and successors. We intend this dedication to be an
+overt act of relinquishment in perpetuity of all present and future rights to
+this software under copyright law.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN
+ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+------------------------------------------------------------------------------
+*/

@@ -1,0 +1,357 @@
+/* sd - the command-line tool of sd.h: txt2img and img2img for users, one subcommand per stage
+   (with .npy in and out) for reference testing. A thin layer over the public API of sd.h.
+
+   Build: make (gives build/sd). Run `build/sd --help`. */
+
+#define SD_IMPLEMENTATION
+#include "../sd.h"
+/* PNG: tools/sd_png.h (pending) */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+#include <math.h>
+#include <stdarg.h>
+
+/* ---------------------------------------------------------------- options */
+
+typedef struct opts {
+    const char *cmd;
+    const char *model, *vocab, *prompt, *negative, *output, *init, *latent_out, *image_out;
+    const char *x, *context, *z, *image, *logvar, *shape;
+    double t, strength, cfg, eta;
+    uint64_t seed;
+    int have_seed, steps, width, height, clip_skip, threads, quiet, reference, low_memory;
+    sd_sampler sampler;
+} opts;
+
+static const char *usage =
+    "usage: sd [COMMAND] [OPTIONS]\n"
+    "\n"
+    "Stable Diffusion 1.x in one C header. With no command, runs txt2img (or img2img with -i).\n"
+    "\n"
+    "commands:\n"
+    "  txt2img      prompt -> image (the default)\n"
+    "  img2img      init image + prompt -> image\n"
+    "  info         what a checkpoint holds: sd info -m MODEL\n"
+    "  tokenize     sd tokenize --vocab MERGES -p PROMPT       (prints the 77 ids)\n"
+    "  randn        sd randn --seed S --shape 1,4,64,64 -o OUT.npy  (torch.randn)\n"
+    "  schedule     sd schedule --sampler NAME --steps N       (prints JSON)\n"
+    "  text         sd text -m MODEL --vocab MERGES -p PROMPT [--clip-skip N] -o OUT.npy\n"
+    "  unet         sd unet -m MODEL --x X.npy --t T --context CTX.npy -o OUT.npy\n"
+    "  vae-decode   sd vae-decode -m MODEL --z Z.npy -o OUT.npy\n"
+    "  vae-encode   sd vae-encode -m MODEL --image IMG.npy -o MEAN.npy [--logvar LOGVAR.npy]\n"
+    "\n"
+    "options (default in brackets):\n"
+    "  -m, --model PATH          checkpoint (.safetensors, SD 1.x single file)\n"
+    "      --vocab PATH          CLIP merges.txt [tokenizer/merges.txt or merges.txt beside the model, or $SD_VOCAB]\n"
+    "  -p, --prompt TEXT         the prompt\n"
+    "  -n, --negative-prompt TEXT  what to steer away from [\"\"]\n"
+    "  -o, --output PATH         output file [output.png]\n"
+    "  -W, --width N             image width, a multiple of 8 [512]\n"
+    "  -H, --height N            image height, a multiple of 8 [512]\n"
+    "      --steps N             sampling steps, 1..1000 [20]\n"
+    "      --cfg-scale X         classifier-free guidance scale (--cfg) [7]\n"
+    "      --sampler NAME        euler_a, euler or ddim [euler_a]\n"
+    "      --eta X               DDIM noise, 0..1 [0]\n"
+    "  -s, --seed N              random seed, 0..2^64-1 [random, printed]\n"
+    "  -i, --init-img PATH       img2img: init image, PNG or HxWx3 uint8 .npy (--init)\n"
+    "      --strength X          img2img: how much to change, 0..1 [0.75]\n"
+    "      --clip-skip N         1 = last CLIP layer, 2 = the one before [1]\n"
+    "  -t, --threads N           threads [all cores]\n"
+    "      --latent-out PATH     also write the final latent as .npy\n"
+    "      --image-out PATH      also write the decoded float image [1,3,H,W] as .npy\n"
+    "      --low-memory          weights one block at a time, VAE in tiles\n"
+    "      --reference           use the scalar reference kernels (slow)\n"
+    "  -q, --quiet               no progress output\n"
+    "  -h, --help                this text\n";
+
+static int die(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sd: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+static int parse_int(const char *name, const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "sd: %s: '%s' is not a whole number in %ld..%ld\n", name, s, lo, hi);
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+static int parse_double(const char *name, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "sd: %s: '%s' is not a number in %g..%g\n", name, s, lo, hi);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_u64(const char *name, const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    errno = 0;
+    if (*s == '-' || *s == '+' || *s == ' ') { fprintf(stderr, "sd: %s: '%s' is not a whole number in 0..18446744073709551615\n", name, s); return 0; }
+    v = strtoull(s, &end, 10);
+    if (errno || end == s || *end) {
+        fprintf(stderr, "sd: %s: '%s' is not a whole number in 0..18446744073709551615\n", name, s);
+        return 0;
+    }
+    *out = (uint64_t)v;
+    return 1;
+}
+
+static int parse_sampler(const char *s, sd_sampler *out)
+{
+    if (!strcmp(s, "euler_a") || !strcmp(s, "euler-a") || !strcmp(s, "euler_ancestral")) *out = SD_SAMPLER_EULER_A;
+    else if (!strcmp(s, "euler")) *out = SD_SAMPLER_EULER;
+    else if (!strcmp(s, "ddim")) *out = SD_SAMPLER_DDIM;
+    else { fprintf(stderr, "sd: --sampler: '%s' is not one of euler_a, euler, ddim\n", s); return 0; }
+    return 1;
+}
+
+static const char *const commands[] = { "txt2img", "img2img", "info", "tokenize", "randn", "schedule", "text", "unet",
+                                        "vae-decode", "vae-encode", NULL };
+
+/* returns 0 on success, 1 on a bad command line (message printed), 2 for --help */
+static int parse_args(int argc, char **argv, opts *o)
+{
+    int i;
+    memset(o, 0, sizeof *o);
+    o->cmd = "txt2img";
+    o->negative = "";
+    o->steps = 20; o->width = 512; o->height = 512; o->cfg = 7.0; o->clip_skip = 1;
+    o->strength = 0.75; o->sampler = SD_SAMPLER_EULER_A;
+    i = 1;
+    if (argc > 1 && argv[1][0] != '-') {
+        int k;
+        for (k = 0; commands[k] && strcmp(commands[k], argv[1]); k++) {}
+        if (!commands[k]) { fprintf(stderr, "sd: unknown command '%s' (try sd --help)\n", argv[1]); return 1; }
+        o->cmd = commands[k];
+        i = 2;
+    }
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        char name[64];
+        const char *eq = strchr(a, '=');
+        if (a[0] != '-' || !a[1]) { fprintf(stderr, "sd: unexpected argument '%s' (try sd --help)\n", a); return 1; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return 2;
+        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = 1; continue; }
+        if (!strcmp(a, "--reference")) { o->reference = 1; continue; }
+        if (!strcmp(a, "--low-memory")) { o->low_memory = 1; continue; }
+        if (a[1] == '-' && eq && (size_t)(eq - a) < sizeof name) {
+            memcpy(name, a, (size_t)(eq - a)); name[eq - a] = 0;
+            a = name; v = eq + 1;
+        } else {
+            if (i + 1 >= argc) { fprintf(stderr, "sd: %s needs a value (try sd --help)\n", a); return 1; }
+            v = argv[++i];
+        }
+#define OPT(s, l) (!strcmp(a, s) || !strcmp(a, l))
+        if (OPT("-m", "--model")) o->model = v;
+        else if (!strcmp(a, "--vocab")) o->vocab = v;
+        else if (OPT("-p", "--prompt")) o->prompt = v;
+        else if (OPT("-n", "--negative-prompt") || !strcmp(a, "--negative")) o->negative = v;
+        else if (OPT("-o", "--output")) o->output = v;
+        else if (OPT("-i", "--init-img") || !strcmp(a, "--init")) o->init = v;
+        else if (!strcmp(a, "--latent-out")) o->latent_out = v;
+        else if (!strcmp(a, "--image-out")) o->image_out = v;
+        else if (!strcmp(a, "--x")) o->x = v;
+        else if (!strcmp(a, "--context")) o->context = v;
+        else if (!strcmp(a, "--z")) o->z = v;
+        else if (!strcmp(a, "--image")) o->image = v;
+        else if (!strcmp(a, "--logvar")) o->logvar = v;
+        else if (!strcmp(a, "--shape")) o->shape = v;
+        else if (!strcmp(a, "--t")) { if (!parse_double("--t", v, 0, 1000, &o->t)) return 1; }
+        else if (!strcmp(a, "--strength")) { if (!parse_double("--strength", v, 0, 1, &o->strength)) return 1; }
+        else if (!strcmp(a, "--cfg") || !strcmp(a, "--cfg-scale")) { if (!parse_double(a, v, 0, 100, &o->cfg)) return 1; }
+        else if (!strcmp(a, "--eta")) { if (!parse_double("--eta", v, 0, 1, &o->eta)) return 1; }
+        else if (!strcmp(a, "--steps")) { if (!parse_int("--steps", v, 1, 1000, &o->steps)) return 1; }
+        else if (OPT("-W", "--width")) { if (!parse_int("--width", v, 64, 4096, &o->width)) return 1; }
+        else if (OPT("-H", "--height")) { if (!parse_int("--height", v, 64, 4096, &o->height)) return 1; }
+        else if (!strcmp(a, "--clip-skip")) { if (!parse_int("--clip-skip", v, 1, 12, &o->clip_skip)) return 1; }
+        else if (OPT("-t", "--threads")) { if (!parse_int("--threads", v, 1, 1024, &o->threads)) return 1; }
+        else if (OPT("-s", "--seed")) { if (!parse_u64("--seed", v, &o->seed)) return 1; o->have_seed = 1; }
+        else if (!strcmp(a, "--sampler")) { if (!parse_sampler(v, &o->sampler)) return 1; }
+        else { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
+#undef OPT
+    }
+    if ((o->width % 8) || (o->height % 8)) {
+        fprintf(stderr, "sd: width and height must be multiples of 8 (got %dx%d)\n", o->width, o->height);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static sd_model *new_model(const opts *o)
+{
+    sd_config c = sd_config_default();
+    sd_model *m;
+    c.n_threads = o->threads;
+    if (o->reference) c.reference = 1;
+    c.low_memory = o->low_memory;
+    m = sd_create(&c);
+    if (!m) fprintf(stderr, "sd: out of memory\n");
+    return m;
+}
+
+static int load_model(sd_model *m, const opts *o)
+{
+    if (!o->model) return die("no model given: -m MODEL.safetensors (an SD 1.x checkpoint, e.g. v1-5-pruned-emaonly.safetensors)");
+    if (sd_load(m, o->model) != SD_OK) return die("%s", sd_error(m));
+    return 0;
+}
+
+static int load_vocab(sd_model *m, const opts *o)
+{
+    const char *v = o->vocab ? o->vocab : getenv("SD_VOCAB");
+    if (!v) return die("no vocabulary: --vocab tokenizer/merges.txt (it comes with every SD model folder; "
+                       "or set SD_VOCAB)");
+    if (sd_load_vocab(m, v) != SD_OK) return die("%s", sd_error(m));
+    return 0;
+}
+
+static int read_npy(sd_model *m, const char *path, const char *what, sd_array *a)
+{
+    if (!path) return die("missing %s", what);
+    if (sd_npy_read(m, path, a) != SD_OK) return die("%s", sd_error(m));
+    return 0;
+}
+
+static int write_npy(sd_model *m, const char *path, const float *d, int ndim, const int64_t *shape)
+{
+    if (sd_npy_write(m, path, d, ndim, shape) != SD_OK) return die("%s", sd_error(m));
+    return 0;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static int cmd_tokenize(const opts *o)
+{
+    sd_model *m = new_model(o);
+    int ids[SD_TOKENS], i, rc;
+    if (!m) return 1;
+    rc = load_vocab(m, o);
+    if (!rc && sd_tokenize(m, o->prompt ? o->prompt : "", ids) != SD_OK) rc = die("%s", sd_error(m));
+    if (!rc) for (i = 0; i < SD_TOKENS; i++) printf("%d%c", ids[i], i + 1 < SD_TOKENS ? ' ' : '\n');
+    sd_free(m);
+    return rc;
+}
+
+static int cmd_randn(const opts *o)
+{
+    int64_t shape[8];
+    int nd = 0;
+    size_t n = 1;
+    const char *s = o->shape;
+    sd_rng rng;
+    float *buf;
+    sd_model *m;
+    int rc;
+    if (!o->shape) return die("randn needs --shape, e.g. --shape 1,4,64,64");
+    if (!o->output) return die("randn needs -o OUT.npy");
+    while (*s) {
+        char *end;
+        long long d = strtoll(s, &end, 10);
+        if (end == s || d < 0 || d > (1ll << 32) || nd == 8) return die("--shape: '%s' is not a list of up to 8 sizes", o->shape);
+        shape[nd++] = d;
+        n *= (size_t)d;
+        if (n > ((size_t)1 << 31)) return die("--shape: too many elements");
+        s = end;
+        if (*s == ',') s++;
+        else if (*s) return die("--shape: '%s' is not a list of sizes like 1,4,64,64", o->shape);
+    }
+    buf = (float *)malloc(n ? n * sizeof(float) : 1);
+    m = new_model(o);
+    if (!buf || !m) { free(buf); sd_free(m); return die("out of memory"); }
+    sd_rng_seed(&rng, o->seed);
+    sd_randn(&rng, buf, n);
+    rc = write_npy(m, o->output, buf, nd, shape);
+    free(buf);
+    sd_free(m);
+    return rc;
+}
+
+static int cmd_schedule(const opts *o)
+{
+    static sd_schedule s;
+    int i;
+    if (sd_schedule_init(&s, o->sampler, o->steps, (float)o->eta) != SD_OK) return die("bad schedule arguments");
+    printf("{\"timesteps\": [");
+    for (i = 0; i < s.steps; i++) printf("%s%.9g", i ? ", " : "", s.timesteps[i]);
+    printf("]");
+    if (o->sampler != SD_SAMPLER_DDIM) {
+        printf(", \"sigmas\": [");
+        for (i = 0; i <= s.steps; i++) printf("%s%.9g", i ? ", " : "", s.sigmas[i]);
+        printf("]");
+    }
+    printf(", \"init_noise_sigma\": %.9g}\n", s.init_noise_sigma);
+    return 0;
+}
+
+static int cmd_info(const opts *o)
+{
+    sd_model *m = new_model(o);
+    sd_info in;
+    int i, rc;
+    if (!m) return 1;
+    if ((rc = load_model(m, o)) != 0) { sd_free(m); return rc; }
+    sd_model_info(m, &in);
+    printf("file: %s\n", o->model);
+    printf("tensors: %d (F32 %d, F16 %d, BF16 %d, other %d)\n", in.n_tensors, in.n_f32, in.n_f16, in.n_bf16, in.n_other);
+    if (in.has_unet) {
+        printf("unet: %.1fM parameters, channels %d, multipliers", in.params_unet / 1e6, in.unet_channels);
+        for (i = 0; i < in.unet_levels; i++) printf("%s%d", i ? "," : " ", in.unet_mult[i]);
+        printf(", attention on levels");
+        for (i = 0; i < in.unet_levels; i++) if (in.unet_attention[i]) printf(" %d", i);
+        printf(", %d res blocks a level, transformer depth %d, %d heads, context %d\n",
+               in.unet_res_blocks, in.unet_depth, in.unet_heads, in.context_dim);
+    } else printf("unet: none\n");
+    if (in.has_text)
+        printf("text encoder: %.1fM parameters, width %d, %d layers, %d heads, vocabulary %d, %d positions\n",
+               in.params_text / 1e6, in.text_width, in.text_layers, in.text_heads, in.text_vocab, in.text_positions);
+    else printf("text encoder: none\n");
+    if (in.has_vae) {
+        printf("vae: %.1fM parameters, channels %d, multipliers", in.params_vae / 1e6, in.vae_channels);
+        for (i = 0; i < in.vae_levels; i++) printf("%s%d", i ? "," : " ", in.vae_mult[i]);
+        printf(", %d res blocks a level, latent channels %d\n", in.vae_res_blocks, in.latent_channels);
+    } else printf("vae: none\n");
+    sd_free(m);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    int r = parse_args(argc, argv, &o);
+    if (r == 2) { fputs(usage, stdout); return 0; }
+    if (r) return 2;
+    if (!strcmp(o.cmd, "tokenize")) return cmd_tokenize(&o);
+    if (!strcmp(o.cmd, "randn")) return cmd_randn(&o);
+    if (!strcmp(o.cmd, "schedule")) return cmd_schedule(&o);
+    if (!strcmp(o.cmd, "info")) return cmd_info(&o);
+    return die("command '%s' is not ready yet", o.cmd);
+}

@@ -936,6 +936,736 @@ SDDEF sd_result sd_npy_write(sd_model *m, const char *path, const float *data, i
 }
 #endif
 
+/* ================================================================ kernels
+   Shapes: N batch, C channels, H W height and width, T tokens, D width of a token.
+   Activations are float32 in PyTorch's order (NCHW; tokens [N,T,D]); weights stay in the
+   checkpoint's dtype and are decoded where they are read.
+
+   Every operation has one readable scalar version, the reference (the specification,
+   selected by sd_config.reference or SD_REFERENCE), and a fast version beside it (blocked,
+   threaded, tested against the reference). The model code calls the sd__op_* functions at the
+   end of this section; they skip all work in the arena's planning pass. */
+
+typedef struct sd__conv {      /* the geometry of one convolution */
+    int n, c, h, w;            /* input [N,C,H,W] */
+    int up_h, up_w;            /* >0: the input is first upsampled (nearest) to this size */
+    int co, k, stride;         /* output channels, kernel size (1 or 3), stride (1 or 2) */
+    int pad_t, pad_l;          /* zero padding on top and left (bottom and right follow from ho, wo) */
+    int ho, wo;                /* output size */
+} sd__conv;
+
+/* torch's nearest rule: source index of output index i when n_in grows to n_out */
+static int sd__nearest(int i, int n_in, int n_out)
+{
+    float scale;
+    int s;
+    if (n_out == n_in) return i;
+    if (n_out == 2 * n_in) return i >> 1;
+    scale = (float)n_in / (float)n_out;
+    s = (int)floorf((float)i * scale);
+    return s < n_in - 1 ? s : n_in - 1;
+}
+
+static float sd__silu(float x) { return x / (1.0f + expf(-x)); }
+
+/* ---------------------------------------------------------------- reference kernels */
+
+/* GroupNorm statistics as a per-channel affine map (torch's native_group_norm):
+   for channel c of group g, scale = gamma[c] / sqrt(var_g + eps), shift = beta[c] - mean_g * scale.
+   in [N,C,HW] -> stats [N,C,2] */
+static void sd__gn_stats_ref(float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm)
+{
+    int b, g, cg = c / groups;
+    for (b = 0; b < n; b++)
+        for (g = 0; g < groups; g++) {
+            const float *x = in + ((size_t)b * c + (size_t)g * cg) * hw;
+            size_t i, cnt = (size_t)cg * hw;
+            double sum = 0, sq = 0, mean, var;
+            float rstd;
+            int k;
+            for (i = 0; i < cnt; i++) sum += x[i];
+            mean = sum / (double)cnt;
+            for (i = 0; i < cnt; i++) sq += ((double)x[i] - mean) * ((double)x[i] - mean);
+            var = sq / (double)cnt;
+            rstd = (float)(1.0 / sqrt(var + eps));
+            for (k = 0; k < cg; k++) {
+                int ch = g * cg + k;
+                float scale = rstd * nm->w[ch];
+                stats[((size_t)b * c + ch) * 2] = scale;
+                stats[((size_t)b * c + ch) * 2 + 1] = nm->b[ch] - (float)mean * scale;
+            }
+        }
+}
+
+/* the input of a convolution at (b, ch, y, x) of its (maybe upsampled) input, after the optional
+   GroupNorm map and SiLU; 0 outside (zero padding) */
+static float sd__conv_in(const float *in, const sd__conv *g, const float *stats, int silu, int b, int ch, int y, int x)
+{
+    int H = g->up_h ? g->up_h : g->h, W = g->up_w ? g->up_w : g->w;
+    float v;
+    if (y < 0 || x < 0 || y >= H || x >= W) return 0.0f;
+    if (g->up_h) { y = sd__nearest(y, g->h, g->up_h); x = sd__nearest(x, g->w, g->up_w); }
+    v = in[(((size_t)b * g->c + ch) * g->h + y) * g->w + x];
+    if (stats) v = v * stats[((size_t)b * g->c + ch) * 2] + stats[((size_t)b * g->c + ch) * 2 + 1];
+    return silu ? sd__silu(v) : v;
+}
+
+/* torch.nn.functional.conv2d (with the optional GroupNorm+SiLU on its input and nearest upsampling
+   before it): out[b,o,y,x] = bias[o] + sum_{c,i,j} w[o,c,i,j] in'[b,c,y*s+i-pt,x*s+j-pl] (+ add[b,o,y,x]) */
+static void sd__conv2d_ref(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l,
+                           const float *add, const float *stats, int silu)
+{
+    int b, o;
+    (void)m;
+    for (b = 0; b < g->n; b++)
+        for (o = 0; o < g->co; o++) {
+            int y, x;
+            for (y = 0; y < g->ho; y++)
+                for (x = 0; x < g->wo; x++) {
+                    size_t at = (((size_t)b * g->co + o) * g->ho + y) * g->wo + x;
+                    float acc = 0.0f;
+                    int ch, i, j;
+                    for (ch = 0; ch < g->c; ch++)
+                        for (i = 0; i < g->k; i++)
+                            for (j = 0; j < g->k; j++)
+                                acc += sd__wget(l->w, (((size_t)o * g->c + ch) * g->k + i) * g->k + j) *
+                                       sd__conv_in(in, g, stats, silu, b, ch, y * g->stride + i - g->pad_t, x * g->stride + j - g->pad_l);
+                    if (l->b) acc += l->b[o];
+                    out[at] = add ? acc + add[at] : acc;
+                }
+        }
+}
+
+/* torch.nn.functional.linear: out[r,o] = bias[o] + sum_c in[r,c] w[o,c] (+ add[r,o]).
+   in [R,C] -> out [R,Co]; w is [Co,C] (or [Co,C,1,1]) */
+static void sd__linear_ref(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
+{
+    int r, o, co = (int)l->w->shape[0];
+    (void)m;
+    for (r = 0; r < rows; r++)
+        for (o = 0; o < co; o++) {
+            float acc = 0.0f;
+            int k;
+            for (k = 0; k < c; k++) acc += in[(size_t)r * c + k] * sd__wget(l->w, (size_t)o * c + k);
+            if (l->b) acc += l->b[o];
+            out[(size_t)r * co + o] = add ? acc + add[(size_t)r * co + o] : acc;
+        }
+}
+
+/* torch.nn.functional.layer_norm over the last dimension: [R,C] -> [R,C] */
+static void sd__layernorm_ref(float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
+{
+    int r, k;
+    for (r = 0; r < rows; r++) {
+        const float *x = in + (size_t)r * c;
+        float *y = out + (size_t)r * c;
+        double sum = 0, sq = 0, mean;
+        float rstd, fmean;
+        for (k = 0; k < c; k++) sum += x[k];
+        mean = sum / c;
+        for (k = 0; k < c; k++) sq += ((double)x[k] - mean) * ((double)x[k] - mean);
+        rstd = (float)(1.0 / sqrt(sq / c + eps));
+        fmean = (float)mean;
+        for (k = 0; k < c; k++) y[k] = (x[k] - fmean) * rstd * nm->w[k] + nm->b[k];
+    }
+}
+
+/* scaled dot-product attention, per batch b and head h:
+   out[b,i,h] = sum_j softmax_j(q[b,i,h] . k[b,j,h] / sqrt(d)) v[b,j,h], j <= i when causal.
+   q [N,Tq,H*d], k and v [N,Tk,H*d], out [N,Tq,H*d]; ws holds Tk floats */
+static void sd__attention_ref(float *out, const float *q, const float *k, const float *v, int n, int heads,
+                              int tq, int tk, int d, int causal, float *ws)
+{
+    int b, h, i, j, e;
+    size_t ld = (size_t)heads * d;
+    float scale = 1.0f / sqrtf((float)d);
+    for (b = 0; b < n; b++)
+        for (h = 0; h < heads; h++)
+            for (i = 0; i < tq; i++) {
+                const float *qi = q + ((size_t)b * tq + i) * ld + (size_t)h * d;
+                float *oi = out + ((size_t)b * tq + i) * ld + (size_t)h * d;
+                int nk = causal ? i + 1 : tk;
+                float mx = -INFINITY, sum = 0.0f;
+                for (j = 0; j < nk; j++) {
+                    const float *kj = k + ((size_t)b * tk + j) * ld + (size_t)h * d;
+                    float dot = 0.0f;
+                    for (e = 0; e < d; e++) dot += qi[e] * kj[e];
+                    ws[j] = dot * scale;
+                    if (ws[j] > mx) mx = ws[j];
+                }
+                for (j = 0; j < nk; j++) { ws[j] = expf(ws[j] - mx); sum += ws[j]; }
+                for (e = 0; e < d; e++) {
+                    float acc = 0.0f;
+                    for (j = 0; j < nk; j++) acc += ws[j] * v[((size_t)b * tk + j) * ld + (size_t)h * d + e];
+                    oi[e] = acc / sum;
+                }
+            }
+}
+
+/* [N,C,HW] -> [N,HW,C], with the GroupNorm map applied when stats is given */
+static void sd__tokens_ref(float *out, const float *in, int n, int c, int hw, const float *stats)
+{
+    int b, ch, p;
+    for (b = 0; b < n; b++)
+        for (ch = 0; ch < c; ch++)
+            for (p = 0; p < hw; p++) {
+                float v = in[((size_t)b * c + ch) * hw + p];
+                if (stats) v = v * stats[((size_t)b * c + ch) * 2] + stats[((size_t)b * c + ch) * 2 + 1];
+                out[((size_t)b * hw + p) * c + ch] = v;
+            }
+}
+
+/* [N,HW,C] -> [N,C,HW] (+ add [N,C,HW]) */
+static void sd__untokens_ref(float *out, const float *in, int n, int c, int hw, const float *add)
+{
+    int b, ch, p;
+    for (b = 0; b < n; b++)
+        for (ch = 0; ch < c; ch++)
+            for (p = 0; p < hw; p++) {
+                size_t at = ((size_t)b * c + ch) * hw + p;
+                float v = in[((size_t)b * hw + p) * c + ch];
+                out[at] = add ? v + add[at] : v;
+            }
+}
+
+/* GEGLU (diffusers GEGLU): in [R, 2F] = (value, gate) -> out [R, F] = value * gelu(gate), exact gelu */
+static void sd__geglu_ref(float *out, const float *in, int rows, int f)
+{
+    int r, k;
+    for (r = 0; r < rows; r++)
+        for (k = 0; k < f; k++) {
+            double g = in[(size_t)r * 2 * f + f + k];
+            float gelu = (float)(0.5 * g * (1.0 + erf(g * 0.7071067811865476)));
+            out[(size_t)r * f + k] = in[(size_t)r * 2 * f + k] * gelu;
+        }
+}
+
+/* elementwise: 0 silu, 1 quick_gelu x*sigmoid(1.702x) */
+static void sd__act_ref(float *out, const float *in, size_t n, int kind)
+{
+    size_t i;
+    for (i = 0; i < n; i++) out[i] = kind == 0 ? sd__silu(in[i]) : in[i] / (1.0f + expf(-1.702f * in[i]));
+}
+
+/* x[b,c,:] += e[b,c] (the time embedding into a ResBlock) */
+static void sd__add_chan_ref(float *x, const float *e, int n, int c, int hw)
+{
+    int b, ch, p;
+    for (b = 0; b < n; b++)
+        for (ch = 0; ch < c; ch++)
+            for (p = 0; p < hw; p++) x[((size_t)b * c + ch) * hw + p] += e[(size_t)b * c + ch];
+}
+
+/* torch.cat([a, b], dim=1): a [N,Ca,HW], b [N,Cb,HW] -> out [N,Ca+Cb,HW] */
+static void sd__concat_ref(float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        memcpy(out + (size_t)i * (ca + cb) * hw, a + (size_t)i * ca * hw, (size_t)ca * hw * sizeof(float));
+        memcpy(out + ((size_t)i * (ca + cb) + ca) * hw, b + (size_t)i * cb * hw, (size_t)cb * hw * sizeof(float));
+    }
+}
+
+/* ---------------------------------------------------------------- fast kernels
+   One matrix product serves every heavy operation: C[M,N] = A[M,K] B[K,N] (+ bias, + add),
+   cache-blocked, with packed panels and a 6x64 register tile that the compiler vectorizes
+   (plain C: fixed-size loops over a local accumulator). Convolutions are implicit GEMMs: the
+   packer reads the input image directly (padding, stride, nearest upsampling and the fused
+   GroupNorm+SiLU included), so no im2col buffer exists. Threads take whole (rows, columns)
+   tiles and each output is summed over K in one fixed order: the bits do not depend on the
+   thread count. */
+
+#define SD__MR 6
+#define SD__NR 64
+#define SD__KC 256
+#define SD__NC 256
+#define SD__MC 96
+
+#if SD__OMP
+#define SD__TID() omp_get_thread_num()
+#define SD__PARALLEL_FOR _Pragma("omp parallel for num_threads(sd__nt) schedule(dynamic, 1)")
+#else
+#define SD__TID() 0
+#define SD__PARALLEL_FOR
+#endif
+
+/* e^x, vectorizable, within 2 ulp: 2^n * e^f with n = round(x / ln 2), |f| <= ln2/2, degree-7 Taylor */
+static float sd__expf(float x)
+{
+    float r, f, p;
+    int32_t n;
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    r = (x * 1.44269504f + 12582912.0f) - 12582912.0f;       /* round to nearest */
+    f = SD__FMA(r, -0.693145752f, x);                        /* x - r ln2, in two parts */
+    f = SD__FMA(r, -1.42860677e-6f, f);
+    p = 1.98412698e-4f;
+    p = SD__FMA(p, f, 1.38888889e-3f);
+    p = SD__FMA(p, f, 8.33333333e-3f);
+    p = SD__FMA(p, f, 4.16666667e-2f);
+    p = SD__FMA(p, f, 1.66666667e-1f);
+    p = SD__FMA(p, f, 0.5f);
+    p = SD__FMA(p, f, 1.0f);
+    p = SD__FMA(p, f, 1.0f);
+    n = (int32_t)r;
+    return sd__bits_f32(sd__f32_bits(p) + ((uint32_t)n << 23));
+}
+
+static float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
+
+/* The register tile: c[6][64] (row stride ldc) = (first ? 0 : c) + a-panel x b-panel over kc. */
+static void sd__kernel(int kc, const float *SD__RESTRICT a, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
+{
+    float acc[SD__MR][SD__NR];
+    int i, j, p;
+    for (i = 0; i < SD__MR; i++)
+        for (j = 0; j < SD__NR; j++) acc[i][j] = first ? 0.0f : c[(size_t)i * ldc + j];
+    for (p = 0; p < kc; p++) {
+        const float *bp = b + (size_t)p * SD__NR;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 6
+#endif
+        for (i = 0; i < SD__MR; i++) {
+            float ai = a[(size_t)p * SD__MR + i];
+            for (j = 0; j < SD__NR; j++) acc[i][j] = SD__FMA(ai, bp[j], acc[i][j]);
+        }
+    }
+    for (i = 0; i < SD__MR; i++)
+        for (j = 0; j < SD__NR; j++) c[(size_t)i * ldc + j] = acc[i][j];
+}
+
+/* What a product reads and writes. A is M x K: a weight tensor (row-major [M,K], any dtype)
+   or floats at a[i*a_rs + k*a_cs]. B is K x N: floats at b[k*b_rs + n*b_cs], a weight tensor
+   read transposed (B[k][n] = W[n][k]), or the implicit im2col of a convolution's input.
+   C is row-major with row stride ldc; bias_m is per row, bias_n per column, add like C. */
+typedef struct sd__mm {
+    int M, N, K;
+    const sd__tensor *aw; const float *af; ptrdiff_t a_rs, a_cs;
+    const sd__tensor *bw; const float *bf; ptrdiff_t b_rs, b_cs;
+    const sd__conv *conv; const float *img; const float *stats; int silu;  /* implicit im2col of one image */
+    const int *ymap, *xmap;                                                 /* nearest upsampling tables */
+    float *c; ptrdiff_t ldc;
+    const float *bias_m, *bias_n, *add;
+} sd__mm;
+
+/* per-thread workspace of one product, in floats */
+#define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MR * SD__NR + 2 * SD__NC + SD__KC + 64)
+
+static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc, int k0, int kc, float *row)
+{
+    int ip, i, p;
+    for (ip = 0; ip < mc; ip += SD__MR) {
+        float *panel = dst + (size_t)ip * kc;
+        for (i = 0; i < SD__MR; i++) {
+            int r = m0 + ip + i;
+            if (r >= g->M) { for (p = 0; p < kc; p++) panel[(size_t)p * SD__MR + i] = 0.0f; continue; }
+            if (g->aw) {
+                sd__decode(row, g->aw->data, g->aw->dtype, (size_t)r * g->K + k0, (size_t)kc);
+                for (p = 0; p < kc; p++) panel[(size_t)p * SD__MR + i] = row[p];
+            } else {
+                const float *s = g->af + (ptrdiff_t)r * g->a_rs + (ptrdiff_t)k0 * g->a_cs;
+                for (p = 0; p < kc; p++) panel[(size_t)p * SD__MR + i] = s[(ptrdiff_t)p * g->a_cs];
+            }
+        }
+    }
+}
+
+/* B panels for columns n0..n0+nc of rows k0..k0+kc; oy/ox: scratch for pixel coordinates */
+static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc, int k0, int kc, float *row, int *oy, int *ox)
+{
+    int jp, j, p;
+    if (g->conv) {
+        const sd__conv *cv = g->conv;
+        int kk = cv->k * cv->k, H = cv->up_h ? cv->up_h : cv->h, W = cv->up_w ? cv->up_w : cv->w;
+        for (j = 0; j < nc; j++) {
+            int n = n0 + j;
+            oy[j] = n < g->N ? (n / cv->wo) * cv->stride - cv->pad_t : -100000;
+            ox[j] = n < g->N ? (n % cv->wo) * cv->stride - cv->pad_l : -100000;
+        }
+        for (p = 0; p < kc; p++) {
+            int k = k0 + p, ch = k / kk, di = (k % kk) / cv->k, dj = k % cv->k;
+            const float *src = g->img + (size_t)ch * cv->h * cv->w;
+            float scale = g->stats ? g->stats[2 * ch] : 1.0f, shift = g->stats ? g->stats[2 * ch + 1] : 0.0f;
+            for (jp = 0; jp < nc; jp += SD__NR) {
+                float *d = dst + (size_t)jp * kc + (size_t)p * SD__NR;
+                for (j = 0; j < SD__NR; j++) {
+                    int y = oy[jp + j] + di, x = ox[jp + j] + dj;
+                    float v = 0.0f;
+                    if (jp + j < nc && y >= 0 && x >= 0 && y < H && x < W) {
+                        if (g->ymap) { y = g->ymap[y]; x = g->xmap[x]; }
+                        v = src[(size_t)y * cv->w + x] * scale + shift;
+                        if (g->silu) v = sd__silu_fast(v);
+                    }
+                    d[j] = v;
+                }
+            }
+        }
+        return;
+    }
+    for (jp = 0; jp < nc; jp += SD__NR) {
+        float *panel = dst + (size_t)jp * kc;
+        for (j = 0; j < SD__NR; j++) {
+            int n = n0 + jp + j;
+            if (n >= g->N || jp + j >= nc) { for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = 0.0f; continue; }
+            if (g->bw) {
+                sd__decode(row, g->bw->data, g->bw->dtype, (size_t)n * g->K + k0, (size_t)kc);
+                for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = row[p];
+            } else {
+                const float *s = g->bf + (ptrdiff_t)k0 * g->b_rs + (ptrdiff_t)n * g->b_cs;
+                for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = s[(ptrdiff_t)p * g->b_rs];
+            }
+        }
+    }
+}
+
+/* rows m0..m0+mc x columns n0..n0+nc of C, the whole K, by one thread */
+static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *ws)
+{
+    float *pa = ws, *pb = pa + SD__MC * SD__KC, *tmp = pb + SD__KC * SD__NC, *row = tmp + SD__MR * SD__NR;
+    int *oy = (int *)(void *)(row + SD__KC), *ox = oy + SD__NC;
+    int k0, m1, i, j;
+    for (k0 = 0; k0 < g->K; k0 += SD__KC) {
+        int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0;
+        sd__pack_b(pb, g, n0, nc, k0, kc, row, oy, ox);
+        for (m1 = m0; m1 < m0 + mc; m1 += SD__MC) {
+            int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp;
+            sd__pack_a(pa, g, m1, mcc, k0, kc, row);
+            for (jp = 0; jp < nc; jp += SD__NR)
+                for (ip = 0; ip < mcc; ip += SD__MR) {
+                    int r = m1 + ip, cn = n0 + jp;
+                    int mr = g->M - r < SD__MR ? g->M - r : SD__MR, nr = n0 + nc - cn < SD__NR ? n0 + nc - cn : SD__NR;
+                    float *c = g->c + (ptrdiff_t)r * g->ldc + cn;
+                    if (mr == SD__MR && nr == SD__NR) {
+                        sd__kernel(kc, pa + (size_t)ip * kc, pb + (size_t)jp * kc, c, (int)g->ldc, first);
+                        continue;
+                    }
+                    if (mr <= 0) continue;
+                    for (i = 0; i < SD__MR; i++)
+                        for (j = 0; j < SD__NR; j++) tmp[i * SD__NR + j] = (!first && i < mr && j < nr) ? c[(ptrdiff_t)i * g->ldc + j] : 0.0f;
+                    sd__kernel(kc, pa + (size_t)ip * kc, pb + (size_t)jp * kc, tmp, SD__NR, 0);
+                    for (i = 0; i < mr; i++)
+                        for (j = 0; j < nr; j++) c[(ptrdiff_t)i * g->ldc + j] = tmp[i * SD__NR + j];
+                }
+        }
+    }
+    if (g->K == 0)
+        for (i = m0; i < m0 + mc && i < g->M; i++) for (j = n0; j < n0 + nc; j++) g->c[(ptrdiff_t)i * g->ldc + j] = 0.0f;
+    /* epilogue, in the reference's order: sum, + bias, + add */
+    if (g->bias_m || g->bias_n || g->add)
+        for (i = m0; i < m0 + mc && i < g->M; i++) {
+            float *c = g->c + (ptrdiff_t)i * g->ldc;
+            const float *ad = g->add ? g->add + (ptrdiff_t)i * g->ldc : NULL;
+            for (j = n0; j < n0 + nc; j++) {
+                float v = c[j];
+                if (g->bias_m) v += g->bias_m[i];
+                if (g->bias_n) v += g->bias_n[j];
+                if (ad) v += ad[j];
+                c[j] = v;
+            }
+        }
+}
+
+/* the tiles of one product: columns in blocks of NC, rows split further when there are few
+   column blocks, so that every thread has work */
+static void sd__mm_tiles(int M, int N, int nthreads, int *mc, int *ntm, int *ntn)
+{
+    int tn = (N + SD__NC - 1) / SD__NC, tm = 1, m;
+    while (tn * tm < 4 * nthreads && (M + tm * 2 - 1) / (tm * 2) >= 2 * SD__MR) tm *= 2;
+    m = (M + tm - 1) / tm;
+    m = (m + SD__MR - 1) / SD__MR * SD__MR;
+    *mc = m;
+    *ntm = (M + m - 1) / m;
+    *ntn = tn;
+}
+
+static void sd__mm_run(sd_model *m, const sd__mm *g, float *ws)
+{
+    int mc, tm, tn, t, sd__nt = m->n_threads;
+    sd__mm_tiles(g->M, g->N, sd__nt, &mc, &tm, &tn);
+    SD__PARALLEL_FOR
+    for (t = 0; t < tm * tn; t++) {
+        int i = t / tn, j = t % tn;
+        int m0 = i * mc, n0 = j * SD__NC;
+        sd__mm_tile(g, m0, g->M - m0 < mc ? g->M - m0 : mc, n0, g->N - n0 < SD__NC ? g->N - n0 : SD__NC,
+                    ws + (size_t)SD__TID() * SD__MM_WS);
+    }
+}
+
+/* conv2d as implicit GEMM, one image at a time: C[Co, HoWo] = W[Co, C*k*k] x im2col */
+static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__conv *cv, const sd__lin *l,
+                            const float *add, const float *stats, int silu, float *ws)
+{
+    int b, i;
+    int *ymap = NULL, *xmap = NULL;
+    sd__mm g;
+    memset(&g, 0, sizeof g);
+    if (cv->up_h) {   /* nearest-upsampling tables live after the threads' workspaces */
+        ymap = (int *)(void *)(ws + (size_t)m->n_threads * SD__MM_WS);
+        xmap = ymap + cv->up_h;
+        for (i = 0; i < cv->up_h; i++) ymap[i] = sd__nearest(i, cv->h, cv->up_h);
+        for (i = 0; i < cv->up_w; i++) xmap[i] = sd__nearest(i, cv->w, cv->up_w);
+    }
+    g.M = cv->co; g.N = cv->ho * cv->wo; g.K = cv->c * cv->k * cv->k;
+    g.aw = l->w;
+    g.conv = cv; g.silu = silu; g.ymap = ymap; g.xmap = xmap;
+    g.ldc = g.N;
+    g.bias_m = l->b;
+    for (b = 0; b < cv->n; b++) {
+        g.img = in + (size_t)b * cv->c * cv->h * cv->w;
+        g.stats = stats ? stats + (size_t)b * cv->c * 2 : NULL;
+        g.c = out + (size_t)b * cv->co * g.N;
+        g.add = add ? add + (size_t)b * cv->co * g.N : NULL;
+        sd__mm_run(m, &g, ws);
+    }
+}
+
+/* linear: C[R, Co] = in[R, C] x W^T */
+static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, float *ws)
+{
+    sd__mm g;
+    memset(&g, 0, sizeof g);
+    g.M = rows; g.N = (int)l->w->shape[0]; g.K = c;
+    g.af = in; g.a_rs = c; g.a_cs = 1;
+    g.bw = l->w;
+    g.c = out; g.ldc = g.N;
+    g.bias_n = l->b; g.add = add;
+    sd__mm_run(m, &g, ws);
+}
+
+/* attention in tiles with an online softmax (FlashAttention's recurrence): for a block of QB
+   queries, keys come in blocks of KB; S = Q K^T / sqrt(d) (one product), the running max and
+   sum are updated, O is rescaled and O += P V (a second product). Only QB x KB scores exist
+   at a time, per thread. */
+#define SD__QB 96
+#define SD__KB 256
+
+static size_t sd__attn_ws(int d)
+{
+    size_t dp = (size_t)(d + SD__NR - 1) / SD__NR * SD__NR, kb = SD__KB;
+    return SD__QB * dp            /* Q panels */
+         + dp * kb                /* K^T panels */
+         + SD__QB * kb            /* S, then P */
+         + SD__QB * kb            /* P panels */
+         + kb * dp                /* V panels */
+         + SD__QB * dp            /* O */
+         + 2 * SD__QB + 64;       /* running max and sum */
+}
+
+static void sd__attn_block(const float *q, const float *k, const float *v, float *out, size_t ld, int d,
+                           int q0, int nq, int tk, int causal, float *ws)
+{
+    int dp = (d + SD__NR - 1) / SD__NR * SD__NR, i, j, e, ip, jp, k0;
+    float *pq = ws, *pk = pq + (size_t)SD__QB * dp, *s = pk + (size_t)dp * SD__KB, *pp = s + (size_t)SD__QB * SD__KB;
+    float *pv = pp + (size_t)SD__QB * SD__KB, *o = pv + (size_t)SD__KB * dp, *mx = o + (size_t)SD__QB * dp, *sum = mx + SD__QB;
+    float scale = 1.0f / sqrtf((float)d);
+    int nk_total = causal ? (q0 + nq < tk ? q0 + nq : tk) : tk;
+    /* Q block as A panels [QB x d] */
+    for (ip = 0; ip < SD__QB; ip += SD__MR)
+        for (i = 0; i < SD__MR; i++)
+            for (e = 0; e < d; e++) pq[(size_t)ip * d + (size_t)e * SD__MR + i] = ip + i < nq ? q[(size_t)(q0 + ip + i) * ld + e] : 0.0f;
+    for (i = 0; i < SD__QB; i++) { mx[i] = -INFINITY; sum[i] = 0.0f; }
+    memset(o, 0, sizeof(float) * (size_t)SD__QB * dp);
+    for (k0 = 0; k0 < nk_total; k0 += SD__KB) {
+        int kb = nk_total - k0 < SD__KB ? nk_total - k0 : SD__KB, kbp = (kb + SD__NR - 1) / SD__NR * SD__NR;
+        /* K^T as B panels [d x kb] */
+        for (jp = 0; jp < kbp; jp += SD__NR)
+            for (j = 0; j < SD__NR; j++)
+                for (e = 0; e < d; e++) pk[(size_t)jp * d + (size_t)e * SD__NR + j] = jp + j < kb ? k[(size_t)(k0 + jp + j) * ld + e] : 0.0f;
+        for (ip = 0; ip < SD__QB; ip += SD__MR)
+            for (jp = 0; jp < kbp; jp += SD__NR) sd__kernel(d, pq + (size_t)ip * d, pk + (size_t)jp * d, s + (size_t)ip * kbp + jp, kbp, 1);
+        /* online softmax over this key block */
+        for (i = 0; i < nq; i++) {
+            float *si = s + (size_t)i * kbp, m_new = mx[i], corr, acc = 0.0f;
+            int lim = causal ? (q0 + i + 1 - k0 < kb ? q0 + i + 1 - k0 : kb) : kb;
+            for (j = 0; j < lim; j++) { si[j] *= scale; if (si[j] > m_new) m_new = si[j]; }
+            corr = mx[i] == -INFINITY ? 0.0f : sd__expf(mx[i] - m_new);
+            for (j = 0; j < lim; j++) { si[j] = sd__expf(si[j] - m_new); acc += si[j]; }
+            for (; j < kbp; j++) si[j] = 0.0f;
+            sum[i] = sum[i] * corr + acc;
+            mx[i] = m_new;
+            if (corr != 1.0f) for (e = 0; e < dp; e++) o[(size_t)i * dp + e] *= corr;
+        }
+        for (i = nq; i < SD__QB; i++) for (j = 0; j < kbp; j++) s[(size_t)i * kbp + j] = 0.0f;
+        /* P as A panels [QB x kb], V as B panels [kb x d], O += P V */
+        for (ip = 0; ip < SD__QB; ip += SD__MR)
+            for (i = 0; i < SD__MR; i++)
+                for (j = 0; j < kbp; j++) pp[(size_t)ip * kbp + (size_t)j * SD__MR + i] = s[(size_t)(ip + i) * kbp + j];
+        for (jp = 0; jp < dp; jp += SD__NR)
+            for (j = 0; j < kbp; j++)
+                for (e = 0; e < SD__NR; e++)
+                    pv[(size_t)jp * kbp + (size_t)j * SD__NR + e] = j < kb && jp + e < d ? v[(size_t)(k0 + j) * ld + jp + e] : 0.0f;
+        for (ip = 0; ip < SD__QB; ip += SD__MR)
+            for (jp = 0; jp < dp; jp += SD__NR) sd__kernel(kbp, pp + (size_t)ip * kbp, pv + (size_t)jp * kbp, o + (size_t)ip * dp + jp, dp, 0);
+    }
+    for (i = 0; i < nq; i++)
+        for (e = 0; e < d; e++) out[(size_t)(q0 + i) * ld + e] = o[(size_t)i * dp + e] / sum[i];
+}
+
+static void sd__attention_fast(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
+                               int tq, int tk, int d, int causal, float *ws)
+{
+    int nqb = (tq + SD__QB - 1) / SD__QB, t, sd__nt = m->n_threads;
+    size_t ld = (size_t)heads * d, per = sd__attn_ws(d);
+    SD__PARALLEL_FOR
+    for (t = 0; t < n * heads * nqb; t++) {
+        int b = t / (heads * nqb), h = (t / nqb) % heads, qb = t % nqb;
+        size_t off = (size_t)h * d;
+        sd__attn_block(q + (size_t)b * tq * ld + off, k + (size_t)b * tk * ld + off, v + (size_t)b * tk * ld + off,
+                       out + (size_t)b * tq * ld + off, ld, d, qb * SD__QB, tq - qb * SD__QB < SD__QB ? tq - qb * SD__QB : SD__QB,
+                       tk, causal, ws + (size_t)SD__TID() * per);
+    }
+}
+
+/* GroupNorm statistics, threaded over (image, group); same formulas as the reference */
+static void sd__gn_stats_fast(sd_model *m, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm)
+{
+    int t, sd__nt = m->n_threads, cg = c / groups;
+    SD__PARALLEL_FOR
+    for (t = 0; t < n * groups; t++) {
+        int b = t / groups, g = t % groups, k;
+        const float *x = in + ((size_t)b * c + (size_t)g * cg) * hw;
+        size_t i, cnt = (size_t)cg * hw;
+        double sum = 0, sq = 0, mean;
+        float rstd;
+        for (i = 0; i < cnt; i++) sum += x[i];
+        mean = sum / (double)cnt;
+        for (i = 0; i < cnt; i++) sq += ((double)x[i] - mean) * ((double)x[i] - mean);
+        rstd = (float)(1.0 / sqrt(sq / (double)cnt + eps));
+        for (k = 0; k < cg; k++) {
+            int ch = g * cg + k;
+            float scale = rstd * nm->w[ch];
+            stats[((size_t)b * c + ch) * 2] = scale;
+            stats[((size_t)b * c + ch) * 2 + 1] = nm->b[ch] - (float)mean * scale;
+        }
+    }
+}
+
+/* GEGLU with the fast exp in a vectorizable erf (Abramowitz-Stegun 7.1.26 is too coarse; this
+   is erf(x) = sign(x) (1 - t * exp(-x^2 + P(t))), Numerical Recipes' erfc, rel. error < 1.2e-7) */
+static float sd__erf_fast(float x)
+{
+    float z = fabsf(x), t = 1.0f / (1.0f + 0.5f * z), r, p;
+    p = 0.17087277f;
+    p = SD__FMA(p, t, -0.82215223f);
+    p = SD__FMA(p, t, 1.48851587f);
+    p = SD__FMA(p, t, -1.13520398f);
+    p = SD__FMA(p, t, 0.27886807f);
+    p = SD__FMA(p, t, -0.18628806f);
+    p = SD__FMA(p, t, 0.09678418f);
+    p = SD__FMA(p, t, 0.37409196f);
+    p = SD__FMA(p, t, 1.00002368f);
+    p = SD__FMA(p, t, -1.26551223f);
+    r = 1.0f - t * sd__expf(-z * z + p);
+    return x < 0 ? -r : r;
+}
+
+static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, int f)
+{
+    int r, sd__nt = m->n_threads;
+    SD__PARALLEL_FOR
+    for (r = 0; r < rows; r++) {
+        const float *x = in + (size_t)r * 2 * f, *gt = x + f;
+        float *y = out + (size_t)r * f;
+        int k;
+        for (k = 0; k < f; k++) y[k] = x[k] * (0.5f * gt[k] * (1.0f + sd__erf_fast(gt[k] * 0.70710678f)));
+    }
+}
+
+/* ---------------------------------------------------------------- the operations
+   What the model code calls: one function per operation, picking the reference or the fast
+   kernel, taking its scratch from the arena, and doing nothing but count in the planning pass. */
+
+static void sd__op_conv(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l,
+                        const float *add, const float *stats, int silu)
+{
+    size_t mark = sd__mark(m);
+    if (m->reference) {
+        if (!m->planning) sd__conv2d_ref(m, out, in, g, l, add, stats, silu);
+    } else {
+        float *ws = sd__push(m, (size_t)m->n_threads * SD__MM_WS + (size_t)g->up_h + (size_t)g->up_w + 16);
+        if (!m->planning) sd__conv2d_fast(m, out, in, g, l, add, stats, silu, ws);
+    }
+    sd__release(m, mark);
+}
+
+static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
+{
+    size_t mark = sd__mark(m);
+    if (m->reference) {
+        if (!m->planning) sd__linear_ref(m, out, in, rows, c, l, add);
+    } else {
+        float *ws = sd__push(m, (size_t)m->n_threads * SD__MM_WS);
+        if (!m->planning) sd__linear_fast(m, out, in, rows, c, l, add, ws);
+    }
+    sd__release(m, mark);
+}
+
+static void sd__op_gn_stats(sd_model *m, float *stats, const float *in, int n, int c, int hw, float eps, const sd__norm *nm)
+{
+    if (m->planning) return;
+    if (m->reference) sd__gn_stats_ref(stats, in, n, c, hw, 32, eps, nm);
+    else sd__gn_stats_fast(m, stats, in, n, c, hw, 32, eps, nm);
+}
+
+static void sd__op_layernorm(sd_model *m, float *out, const float *in, int rows, int c, const sd__norm *nm)
+{
+    if (!m->planning) sd__layernorm_ref(out, in, rows, c, 1e-5f, nm);
+}
+
+static void sd__op_attention(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
+                             int tq, int tk, int d, int causal)
+{
+    size_t mark = sd__mark(m);
+    if (m->reference) {
+        float *ws = sd__push(m, (size_t)tk);
+        if (!m->planning) sd__attention_ref(out, q, k, v, n, heads, tq, tk, d, causal, ws);
+    } else {
+        float *ws = sd__push(m, (size_t)m->n_threads * sd__attn_ws(d));
+        if (!m->planning) sd__attention_fast(m, out, q, k, v, n, heads, tq, tk, d, causal, ws);
+    }
+    sd__release(m, mark);
+}
+
+static void sd__op_tokens(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *stats)
+{
+    if (!m->planning) sd__tokens_ref(out, in, n, c, hw, stats);
+}
+
+static void sd__op_untokens(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add)
+{
+    if (!m->planning) sd__untokens_ref(out, in, n, c, hw, add);
+}
+
+static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int f)
+{
+    if (m->planning) return;
+    if (m->reference) sd__geglu_ref(out, in, rows, f);
+    else sd__geglu_fast(m, out, in, rows, f);
+}
+
+static void sd__op_act(sd_model *m, float *out, const float *in, size_t n, int kind)
+{
+    if (!m->planning) sd__act_ref(out, in, n, kind);
+}
+
+static void sd__op_add_chan(sd_model *m, float *x, const float *e, int n, int c, int hw)
+{
+    if (!m->planning) sd__add_chan_ref(x, e, n, c, hw);
+}
+
+static void sd__op_concat(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
+{
+    if (!m->planning) sd__concat_ref(out, a, ca, b, cb, n, hw);
+}
+
+/* host <-> activation memory (the same memory on the CPU) */
+static void sd__op_copy(sd_model *m, float *dst, const float *src, size_t n)
+{
+    if (!m->planning && dst != src) memcpy(dst, src, n * sizeof(float));
+}
+
+/* p + offset floats, or NULL while planning (model code never does arithmetic on NULL) */
+static float *sd__at(const sd_model *m, float *p, size_t offset) { return m->planning ? NULL : p + offset; }
+
 /* ================================================================ loading
    safetensors: 8 bytes little-endian header length N, N bytes of JSON
    {"name": {"dtype": "F16", "shape": [320, 4, 3, 3], "data_offsets": [begin, end]}, ...,
@@ -2186,7 +2916,351 @@ SDDEF sd_result sd_tokenize(sd_model *m, const char *prompt, int ids[SD_TOKENS])
     return SD_OK;
 }
 
-/* @@MODELS@@ */
+/* ================================================================ text encoder
+   CLIPTextModel (OpenAI CLIP's text transformer without the final projection).
+   ids [77] -> token + position embeddings [77, D]
+     -> per layer (pre-LN): x += attn(ln1(x)) with a causal mask, heads of 64
+                            x += fc2(quick_gelu(fc1(ln2(x))))
+     -> final_layer_norm -> [77, D]
+   clip_skip 2 stops one layer early ("Clip skip 2"); the final norm still applies. */
+
+static void sd__text_forward(sd_model *m, float *out, const float *emb, int layers)
+{
+    const sd__clip *t = &m->clip;
+    int T = SD_TOKENS, D = t->width, l;
+    float *x = sd__push(m, (size_t)T * D), *h = sd__push(m, (size_t)T * D);
+    float *q = sd__push(m, (size_t)T * D), *k = sd__push(m, (size_t)T * D), *v = sd__push(m, (size_t)T * D);
+    float *a = sd__push(m, (size_t)T * D), *f = sd__push(m, (size_t)T * t->mlp);
+    sd__op_copy(m, x, emb, (size_t)T * D);
+    for (l = 0; l < layers; l++) {
+        const sd__clip_layer *y = &t->layer[l];
+        sd__op_layernorm(m, h, x, T, D, &y->ln1);                        /* self-attention */
+        sd__op_linear(m, q, h, T, D, &y->q, NULL);
+        sd__op_linear(m, k, h, T, D, &y->k, NULL);
+        sd__op_linear(m, v, h, T, D, &y->v, NULL);
+        sd__op_attention(m, a, q, k, v, 1, t->heads, T, T, D / t->heads, 1);
+        sd__op_linear(m, x, a, T, D, &y->o, x);
+        sd__op_layernorm(m, h, x, T, D, &y->ln2);                        /* MLP */
+        sd__op_linear(m, f, h, T, D, &y->fc1, NULL);
+        sd__op_act(m, f, f, (size_t)T * t->mlp, 1);
+        sd__op_linear(m, x, f, T, t->mlp, &y->fc2, x);
+    }
+    sd__op_layernorm(m, h, x, T, D, &t->ln_final);
+    sd__op_copy(m, out, h, (size_t)T * D);
+    sd__pop(m, x);
+}
+
+/* ================================================================ UNet
+   openaimodel.UNetModel of SD 1.x (diffusers UNet2DConditionModel), predicting the noise eps.
+   x [N,4,h,w], t, context [N,77,Dc] -> eps [N,4,h,w]
+     time:    sinusoid(t) [N,ch] -> Linear -> SiLU -> Linear -> emb [N,4ch]
+     input:   conv_in, then per level: (ResBlock, SpatialTransformer?) x nres, stride-2 conv;
+              every block's output is kept as a skip connection
+     middle:  ResBlock, SpatialTransformer, ResBlock
+     output:  per level, from the deepest: (concat skip, ResBlock, SpatialTransformer?) x (nres+1),
+              nearest upsampling to the next skip's size + conv
+     out:     GroupNorm + SiLU + conv -> [N,4,h,w] */
+
+/* ResBlock: h = conv1(silu(gn1(x))) + emb_layers(silu(emb)); out = skip(x) + conv2(silu(gn2(h)))
+   x [N,Ci,H,W] -> out [N,Co,H,W]; emb_act [N,E] is silu(emb) (NULL in the VAE) */
+static void sd__resblock(sd_model *m, float *out, const float *x, const sd__res *r, int n, int h, int w,
+                         const float *emb_act, int emb_dim, float eps)
+{
+    size_t mark = sd__mark(m);
+    int ci = r->c_in, co = r->c_out, hw = h * w;
+    float *st1 = sd__push(m, (size_t)n * ci * 2), *hh = sd__push(m, (size_t)n * co * hw), *st2 = sd__push(m, (size_t)n * co * 2);
+    sd__conv g3, g1;
+    g3.n = n; g3.c = ci; g3.h = h; g3.w = w; g3.up_h = g3.up_w = 0; g3.co = co; g3.k = 3; g3.stride = 1;
+    g3.pad_t = g3.pad_l = 1; g3.ho = h; g3.wo = w;
+    g1 = g3; g1.k = 1; g1.pad_t = g1.pad_l = 0;
+    sd__op_gn_stats(m, st1, x, n, ci, hw, eps, &r->norm1);
+    sd__op_conv(m, hh, x, &g3, &r->conv1, NULL, st1, 1);
+    if (emb_act) {
+        float *e = sd__push(m, (size_t)n * co);
+        sd__op_linear(m, e, emb_act, n, emb_dim, &r->emb, NULL);
+        sd__op_add_chan(m, hh, e, n, co, hw);
+    }
+    sd__op_gn_stats(m, st2, hh, n, co, hw, eps, &r->norm2);
+    g3.c = co;
+    if (r->skip.w) {
+        sd__op_conv(m, out, x, &g1, &r->skip, NULL, NULL, 0);
+        sd__op_conv(m, out, hh, &g3, &r->conv2, out, st2, 1);
+    } else sd__op_conv(m, out, hh, &g3, &r->conv2, x, st2, 1);
+    sd__release(m, mark);
+}
+
+#define SD__FF_ROWS 2048   /* the feed-forward runs on this many tokens at a time */
+
+/* BasicTransformerBlock on tokens a [N,T,C], in place:
+   a += attn1(ln1(a)); a += attn2(ln2(a), context); a += ff2(geglu(ff1(ln3(a)))) */
+static void sd__tblock_forward(sd_model *m, float *a, const sd__tblock *b, int n, int T, int c, int heads,
+                               const float *ctx, int ctx_dim)
+{
+    size_t mark = sd__mark(m), rows = (size_t)n * T, r0;
+    float *h = sd__push(m, rows * c), *q = sd__push(m, rows * c), *k = sd__push(m, rows * c);
+    float *v = sd__push(m, rows * c), *o = sd__push(m, rows * c);
+    float *kc = sd__push(m, (size_t)n * SD_TOKENS * c), *vc = sd__push(m, (size_t)n * SD_TOKENS * c);
+    size_t chunk = rows < SD__FF_ROWS ? rows : SD__FF_ROWS;
+    float *f = sd__push(m, chunk * 8 * c), *g = sd__push(m, chunk * 4 * c);
+    /* self-attention */
+    sd__op_layernorm(m, h, a, (int)rows, c, &b->norm1);
+    sd__op_linear(m, q, h, (int)rows, c, &b->attn1.q, NULL);
+    sd__op_linear(m, k, h, (int)rows, c, &b->attn1.k, NULL);
+    sd__op_linear(m, v, h, (int)rows, c, &b->attn1.v, NULL);
+    sd__op_attention(m, o, q, k, v, n, heads, T, T, c / heads, 0);
+    sd__op_linear(m, a, o, (int)rows, c, &b->attn1.out, a);
+    /* cross-attention on the text */
+    sd__op_layernorm(m, h, a, (int)rows, c, &b->norm2);
+    sd__op_linear(m, q, h, (int)rows, c, &b->attn2.q, NULL);
+    sd__op_linear(m, kc, ctx, n * SD_TOKENS, ctx_dim, &b->attn2.k, NULL);
+    sd__op_linear(m, vc, ctx, n * SD_TOKENS, ctx_dim, &b->attn2.v, NULL);
+    sd__op_attention(m, o, q, kc, vc, n, heads, T, SD_TOKENS, c / heads, 0);
+    sd__op_linear(m, a, o, (int)rows, c, &b->attn2.out, a);
+    /* GEGLU feed-forward, a chunk of tokens at a time */
+    sd__op_layernorm(m, h, a, (int)rows, c, &b->norm3);
+    for (r0 = 0; r0 < rows; r0 += chunk) {
+        int nr = (int)(rows - r0 < chunk ? rows - r0 : chunk);
+        float *ar = sd__at(m, a, r0 * c);
+        sd__op_linear(m, f, sd__at(m, h, r0 * c), nr, c, &b->ff1, NULL);
+        sd__op_geglu(m, g, f, nr, 4 * c);
+        sd__op_linear(m, ar, g, nr, 4 * c, &b->ff2, ar);
+    }
+    sd__release(m, mark);
+}
+
+/* SpatialTransformer: x [N,C,H,W] += proj_out(blocks(proj_in(gn(x)) as tokens [N,HW,C])), in place */
+static void sd__xformer_forward(sd_model *m, float *x, const sd__xformer *s, int n, int h, int w, int heads,
+                                const float *ctx, int ctx_dim)
+{
+    size_t mark = sd__mark(m);
+    int c = s->c, T = h * w, i;
+    float *st = sd__push(m, (size_t)n * c * 2), *tok = sd__push(m, (size_t)n * T * c), *a = sd__push(m, (size_t)n * T * c);
+    sd__op_gn_stats(m, st, x, n, c, T, 1e-6f, &s->norm);
+    sd__op_tokens(m, tok, x, n, c, T, st);
+    sd__op_linear(m, a, tok, n * T, c, &s->proj_in, NULL);
+    for (i = 0; i < s->depth; i++) sd__tblock_forward(m, a, &s->blocks[i], n, T, c, heads, ctx, ctx_dim);
+    sd__op_linear(m, tok, a, n * T, c, &s->proj_out, NULL);
+    sd__op_untokens(m, x, tok, n, c, T, x);
+    sd__release(m, mark);
+}
+
+/* the sinusoidal timestep embedding [cos(t f_i) | sin(t f_i)], f_i = exp(-ln(10000) i / half),
+   in float32 as diffusers computes it (flip_sin_to_cos, freq_shift 0) */
+static void sd__timestep_embedding(float *out, float t, int dim)
+{
+    int i, half = dim / 2;
+    for (i = 0; i < half; i++) {
+        float e = (float)(-9.210340371976184) * (float)i / (float)half;
+        float arg = t * expf(e);
+        out[i] = cosf(arg);
+        out[half + i] = sinf(arg);
+    }
+}
+
+static void sd__unet_forward(sd_model *m, float *eps, const float *x, int n, int h, int w, const float *temb, const float *ctx)
+{
+    const sd__unet *u = &m->unet;
+    int H[SD__MAXLEV], W[SD__MAXLEV], l, i, c, ns = 0, cur_c, E = u->emb_dim;
+    float *skip[2 * SD__MAXBLK + 2], *emb, *emb_act, *t1, *cur, *cat, *ha, *hb, *st;
+    int skip_c[2 * SD__MAXBLK + 2];
+    size_t max_cat = 0, max_h = 0;
+    sd__conv g;
+    for (l = 0; l < u->levels; l++) {
+        H[l] = l ? (H[l - 1] + 1) / 2 : h;
+        W[l] = l ? (W[l - 1] + 1) / 2 : w;
+    }
+    /* time embedding; every ResBlock takes silu(emb) */
+    emb = sd__push(m, (size_t)n * E); emb_act = sd__push(m, (size_t)n * E); t1 = sd__push(m, (size_t)n * E);
+    sd__op_copy(m, emb_act, temb, (size_t)n * u->ch);
+    sd__op_linear(m, t1, emb_act, n, u->ch, &u->time1, NULL);
+    sd__op_act(m, t1, t1, (size_t)n * E, 0);
+    sd__op_linear(m, emb, t1, n, E, &u->time2, NULL);
+    sd__op_act(m, emb_act, emb, (size_t)n * E, 0);
+    /* input blocks */
+    c = u->ch;
+    memset(&g, 0, sizeof g);
+    g.n = n; g.c = 4; g.h = h; g.w = w; g.co = c; g.k = 3; g.stride = 1; g.pad_t = g.pad_l = 1; g.ho = h; g.wo = w;
+    skip[ns] = sd__push(m, (size_t)n * c * h * w); skip_c[ns] = c;
+    sd__op_conv(m, skip[ns], x, &g, &u->conv_in, NULL, NULL, 0);
+    cur = skip[ns++];
+    for (i = 0; i < u->n_in; i++) {
+        const sd__ublock *k = &u->in[i];
+        int lv = k->level;
+        if (k->down) {
+            g.c = c; g.h = H[lv]; g.w = W[lv]; g.co = c; g.stride = 2; g.ho = H[lv + 1]; g.wo = W[lv + 1];
+            skip[ns] = sd__push(m, (size_t)n * c * H[lv + 1] * W[lv + 1]);
+            sd__op_conv(m, skip[ns], cur, &g, &k->conv, NULL, NULL, 0);
+        } else {
+            skip[ns] = sd__push(m, (size_t)n * k->res.c_out * H[lv] * W[lv]);
+            sd__resblock(m, skip[ns], cur, &k->res, n, H[lv], W[lv], emb_act, E, 1e-5f);
+            c = k->res.c_out;
+            if (k->has_attn) sd__xformer_forward(m, skip[ns], &k->attn, n, H[lv], W[lv], u->heads, ctx, u->ctx_dim);
+        }
+        skip_c[ns] = c;
+        cur = skip[ns++];
+    }
+    /* middle */
+    l = u->levels - 1;
+    ha = sd__push(m, (size_t)n * c * H[l] * W[l]);
+    hb = sd__push(m, (size_t)n * c * H[l] * W[l]);
+    sd__resblock(m, ha, cur, &u->mid1, n, H[l], W[l], emb_act, E, 1e-5f);
+    sd__xformer_forward(m, ha, &u->mid_attn, n, H[l], W[l], u->heads, ctx, u->ctx_dim);
+    sd__resblock(m, hb, ha, &u->mid2, n, H[l], W[l], emb_act, E, 1e-5f);
+    /* output blocks: buffers for the widest concat and the widest block output */
+    cur_c = c;
+    for (i = 0; i < u->n_out; i++) {
+        const sd__ublock *k = &u->out[i];
+        size_t hw = (size_t)H[k->level] * W[k->level];
+        if ((size_t)k->res.c_in * hw > max_cat) max_cat = (size_t)k->res.c_in * hw;
+        if ((size_t)k->res.c_out * hw > max_h) max_h = (size_t)k->res.c_out * hw;
+        if (k->up && (size_t)k->res.c_out * H[k->level - 1] * W[k->level - 1] > max_h)
+            max_h = (size_t)k->res.c_out * H[k->level - 1] * W[k->level - 1];
+    }
+    cat = sd__push(m, (size_t)n * max_cat);
+    ha = sd__push(m, (size_t)n * max_h);
+    cur = hb;
+    hb = sd__push(m, (size_t)n * max_h);
+    for (i = 0; i < u->n_out; i++) {
+        const sd__ublock *k = &u->out[i];
+        int lv = k->level;
+        --ns;
+        sd__op_concat(m, cat, cur, cur_c, skip[ns], skip_c[ns], n, H[lv] * W[lv]);
+        sd__resblock(m, ha, cat, &k->res, n, H[lv], W[lv], emb_act, E, 1e-5f);
+        cur_c = k->res.c_out;
+        if (k->has_attn) sd__xformer_forward(m, ha, &k->attn, n, H[lv], W[lv], u->heads, ctx, u->ctx_dim);
+        cur = ha;
+        if (k->up) {   /* nearest upsampling to the next skip's size, fused into the conv */
+            g.c = cur_c; g.h = H[lv]; g.w = W[lv]; g.up_h = H[lv - 1]; g.up_w = W[lv - 1];
+            g.co = cur_c; g.stride = 1; g.ho = H[lv - 1]; g.wo = W[lv - 1];
+            sd__op_conv(m, hb, ha, &g, &k->conv, NULL, NULL, 0);
+            g.up_h = g.up_w = 0;
+            cur = hb;
+        }
+    }
+    /* out: GroupNorm + SiLU + conv */
+    st = sd__push(m, (size_t)n * cur_c * 2);
+    sd__op_gn_stats(m, st, cur, n, cur_c, h * w, 1e-5f, &u->norm_out);
+    g.c = cur_c; g.h = h; g.w = w; g.co = 4; g.stride = 1; g.ho = h; g.wo = w;
+    sd__op_conv(m, eps, cur, &g, &u->conv_out, NULL, st, 1);
+    sd__pop(m, emb);
+}
+
+/* ================================================================ VAE
+   AutoencoderKL of SD (ldm Encoder / Decoder), GroupNorm eps 1e-6 everywhere, batch 1.
+   decode: z [4,h,w] -> post_quant_conv -> conv_in -> mid (ResnetBlock, AttnBlock, ResnetBlock)
+           -> per level from the deepest: ResnetBlock x (nres+1), nearest x2 + conv
+           -> GroupNorm + SiLU -> conv_out -> image [3,8h,8w]
+   encode: image [3,H,W] -> conv_in -> per level: ResnetBlock x nres, stride-2 conv padded
+           (0,1,0,1) -> mid -> GroupNorm + SiLU -> conv_out -> quant_conv -> mean, logvar [4,H/8,W/8] */
+
+/* AttnBlock: x [1,C,HW] += proj(attention(q(t), k(t), v(t))) with t = gn(x) as tokens, one head */
+static void sd__vattn_forward(sd_model *m, float *x, const sd__vattn *a, int c, int hw)
+{
+    size_t mark = sd__mark(m);
+    float *st = sd__push(m, (size_t)c * 2), *tok = sd__push(m, (size_t)hw * c);
+    float *q = sd__push(m, (size_t)hw * c), *k = sd__push(m, (size_t)hw * c), *v = sd__push(m, (size_t)hw * c);
+    sd__op_gn_stats(m, st, x, 1, c, hw, 1e-6f, &a->norm);
+    sd__op_tokens(m, tok, x, 1, c, hw, st);
+    sd__op_linear(m, q, tok, hw, c, &a->q, NULL);
+    sd__op_linear(m, k, tok, hw, c, &a->k, NULL);
+    sd__op_linear(m, v, tok, hw, c, &a->v, NULL);
+    sd__op_attention(m, tok, q, k, v, 1, 1, hw, hw, c, 0);
+    sd__op_linear(m, q, tok, hw, c, &a->proj, NULL);
+    sd__op_untokens(m, x, q, 1, c, hw, x);
+    sd__release(m, mark);
+}
+
+static void sd__vae_decode_forward(sd_model *m, float *image, const float *z, int h, int w)
+{
+    const sd__vae *v = &m->vae;
+    int L = v->levels, l, b, c, H = h, W = w;
+    size_t max = 0;
+    float *z1, *A, *B, *cur, *oth, *st;
+    sd__conv g;
+    for (l = L - 1; l >= 0; l--) {      /* the biggest activation: a level's width at its size, or at the next size */
+        size_t hw = (size_t)(h << (L - 1 - l)) * (size_t)(w << (L - 1 - l)), cl = (size_t)v->ch * v->mult[l];
+        size_t cprev = l == L - 1 ? cl : (size_t)v->ch * v->mult[l + 1];
+        if (cl * hw > max) max = cl * hw;
+        if (cprev * hw > max) max = cprev * hw;
+    }
+    z1 = sd__push(m, (size_t)v->z * h * w);
+    A = sd__push(m, max);
+    B = sd__push(m, max);
+    memset(&g, 0, sizeof g);
+    g.n = 1; g.c = v->z; g.h = h; g.w = w; g.co = v->z; g.k = 1; g.stride = 1; g.ho = h; g.wo = w;
+    sd__op_conv(m, z1, z, &g, &v->post_quant, NULL, NULL, 0);
+    c = v->ch * v->mult[L - 1];
+    g.co = c; g.k = 3; g.pad_t = g.pad_l = 1;
+    sd__op_conv(m, A, z1, &g, &v->dec_conv_in, NULL, NULL, 0);
+    sd__resblock(m, B, A, &v->dec_mid1, 1, H, W, NULL, 0, 1e-6f);
+    sd__vattn_forward(m, B, &v->dec_attn, c, H * W);
+    sd__resblock(m, A, B, &v->dec_mid2, 1, H, W, NULL, 0, 1e-6f);
+    cur = A; oth = B;
+    for (l = L - 1; l >= 0; l--) {
+        float *t;
+        for (b = 0; b <= v->nres; b++) {
+            sd__resblock(m, oth, cur, &v->dec_res[l][b], 1, H, W, NULL, 0, 1e-6f);
+            t = cur; cur = oth; oth = t;
+        }
+        c = v->ch * v->mult[l];
+        if (l != 0) {   /* nearest x2, fused into the conv */
+            g.c = c; g.h = H; g.w = W; g.up_h = 2 * H; g.up_w = 2 * W; g.co = c; g.ho = 2 * H; g.wo = 2 * W;
+            sd__op_conv(m, oth, cur, &g, &v->dec_up[l], NULL, NULL, 0);
+            g.up_h = g.up_w = 0;
+            H *= 2; W *= 2;
+            t = cur; cur = oth; oth = t;
+        }
+    }
+    st = sd__push(m, (size_t)c * 2);
+    sd__op_gn_stats(m, st, cur, 1, c, H * W, 1e-6f, &v->dec_norm_out);
+    g.c = c; g.h = H; g.w = W; g.co = 3; g.ho = H; g.wo = W;
+    sd__op_conv(m, image, cur, &g, &v->dec_conv_out, NULL, st, 1);
+    sd__pop(m, z1);
+}
+
+static void sd__vae_encode_forward(sd_model *m, float *moments, const float *image, int H, int W)
+{
+    const sd__vae *v = &m->vae;
+    int L = v->levels, l, b, c = v->ch;
+    size_t max = 0;
+    float *A, *B, *cur, *oth, *st, *t;
+    sd__conv g;
+    for (l = 0; l < L; l++) {
+        size_t hw = (size_t)(H >> l) * (size_t)(W >> l);
+        if ((size_t)v->ch * v->mult[l] * hw > max) max = (size_t)v->ch * v->mult[l] * hw;
+        if ((size_t)v->ch * (l ? v->mult[l - 1] : 1) * hw > max) max = (size_t)v->ch * (l ? v->mult[l - 1] : 1) * hw;
+    }
+    A = sd__push(m, max);
+    B = sd__push(m, max);
+    memset(&g, 0, sizeof g);
+    g.n = 1; g.c = 3; g.h = H; g.w = W; g.co = c; g.k = 3; g.stride = 1; g.pad_t = g.pad_l = 1; g.ho = H; g.wo = W;
+    sd__op_conv(m, A, image, &g, &v->enc_conv_in, NULL, NULL, 0);
+    cur = A; oth = B;
+    for (l = 0; l < L; l++) {
+        for (b = 0; b < v->nres; b++) {
+            sd__resblock(m, oth, cur, &v->enc_res[l][b], 1, H, W, NULL, 0, 1e-6f);
+            c = v->enc_res[l][b].c_out;
+            t = cur; cur = oth; oth = t;
+        }
+        if (l != L - 1) {   /* stride 2, zero padding only on the bottom and right */
+            g.c = c; g.h = H; g.w = W; g.co = c; g.stride = 2; g.pad_t = g.pad_l = 0; g.ho = H / 2; g.wo = W / 2;
+            sd__op_conv(m, oth, cur, &g, &v->enc_down[l], NULL, NULL, 0);
+            H /= 2; W /= 2;
+            t = cur; cur = oth; oth = t;
+        }
+    }
+    sd__resblock(m, oth, cur, &v->enc_mid1, 1, H, W, NULL, 0, 1e-6f);
+    sd__vattn_forward(m, oth, &v->enc_attn, c, H * W);
+    sd__resblock(m, cur, oth, &v->enc_mid2, 1, H, W, NULL, 0, 1e-6f);
+    st = sd__push(m, (size_t)c * 2);
+    sd__op_gn_stats(m, st, cur, 1, c, H * W, 1e-6f, &v->enc_norm_out);
+    g.c = c; g.h = H; g.w = W; g.co = 2 * v->z; g.stride = 1; g.pad_t = g.pad_l = 1; g.ho = H; g.wo = W;
+    sd__op_conv(m, oth, cur, &g, &v->enc_conv_out, NULL, st, 1);
+    g.c = 2 * v->z; g.k = 1; g.pad_t = g.pad_l = 0;
+    sd__op_conv(m, moments, oth, &g, &v->quant, NULL, NULL, 0);
+    sd__pop(m, A);
+}
+
 
 /* ================================================================ samplers
    The diffusers schedulers with the SD 1.5 configuration (scaled_linear betas from 0.00085
@@ -2324,6 +3398,250 @@ SDDEF int sd_first_step(int steps, double strength)
     start = steps - init;
     if (start < 0) start = 0;
     return start >= steps ? -1 : start;
+}
+
+/* ================================================================ one call per stage
+   Each stage runs twice: a planning pass that only counts scratch, then the real pass in an
+   arena sized once from that count. */
+
+typedef struct sd__stage {
+    int kind;                       /* 0 text, 1 unet, 2 decode, 3 encode */
+    float *out;
+    const float *in, *in2;
+    int n, h, w, layers;
+} sd__stage;
+
+static void sd__stage_forward(sd_model *m, const sd__stage *s)
+{
+    m->arena_top = 0;
+    if (s->kind == 0) sd__text_forward(m, s->out, s->in, s->layers);
+    else if (s->kind == 1) sd__unet_forward(m, s->out, s->in, s->n, s->h, s->w, s->in2 + (size_t)s->n * SD_TOKENS * m->unet.ctx_dim, s->in2);
+    else if (s->kind == 2) sd__vae_decode_forward(m, s->out, s->in, s->h, s->w);
+    else sd__vae_encode_forward(m, s->out, s->in, s->h, s->w);
+}
+
+static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size_t n_out)
+{
+    sd_result r;
+    size_t i;
+    m->planning = 1;
+    m->arena_peak = 0;
+    sd__stage_forward(m, s);
+    m->planning = 0;
+    if ((r = sd__arena_reserve(m, m->arena_peak)) != SD_OK) return r;
+    sd__stage_forward(m, s);
+    for (i = 0; i < n_out; i++)
+        if (!(s->out[i] == s->out[i]) || s->out[i] - s->out[i] != 0.0f)
+            return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf (at element %lu): the checkpoint may hold broken weights",
+                            what, (unsigned long)i);
+    return SD_OK;
+}
+
+SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out)
+{
+    const sd__clip *t = &m->clip;
+    sd__stage s;
+    int i, D = t->width;
+    if (!m->has_text) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
+    if (clip_skip < 1 || clip_skip > t->layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, t->layers);
+    for (i = 0; i < SD_TOKENS; i++)
+        if (ids[i] < 0 || ids[i] >= t->vocab)
+            return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d", ids[i], i, t->vocab - 1);
+    for (i = 0; i < SD_TOKENS; i++) {   /* token + position embeddings, into out first */
+        int d;
+        float *row = out + (size_t)i * D;
+        sd__decode(row, t->tok_emb->data, t->tok_emb->dtype, (size_t)ids[i] * D, (size_t)D);
+        for (d = 0; d < D; d++) row[d] += sd__wget(t->pos_emb, (size_t)i * D + d);
+    }
+    memset(&s, 0, sizeof s);
+    s.kind = 0; s.out = out; s.in = out; s.layers = t->layers - (clip_skip - 1);
+    return sd__run(m, &s, "text encoder", (size_t)SD_TOKENS * D);
+}
+
+SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, float *eps)
+{
+    sd__stage s;
+    float *buf;
+    size_t cn;
+    int i;
+    sd_result r;
+    if (!m->has_unet) return sd__fail(m, SD_ERR_STATE, "no UNet loaded");
+    if (n < 1 || n > 64 || h < 1 || w < 1 || h > 512 || w > 512)
+        return sd__fail(m, SD_ERR_ARG, "UNet input [%d,4,%d,%d]: batch 1..64, latent height and width 1..512", n, h, w);
+    if (!(t >= 0.0f && t <= 1000.0f)) return sd__fail(m, SD_ERR_ARG, "timestep %g: 0..1000 allowed", t);
+    /* the context and the sinusoid travel together: [n,77,Dc] then [n,ch] */
+    cn = (size_t)n * SD_TOKENS * m->unet.ctx_dim;
+    buf = (float *)sd__malloc(m, (cn + (size_t)n * m->unet.ch) * sizeof(float));
+    if (!buf) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    memcpy(buf, context, cn * sizeof(float));
+    for (i = 0; i < n; i++) sd__timestep_embedding(buf + cn + (size_t)i * m->unet.ch, t, m->unet.ch);
+    memset(&s, 0, sizeof s);
+    s.kind = 1; s.out = eps; s.in = x; s.in2 = buf; s.n = n; s.h = h; s.w = w;
+    r = sd__run(m, &s, "UNet", (size_t)n * 4 * h * w);
+    sd__free(m, buf);
+    return r;
+}
+
+SDDEF sd_result sd_vae_decode(sd_model *m, const float *z, int h, int w, float *image)
+{
+    sd__stage s;
+    if (!m->has_vae) return sd__fail(m, SD_ERR_STATE, "no VAE loaded");
+    if (h < 1 || w < 1 || h > 512 || w > 512) return sd__fail(m, SD_ERR_ARG, "latent %dx%d: 1..512 allowed", h, w);
+    memset(&s, 0, sizeof s);
+    s.kind = 2; s.out = image; s.in = z; s.h = h; s.w = w;
+    return sd__run(m, &s, "VAE decoder", (size_t)3 * 64 * h * w);
+}
+
+SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, float *mean, float *logvar)
+{
+    sd__stage s;
+    float *moments;
+    size_t hw = (size_t)(H / 8) * (W / 8);
+    sd_result r;
+    int z = m->vae.z;
+    if (!m->has_vae) return sd__fail(m, SD_ERR_STATE, "no VAE loaded");
+    if (H < 8 || W < 8 || H % 8 || W % 8 || H > 4096 || W > 4096)
+        return sd__fail(m, SD_ERR_ARG, "image %dx%d: width and height must be multiples of 8, 8..4096", W, H);
+    moments = (float *)sd__malloc(m, 2 * (size_t)z * hw * sizeof(float));
+    if (!moments) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    memset(&s, 0, sizeof s);
+    s.kind = 3; s.out = moments; s.in = image; s.h = H; s.w = W;
+    r = sd__run(m, &s, "VAE encoder", 2 * (size_t)z * hw);
+    if (r == SD_OK) {
+        memcpy(mean, moments, (size_t)z * hw * sizeof(float));
+        memcpy(logvar, moments + (size_t)z * hw, (size_t)z * hw * sizeof(float));
+    }
+    sd__free(m, moments);
+    return r;
+}
+
+/* ================================================================ pipelines
+   StableDiffusionPipeline / StableDiffusionImg2ImgPipeline step for step:
+     context = [text(negative), text(prompt)]  (the unconditional half first)
+     x = randn * init_noise_sigma   (img2img: 0.18215 * sample(encode(init)) noised to the first step)
+     for each step: eps_u, eps_c = unet([x, x] scaled, t, context)
+                    x = step(x, eps_u + cfg (eps_c - eps_u))
+     image = decode(x / 0.18215); rgb = round(clamp(image / 2 + 0.5, 0, 1) * 255) */
+
+SDDEF sd_params sd_params_default(void)
+{
+    sd_params p;
+    memset(&p, 0, sizeof p);
+    p.prompt = "";
+    p.negative_prompt = "";
+    p.width = p.height = 512;
+    p.steps = 20;
+    p.cfg_scale = 7.0f;
+    p.sampler = SD_SAMPLER_EULER_A;
+    p.clip_skip = 1;
+    p.strength = 0.75;
+    return p;
+}
+
+static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned char *init, unsigned char *rgb)
+{
+    int h = p->height / 8, w = p->width / 8, D = m->clip.width, i, start = 0, guide = p->cfg_scale > 1.0f, nb;
+    size_t nl = (size_t)4 * h * w, npix = (size_t)p->width * p->height, k;
+    int ids[SD_TOKENS];
+    float *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL;
+    sd_schedule *sch = NULL;
+    sd_rng rng;
+    sd_result r = SD_OK;
+    if (!m->has_unet || !m->has_vae || !m->has_text)
+        return sd__fail(m, SD_ERR_STATE, "the checkpoint lacks %s: txt2img needs the UNet, the VAE and the text encoder",
+                        !m->has_unet ? "the UNet" : !m->has_vae ? "the VAE" : "the text encoder");
+    if (!m->vocab) return sd__fail(m, SD_ERR_STATE, "no vocabulary loaded (sd_load_vocab with the model's tokenizer/merges.txt)");
+    if (p->width < 64 || p->height < 64 || p->width > 2048 || p->height > 2048 || p->width % 8 || p->height % 8)
+        return sd__fail(m, SD_ERR_ARG, "size %dx%d: width and height must be multiples of 8 in 64..2048", p->width, p->height);
+    if (p->steps < 1 || p->steps > SD_MAX_STEPS) return sd__fail(m, SD_ERR_ARG, "steps %d: 1..%d allowed", p->steps, SD_MAX_STEPS);
+    if (!(p->cfg_scale >= 0.0f && p->cfg_scale <= 100.0f)) return sd__fail(m, SD_ERR_ARG, "cfg scale %g: 0..100 allowed", p->cfg_scale);
+    if (p->sampler != SD_SAMPLER_EULER_A && p->sampler != SD_SAMPLER_EULER && p->sampler != SD_SAMPLER_DDIM)
+        return sd__fail(m, SD_ERR_ARG, "sampler %d: SD_SAMPLER_EULER_A, SD_SAMPLER_EULER or SD_SAMPLER_DDIM", (int)p->sampler);
+    if (p->clip_skip < 1 || p->clip_skip > m->clip.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", p->clip_skip, m->clip.layers);
+    if (!(p->eta >= 0.0f && p->eta <= 1.0f)) return sd__fail(m, SD_ERR_ARG, "eta %g: 0..1 allowed", p->eta);
+    if (init && !(p->strength >= 0.0 && p->strength <= 1.0)) return sd__fail(m, SD_ERR_ARG, "strength %g: 0..1 allowed", p->strength);
+    if (init && (start = sd_first_step(p->steps, p->strength)) < 0)
+        return sd__fail(m, SD_ERR_ARG, "strength %g with %d steps runs no step (steps x strength must be at least 1)", p->strength, p->steps);
+    nb = guide ? 2 : 1;
+    ctx = (float *)sd__malloc(m, (size_t)2 * SD_TOKENS * D * sizeof(float));
+    lat = (float *)sd__malloc(m, nl * sizeof(float));
+    xin = (float *)sd__malloc(m, 2 * nl * sizeof(float));
+    eps = (float *)sd__malloc(m, 2 * nl * sizeof(float));
+    den = (float *)sd__malloc(m, nl * sizeof(float));
+    img = (float *)sd__malloc(m, 3 * npix * sizeof(float));
+    sch = (sd_schedule *)sd__malloc(m, sizeof *sch);
+    if (!ctx || !lat || !xin || !eps || !den || !img || !sch) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
+    /* the text: negative (unconditional) first */
+    if (guide) {
+        if ((r = sd_tokenize(m, p->negative_prompt, ids)) != SD_OK) goto done;
+        if ((r = sd_text_encode(m, ids, p->clip_skip, ctx)) != SD_OK) goto done;
+    }
+    if ((r = sd_tokenize(m, p->prompt, ids)) != SD_OK) goto done;
+    if ((r = sd_text_encode(m, ids, p->clip_skip, ctx + (guide ? (size_t)SD_TOKENS * D : 0))) != SD_OK) goto done;
+    /* the starting latent */
+    sd_schedule_init(sch, p->sampler, p->steps, p->eta);
+    sd_rng_seed(&rng, p->seed);
+    if (init) {
+        float *mean = xin, *logvar = eps;
+        for (k = 0; k < npix; k++) {   /* HWC bytes -> CHW in [-1, 1] */
+            int c;
+            for (c = 0; c < 3; c++) img[(size_t)c * npix + k] = 2.0f * ((float)init[3 * k + c] / 255.0f) - 1.0f;
+        }
+        if ((r = sd_vae_encode(m, img, p->height, p->width, mean, logvar)) != SD_OK) goto done;
+        sd_randn(&rng, lat, nl);                      /* latent_dist.sample() draws first */
+        for (k = 0; k < nl; k++) {
+            float lv = logvar[k] < -30.0f ? -30.0f : (logvar[k] > 20.0f ? 20.0f : logvar[k]);
+            lat[k] = 0.18215f * (mean[k] + expf(0.5f * lv) * lat[k]);
+        }
+        sd_randn(&rng, den, nl);                      /* then the noise added to it */
+        sd_add_noise(sch, start, lat, den, lat, nl);
+    } else {
+        sd_randn(&rng, lat, nl);
+        for (k = 0; k < nl; k++) lat[k] = lat[k] * sch->init_noise_sigma;
+    }
+    /* the denoising loop */
+    for (i = start; i < p->steps; i++) {
+        sd_scale_input(sch, i, lat, xin, nl);
+        if (guide) memcpy(xin + nl, xin, nl * sizeof(float));
+        if ((r = sd_unet(m, xin, nb, h, w, sch->timesteps[i], ctx, eps)) != SD_OK) goto done;
+        if (guide) for (k = 0; k < nl; k++) eps[k] = eps[k] + p->cfg_scale * (eps[nl + k] - eps[k]);
+        sd_step(sch, i, eps, lat, den, nl, &rng);
+        if (p->progress) {
+            sd_progress pr;
+            pr.step = i - start + 1; pr.total = p->steps - start; pr.width = w; pr.height = h;
+            pr.latent = lat; pr.denoised = den;
+            if (p->progress(p->progress_user, &pr)) { r = sd__fail(m, SD_ERR_CANCELLED, "cancelled at step %d of %d", pr.step, pr.total); goto done; }
+        }
+    }
+    if (p->latent_out) memcpy(p->latent_out, lat, nl * sizeof(float));
+    /* decode */
+    for (k = 0; k < nl; k++) lat[k] = lat[k] / 0.18215f;
+    if ((r = sd_vae_decode(m, lat, h, w, img)) != SD_OK) goto done;
+    if (p->image_out) memcpy(p->image_out, img, 3 * npix * sizeof(float));
+    for (k = 0; k < npix; k++) {
+        int c;
+        for (c = 0; c < 3; c++) {
+            float v = img[(size_t)c * npix + k] / 2.0f + 0.5f;
+            v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+            rgb[3 * k + c] = (unsigned char)rintf(v * 255.0f);
+        }
+    }
+done:
+    sd__free(m, ctx); sd__free(m, lat); sd__free(m, xin); sd__free(m, eps); sd__free(m, den); sd__free(m, img); sd__free(m, sch);
+    return r;
+}
+
+SDDEF sd_result sd_txt2img(sd_model *m, const sd_params *p, unsigned char *rgb)
+{
+    m->err[0] = 0;
+    return sd__generate(m, p, NULL, rgb);
+}
+
+SDDEF sd_result sd_img2img(sd_model *m, const sd_params *p, const unsigned char *init, unsigned char *rgb)
+{
+    m->err[0] = 0;
+    if (!init) return sd__fail(m, SD_ERR_ARG, "img2img needs an init image");
+    return sd__generate(m, p, init, rgb);
 }
 
 #endif /* SD_IMPLEMENTATION_DONE */

@@ -343,6 +343,227 @@ static int cmd_info(const opts *o)
     return 0;
 }
 
+
+/* ---------------------------------------------------------------- PNG (temporary minimal writer) */
+static uint32_t crc_table_entry(uint32_t c) { int k; for (k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1; return c; }
+static uint32_t crc32_buf(uint32_t crc, const unsigned char *b, size_t n)
+{
+    size_t i;
+    crc = ~crc;
+    for (i = 0; i < n; i++) crc = crc_table_entry((crc ^ b[i]) & 0xff) ^ (crc >> 8);
+    return ~crc;
+}
+static void put32(unsigned char *p, uint32_t v) { p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16); p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v; }
+static void chunk(FILE *f, const char *type, const unsigned char *d, size_t n)
+{
+    unsigned char h[8];
+    uint32_t crc;
+    put32(h, (uint32_t)n); memcpy(h + 4, type, 4);
+    fwrite(h, 1, 8, f); if (n) fwrite(d, 1, n, f);
+    crc = crc32_buf(0, (const unsigned char *)type, 4); crc = crc32_buf(crc, d, n);
+    put32(h, crc); fwrite(h, 1, 4, f);
+}
+static int write_png(const char *path, const unsigned char *rgb, int w, int h)
+{
+    FILE *f = fopen(path, "wb");
+    size_t raw = (size_t)h * (1 + 3 * (size_t)w), nblocks = raw / 65535 + 1, n = 2 + raw + 5 * nblocks + 4, o = 0, i;
+    unsigned char *z = (unsigned char *)malloc(n), ihdr[13], *row;
+    uint32_t a = 1, b = 0;
+    int y;
+    if (!f || !z) { if (f) fclose(f); free(z); return 0; }
+    row = (unsigned char *)malloc(raw);
+    for (y = 0; y < h; y++) { row[(size_t)y * (1 + 3 * w)] = 0; memcpy(row + (size_t)y * (1 + 3 * w) + 1, rgb + (size_t)y * 3 * w, 3 * (size_t)w); }
+    z[o++] = 0x78; z[o++] = 0x01;
+    for (i = 0; i < raw || i == 0; ) {
+        size_t len = raw - i > 65535 ? 65535 : raw - i;
+        z[o++] = (unsigned char)(i + len >= raw); z[o++] = (unsigned char)len; z[o++] = (unsigned char)(len >> 8);
+        z[o++] = (unsigned char)~len; z[o++] = (unsigned char)(~len >> 8);
+        memcpy(z + o, row + i, len); o += len; i += len;
+        if (!len) break;
+    }
+    for (i = 0; i < raw; i++) { a = (a + row[i]) % 65521; b = (b + a) % 65521; }
+    put32(z + o, (b << 16) | a); o += 4;
+    fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
+    put32(ihdr, (uint32_t)w); put32(ihdr + 4, (uint32_t)h); ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = ihdr[11] = ihdr[12] = 0;
+    chunk(f, "IHDR", ihdr, 13); chunk(f, "IDAT", z, o); chunk(f, "IEND", NULL, 0);
+    free(z); free(row);
+    return fclose(f) == 0;
+}
+
+/* ---------------------------------------------------------------- stage commands */
+
+static int cmd_text(const opts *o)
+{
+    sd_model *m = new_model(o);
+    int ids[SD_TOKENS], rc;
+    float *out = NULL;
+    sd_info in;
+    if (!m) return 1;
+    if ((rc = load_model(m, o)) || (rc = load_vocab(m, o))) goto done;
+    if (!o->output) { rc = die("text needs -o OUT.npy"); goto done; }
+    sd_model_info(m, &in);
+    out = (float *)malloc((size_t)SD_TOKENS * in.text_width * sizeof(float));
+    if (!out) { rc = die("out of memory"); goto done; }
+    if (sd_tokenize(m, o->prompt ? o->prompt : "", ids) != SD_OK || sd_text_encode(m, ids, o->clip_skip, out) != SD_OK) {
+        rc = die("%s", sd_error(m)); goto done;
+    }
+    {
+        int64_t shape[3];
+        shape[0] = 1; shape[1] = SD_TOKENS; shape[2] = in.text_width;
+        rc = write_npy(m, o->output, out, 3, shape);
+    }
+done:
+    free(out);
+    sd_free(m);
+    return rc;
+}
+
+static int cmd_unet(const opts *o)
+{
+    sd_model *m = new_model(o);
+    sd_array x, c;
+    float *out = NULL;
+    int rc;
+    memset(&x, 0, sizeof x); memset(&c, 0, sizeof c);
+    if (!m) return 1;
+    if ((rc = load_model(m, o))) goto done;
+    if (!o->output) { rc = die("unet needs -o OUT.npy"); goto done; }
+    if ((rc = read_npy(m, o->x, "--x X.npy", &x)) || (rc = read_npy(m, o->context, "--context CTX.npy", &c))) goto done;
+    if (x.ndim != 4 || x.shape[1] != 4 || c.ndim != 3 || c.shape[0] != x.shape[0] || c.shape[1] != SD_TOKENS) {
+        rc = die("unet: x must be [N,4,h,w] and context [N,77,D]"); goto done;
+    }
+    out = (float *)malloc((size_t)(x.shape[0] * 4 * x.shape[2] * x.shape[3]) * sizeof(float));
+    if (!out) { rc = die("out of memory"); goto done; }
+    if (sd_unet(m, x.data, (int)x.shape[0], (int)x.shape[2], (int)x.shape[3], (float)o->t, c.data, out) != SD_OK) {
+        rc = die("%s", sd_error(m)); goto done;
+    }
+    rc = write_npy(m, o->output, out, 4, x.shape);
+done:
+    free(out);
+    sd_array_free(m, &x); sd_array_free(m, &c);
+    sd_free(m);
+    return rc;
+}
+
+static int cmd_vae_decode(const opts *o)
+{
+    sd_model *m = new_model(o);
+    sd_array z;
+    float *out = NULL;
+    int rc;
+    memset(&z, 0, sizeof z);
+    if (!m) return 1;
+    if ((rc = load_model(m, o))) goto done;
+    if (!o->output) { rc = die("vae-decode needs -o OUT.npy"); goto done; }
+    if ((rc = read_npy(m, o->z, "--z Z.npy", &z))) goto done;
+    if (!((z.ndim == 4 && z.shape[0] == 1 && z.shape[1] == 4) || (z.ndim == 3 && z.shape[0] == 4))) { rc = die("vae-decode: z must be [1,4,h,w]"); goto done; }
+    {
+        int h = (int)z.shape[z.ndim - 2], w = (int)z.shape[z.ndim - 1];
+        int64_t shape[4];
+        out = (float *)malloc((size_t)3 * 64 * h * w * sizeof(float));
+        if (!out) { rc = die("out of memory"); goto done; }
+        if (sd_vae_decode(m, z.data, h, w, out) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
+        shape[0] = 1; shape[1] = 3; shape[2] = 8 * h; shape[3] = 8 * w;
+        rc = write_npy(m, o->output, out, 4, shape);
+    }
+done:
+    free(out);
+    sd_array_free(m, &z);
+    sd_free(m);
+    return rc;
+}
+
+/* an HxWx3 uint8 image from .npy into bytes */
+static unsigned char *load_image(sd_model *m, const char *path, int *w, int *h)
+{
+    sd_array a;
+    unsigned char *rgb;
+    size_t i, n;
+    memset(&a, 0, sizeof a);
+    if (sd_npy_read(m, path, &a) != SD_OK) { die("%s", sd_error(m)); return NULL; }
+    if (a.ndim != 3 || a.shape[2] != 3) { die("%s: an HxWx3 image expected", path); sd_array_free(m, &a); return NULL; }
+    *h = (int)a.shape[0]; *w = (int)a.shape[1];
+    n = (size_t)a.shape[0] * a.shape[1] * 3;
+    rgb = (unsigned char *)malloc(n);
+    if (rgb) for (i = 0; i < n; i++) { float v = a.data[i]; rgb[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v); }
+    sd_array_free(m, &a);
+    return rgb;
+}
+
+static int cmd_vae_encode(const opts *o)
+{
+    sd_model *m = new_model(o);
+    unsigned char *rgb = NULL;
+    float *img = NULL, *mean = NULL, *logvar = NULL;
+    int rc, w = 0, h = 0;
+    if (!m) return 1;
+    if ((rc = load_model(m, o))) goto done;
+    if (!o->output) { rc = die("vae-encode needs -o MEAN.npy"); goto done; }
+    if (!o->image) { rc = die("vae-encode needs --image IMG.npy"); goto done; }
+    if (!(rgb = load_image(m, o->image, &w, &h))) { rc = 1; goto done; }
+    {
+        size_t npix = (size_t)w * h, k, hw = npix / 64;
+        int c;
+        int64_t shape[4];
+        img = (float *)malloc(3 * npix * sizeof(float));
+        mean = (float *)malloc(4 * hw * sizeof(float) + 1);
+        logvar = (float *)malloc(4 * hw * sizeof(float) + 1);
+        if (!img || !mean || !logvar) { rc = die("out of memory"); goto done; }
+        for (k = 0; k < npix; k++)
+            for (c = 0; c < 3; c++) img[(size_t)c * npix + k] = 2.0f * ((float)rgb[3 * k + c] / 255.0f) - 1.0f;
+        if (sd_vae_encode(m, img, h, w, mean, logvar) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
+        shape[0] = 1; shape[1] = 4; shape[2] = h / 8; shape[3] = w / 8;
+        if ((rc = write_npy(m, o->output, mean, 4, shape))) goto done;
+        if (o->logvar) rc = write_npy(m, o->logvar, logvar, 4, shape);
+    }
+done:
+    free(rgb); free(img); free(mean); free(logvar);
+    sd_free(m);
+    return rc;
+}
+
+static int cmd_generate(const opts *o, int img2img)
+{
+    sd_model *m = new_model(o);
+    sd_params p = sd_params_default();
+    unsigned char *rgb = NULL, *init = NULL;
+    float *lat = NULL, *img = NULL;
+    int rc, w = o->width, h = o->height;
+    if (!m) return 1;
+    if ((rc = load_model(m, o)) || (rc = load_vocab(m, o))) goto done;
+    if (img2img) {
+        int iw, ih;
+        if (!o->init) { rc = die("img2img needs an init image: -i IMAGE"); goto done; }
+        if (!(init = load_image(m, o->init, &iw, &ih))) { rc = 1; goto done; }
+        w = iw; h = ih;
+    }
+    p.prompt = o->prompt ? o->prompt : "";
+    p.negative_prompt = o->negative;
+    p.width = w; p.height = h; p.steps = o->steps; p.cfg_scale = (float)o->cfg; p.sampler = o->sampler;
+    p.seed = o->seed; p.clip_skip = o->clip_skip; p.eta = (float)o->eta; p.strength = o->strength;
+    rgb = (unsigned char *)malloc((size_t)w * h * 3);
+    lat = (float *)malloc((size_t)4 * (h / 8) * (w / 8) * sizeof(float));
+    img = (float *)malloc((size_t)3 * w * h * sizeof(float));
+    if (!rgb || !lat || !img) { rc = die("out of memory"); goto done; }
+    p.latent_out = lat; p.image_out = img;
+    if ((img2img ? sd_img2img(m, &p, init, rgb) : sd_txt2img(m, &p, rgb)) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
+    if (o->latent_out) {
+        int64_t s[4];
+        s[0] = 1; s[1] = 4; s[2] = h / 8; s[3] = w / 8;
+        if ((rc = write_npy(m, o->latent_out, lat, 4, s))) goto done;
+    }
+    if (o->image_out) {
+        int64_t s[4];
+        s[0] = 1; s[1] = 3; s[2] = h; s[3] = w;
+        if ((rc = write_npy(m, o->image_out, img, 4, s))) goto done;
+    }
+    if (!write_png(o->output ? o->output : "output.png", rgb, w, h)) { rc = die("cannot write '%s'", o->output ? o->output : "output.png"); goto done; }
+done:
+    free(rgb); free(init); free(lat); free(img);
+    sd_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     opts o;
@@ -353,5 +574,10 @@ int main(int argc, char **argv)
     if (!strcmp(o.cmd, "randn")) return cmd_randn(&o);
     if (!strcmp(o.cmd, "schedule")) return cmd_schedule(&o);
     if (!strcmp(o.cmd, "info")) return cmd_info(&o);
-    return die("command '%s' is not ready yet", o.cmd);
+    if (!strcmp(o.cmd, "text")) return cmd_text(&o);
+    if (!strcmp(o.cmd, "unet")) return cmd_unet(&o);
+    if (!strcmp(o.cmd, "vae-decode")) return cmd_vae_decode(&o);
+    if (!strcmp(o.cmd, "vae-encode")) return cmd_vae_encode(&o);
+    if (!strcmp(o.cmd, "img2img") || o.init) return cmd_generate(&o, 1);
+    return cmd_generate(&o, 0);
 }

@@ -1247,8 +1247,9 @@ typedef struct sd__mm {
     const float *bias_m, *bias_n, *add;
 } sd__mm;
 
-/* per-thread workspace of one product, in floats */
-#define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MR * SD__NR + 2 * SD__NC + SD__KC + 64)
+/* per-thread workspace of one product, in floats: A and B panels, the C tile, scratch */
+#define SD__MT 480   /* at most this many rows of C per task */
+#define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MT * SD__NC + 2 * SD__NC + SD__KC + 64)
 
 static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc, int k0, int kc, float *row)
 {
@@ -1317,12 +1318,14 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
     }
 }
 
-/* rows m0..m0+mc x columns n0..n0+nc of C, the whole K, by one thread */
+/* rows m0..m0+mc x columns n0..n0+nc of C, the whole K, by one thread: the sums build up in a
+   private tile (so C may alias add), then tile + bias + add goes to C */
 static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *ws)
 {
-    float *pa = ws, *pb = pa + SD__MC * SD__KC, *tmp = pb + SD__KC * SD__NC, *row = tmp + SD__MR * SD__NR;
+    float *pa = ws, *pb = pa + SD__MC * SD__KC, *ct = pb + SD__KC * SD__NC, *row = ct + SD__MT * SD__NC;
     int *oy = (int *)(void *)(row + SD__KC), *ox = oy + SD__NC;
     int k0, m1, i, j;
+    if (g->K == 0) memset(ct, 0, sizeof(float) * SD__MT * SD__NC);
     for (k0 = 0; k0 < g->K; k0 += SD__KC) {
         int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0;
         sd__pack_b(pb, g, n0, nc, k0, kc, row, oy, ox);
@@ -1330,48 +1333,34 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
             int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp;
             sd__pack_a(pa, g, m1, mcc, k0, kc, row);
             for (jp = 0; jp < nc; jp += SD__NR)
-                for (ip = 0; ip < mcc; ip += SD__MR) {
-                    int r = m1 + ip, cn = n0 + jp;
-                    int mr = g->M - r < SD__MR ? g->M - r : SD__MR, nr = n0 + nc - cn < SD__NR ? n0 + nc - cn : SD__NR;
-                    float *c = g->c + (ptrdiff_t)r * g->ldc + cn;
-                    if (mr == SD__MR && nr == SD__NR) {
-                        sd__kernel(kc, pa + (size_t)ip * kc, pb + (size_t)jp * kc, c, (int)g->ldc, first);
-                        continue;
-                    }
-                    if (mr <= 0) continue;
-                    for (i = 0; i < SD__MR; i++)
-                        for (j = 0; j < SD__NR; j++) tmp[i * SD__NR + j] = (!first && i < mr && j < nr) ? c[(ptrdiff_t)i * g->ldc + j] : 0.0f;
-                    sd__kernel(kc, pa + (size_t)ip * kc, pb + (size_t)jp * kc, tmp, SD__NR, 0);
-                    for (i = 0; i < mr; i++)
-                        for (j = 0; j < nr; j++) c[(ptrdiff_t)i * g->ldc + j] = tmp[i * SD__NR + j];
-                }
+                for (ip = 0; ip < mcc; ip += SD__MR)
+                    sd__kernel(kc, pa + (size_t)ip * kc, pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
         }
     }
-    if (g->K == 0)
-        for (i = m0; i < m0 + mc && i < g->M; i++) for (j = n0; j < n0 + nc; j++) g->c[(ptrdiff_t)i * g->ldc + j] = 0.0f;
     /* epilogue, in the reference's order: sum, + bias, + add */
-    if (g->bias_m || g->bias_n || g->add)
-        for (i = m0; i < m0 + mc && i < g->M; i++) {
-            float *c = g->c + (ptrdiff_t)i * g->ldc;
-            const float *ad = g->add ? g->add + (ptrdiff_t)i * g->ldc : NULL;
-            for (j = n0; j < n0 + nc; j++) {
-                float v = c[j];
-                if (g->bias_m) v += g->bias_m[i];
-                if (g->bias_n) v += g->bias_n[j];
-                if (ad) v += ad[j];
-                c[j] = v;
-            }
+    for (i = 0; i < mc; i++) {
+        float *c = g->c + (ptrdiff_t)(m0 + i) * g->ldc + n0;
+        const float *t = ct + (size_t)i * SD__NC, *ad = g->add ? g->add + (ptrdiff_t)(m0 + i) * g->ldc + n0 : NULL;
+        float bm = g->bias_m ? g->bias_m[m0 + i] : 0.0f;
+        for (j = 0; j < nc; j++) {
+            float v = t[j];
+            if (g->bias_m) v += bm;
+            if (g->bias_n) v += g->bias_n[n0 + j];
+            if (ad) v += ad[j];
+            c[j] = v;
         }
+    }
 }
 
-/* the tiles of one product: columns in blocks of NC, rows split further when there are few
-   column blocks, so that every thread has work */
+/* the tiles of one product: columns in blocks of NC, rows in chunks of at most MT, split further
+   when there are few tiles so that every thread has work */
 static void sd__mm_tiles(int M, int N, int nthreads, int *mc, int *ntm, int *ntn)
 {
-    int tn = (N + SD__NC - 1) / SD__NC, tm = 1, m;
+    int tn = (N + SD__NC - 1) / SD__NC, tm = (M + SD__MT - 1) / SD__MT, m;
     while (tn * tm < 4 * nthreads && (M + tm * 2 - 1) / (tm * 2) >= 2 * SD__MR) tm *= 2;
     m = (M + tm - 1) / tm;
     m = (m + SD__MR - 1) / SD__MR * SD__MR;
+    if (m > SD__MT) m = SD__MT;
     *mc = m;
     *ntm = (M + m - 1) / m;
     *ntn = tn;

@@ -1,0 +1,187 @@
+/* test_kernels: every fast kernel against its scalar reference on random inputs of several
+   shapes, odd sizes included. Prints one line per check; exits non-zero on failure. */
+#define SD_IMPLEMENTATION
+#include "../sd.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+static int failures;
+
+static void fill(float *x, size_t n, uint32_t *s, float scale)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        *s = *s * 1664525u + 1013904223u;
+        x[i] = ((float)(*s >> 8) / 16777216.0f * 2.0f - 1.0f) * scale;
+    }
+}
+
+/* relative L2 of got vs ref; prints the first few pairs on failure */
+static void check(const char *what, const float *got, const float *ref, size_t n, double tol)
+{
+    double num = 0, den = 0, worst = 0;
+    size_t i, at = 0;
+    for (i = 0; i < n; i++) {
+        double d = (double)got[i] - ref[i];
+        num += d * d; den += (double)ref[i] * ref[i];
+        if (fabs(d) > worst || got[i] != got[i]) { worst = fabs(d); at = i; }
+    }
+    num = den > 0 ? sqrt(num / den) : sqrt(num);
+    if (num <= tol && num == num) printf("ok   %-44s rel_l2 %.2e  max_abs %.2e\n", what, num, worst);
+    else {
+        printf("FAIL %-44s rel_l2 %.2e  max_abs %.2e at %lu\n", what, num, worst, (unsigned long)at);
+        for (i = 0; i < 4 && i < n; i++) printf("       [%lu] got %.7g ref %.7g\n", (unsigned long)i, got[i], ref[i]);
+        failures++;
+    }
+}
+
+/* a weight tensor of the given dtype filled with random values, owned by the test */
+static sd__tensor make_weight(int dtype, int64_t co, int64_t ci, int k, uint32_t *s, unsigned char **store)
+{
+    sd__tensor t;
+    size_t n = (size_t)(co * ci * (k ? k * k : 1)), i;
+    float *f = (float *)malloc(n * sizeof(float));
+    memset(&t, 0, sizeof t);
+    fill(f, n, s, 1.0f / sqrtf((float)(ci * (k ? k * k : 1))));
+    *store = (unsigned char *)malloc(n * 4);
+    for (i = 0; i < n; i++) {
+        if (dtype == SD__F16) { uint16_t h = sd__f32_f16(f[i]); (*store)[2 * i] = (unsigned char)h; (*store)[2 * i + 1] = (unsigned char)(h >> 8); }
+        else if (dtype == SD__BF16) { uint32_t b = sd__f32_bits(f[i]) >> 16; (*store)[2 * i] = (unsigned char)b; (*store)[2 * i + 1] = (unsigned char)(b >> 8); }
+        else sd__put_u32le(*store + 4 * i, sd__f32_bits(f[i]));
+    }
+    free(f);
+    t.dtype = dtype; t.data = *store;
+    t.ndim = k ? 4 : 2; t.shape[0] = co; t.shape[1] = ci; t.shape[2] = k; t.shape[3] = k;
+    t.numel = (int64_t)n;
+    return t;
+}
+
+static void test_linear(sd_model *m, int rows, int c, int co, int dtype, int with_add)
+{
+    uint32_t s = (uint32_t)(rows * 31 + c * 7 + co);
+    unsigned char *store;
+    sd__tensor w = make_weight(dtype, co, c, 0, &s, &store);
+    float *in = (float *)malloc(sizeof(float) * rows * c), *bias = (float *)malloc(sizeof(float) * co);
+    float *add = (float *)malloc(sizeof(float) * rows * co), *a = (float *)malloc(sizeof(float) * rows * co), *b = (float *)malloc(sizeof(float) * rows * co);
+    float *ws = (float *)malloc(sizeof(float) * SD__MM_WS * m->n_threads);
+    sd__lin l;
+    char name[96];
+    fill(in, (size_t)rows * c, &s, 1.0f); fill(bias, (size_t)co, &s, 0.5f); fill(add, (size_t)rows * co, &s, 1.0f);
+    l.w = &w; l.b = bias;
+    sd__linear_ref(m, a, in, rows, c, &l, with_add ? add : NULL);
+    sd__linear_fast(m, b, in, rows, c, &l, with_add ? add : NULL, ws);
+    snprintf(name, sizeof name, "linear %dx%d -> %d %s%s", rows, c, co, sd__dtype_name[dtype], with_add ? " +add" : "");
+    check(name, b, a, (size_t)rows * co, 1e-5);
+    if (with_add) {   /* the residual form: out aliases add */
+        memcpy(b, add, sizeof(float) * rows * co);
+        sd__linear_fast(m, b, in, rows, c, &l, b, ws);
+        snprintf(name, sizeof name, "linear %dx%d -> %d %s, out == add", rows, c, co, sd__dtype_name[dtype]);
+        check(name, b, a, (size_t)rows * co, 1e-5);
+    }
+    free(in); free(bias); free(add); free(a); free(b); free(ws); free(store);
+}
+
+static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, int stride, int pad, int up, int gn, int dtype)
+{
+    uint32_t s = (uint32_t)(n + c * 3 + h * 5 + w * 7 + co * 11 + k + stride * 13 + up * 17 + gn);
+    unsigned char *store;
+    sd__tensor wt = make_weight(dtype, co, c, k, &s, &store);
+    sd__conv g;
+    sd__lin l;
+    size_t nin = (size_t)n * c * h * w, nout, wsn;
+    float *in, *bias, *a, *b, *add, *stats = NULL, *ws;
+    char name[128];
+    memset(&g, 0, sizeof g);
+    g.n = n; g.c = c; g.h = h; g.w = w; g.co = co; g.k = k; g.stride = stride; g.pad_t = g.pad_l = pad;
+    if (up) { g.up_h = 2 * h + (up > 1); g.up_w = 2 * w; }
+    g.ho = ((up ? g.up_h : h) + 2 * pad - k) / stride + 1;
+    g.wo = ((up ? g.up_w : w) + 2 * pad - k) / stride + 1;
+    nout = (size_t)n * co * g.ho * g.wo;
+    in = (float *)malloc(nin * 4); bias = (float *)malloc((size_t)co * 4); a = (float *)malloc(nout * 4); b = (float *)malloc(nout * 4);
+    add = (float *)malloc(nout * 4);
+    wsn = (size_t)SD__MM_WS * m->n_threads + (size_t)g.up_h + g.up_w + 16;
+    ws = (float *)malloc(wsn * 4);
+    fill(in, nin, &s, 2.0f); fill(bias, (size_t)co, &s, 0.3f); fill(add, nout, &s, 1.0f);
+    if (gn) {
+        sd__norm nm;
+        float *gw = (float *)malloc((size_t)c * 4), *gb = (float *)malloc((size_t)c * 4), *st2 = (float *)malloc((size_t)n * c * 8);
+        fill(gw, (size_t)c, &s, 1.0f); fill(gb, (size_t)c, &s, 1.0f);
+        nm.w = gw; nm.b = gb;
+        stats = (float *)malloc((size_t)n * c * 8);
+        sd__gn_stats_ref(stats, in, n, c, h * w, 32, 1e-5f, &nm);
+        sd__gn_stats_fast(m, st2, in, n, c, h * w, 32, 1e-5f, &nm);
+        snprintf(name, sizeof name, "groupnorm stats %dx%dx%dx%d", n, c, h, w);
+        check(name, st2, stats, (size_t)n * c * 2, 1e-6);
+        free(gw); free(gb); free(st2);
+    }
+    l.w = &wt; l.b = bias;
+    sd__conv2d_ref(m, a, in, &g, &l, add, stats, gn);
+    sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn, ws);
+    snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d s%d p%d%s%s -> %d %s", n, c, h, w, k, stride, pad, up ? " up" : "", gn ? " gn+silu" : "", co, sd__dtype_name[dtype]);
+    check(name, b, a, nout, 1e-5);
+    memcpy(b, add, nout * 4);
+    sd__conv2d_fast(m, b, in, &g, &l, b, stats, gn, ws);
+    snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d -> %d, out == add", n, c, h, w, k, co);
+    check(name, b, a, nout, 1e-5);
+    free(in); free(bias); free(a); free(b); free(add); free(ws); free(store); free(stats);
+}
+
+static void test_attention(sd_model *m, int n, int heads, int tq, int tk, int d, int causal)
+{
+    uint32_t s = (uint32_t)(n + heads * 3 + tq * 5 + tk * 7 + d * 11 + causal);
+    size_t ld = (size_t)heads * d;
+    float *q = (float *)malloc(4 * n * tq * ld), *k = (float *)malloc(4 * n * tk * ld), *v = (float *)malloc(4 * n * tk * ld);
+    float *a = (float *)malloc(4 * n * tq * ld), *b = (float *)malloc(4 * n * tq * ld);
+    float *ws = (float *)malloc(4 * (sd__attn_ws(d) * m->n_threads + (size_t)tk));
+    char name[96];
+    fill(q, (size_t)n * tq * ld, &s, 2.0f); fill(k, (size_t)n * tk * ld, &s, 2.0f); fill(v, (size_t)n * tk * ld, &s, 1.0f);
+    sd__attention_ref(a, q, k, v, n, heads, tq, tk, d, causal, ws);
+    sd__attention_fast(m, b, q, k, v, n, heads, tq, tk, d, causal, ws);
+    snprintf(name, sizeof name, "attention n%d h%d %dx%d d%d%s", n, heads, tq, tk, d, causal ? " causal" : "");
+    check(name, b, a, (size_t)n * tq * ld, 1e-5);
+    free(q); free(k); free(v); free(a); free(b); free(ws);
+}
+
+static void test_geglu(sd_model *m, int rows, int f)
+{
+    uint32_t s = (uint32_t)(rows + f);
+    float *in = (float *)malloc(4 * (size_t)rows * 2 * f), *a = (float *)malloc(4 * (size_t)rows * f), *b = (float *)malloc(4 * (size_t)rows * f);
+    char name[64];
+    fill(in, (size_t)rows * 2 * f, &s, 4.0f);
+    sd__geglu_ref(a, in, rows, f);
+    sd__geglu_fast(m, b, in, rows, f);
+    snprintf(name, sizeof name, "geglu %dx%d", rows, f);
+    check(name, b, a, (size_t)rows * f, 1e-6);
+    free(in); free(a); free(b);
+}
+
+int main(void)
+{
+    sd_model *m = sd_create(NULL);
+    int dt;
+    for (dt = 0; dt < 3; dt++) {
+        test_linear(m, 77, 64, 64, dt, 0);
+        test_linear(m, 1, 5, 3, dt, 1);
+        test_linear(m, 300, 320, 1280, dt, 1);
+        test_linear(m, 7, 300, 65, dt, 0);
+    }
+    test_conv(m, 1, 4, 8, 8, 32, 3, 1, 1, 0, 0, SD__F16);
+    test_conv(m, 2, 32, 13, 7, 64, 3, 1, 1, 0, 1, SD__F16);
+    test_conv(m, 2, 64, 10, 9, 64, 3, 2, 1, 0, 0, SD__F16);
+    test_conv(m, 1, 32, 16, 16, 32, 3, 2, 0, 0, 0, SD__F32);
+    test_conv(m, 2, 64, 5, 3, 64, 3, 1, 1, 1, 0, SD__BF16);
+    test_conv(m, 1, 64, 5, 4, 64, 3, 1, 1, 2, 0, SD__F16);
+    test_conv(m, 2, 96, 11, 11, 32, 1, 1, 0, 0, 0, SD__F16);
+    test_conv(m, 1, 256, 20, 20, 130, 3, 1, 1, 0, 1, SD__F16);
+    test_attention(m, 1, 1, 77, 77, 64, 1);
+    test_attention(m, 2, 8, 100, 77, 4, 0);
+    test_attention(m, 2, 8, 300, 300, 8, 0);
+    test_attention(m, 1, 1, 256, 256, 64, 0);
+    test_attention(m, 1, 2, 97, 513, 40, 0);
+    test_attention(m, 1, 1, 64, 64, 512, 0);
+    test_attention(m, 1, 3, 200, 200, 80, 1);
+    test_geglu(m, 33, 256);
+    sd_free(m);
+    printf("%s: %d failure%s\n", failures ? "FAIL" : "ok", failures, failures == 1 ? "" : "s");
+    return failures != 0;
+}

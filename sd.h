@@ -1190,7 +1190,7 @@ static void sd__concat_ref(float *out, const float *a, int ca, const float *b, i
 #endif
 
 /* e^x, vectorizable, within 2 ulp: 2^n * e^f with n = round(x / ln 2), |f| <= ln2/2, degree-7 Taylor */
-static float sd__expf(float x)
+static inline float sd__expf(float x)
 {
     float r, f, p;
     int32_t n;
@@ -1210,7 +1210,7 @@ static float sd__expf(float x)
     return sd__bits_f32(sd__f32_bits(p) + ((uint32_t)n << 23));
 }
 
-static float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
+static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
 
 /* The register tile: c[6][64] (row stride ldc) = (first ? 0 : c) + a-panel x b-panel over kc. */
 static void sd__kernel(int kc, const float *SD__RESTRICT a, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
@@ -1420,77 +1420,100 @@ static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, 
     sd__mm_run(m, &g, ws);
 }
 
-/* attention in tiles with an online softmax (FlashAttention's recurrence): for a block of QB
-   queries, keys come in blocks of KB; S = Q K^T / sqrt(d) (one product), the running max and
-   sum are updated, O is rescaled and O += P V (a second product). Only QB x KB scores exist
-   at a time, per thread. */
-#define SD__QB 96
-#define SD__KB 256
+/* attention (no mask) in tiles with an online softmax (FlashAttention's recurrence), computed transposed so
+   that every softmax step runs along contiguous queries: for a block of QB queries, keys come in
+   blocks of KB; S^T = K Q^T (one product), the running max and sum of each query are updated,
+   O^T is rescaled and O^T += V^T P^T (a second product). Only KB x QB scores exist at a time,
+   per thread. */
+#define SD__QB 128
+#define SD__KB 240
 
 static size_t sd__attn_ws(int d)
 {
-    size_t dp = (size_t)(d + SD__NR - 1) / SD__NR * SD__NR, kb = SD__KB;
-    return SD__QB * dp            /* Q panels */
-         + dp * kb                /* K^T panels */
-         + SD__QB * kb            /* S, then P */
-         + SD__QB * kb            /* P panels */
-         + kb * dp                /* V panels */
-         + SD__QB * dp            /* O */
-         + 2 * SD__QB + 64;       /* running max and sum */
+    size_t d6 = (size_t)(d + SD__MR - 1) / SD__MR * SD__MR;
+    return (size_t)d * SD__QB           /* Q^T panels */
+         + (size_t)SD__KB * d           /* K panels */
+         + (size_t)SD__KB * SD__QB      /* S^T, then P^T */
+         + d6 * SD__KB                  /* V^T panels */
+         + d6 * SD__QB                  /* O^T */
+         + 4 * SD__QB + 64;             /* running max and sum, block max and correction */
 }
 
 static void sd__attn_block(const float *q, const float *k, const float *v, float *out, size_t ld, int d,
-                           int q0, int nq, int tk, int causal, float *ws)
+                           int q0, int nq, int tk, float *ws)
 {
-    int dp = (d + SD__NR - 1) / SD__NR * SD__NR, i, j, e, ip, jp, k0;
-    float *pq = ws, *pk = pq + (size_t)SD__QB * dp, *s = pk + (size_t)dp * SD__KB, *pp = s + (size_t)SD__QB * SD__KB;
-    float *pv = pp + (size_t)SD__QB * SD__KB, *o = pv + (size_t)SD__KB * dp, *mx = o + (size_t)SD__QB * dp, *sum = mx + SD__QB;
+    int d6 = (d + SD__MR - 1) / SD__MR * SD__MR, i, j, e, ip, jp, k0;
+    float *pq = ws, *pk = pq + (size_t)d * SD__QB, *st = pk + (size_t)SD__KB * d, *pv = st + (size_t)SD__KB * SD__QB;
+    float *o = pv + (size_t)d6 * SD__KB, *mx = o + (size_t)d6 * SD__QB, *sum = mx + SD__QB, *bm = sum + SD__QB, *corr = bm + SD__QB;
     float scale = 1.0f / sqrtf((float)d);
-    int nk_total = causal ? (q0 + nq < tk ? q0 + nq : tk) : tk;
-    /* Q block as A panels [QB x d] */
-    for (ip = 0; ip < SD__QB; ip += SD__MR)
-        for (i = 0; i < SD__MR; i++)
-            for (e = 0; e < d; e++) pq[(size_t)ip * d + (size_t)e * SD__MR + i] = ip + i < nq ? q[(size_t)(q0 + ip + i) * ld + e] : 0.0f;
-    for (i = 0; i < SD__QB; i++) { mx[i] = -INFINITY; sum[i] = 0.0f; }
-    memset(o, 0, sizeof(float) * (size_t)SD__QB * dp);
-    for (k0 = 0; k0 < nk_total; k0 += SD__KB) {
-        int kb = nk_total - k0 < SD__KB ? nk_total - k0 : SD__KB, kbp = (kb + SD__NR - 1) / SD__NR * SD__NR;
-        /* K^T as B panels [d x kb] */
-        for (jp = 0; jp < kbp; jp += SD__NR)
-            for (j = 0; j < SD__NR; j++)
-                for (e = 0; e < d; e++) pk[(size_t)jp * d + (size_t)e * SD__NR + j] = jp + j < kb ? k[(size_t)(k0 + jp + j) * ld + e] : 0.0f;
-        for (ip = 0; ip < SD__QB; ip += SD__MR)
-            for (jp = 0; jp < kbp; jp += SD__NR) sd__kernel(d, pq + (size_t)ip * d, pk + (size_t)jp * d, s + (size_t)ip * kbp + jp, kbp, 1);
-        /* online softmax over this key block */
-        for (i = 0; i < nq; i++) {
-            float *si = s + (size_t)i * kbp, m_new = mx[i], corr, acc = 0.0f;
-            int lim = causal ? (q0 + i + 1 - k0 < kb ? q0 + i + 1 - k0 : kb) : kb;
-            for (j = 0; j < lim; j++) { si[j] *= scale; if (si[j] > m_new) m_new = si[j]; }
-            corr = mx[i] == -INFINITY ? 0.0f : sd__expf(mx[i] - m_new);
-            for (j = 0; j < lim; j++) { si[j] = sd__expf(si[j] - m_new); acc += si[j]; }
-            for (; j < kbp; j++) si[j] = 0.0f;
-            sum[i] = sum[i] * corr + acc;
-            mx[i] = m_new;
-            if (corr != 1.0f) for (e = 0; e < dp; e++) o[(size_t)i * dp + e] *= corr;
+    int nk = tk;
+    /* Q^T as B panels [d x QB] */
+    for (jp = 0; jp < SD__QB; jp += SD__NR)
+        for (j = 0; j < SD__NR; j++) {
+            const float *qi = q + (size_t)(q0 + jp + j) * ld;
+            float *dst = pq + (size_t)jp * d + j;
+            if (jp + j < nq) for (e = 0; e < d; e++) dst[(size_t)e * SD__NR] = qi[e];
+            else for (e = 0; e < d; e++) dst[(size_t)e * SD__NR] = 0.0f;
         }
-        for (i = nq; i < SD__QB; i++) for (j = 0; j < kbp; j++) s[(size_t)i * kbp + j] = 0.0f;
-        /* P as A panels [QB x kb], V as B panels [kb x d], O += P V */
-        for (ip = 0; ip < SD__QB; ip += SD__MR)
-            for (i = 0; i < SD__MR; i++)
-                for (j = 0; j < kbp; j++) pp[(size_t)ip * kbp + (size_t)j * SD__MR + i] = s[(size_t)(ip + i) * kbp + j];
-        for (jp = 0; jp < dp; jp += SD__NR)
-            for (j = 0; j < kbp; j++)
-                for (e = 0; e < SD__NR; e++)
-                    pv[(size_t)jp * kbp + (size_t)j * SD__NR + e] = j < kb && jp + e < d ? v[(size_t)(k0 + j) * ld + jp + e] : 0.0f;
-        for (ip = 0; ip < SD__QB; ip += SD__MR)
-            for (jp = 0; jp < dp; jp += SD__NR) sd__kernel(kbp, pp + (size_t)ip * kbp, pv + (size_t)jp * kbp, o + (size_t)ip * dp + jp, dp, 0);
+    for (i = 0; i < SD__QB; i++) { mx[i] = -INFINITY; sum[i] = 0.0f; }
+    memset(o, 0, sizeof(float) * (size_t)d6 * SD__QB);
+    for (k0 = 0; k0 < nk; k0 += SD__KB) {
+        int kb = nk - k0 < SD__KB ? nk - k0 : SD__KB, kb6 = (kb + SD__MR - 1) / SD__MR * SD__MR;
+        /* K block as A panels [kb x d]; S^T = K Q^T */
+        for (ip = 0; ip < kb6; ip += SD__MR)
+            for (i = 0; i < SD__MR; i++) {
+                const float *kj = k + (size_t)(k0 + ip + i) * ld;
+                float *dst = pk + (size_t)ip * d + i;
+                if (ip + i < kb) for (e = 0; e < d; e++) dst[(size_t)e * SD__MR] = kj[e];
+                else for (e = 0; e < d; e++) dst[(size_t)e * SD__MR] = 0.0f;
+            }
+        /* S^T is kept as B panels for the second product: panel jp holds queries jp.., [kb6 x NR] */
+        for (ip = 0; ip < kb6; ip += SD__MR)
+            for (jp = 0; jp < SD__QB; jp += SD__NR)
+                sd__kernel(d, pk + (size_t)ip * d, pq + (size_t)jp * d, st + (size_t)jp * kb6 + (size_t)ip * SD__NR, SD__NR, 1);
+        /* online softmax, vectorized along the queries */
+        for (i = 0; i < SD__QB; i++) bm[i] = mx[i];
+        for (jp = 0; jp < SD__QB; jp += SD__NR)
+            for (j = 0; j < kb; j++) {
+                float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR, *SD__RESTRICT bmp = bm + jp;
+                for (i = 0; i < SD__NR; i++) {
+                    float x = sj[i] * scale;
+                    sj[i] = x;
+                    bmp[i] = x > bmp[i] ? x : bmp[i];
+                }
+            }
+        for (i = 0; i < SD__QB; i++) {
+            corr[i] = mx[i] == -INFINITY ? 0.0f : sd__expf(mx[i] - bm[i]);
+            mx[i] = bm[i];
+            sum[i] = sum[i] * corr[i];
+        }
+        for (jp = 0; jp < SD__QB; jp += SD__NR)
+            for (j = 0; j < kb6; j++) {
+                float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR, *SD__RESTRICT sump = sum + jp;
+                const float *SD__RESTRICT mxp = mx + jp;
+                for (i = 0; i < SD__NR; i++) {   /* branch-free so that it vectorizes */
+                    float keep = (float)((j < kb) & (jp + i < nq));
+                    float p = sd__expf(sj[i] - mxp[i]) * keep;
+                    sj[i] = p;
+                    sump[i] += p;
+                }
+            }
+        for (e = 0; e < d; e++) for (i = 0; i < SD__QB; i++) o[(size_t)e * SD__QB + i] *= corr[i];
+        /* V^T as A panels [d x kb]; O^T += V^T P^T (P^T is already row-major [kb x QB]) */
+        for (ip = 0; ip < d6; ip += SD__MR)
+            for (j = 0; j < kb6; j++)
+                for (i = 0; i < SD__MR; i++)
+                    pv[(size_t)ip * kb6 + (size_t)j * SD__MR + i] = j < kb && ip + i < d ? v[(size_t)(k0 + j) * ld + ip + i] : 0.0f;
+        for (ip = 0; ip < d6; ip += SD__MR)
+            for (jp = 0; jp < SD__QB; jp += SD__NR)
+                sd__kernel(kb6, pv + (size_t)ip * kb6, st + (size_t)jp * kb6, o + (size_t)ip * SD__QB + jp, SD__QB, 0);
     }
     for (i = 0; i < nq; i++)
-        for (e = 0; e < d; e++) out[(size_t)(q0 + i) * ld + e] = o[(size_t)i * dp + e] / sum[i];
+        for (e = 0; e < d; e++) out[(size_t)(q0 + i) * ld + e] = o[(size_t)e * SD__QB + i] / sum[i];
 }
 
 static void sd__attention_fast(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
-                               int tq, int tk, int d, int causal, float *ws)
+                               int tq, int tk, int d, float *ws)
 {
     int nqb = (tq + SD__QB - 1) / SD__QB, t, sd__nt = m->n_threads;
     size_t ld = (size_t)heads * d, per = sd__attn_ws(d);
@@ -1500,7 +1523,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         size_t off = (size_t)h * d;
         sd__attn_block(q + (size_t)b * tq * ld + off, k + (size_t)b * tk * ld + off, v + (size_t)b * tk * ld + off,
                        out + (size_t)b * tq * ld + off, ld, d, qb * SD__QB, tq - qb * SD__QB < SD__QB ? tq - qb * SD__QB : SD__QB,
-                       tk, causal, ws + (size_t)SD__TID() * per);
+                       tk, ws + (size_t)SD__TID() * per);
     }
 }
 
@@ -1604,12 +1627,12 @@ static void sd__op_attention(sd_model *m, float *out, const float *q, const floa
                              int tq, int tk, int d, int causal)
 {
     size_t mark = sd__mark(m);
-    if (m->reference) {
+    if (m->reference || causal) {   /* causal: only the text encoder's 77 tokens, where speed does not matter */
         float *ws = sd__push(m, (size_t)tk);
         if (!m->planning) sd__attention_ref(out, q, k, v, n, heads, tq, tk, d, causal, ws);
     } else {
         float *ws = sd__push(m, (size_t)m->n_threads * sd__attn_ws(d));
-        if (!m->planning) sd__attention_fast(m, out, q, k, v, n, heads, tq, tk, d, causal, ws);
+        if (!m->planning) sd__attention_fast(m, out, q, k, v, n, heads, tq, tk, d, ws);
     }
     sd__release(m, mark);
 }

@@ -1,0 +1,557 @@
+#!/usr/bin/env python3
+"""Checks for tools/mkmodel.c (python3 standard library only).
+
+    python3 tools/check_mkmodel.py [--mkmodel build/mkmodel] [--fixture DIR/model.safetensors]
+                                   [--work DIR] [--sd15] [--diffusers DIR --ldm FILE]
+
+What it does (every step prints PASS or FAIL and a line of numbers):
+  1. --config tiny: the key / dtype / shape set against the fixture model, same count; the
+     scheduler buffers against the fixture's values.
+  2. Determinism: two runs give the same bytes; --vae-only holds the same VAE numbers.
+  3. F16 / BF16 rounding: `mkmodel --selftest` against Python's own IEEE half packing.
+  4. A diffusers folder (written by mkmodel --diffusers): every tensor maps back to an LDM key
+     through the mapping implemented HERE, independently of the C table (diffusers -> LDM,
+     in the manner of diffusers' convert_diffusers_to_original_stable_diffusion.py), with the
+     same bytes after the documented reshapes; every LDM model tensor is used exactly once.
+  5. The BPE vocabulary: merges.txt is valid CLIP input (each merge's parts are byte symbols or
+     earlier merges), vocab.json agrees, and a Python CLIP BPE tokenizes prompts with it.
+  6. Tiny SD 2.x / SDXL checkpoints carry their distinguishing keys.
+  7. Weight statistics per kind of tensor (tiny fully; sd15 sampled), NaN / Inf scan.
+With --sd15 it also writes the full SD 1.5 model (F16, ~2.1 GB) and its diffusers folder under
+--work and checks those (steps 4 and 7), which takes a minute or two.
+Exit status 0 when everything passed.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+FAILS = []
+
+
+def result(ok, what, detail=""):
+    print("%s  %s%s" % ("PASS" if ok else "FAIL", what, ("  (" + detail + ")") if detail else ""))
+    if not ok:
+        FAILS.append(what)
+
+
+# ---------------------------------------------------------------- safetensors reading
+
+class ST:
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            raw = f.read(n)
+        self.header_len = n
+        h = json.loads(raw)
+        self.meta = h.pop("__metadata__", {})
+        self.t = h
+        self.base = 8 + n
+        self.f = open(path, "rb")
+        # the data must be fully covered, without holes or overlaps
+        spans = sorted(tuple(v["data_offsets"]) for v in h.values())
+        pos = 0
+        self.contiguous = True
+        for b, e in spans:
+            if b != pos:
+                self.contiguous = False
+            pos = e
+        self.data_len = pos
+        self.size_ok = os.path.getsize(path) == self.base + pos
+
+    def raw(self, k, limit=None):
+        b, e = self.t[k]["data_offsets"]
+        if limit is not None:
+            e = min(e, b + limit)
+        self.f.seek(self.base + b)
+        return self.f.read(e - b)
+
+    def values(self, k, limit_elems=None):
+        dt = self.t[k]["dtype"]
+        size = {"F16": 2, "BF16": 2, "F32": 4, "I64": 8, "F64": 8}[dt]
+        raw = self.raw(k, None if limit_elems is None else limit_elems * size)
+        n = len(raw) // size
+        if dt == "F16":
+            return struct.unpack("<%de" % n, raw)
+        if dt == "F32":
+            return struct.unpack("<%df" % n, raw)
+        if dt == "I64":
+            return struct.unpack("<%dq" % n, raw)
+        if dt == "BF16":
+            hs = struct.unpack("<%dH" % n, raw)
+            return struct.unpack("<%df" % n, struct.pack("<%dI" % n, *[x << 16 for x in hs]))
+        raise ValueError(dt)
+
+
+def numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def run(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if p.returncode != 0:
+        print(p.stderr)
+        raise SystemExit("command failed: %s" % " ".join(cmd))
+    return p.stdout, p.stderr
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 22)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- 1. tiny vs fixture
+
+def check_fixture(tiny, fixture):
+    a, b = ST(fixture), ST(tiny)
+    ka, kb = set(a.t), set(b.t)
+    result(ka == kb, "tiny: same key set as the fixture",
+           "fixture %d, mkmodel %d, missing %s, extra %s" % (len(ka), len(kb), sorted(ka - kb)[:3], sorted(kb - ka)[:3]))
+    bad = [k for k in ka & kb if a.t[k]["shape"] != b.t[k]["shape"] or a.t[k]["dtype"] != b.t[k]["dtype"]]
+    result(not bad, "tiny: same shapes and dtypes", "%d differ %s" % (len(bad), bad[:3]))
+    result(b.contiguous and b.size_ok, "tiny: data contiguous, file size = header + data")
+    bufs = [k for k in ka & kb if a.t[k]["dtype"] == "F32"]
+    worst = 0
+    for k in bufs:
+        va, vb = a.values(k), b.values(k)
+        for x, y in zip(va, vb):
+            ix, iy = struct.unpack("<i", struct.pack("<f", x))[0], struct.unpack("<i", struct.pack("<f", y))[0]
+            worst = max(worst, abs(ix - iy))
+    result(worst <= 1, "tiny: scheduler buffers equal the fixture's", "%d buffers, max difference %d ulp" % (len(bufs), worst))
+    pid = "cond_stage_model.transformer.text_model.embeddings.position_ids"
+    result(list(b.values(pid)) == list(range(77)), "tiny: position_ids are 0..76")
+
+
+# ---------------------------------------------------------------- 3. F16 / BF16 rounding
+
+def check_selftest(mk):
+    out, _ = run([mk, "--selftest"])
+    n = bad16 = badbf = 0
+    for line in out.split("\n"):
+        if not line:
+            continue
+        fb, hb, bb = [int(x, 16) for x in line.split()]
+        x = struct.unpack("<f", struct.pack("<I", fb))[0]
+        n += 1
+        # half: Python packs with round-to-nearest-even; it refuses what overflows
+        if math.isnan(x):
+            ok16 = (hb & 0x7c00) == 0x7c00 and (hb & 0x3ff) != 0
+        else:
+            try:
+                want = struct.unpack("<H", struct.pack("<e", x))[0]
+            except OverflowError:
+                want = 0xfc00 if x < 0 else 0x7c00
+            ok16 = hb == want
+        bad16 += not ok16
+        # bfloat16: round to nearest even on the top 16 bits
+        if math.isnan(x):
+            okbf = (bb & 0x7f80) == 0x7f80 and (bb & 0x7f) != 0
+        else:
+            want = ((fb + 0x7fff + ((fb >> 16) & 1)) >> 16) & 0xffff
+            okbf = bb == want
+        badbf += not okbf
+    result(bad16 == 0, "F16 conversion = Python's IEEE half (round to nearest even, subnormals, overflow)",
+           "%d values, %d wrong" % (n, bad16))
+    result(badbf == 0, "BF16 conversion round to nearest even", "%d values, %d wrong" % (n, badbf))
+
+
+# ---------------------------------------------------------------- 4. diffusers -> LDM (independent)
+
+def diffusers_to_ldm(comp, key, cfg):
+    """Returns (ldm_key, reshape_to_4d). Written from diffusers' conversion script's rules."""
+    if comp == "text_encoder":
+        return "cond_stage_model.transformer." + key, False
+    if comp == "unet":
+        R = cfg["layers_per_block"]
+        up_attn = [t.startswith("CrossAttn") for t in cfg["up_block_types"]]
+        fixed = {"time_embedding.linear_1.": "time_embed.0.", "time_embedding.linear_2.": "time_embed.2.",
+                 "conv_in.": "input_blocks.0.0.", "conv_norm_out.": "out.0.", "conv_out.": "out.2."}
+        for a, b in fixed.items():
+            if key.startswith(a):
+                return "model.diffusion_model." + b + key[len(a):], False
+        res = {"norm1": "in_layers.0", "conv1": "in_layers.2", "norm2": "out_layers.0", "conv2": "out_layers.3",
+               "time_emb_proj": "emb_layers.1", "conv_shortcut": "skip_connection"}
+
+        def resnet_rest(rest):
+            head, tail = rest.split(".", 1)
+            return res[head] + "." + tail
+
+        m = re.match(r"down_blocks\.(\d+)\.resnets\.(\d+)\.(.*)$", key)
+        if m:
+            i, j = int(m.group(1)), int(m.group(2))
+            return "model.diffusion_model.input_blocks.%d.0.%s" % ((R + 1) * i + j + 1, resnet_rest(m.group(3))), False
+        m = re.match(r"down_blocks\.(\d+)\.attentions\.(\d+)\.(.*)$", key)
+        if m:
+            i, j = int(m.group(1)), int(m.group(2))
+            return "model.diffusion_model.input_blocks.%d.1.%s" % ((R + 1) * i + j + 1, m.group(3)), False
+        m = re.match(r"down_blocks\.(\d+)\.downsamplers\.0\.conv\.(.*)$", key)
+        if m:
+            i = int(m.group(1))
+            return "model.diffusion_model.input_blocks.%d.0.op.%s" % ((R + 1) * (i + 1), m.group(2)), False
+        m = re.match(r"up_blocks\.(\d+)\.resnets\.(\d+)\.(.*)$", key)
+        if m:
+            i, j = int(m.group(1)), int(m.group(2))
+            return "model.diffusion_model.output_blocks.%d.0.%s" % ((R + 1) * i + j, resnet_rest(m.group(3))), False
+        m = re.match(r"up_blocks\.(\d+)\.attentions\.(\d+)\.(.*)$", key)
+        if m:
+            i, j = int(m.group(1)), int(m.group(2))
+            return "model.diffusion_model.output_blocks.%d.1.%s" % ((R + 1) * i + j, m.group(3)), False
+        m = re.match(r"up_blocks\.(\d+)\.upsamplers\.0\.(.*)$", key)
+        if m:
+            i = int(m.group(1))
+            return "model.diffusion_model.output_blocks.%d.%d.%s" % ((R + 1) * i + R, 2 if up_attn[i] else 1,
+                                                                     m.group(2)), False
+        m = re.match(r"mid_block\.resnets\.(\d+)\.(.*)$", key)
+        if m:
+            return "model.diffusion_model.middle_block.%d.%s" % (2 * int(m.group(1)), resnet_rest(m.group(2))), False
+        m = re.match(r"mid_block\.attentions\.0\.(.*)$", key)
+        if m:
+            return "model.diffusion_model.middle_block.1." + m.group(1), False
+        raise KeyError(key)
+    if comp == "vae":
+        L = len(cfg["block_out_channels"])
+        k = key.replace("conv_shortcut", "nin_shortcut").replace("conv_norm_out", "norm_out")
+        m = re.match(r"(encoder|decoder)\.mid_block\.attentions\.0\.(group_norm|to_q|to_k|to_v|to_out\.0)\.(weight|bias)$", k)
+        if m:
+            part = {"group_norm": "norm", "to_q": "q", "to_k": "k", "to_v": "v", "to_out.0": "proj_out"}[m.group(2)]
+            return ("first_stage_model.%s.mid.attn_1.%s.%s" % (m.group(1), part, m.group(3)),
+                    m.group(3) == "weight" and part != "norm")
+        k = re.sub(r"mid_block\.resnets\.(\d+)\.", lambda mm: "mid.block_%d." % (int(mm.group(1)) + 1), k)
+        k = re.sub(r"encoder\.down_blocks\.(\d+)\.resnets\.", r"encoder.down.\1.block.", k)
+        k = re.sub(r"encoder\.down_blocks\.(\d+)\.downsamplers\.0\.", r"encoder.down.\1.downsample.", k)
+        k = re.sub(r"decoder\.up_blocks\.(\d+)\.resnets\.", lambda mm: "decoder.up.%d.block." % (L - 1 - int(mm.group(1))), k)
+        k = re.sub(r"decoder\.up_blocks\.(\d+)\.upsamplers\.0\.", lambda mm: "decoder.up.%d.upsample." % (L - 1 - int(mm.group(1))), k)
+        return "first_stage_model." + k, False
+    raise KeyError(comp)
+
+
+def check_diffusers(ddir, ldm_path, label):
+    ldm = ST(ldm_path)
+    files = {"unet": "unet/diffusion_pytorch_model.safetensors", "vae": "vae/diffusion_pytorch_model.safetensors",
+             "text_encoder": "text_encoder/model.safetensors"}
+    for f in ["model_index.json", "scheduler/scheduler_config.json", "tokenizer/merges.txt", "tokenizer/vocab.json",
+              "tokenizer/tokenizer_config.json", "unet/config.json", "vae/config.json", "text_encoder/config.json"]:
+        if not os.path.exists(os.path.join(ddir, f)):
+            result(False, "%s: %s exists" % (label, f))
+    for f in ["model_index.json", "scheduler/scheduler_config.json", "tokenizer/vocab.json", "unet/config.json",
+              "vae/config.json", "text_encoder/config.json", "tokenizer/tokenizer_config.json"]:
+        try:
+            json.load(open(os.path.join(ddir, f)))
+        except Exception as e:  # noqa
+            result(False, "%s: %s is JSON" % (label, f), str(e))
+    used = {}
+    n = bad_map = bad_shape = bad_bytes = 0
+    t0 = time.time()
+    for comp, rel in files.items():
+        cfg_path = os.path.join(ddir, comp, "config.json")
+        cfg = json.load(open(cfg_path))
+        st = ST(os.path.join(ddir, rel))
+        if not (st.contiguous and st.size_ok):
+            result(False, "%s: %s contiguous" % (label, rel))
+        for k, v in st.t.items():
+            n += 1
+            try:
+                lk, re4 = diffusers_to_ldm(comp, k, cfg)
+            except KeyError:
+                bad_map += 1
+                print("   no LDM key for %s/%s" % (comp, k))
+                continue
+            if lk not in ldm.t:
+                bad_map += 1
+                print("   %s/%s -> %s: not in the LDM file" % (comp, k, lk))
+                continue
+            used[lk] = used.get(lk, 0) + 1
+            want_shape = v["shape"] + [1, 1] if re4 else v["shape"]
+            if want_shape != ldm.t[lk]["shape"] or v["dtype"] != ldm.t[lk]["dtype"]:
+                bad_shape += 1
+                print("   shape %s/%s %s vs %s %s" % (comp, k, v["shape"], lk, ldm.t[lk]["shape"]))
+                continue
+            if st.raw(k) != ldm.raw(lk):
+                bad_bytes += 1
+                print("   bytes differ: %s/%s vs %s" % (comp, k, lk))
+        st.f.close()
+    model_keys = [k for k in ldm.t if "." in k]   # all but the scheduler buffers
+    unused = [k for k in model_keys if k not in used]
+    twice = [k for k, c in used.items() if c > 1]
+    result(bad_map == 0 and bad_shape == 0 and bad_bytes == 0,
+           "%s: every diffusers tensor maps back to an LDM key with the same bytes" % label,
+           "%d tensors, %d unmapped, %d shape, %d bytes; %.1f s" % (n, bad_map, bad_shape, bad_bytes, time.time() - t0))
+    result(not unused and not twice, "%s: every LDM model tensor used exactly once" % label,
+           "%d LDM model tensors, %d unused %s, %d twice; left out: %d scheduler buffers" %
+           (len(model_keys), len(unused), unused[:3], len(twice), len(ldm.t) - len(model_keys)))
+    # the tokenizer in the folder is a valid one
+    check_vocab(os.path.join(ddir, "tokenizer", "merges.txt"), os.path.join(ddir, "tokenizer", "vocab.json"),
+                label + ": tokenizer", quiet=True)
+
+
+# ---------------------------------------------------------------- 5. BPE vocabulary
+
+def bytes_to_unicode():
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\xa1"), ord("\xac") + 1)) + \
+        list(range(ord("\xae"), ord("\xff") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, [chr(c) for c in cs]))
+
+
+def clip_bpe(word, ranks):
+    parts = list(word[:-1]) + [word[-1] + "</w>"]
+    while len(parts) > 1:
+        best = None
+        for i in range(len(parts) - 1):
+            r = ranks.get((parts[i], parts[i + 1]))
+            if r is not None and (best is None or r < best[0]):
+                best = (r, i)
+        if best is None:
+            break
+        a, b = parts[best[1]], parts[best[1] + 1]
+        out, i = [], 0
+        while i < len(parts):
+            if i < len(parts) - 1 and parts[i] == a and parts[i + 1] == b:
+                out.append(a + b)
+                i += 2
+            else:
+                out.append(parts[i])
+                i += 1
+        parts = out
+    return parts
+
+
+def check_vocab(merges_path, vocab_path, label, quiet=False):
+    lines = open(merges_path, encoding="utf-8").read().split("\n")
+    ok_head = lines[0] == "#version: 0.2"
+    merges = [tuple(l.split(" ")) for l in lines[1:] if l]
+    b2u = bytes_to_unicode()
+    known = set(b2u.values()) | set(c + "</w>" for c in b2u.values())
+    bad = []
+    for a, b in merges:
+        if a not in known or b not in known:
+            bad.append((a, b))
+        known.add(a + b)
+    result(ok_head and not bad and len(merges) > 0, "%s: merges.txt is valid CLIP input" % label,
+           "%d merges, first %s, last %s; %d with unknown parts" %
+           (len(merges), " ".join(merges[0]) if merges else "-", " ".join(merges[-1]) if merges else "-", len(bad)))
+    if vocab_path:
+        vocab = json.load(open(vocab_path, encoding="utf-8"))
+        order = list(b2u.values())
+        want = order + [c + "</w>" for c in order] + ["".join(m) for m in merges] + ["<|startoftext|>", "<|endoftext|>"]
+        okv = len(vocab) == len(want) and all(vocab.get(t) == i for i, t in enumerate(want))
+        result(okv, "%s: vocab.json numbers tokens as CLIP does" % label,
+               "%d tokens; 'a</w>' = %s, <|startoftext|> = %s" % (len(vocab), vocab.get("a</w>"), vocab.get("<|startoftext|>")))
+    if quiet:
+        return
+    ranks = {m: i for i, m in enumerate(merges)}
+    prompts = ["a photo of a lighthouse at dawn", "portrait of an astronaut, oil painting, highly detailed",
+               "A spooky witch dressed in white, in front of a dark house during the sunset"]
+    for p in prompts:
+        words = re.findall(r"'s|'t|'re|'ve|'m|'ll|'d|[a-z]+|[0-9]|[^\sa-z0-9]+", p.lower())
+        toks = []
+        for w in words:
+            toks += clip_bpe("".join(b2u[c] for c in w.encode("utf-8")), ranks)
+        print("   %-40s -> %d tokens: %s" % (p[:40], len(toks), " ".join(toks)))
+
+
+# ---------------------------------------------------------------- 7. statistics
+
+def kind_of(name, shape):
+    if name in ("betas", "alphas_cumprod", "logvar") or "." not in name:
+        return "scheduler buffer"
+    if name.endswith("position_ids"):
+        return "position_ids"
+    if "embedding" in name:
+        return "embedding"
+    last = name.rsplit(".", 1)[-1]
+    base = name.rsplit(".", 1)[0].rsplit(".", 1)[-1]
+    is_norm = "norm" in base or base.startswith("ln_") or base in ("in_layers.0",) or \
+        re.search(r"(in_layers|out_layers)\.0\.(weight|bias)$", name) or re.search(r"\.out\.0\.(weight|bias)$", name)
+    if last == "weight" and len(shape) == 1 or (is_norm and last == "weight"):
+        return "norm weight"
+    if is_norm and last == "bias":
+        return "norm bias"
+    if last == "bias":
+        return "bias"
+    if len(shape) == 4:
+        return "conv weight"
+    return "linear weight"
+
+
+def stats(path, label, sample=None):
+    st = ST(path)
+    agg = {}
+    nonfinite = 0
+    t0 = time.time()
+    ratio = {}
+    for k, v in st.t.items():
+        if v["dtype"] == "I64":
+            continue
+        vals = st.values(k, sample)
+        kind = kind_of(k, v["shape"])
+        a = agg.setdefault(kind, [0, 0.0, 0.0, float("inf"), float("-inf"), 0])
+        for x in vals:
+            if x != x or x in (float("inf"), float("-inf")):
+                nonfinite += 1
+                continue
+            a[0] += 1
+            a[1] += x
+            a[2] += x * x
+            if x < a[3]:
+                a[3] = x
+            if x > a[4]:
+                a[4] = x
+        a[5] += 1
+        if kind in ("conv weight", "linear weight") and len(vals) > 1000:
+            fan = numel(v["shape"][1:])
+            m = sum(vals) / len(vals)
+            sd = math.sqrt(max(sum((x - m) ** 2 for x in vals) / len(vals), 0.0))
+            ratio.setdefault(kind, []).append(sd * math.sqrt(fan))
+    print("   statistics of %s (%s):" % (label, "all values" if sample is None else "first %d values of each tensor" % sample))
+    print("   %-17s %7s %12s %9s %9s %9s %9s" % ("kind", "tensors", "values", "mean", "std", "min", "max"))
+    for kind in sorted(agg):
+        n, s, s2, lo, hi, nt = agg[kind]
+        m = s / n if n else 0
+        sd = math.sqrt(max(s2 / n - m * m, 0)) if n else 0
+        print("   %-17s %7d %12d %+9.4f %9.4f %+9.4f %+9.4f" % (kind, nt, n, m, sd, lo, hi))
+    for kind, r in sorted(ratio.items()):
+        print("   %-17s std * sqrt(fan_in): median %.3f (1/sqrt(3) = 0.577 for uniform +-1/sqrt(fan_in))" %
+              (kind, sorted(r)[len(r) // 2]))
+    result(nonfinite == 0, "%s: no NaN / Inf" % label, "%.1f s" % (time.time() - t0))
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    ap.add_argument("--mkmodel", default=os.path.join(root, "build", "mkmodel"))
+    ap.add_argument("--fixture", default="/work/shared/fixtures/sd1-tiny/model.safetensors")
+    ap.add_argument("--work", default=None, help="where to write (default: a temporary folder)")
+    ap.add_argument("--sd15", action="store_true", help="also write and check the full SD 1.5 model (~4.3 GB on disk)")
+    ap.add_argument("--diffusers", help="check this diffusers folder against --ldm")
+    ap.add_argument("--ldm", help="the single-file checkpoint written with the same seed")
+    args = ap.parse_args()
+    mk = args.mkmodel
+    if not os.path.exists(mk):
+        src = os.path.join(here, "mkmodel.c")
+        os.makedirs(os.path.dirname(mk), exist_ok=True)
+        run(["cc", "-std=c99", "-O2", "-o", mk, src, "-lm"])
+    work = args.work or tempfile.mkdtemp(prefix="mkmodel-check-")
+    os.makedirs(work, exist_ok=True)
+    print("mkmodel: %s, work folder: %s" % (mk, work))
+
+    if args.diffusers:
+        check_diffusers(args.diffusers, args.ldm, "diffusers")
+        raise SystemExit(1 if FAILS else 0)
+
+    tiny = os.path.join(work, "tiny.safetensors")
+    run([mk, "--config", "tiny", "--seed", "7", "-o", tiny])
+    if os.path.exists(args.fixture):
+        check_fixture(tiny, args.fixture)
+    else:
+        print("SKIP  fixture comparison: %s not found" % args.fixture)
+
+    tiny2 = os.path.join(work, "tiny2.safetensors")
+    run([mk, "--config", "tiny", "--seed", "7", "-o", tiny2])
+    result(sha256(tiny) == sha256(tiny2), "deterministic: two runs, same bytes", sha256(tiny)[:16])
+    run([mk, "--config", "tiny", "--seed", "8", "-o", tiny2])
+    result(sha256(tiny) != sha256(tiny2), "another seed, other bytes")
+    vae = os.path.join(work, "tiny-vae.safetensors")
+    run([mk, "--config", "tiny", "--seed", "7", "--vae-only", "-o", vae])
+    a, b = ST(tiny), ST(vae)
+    vk = [k for k in a.t if k.startswith("first_stage_model.")]
+    same = all(a.raw(k) == b.raw(k[len("first_stage_model."):]) for k in vk)
+    result(same and len(b.t) == len(vk), "--vae-only: the same VAE numbers, keys without first_stage_model.",
+           "%d tensors" % len(b.t))
+    for dt, want in (("f32", "F32"), ("bf16", "BF16")):
+        p = os.path.join(work, "tiny-%s.safetensors" % dt)
+        run([mk, "--config", "tiny", "--seed", "7", "--dtype", dt, "-o", p])
+        s = ST(p)
+        dts = set(v["dtype"] for k, v in s.t.items() if k.startswith("model."))
+        result(dts == {want} and s.contiguous and s.size_ok, "--dtype %s writes %s weights" % (dt, want))
+        # the F16 file's numbers are the F32 file's, rounded
+        if dt == "f32":
+            k = "model.diffusion_model.input_blocks.1.0.in_layers.2.weight"
+            v32 = s.values(k)
+            v16 = a.values(k)
+            result(all(struct.unpack("<e", struct.pack("<e", x))[0] == y for x, y in zip(v32, v16)),
+                   "F16 weights = F32 weights rounded", k)
+
+    check_selftest(mk)
+
+    ddir = os.path.join(work, "tiny-diffusers")
+    run([mk, "--config", "tiny", "--seed", "7", "--diffusers", ddir])
+    check_diffusers(ddir, tiny, "tiny diffusers")
+
+    merges = os.path.join(work, "merges.txt")
+    vocab = os.path.join(work, "vocab.json")
+    run([mk, "--vocab-out", merges, "--vocab-json", vocab])
+    check_vocab(merges, vocab, "--vocab-out")
+
+    for fam, keys in (("sd2", ["cond_stage_model.model.token_embedding.weight",
+                               "cond_stage_model.model.transformer.resblocks.0.attn.in_proj_weight",
+                               "model.diffusion_model.input_blocks.2.1.transformer_blocks.0.attn2.to_k.weight",
+                               "model.diffusion_model.input_blocks.1.1.proj_in.weight"]),
+                      ("sdxl", ["conditioner.embedders.0.transformer.text_model.embeddings.position_embedding.weight",
+                                "conditioner.embedders.1.model.transformer.resblocks.9.mlp.c_proj.bias",
+                                "conditioner.embedders.1.model.positional_embedding",
+                                "model.diffusion_model.label_emb.0.0.weight"])):
+        p = os.path.join(work, "tiny-%s.safetensors" % fam)
+        run([mk, "--family", fam, "-o", p])
+        s = ST(p)
+        missing = [k for k in keys if k not in s.t]
+        detail = "%d tensors, %.1f MB" % (len(s.t), os.path.getsize(p) / 1e6)
+        if fam == "sd2" and not missing:
+            detail += "; attn2.to_k %s, proj_in %s" % (s.t[keys[2]]["shape"], s.t[keys[3]]["shape"])
+            missing += [] if s.t[keys[2]]["shape"][-1] == 1024 and len(s.t[keys[3]]["shape"]) == 2 else ["shapes"]
+        if fam == "sdxl" and not missing:
+            detail += "; label_emb.0.0 %s" % s.t[keys[3]]["shape"]
+            missing += [k for k in s.t if k.startswith("cond_stage_model.")]
+        result(not missing and s.contiguous and s.size_ok, "--family %s: distinguishing keys" % fam, detail)
+
+    stats(tiny, "tiny, --init torch")
+    p = os.path.join(work, "tiny-fixture-init.safetensors")
+    run([mk, "--config", "tiny", "--seed", "7", "--init", "fixture", "-o", p])
+    stats(p, "tiny, --init fixture")
+    stats(args.fixture, "the fixture model itself") if os.path.exists(args.fixture) else None
+
+    if args.sd15:
+        big = os.path.join(work, "sd15.safetensors")
+        t0 = time.time()
+        _, err = run([mk, "--config", "sd15", "-o", big])
+        print("   " + err.strip().replace("\n", "\n   "))
+        print("   written in %.1f s" % (time.time() - t0))
+        s = ST(big)
+        result(s.contiguous and s.size_ok, "sd15: file well formed", "%d tensors, %d bytes" % (len(s.t), os.path.getsize(big)))
+        bd = os.path.join(work, "sd15-diffusers")
+        run([mk, "--config", "sd15", "--diffusers", bd])
+        check_diffusers(bd, big, "sd15 diffusers")
+        stats(big, "sd15", sample=4096)
+
+    print("\n%s: %d failed" % ("FAILED" if FAILS else "ALL PASSED", len(FAILS)))
+    raise SystemExit(1 if FAILS else 0)
+
+
+if __name__ == "__main__":
+    main()

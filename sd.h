@@ -203,6 +203,10 @@ SDDEF sd_result   sd_load_vocab(sd_model *m, const char *merges_path);
 SDDEF sd_result   sd_load_memory(sd_model *m, const void *data, size_t size);  /* caller keeps data alive */
 SDDEF sd_result   sd_load_vocab_memory(sd_model *m, const char *text, size_t size);
 SDDEF sd_result   sd_model_info(const sd_model *m, sd_info *info);
+/* the work of the last stage call (text encoder, UNet, VAE): 2 x the multiply-adds of its
+   convolutions, matrix products and attention, and the scratch memory it used */
+SDDEF double      sd_last_flops(const sd_model *m);
+SDDEF size_t      sd_last_scratch(const sd_model *m);
 
 /* ---------------------------------------------------------------- the easy calls */
 
@@ -476,6 +480,7 @@ struct sd_model {
     unsigned char *arena;
     size_t arena_size, arena_top, arena_peak;
     int planning;
+    double flops;                 /* 2 x multiply-adds of the last stage, counted while planning */
 };
 
 static void *sd__malloc(sd_model *m, size_t n)
@@ -1590,6 +1595,7 @@ static void sd__op_conv(sd_model *m, float *out, const float *in, const sd__conv
                         const float *add, const float *stats, int silu)
 {
     size_t mark = sd__mark(m);
+    if (m->planning) m->flops += 2.0 * g->n * g->co * g->ho * g->wo * (double)g->c * g->k * g->k;
     if (m->reference) {
         if (!m->planning) sd__conv2d_ref(m, out, in, g, l, add, stats, silu);
     } else {
@@ -1602,6 +1608,7 @@ static void sd__op_conv(sd_model *m, float *out, const float *in, const sd__conv
 static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
 {
     size_t mark = sd__mark(m);
+    if (m->planning) m->flops += 2.0 * rows * (double)c * l->w->shape[0];
     if (m->reference) {
         if (!m->planning) sd__linear_ref(m, out, in, rows, c, l, add);
     } else {
@@ -1627,6 +1634,7 @@ static void sd__op_attention(sd_model *m, float *out, const float *q, const floa
                              int tq, int tk, int d, int causal)
 {
     size_t mark = sd__mark(m);
+    if (m->planning) m->flops += 4.0 * n * heads * (double)tq * tk * d;
     if (m->reference || causal) {   /* causal: only the text encoder's 77 tokens, where speed does not matter */
         float *ws = sd__push(m, (size_t)tk);
         if (!m->planning) sd__attention_ref(out, q, k, v, n, heads, tq, tk, d, causal, ws);
@@ -2558,6 +2566,9 @@ SDDEF void sd_free(sd_model *m)
     sd__free(m, m);
 }
 
+SDDEF double sd_last_flops(const sd_model *m) { return m->flops; }
+SDDEF size_t sd_last_scratch(const sd_model *m) { return m->arena_peak; }
+
 SDDEF const char *sd_error(const sd_model *m) { return m ? m->err : "no model (out of memory?)"; }
 
 SDDEF const char *sd_result_name(sd_result r)
@@ -3438,6 +3449,7 @@ static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size
     size_t i;
     m->planning = 1;
     m->arena_peak = 0;
+    m->flops = 0;
     sd__stage_forward(m, s);
     m->planning = 0;
     if ((r = sd__arena_reserve(m, m->arena_peak)) != SD_OK) return r;

@@ -1,0 +1,228 @@
+/* bench - how fast sd.h runs SD 1.5 at 512x512 on this machine, and how that compares with the
+   machine's own ceiling measured in the same run.
+
+   For each stage (text encoder, one UNet evaluation on a batch of 2, VAE decode, VAE encode, a
+   whole txt2img) it prints seconds, counted GFLOP (2 x multiply-adds of the convolutions, matrix
+   products and attention, as sd.h counts them), GFLOP/s, the fraction of the ceiling, and the
+   peak resident memory. Each stage runs in its own process (this program started again with
+   --stage), so that its peak memory is its own. The ceiling is a large single-precision matrix
+   product by OpenBLAS (a benchmark-only comparison; sd.h never links it) with the same threads.
+
+   make bench            (writes build/sd15.safetensors with mkmodel first; results in build/bench.txt)
+   build/bench -m MODEL [-t THREADS] [--low-memory] [--steps N] [-o FILE] */
+
+#define SD_IMPLEMENTATION
+#include "../sd.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+#ifdef SD_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static double peak_mb(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss / 1024.0;   /* Linux: kilobytes */
+}
+
+static void fill(float *x, size_t n, uint64_t seed)
+{
+    sd_rng r;
+    sd_rng_seed(&r, seed);
+    sd_randn(&r, x, n);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* one stage in this process: prints "RESULT stage seconds_best seconds_median gflop peak_mb runs" */
+static int run_stage(const char *stage, const char *model, const char *vocab, int threads, int low, int steps)
+{
+    sd_config c = sd_config_default();
+    sd_model *m;
+    double t[8], flops = 0, t0;
+    int runs = 0, i, reps = 3;
+    const int H = 512, W = 512, h = 64, w = 64;
+    c.n_threads = threads;
+    c.low_memory = low;
+    m = sd_create(&c);
+    if (!m || sd_load(m, model) != SD_OK) { fprintf(stderr, "bench: %s\n", m ? sd_error(m) : "out of memory"); return 1; }
+    if (!strcmp(stage, "text")) {
+        int ids[SD_TOKENS];
+        float *out = (float *)malloc(sizeof(float) * SD_TOKENS * 768 * 4);
+        for (i = 0; i < SD_TOKENS; i++) ids[i] = i < 12 ? 320 + 37 * i : 49407;
+        ids[0] = 49406;
+        for (runs = 0; runs < 5; runs++) {
+            t0 = now();
+            if (sd_text_encode(m, ids, 1, out) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            t[runs] = now() - t0;
+        }
+        flops = sd_last_flops(m);
+        free(out);
+    } else if (!strcmp(stage, "unet")) {
+        sd_info in;
+        float *x, *ctx, *eps;
+        sd_model_info(m, &in);
+        x = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
+        ctx = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * in.context_dim);
+        eps = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
+        fill(x, (size_t)2 * 4 * h * w, 1);
+        fill(ctx, (size_t)2 * SD_TOKENS * in.context_dim, 2);
+        for (runs = 0; runs < reps; runs++) {
+            t0 = now();
+            if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            t[runs] = now() - t0;
+        }
+        flops = sd_last_flops(m);
+        free(x); free(ctx); free(eps);
+    } else if (!strcmp(stage, "decode")) {
+        float *z = (float *)malloc(sizeof(float) * 4 * h * w), *img = (float *)malloc(sizeof(float) * 3 * H * W);
+        fill(z, (size_t)4 * h * w, 3);
+        for (runs = 0; runs < 2; runs++) {
+            t0 = now();
+            if (sd_vae_decode(m, z, h, w, img) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            t[runs] = now() - t0;
+        }
+        flops = sd_last_flops(m);
+        free(z); free(img);
+    } else if (!strcmp(stage, "encode")) {
+        float *img = (float *)malloc(sizeof(float) * 3 * H * W), *mean = (float *)malloc(sizeof(float) * 4 * h * w);
+        float *lv = (float *)malloc(sizeof(float) * 4 * h * w);
+        fill(img, (size_t)3 * H * W, 4);
+        for (runs = 0; runs < 2; runs++) {
+            t0 = now();
+            if (sd_vae_encode(m, img, H, W, mean, lv) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            t[runs] = now() - t0;
+        }
+        flops = sd_last_flops(m);
+        free(img); free(mean); free(lv);
+    } else if (!strcmp(stage, "txt2img")) {
+        sd_params p = sd_params_default();
+        unsigned char *rgb = (unsigned char *)malloc((size_t)H * W * 3);
+        if (sd_load_vocab(m, vocab) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+        p.prompt = "a lighthouse at dawn, oil painting";
+        p.steps = steps;
+        p.seed = 42;
+        t0 = now();
+        if (sd_txt2img(m, &p, rgb) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+        t[0] = now() - t0;
+        runs = 1;
+        free(rgb);
+    } else {
+        fprintf(stderr, "bench: unknown stage '%s'\n", stage);
+        return 1;
+    }
+    {
+        double best = t[0], sorted[8];
+        for (i = 0; i < runs; i++) { sorted[i] = t[i]; if (t[i] < best) best = t[i]; }
+        qsort(sorted, (size_t)runs, sizeof(double), cmp_double);
+        printf("RESULT %s %.4f %.4f %.4f %.1f %d\n", stage, best, sorted[runs / 2], flops / 1e9, peak_mb(), runs);
+    }
+    sd_free(m);
+    return 0;
+}
+
+/* GFLOP/s of an n^3 single-precision product: OpenBLAS when built with it, best of three */
+static double ceiling(int threads, const char **who)
+{
+#ifdef SD_BENCH_OPENBLAS
+    int n = 3072, r;
+    float *a = (float *)malloc(sizeof(float) * n * n), *b = (float *)malloc(sizeof(float) * n * n), *c = (float *)malloc(sizeof(float) * n * n);
+    double best = 1e30;
+    fill(a, (size_t)n * n, 5); fill(b, (size_t)n * n, 6);
+    openblas_set_num_threads(threads);
+    for (r = 0; r < 4; r++) {
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        t0 = now() - t0;
+        if (r && t0 < best) best = t0;
+    }
+    free(a); free(b); free(c);
+    *who = "OpenBLAS sgemm 3072^3";
+    return 2.0 * n * n * (double)n / best / 1e9;
+#else
+    (void)threads;
+    *who = "none (build with OpenBLAS: make bench)";
+    return 0;
+#endif
+}
+
+int main(int argc, char **argv)
+{
+    const char *model = "build/sd15.safetensors", *vocab = "build/tiny-merges.txt", *out = "build/bench.txt", *stage = NULL, *who;
+    int threads = 0, low = 0, steps = 20, i;
+    char cmd[2048], line[512];
+    FILE *f, *o;
+    double ceil_gf, unet_gf = 0, text_gf = 0, dec_gf = 0;
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-m") && i + 1 < argc) model = argv[++i];
+        else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) vocab = argv[++i];
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--stage") && i + 1 < argc) stage = argv[++i];
+        else if (!strcmp(argv[i], "--low-memory")) low = 1;
+        else { fprintf(stderr, "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [--low-memory] [--steps N] [-o FILE]\n"); return 2; }
+    }
+    if (stage) return run_stage(stage, model, vocab, threads, low, steps);
+    if (threads <= 0) {
+        sd_model *m = sd_create(NULL);
+        threads = m ? m->n_threads : 1;
+        sd_free(m);
+    }
+    o = fopen(out, "a");
+    ceil_gf = ceiling(threads, &who);
+    {
+        time_t now_t = time(NULL);
+        char hdr[512];
+        snprintf(hdr, sizeof hdr, "\nsd.h bench, %s: %s, 512x512, %d thread%s%s\nceiling: %s = %.1f GFLOP/s\n",
+                 ctime(&now_t) ? "run" : "", model, threads, threads == 1 ? "" : "s", low ? ", low-memory mode" : "", who, ceil_gf);
+        fputs(hdr, stdout);
+        if (o) fputs(hdr, o);
+    }
+    printf("%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
+    if (o) fprintf(o, "%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
+    {
+        static const char *const stages[] = { "text", "unet", "decode", "encode", "txt2img" };
+        int s;
+        for (s = 0; s < 5; s++) {
+            char name[32];
+            double best = 0, med = 0, gf = 0, mb = 0;
+            int runs = 0, got = 0;
+            snprintf(cmd, sizeof cmd, "'%s' --stage %s -m '%s' --vocab '%s' -t %d --steps %d%s", argv[0], stages[s], model, vocab,
+                     threads, steps, low ? " --low-memory" : "");
+            f = popen(cmd, "r");
+            while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "RESULT %31s %lf %lf %lf %lf %d", name, &best, &med, &gf, &mb, &runs) == 6) got = 1;
+            if (f) pclose(f);
+            if (!got) { printf("%-9s failed\n", stages[s]); continue; }
+            if (s == 0) text_gf = gf;
+            if (s == 1) unet_gf = gf;
+            if (s == 2) dec_gf = gf;
+            if (s == 4) gf = 2 * text_gf + steps * unet_gf + dec_gf;
+            printf("%-9s %9.2f %9.2f %9.1f %9.1f %8.0f%% %10.0f\n", stages[s], best, med, gf, gf / best,
+                   ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
+            if (o) fprintf(o, "%-9s %9.2f %9.2f %9.1f %9.1f %8.0f%% %10.0f\n", stages[s], best, med, gf, gf / best,
+                           ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
+            fflush(stdout);
+        }
+    }
+    printf("txt2img is %d steps of the UNet with guidance, two text encodings and one decode\n", steps);
+    if (o) { fprintf(o, "txt2img is %d steps of the UNet with guidance, two text encodings and one decode\n", steps); fclose(o); }
+    printf("results appended to %s\n", out);
+    return 0;
+}

@@ -309,6 +309,13 @@ SDDEF void      sd_array_free(sd_model *m, sd_array *a);
 #include <fcntl.h>
 #include <unistd.h>
 #define SD__MMAP 1
+#if defined(MADV_DONTNEED)
+#define SD__DONTNEED MADV_DONTNEED
+#elif defined(__linux__)
+/* hidden by strict -std=c99 feature macros: declared here as glibc and musl do */
+int madvise(void *addr, size_t length, int advice);
+#define SD__DONTNEED 4
+#endif
 #else
 #define SD__MMAP 0
 #endif
@@ -467,6 +474,7 @@ struct sd_model {
     const unsigned char *bytes;   /* the checkpoint's bytes (mapped, read or caller's) */
     size_t size;
     int mapped;
+    size_t page;                  /* the page size, for releasing mapped weights */
     char *header;                 /* a copy of the JSON header: tensor names point into it */
     sd__tensor *t;                /* the tensor table, sorted by name */
     int nt;
@@ -1191,7 +1199,7 @@ static void sd__concat_ref(float *out, const float *a, int ca, const float *b, i
 #define SD__PARALLEL_FOR _Pragma("omp parallel for num_threads(sd__nt) schedule(dynamic, 1)")
 #else
 #define SD__TID() 0
-#define SD__PARALLEL_FOR
+#define SD__PARALLEL_FOR (void)sd__nt;
 #endif
 
 /* e^x, vectorizable, within 2 ulp: 2^n * e^f with n = round(x / ln 2), |f| <= ln2/2, degree-7 Taylor */
@@ -1217,7 +1225,8 @@ static inline float sd__expf(float x)
 
 static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
 
-/* The register tile: c[6][64] (row stride ldc) = (first ? 0 : c) + a-panel x b-panel over kc. */
+/* The register tile: c[6][64] (row stride ldc) = (first ? 0 : c) + a x b over kc, where the A panel
+   holds 6 rows of kc values (a[i*kc + p]) and the B panel kc rows of 64 (b[p*64 + j]). */
 static void sd__kernel(int kc, const float *SD__RESTRICT a, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
 {
     float acc[SD__MR][SD__NR];
@@ -1230,7 +1239,7 @@ static void sd__kernel(int kc, const float *SD__RESTRICT a, const float *SD__RES
 #pragma GCC unroll 6
 #endif
         for (i = 0; i < SD__MR; i++) {
-            float ai = a[(size_t)p * SD__MR + i];
+            float ai = a[(size_t)i * kc + p];
             for (j = 0; j < SD__NR; j++) acc[i][j] = SD__FMA(ai, bp[j], acc[i][j]);
         }
     }
@@ -1256,53 +1265,74 @@ typedef struct sd__mm {
 #define SD__MT 480   /* at most this many rows of C per task */
 #define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MT * SD__NC + 2 * SD__NC + SD__KC + 64)
 
-static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc, int k0, int kc, float *row)
+static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc, int k0, int kc)
 {
     int ip, i, p;
-    for (ip = 0; ip < mc; ip += SD__MR) {
-        float *panel = dst + (size_t)ip * kc;
+    for (ip = 0; ip < mc; ip += SD__MR)
         for (i = 0; i < SD__MR; i++) {
             int r = m0 + ip + i;
-            if (r >= g->M) { for (p = 0; p < kc; p++) panel[(size_t)p * SD__MR + i] = 0.0f; continue; }
-            if (g->aw) {
-                sd__decode(row, g->aw->data, g->aw->dtype, (size_t)r * g->K + k0, (size_t)kc);
-                for (p = 0; p < kc; p++) panel[(size_t)p * SD__MR + i] = row[p];
-            } else {
+            float *d = dst + (size_t)ip * kc + (size_t)i * kc;
+            if (r >= g->M) memset(d, 0, sizeof(float) * (size_t)kc);
+            else if (g->aw) sd__decode(d, g->aw->data, g->aw->dtype, (size_t)r * g->K + k0, (size_t)kc);
+            else {
                 const float *s = g->af + (ptrdiff_t)r * g->a_rs + (ptrdiff_t)k0 * g->a_cs;
-                for (p = 0; p < kc; p++) panel[(size_t)p * SD__MR + i] = s[(ptrdiff_t)p * g->a_cs];
+                for (p = 0; p < kc; p++) d[p] = s[(ptrdiff_t)p * g->a_cs];
             }
         }
-    }
 }
 
 /* B panels for columns n0..n0+nc of rows k0..k0+kc; oy/ox: scratch for pixel coordinates */
+/* one run of output pixels of the same output row: the input row it reads for (channel, kernel
+   row), GroupNorm+SiLU applied, upsampling and zero padding resolved, into rb */
+static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int ch, int y, int x0, int len)
+{
+    const sd__conv *cv = g->conv;
+    int H = cv->up_h ? cv->up_h : cv->h, W = cv->up_w ? cv->up_w : cv->w, t;
+    const float *src;
+    float scale = g->stats ? g->stats[2 * ch] : 1.0f, shift = g->stats ? g->stats[2 * ch + 1] : 0.0f;
+    if (y < 0 || y >= H) { memset(rb, 0, sizeof(float) * (size_t)len); return; }
+    if (g->ymap) y = g->ymap[y];
+    src = g->img + ((size_t)ch * cv->h + y) * cv->w;
+    for (t = 0; t < len; t++) {
+        int x = x0 + t, in = x >= 0 && x < W;
+        float v = src[in ? (g->xmap ? g->xmap[x] : x) : 0] * scale + shift;
+        if (g->silu) v = sd__silu_fast(v);
+        rb[t] = in ? v : 0.0f;
+    }
+}
+
+/* B panels for columns n0..n0+nc of rows k0..k0+kc */
 static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc, int k0, int kc, float *row, int *oy, int *ox)
 {
     int jp, j, p;
+    (void)oy; (void)ox;
     if (g->conv) {
+        /* the implicit im2col: row k = (channel, kernel row di, kernel column dj), column n = output
+           pixel. A panel's 64 pixels fall into runs along output rows; for each run and each
+           (channel, di) the input row is transformed once into `row`, then read at stride s for
+           every dj. */
         const sd__conv *cv = g->conv;
-        int kk = cv->k * cv->k, H = cv->up_h ? cv->up_h : cv->h, W = cv->up_w ? cv->up_w : cv->w;
-        for (j = 0; j < nc; j++) {
-            int n = n0 + j;
-            oy[j] = n < g->N ? (n / cv->wo) * cv->stride - cv->pad_t : -100000;
-            ox[j] = n < g->N ? (n % cv->wo) * cv->stride - cv->pad_l : -100000;
-        }
-        for (p = 0; p < kc; p++) {
-            int k = k0 + p, ch = k / kk, di = (k % kk) / cv->k, dj = k % cv->k;
-            const float *src = g->img + (size_t)ch * cv->h * cv->w;
-            float scale = g->stats ? g->stats[2 * ch] : 1.0f, shift = g->stats ? g->stats[2 * ch + 1] : 0.0f;
-            for (jp = 0; jp < nc; jp += SD__NR) {
-                float *d = dst + (size_t)jp * kc + (size_t)p * SD__NR;
-                for (j = 0; j < SD__NR; j++) {
-                    int y = oy[jp + j] + di, x = ox[jp + j] + dj;
-                    float v = 0.0f;
-                    if (jp + j < nc && y >= 0 && x >= 0 && y < H && x < W) {
-                        if (g->ymap) { y = g->ymap[y]; x = g->xmap[x]; }
-                        v = src[(size_t)y * cv->w + x] * scale + shift;
-                        if (g->silu) v = sd__silu_fast(v);
+        int kk = cv->k * cv->k, s = cv->stride;
+        for (jp = 0; jp < nc; jp += SD__NR) {
+            float *panel = dst + (size_t)jp * kc;
+            int j0 = 0, nvalid = nc - jp < SD__NR ? nc - jp : SD__NR;
+            if (nvalid < SD__NR)
+                for (p = 0; p < kc; p++) memset(panel + (size_t)p * SD__NR + nvalid, 0, sizeof(float) * (size_t)(SD__NR - nvalid));
+            while (j0 < nvalid) {
+                int n = n0 + jp + j0, y = n / cv->wo, x = n % cv->wo, len = cv->wo - x, cached = -1;
+                if (len > nvalid - j0) len = nvalid - j0;
+                for (p = 0; p < kc; p++) {
+                    int k = k0 + p, ch = k / kk, di = (k % kk) / cv->k, dj = k % cv->k, key = ch * cv->k + di;
+                    float *SD__RESTRICT d = panel + (size_t)p * SD__NR + j0;
+                    const float *SD__RESTRICT r = row + dj;
+                    if (key != cached) {
+                        sd__conv_row(row, g, ch, y * s + di - cv->pad_t, x * s - cv->pad_l, (len - 1) * s + cv->k);
+                        cached = key;
                     }
-                    d[j] = v;
+                    if (s == 1) memcpy(d, r, sizeof(float) * (size_t)len);
+                    else for (j = 0; j < len; j++) d[j] = r[j * s];
                 }
+                j0 += len;
             }
         }
         return;
@@ -1336,7 +1366,7 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
         sd__pack_b(pb, g, n0, nc, k0, kc, row, oy, ox);
         for (m1 = m0; m1 < m0 + mc; m1 += SD__MC) {
             int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp;
-            sd__pack_a(pa, g, m1, mcc, k0, kc, row);
+            sd__pack_a(pa, g, m1, mcc, k0, kc);
             for (jp = 0; jp < nc; jp += SD__NR)
                 for (ip = 0; ip < mcc; ip += SD__MR)
                     sd__kernel(kc, pa + (size_t)ip * kc, pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
@@ -1464,14 +1494,12 @@ static void sd__attn_block(const float *q, const float *k, const float *v, float
     memset(o, 0, sizeof(float) * (size_t)d6 * SD__QB);
     for (k0 = 0; k0 < nk; k0 += SD__KB) {
         int kb = nk - k0 < SD__KB ? nk - k0 : SD__KB, kb6 = (kb + SD__MR - 1) / SD__MR * SD__MR;
-        /* K block as A panels [kb x d]; S^T = K Q^T */
-        for (ip = 0; ip < kb6; ip += SD__MR)
-            for (i = 0; i < SD__MR; i++) {
-                const float *kj = k + (size_t)(k0 + ip + i) * ld;
-                float *dst = pk + (size_t)ip * d + i;
-                if (ip + i < kb) for (e = 0; e < d; e++) dst[(size_t)e * SD__MR] = kj[e];
-                else for (e = 0; e < d; e++) dst[(size_t)e * SD__MR] = 0.0f;
-            }
+        /* K block as A panels (rows of d); S^T = K Q^T */
+        for (i = 0; i < kb6; i++) {
+            float *dst = pk + (size_t)i * d;
+            if (i < kb) memcpy(dst, k + (size_t)(k0 + i) * ld, sizeof(float) * (size_t)d);
+            else memset(dst, 0, sizeof(float) * (size_t)d);
+        }
         /* S^T is kept as B panels for the second product: panel jp holds queries jp.., [kb6 x NR] */
         for (ip = 0; ip < kb6; ip += SD__MR)
             for (jp = 0; jp < SD__QB; jp += SD__NR)
@@ -1504,11 +1532,11 @@ static void sd__attn_block(const float *q, const float *k, const float *v, float
                 }
             }
         for (e = 0; e < d; e++) for (i = 0; i < SD__QB; i++) o[(size_t)e * SD__QB + i] *= corr[i];
-        /* V^T as A panels [d x kb]; O^T += V^T P^T (P^T is already row-major [kb x QB]) */
-        for (ip = 0; ip < d6; ip += SD__MR)
-            for (j = 0; j < kb6; j++)
-                for (i = 0; i < SD__MR; i++)
-                    pv[(size_t)ip * kb6 + (size_t)j * SD__MR + i] = j < kb && ip + i < d ? v[(size_t)(k0 + j) * ld + ip + i] : 0.0f;
+        /* V^T as A panels (rows of kb); O^T += V^T P^T (P^T is already in B panels) */
+        for (e = 0; e < d6; e++) {
+            float *dst = pv + (size_t)e * kb6;
+            for (j = 0; j < kb6; j++) dst[j] = j < kb && e < d ? v[(size_t)(k0 + j) * ld + e] : 0.0f;
+        }
         for (ip = 0; ip < d6; ip += SD__MR)
             for (jp = 0; jp < SD__QB; jp += SD__NR)
                 sd__kernel(kb6, pv + (size_t)ip * kb6, st + (size_t)jp * kb6, o + (size_t)ip * SD__QB + jp, SD__QB, 0);
@@ -1587,6 +1615,24 @@ static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, i
     }
 }
 
+/* Weights are used once per forward pass. From a mapped checkpoint, their pages are handed
+   back right after use (madvise DONTNEED: they leave the resident set but stay in the page
+   cache, so the next pass maps them again at the cost of minor page faults): the UNet's 1.6 GB
+   of F16 weights never need to be resident at once. */
+static void sd__weights_done(sd_model *m, const sd__tensor *t)
+{
+#if SD__MMAP && defined(SD__DONTNEED)
+    if (m->mapped && m->page && t) {
+        uintptr_t a = (uintptr_t)t->data, e = a + (uintptr_t)(t->end - t->begin);
+        a = (a + m->page - 1) / m->page * m->page;
+        e = e / m->page * m->page;
+        if (e > a) madvise((void *)a, (size_t)(e - a), SD__DONTNEED);
+    }
+#else
+    (void)m; (void)t;
+#endif
+}
+
 /* ---------------------------------------------------------------- the operations
    What the model code calls: one function per operation, picking the reference or the fast
    kernel, taking its scratch from the arena, and doing nothing but count in the planning pass. */
@@ -1603,6 +1649,7 @@ static void sd__op_conv(sd_model *m, float *out, const float *in, const sd__conv
         if (!m->planning) sd__conv2d_fast(m, out, in, g, l, add, stats, silu, ws);
     }
     sd__release(m, mark);
+    if (!m->planning) sd__weights_done(m, l->w);
 }
 
 static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
@@ -1616,6 +1663,7 @@ static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, in
         if (!m->planning) sd__linear_fast(m, out, in, rows, c, l, add, ws);
     }
     sd__release(m, mark);
+    if (!m->planning) sd__weights_done(m, l->w);
 }
 
 static void sd__op_gn_stats(sd_model *m, float *stats, const float *in, int n, int c, int hw, float eps, const sd__norm *nm)
@@ -2082,7 +2130,11 @@ SDDEF sd_result sd_load(sd_model *m, const char *path)
         if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); return sd__fail(m, SD_ERR_IO, "'%s' is not a regular file", path); }
         if (st.st_size > 0) {
             void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (p != MAP_FAILED) { m->bytes = (const unsigned char *)p; m->size = (size_t)st.st_size; m->mapped = 1; }
+            if (p != MAP_FAILED) {
+                long ps = sysconf(_SC_PAGESIZE);
+                m->bytes = (const unsigned char *)p; m->size = (size_t)st.st_size; m->mapped = 1;
+                m->page = ps > 0 ? (size_t)ps : 0;
+            }
         }
         close(fd);
     }

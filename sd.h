@@ -1262,7 +1262,7 @@ typedef struct sd__mm {
 } sd__mm;
 
 /* per-thread workspace of one product, in floats: A and B panels, the C tile, scratch */
-#define SD__MT 480   /* at most this many rows of C per task */
+#define SD__MT 960   /* at most this many rows of C per task */
 #define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MT * SD__NC + 2 * SD__NC + SD__KC + 64)
 
 static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc, int k0, int kc)
@@ -1287,18 +1287,21 @@ static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc,
 static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int ch, int y, int x0, int len)
 {
     const sd__conv *cv = g->conv;
-    int H = cv->up_h ? cv->up_h : cv->h, W = cv->up_w ? cv->up_w : cv->w, t;
+    int H = cv->up_h ? cv->up_h : cv->h, W = cv->up_w ? cv->up_w : cv->w, t, t0, t1;
     const float *src;
     float scale = g->stats ? g->stats[2 * ch] : 1.0f, shift = g->stats ? g->stats[2 * ch + 1] : 0.0f;
     if (y < 0 || y >= H) { memset(rb, 0, sizeof(float) * (size_t)len); return; }
     if (g->ymap) y = g->ymap[y];
     src = g->img + ((size_t)ch * cv->h + y) * cv->w;
-    for (t = 0; t < len; t++) {
-        int x = x0 + t, in = x >= 0 && x < W;
-        float v = src[in ? (g->xmap ? g->xmap[x] : x) : 0] * scale + shift;
-        if (g->silu) v = sd__silu_fast(v);
-        rb[t] = in ? v : 0.0f;
-    }
+    t0 = x0 < 0 ? -x0 : 0;                       /* [t0, t1) lies inside the row */
+    t1 = W - x0 < len ? W - x0 : len;
+    if (t1 < t0) t1 = t0;
+    for (t = 0; t < t0; t++) rb[t] = 0.0f;
+    for (t = t1; t < len; t++) rb[t] = 0.0f;
+    if (g->xmap) for (t = t0; t < t1; t++) rb[t] = src[g->xmap[x0 + t]];
+    else memcpy(rb + t0, src + x0 + t0, sizeof(float) * (size_t)(t1 - t0));
+    if (g->silu) for (t = t0; t < t1; t++) rb[t] = sd__silu_fast(rb[t] * scale + shift);
+    else if (g->stats) for (t = t0; t < t1; t++) rb[t] = rb[t] * scale + shift;
 }
 
 /* B panels for columns n0..n0+nc of rows k0..k0+kc */

@@ -1618,6 +1618,59 @@ static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, i
     }
 }
 
+/* The memory-bound operations, threaded: the same arithmetic as the reference, split over rows
+   or over blocks of a transpose. */
+static void sd__layernorm_fast(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
+{
+    int r, sd__nt = m->n_threads;
+    SD__PARALLEL_FOR
+    for (r = 0; r < rows; r++) sd__layernorm_ref(out + (size_t)r * c, in + (size_t)r * c, 1, c, eps, nm);
+}
+
+/* [N,A,B] -> [N,B,A] in 32x32 blocks, with the GroupNorm map of channel a (tokens) or + add (untokens) */
+static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
+{
+    int nba = (a + 31) / 32, nbb = (b + 31) / 32, t, sd__nt = m->n_threads;
+    SD__PARALLEL_FOR
+    for (t = 0; t < n * nba * nbb; t++) {
+        int bi = t / (nba * nbb), i0 = (t / nbb) % nba * 32, j0 = t % nbb * 32, i, j;
+        int i1 = i0 + 32 < a ? i0 + 32 : a, j1 = j0 + 32 < b ? j0 + 32 : b;
+        const float *src = in + (size_t)bi * a * b;
+        float *dst = out + (size_t)bi * a * b;
+        const float *ad = add ? add + (size_t)bi * a * b : NULL;
+        for (i = i0; i < i1; i++) {
+            float sc = stats ? stats[((size_t)bi * a + i) * 2] : 1.0f, sh = stats ? stats[((size_t)bi * a + i) * 2 + 1] : 0.0f;
+            for (j = j0; j < j1; j++) {
+                float v = src[(size_t)i * b + j];
+                if (stats) v = v * sc + sh;
+                if (ad) v = v + ad[(size_t)j * a + i];
+                dst[(size_t)j * a + i] = v;
+            }
+        }
+    }
+}
+
+static void sd__act_fast(sd_model *m, float *out, const float *in, size_t n, int kind)
+{
+    int t, nb = (int)((n + 4095) / 4096), sd__nt = m->n_threads;
+    SD__PARALLEL_FOR
+    for (t = 0; t < nb; t++) {
+        size_t i0 = (size_t)t * 4096, len = n - i0 < 4096 ? n - i0 : 4096;
+        sd__act_ref(out + i0, in + i0, len, kind);
+    }
+}
+
+static void sd__add_chan_fast(sd_model *m, float *x, const float *e, int n, int c, int hw)
+{
+    int t, sd__nt = m->n_threads;
+    SD__PARALLEL_FOR
+    for (t = 0; t < n * c; t++) {
+        float *p = x + (size_t)t * hw, v = e[t];
+        int i;
+        for (i = 0; i < hw; i++) p[i] += v;
+    }
+}
+
 /* Weights are used once per forward pass. From a mapped checkpoint, their pages are handed
    back right after use (madvise DONTNEED: they leave the resident set but stay in the page
    cache, so the next pass maps them again at the cost of minor page faults): the UNet's 1.6 GB
@@ -1678,7 +1731,9 @@ static void sd__op_gn_stats(sd_model *m, float *stats, const float *in, int n, i
 
 static void sd__op_layernorm(sd_model *m, float *out, const float *in, int rows, int c, const sd__norm *nm)
 {
-    if (!m->planning) sd__layernorm_ref(out, in, rows, c, 1e-5f, nm);
+    if (m->planning) return;
+    if (m->reference) sd__layernorm_ref(out, in, rows, c, 1e-5f, nm);
+    else sd__layernorm_fast(m, out, in, rows, c, 1e-5f, nm);
 }
 
 static void sd__op_attention(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
@@ -1698,12 +1753,16 @@ static void sd__op_attention(sd_model *m, float *out, const float *q, const floa
 
 static void sd__op_tokens(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *stats)
 {
-    if (!m->planning) sd__tokens_ref(out, in, n, c, hw, stats);
+    if (m->planning) return;
+    if (m->reference) sd__tokens_ref(out, in, n, c, hw, stats);
+    else sd__transpose_fast(m, out, in, n, c, hw, stats, NULL);
 }
 
 static void sd__op_untokens(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add)
 {
-    if (!m->planning) sd__untokens_ref(out, in, n, c, hw, add);
+    if (m->planning) return;
+    if (m->reference) sd__untokens_ref(out, in, n, c, hw, add);
+    else sd__transpose_fast(m, out, in, n, hw, c, NULL, add);
 }
 
 static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int f)
@@ -1715,12 +1774,16 @@ static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int
 
 static void sd__op_act(sd_model *m, float *out, const float *in, size_t n, int kind)
 {
-    if (!m->planning) sd__act_ref(out, in, n, kind);
+    if (m->planning) return;
+    if (m->reference) sd__act_ref(out, in, n, kind);
+    else sd__act_fast(m, out, in, n, kind);
 }
 
 static void sd__op_add_chan(sd_model *m, float *x, const float *e, int n, int c, int hw)
 {
-    if (!m->planning) sd__add_chan_ref(x, e, n, c, hw);
+    if (m->planning) return;
+    if (m->reference) sd__add_chan_ref(x, e, n, c, hw);
+    else sd__add_chan_fast(m, x, e, n, c, hw);
 }
 
 static void sd__op_concat(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)

@@ -156,6 +156,39 @@ static void test_geglu(sd_model *m, int rows, int f)
     free(in); free(a); free(b);
 }
 
+static void test_memory_ops(sd_model *m, int n, int c, int hw)
+{
+    uint32_t s = (uint32_t)(n * 7 + c * 3 + hw);
+    size_t len = (size_t)n * c * hw;
+    float *x = (float *)malloc(4 * len), *a = (float *)malloc(4 * len), *b = (float *)malloc(4 * len), *add = (float *)malloc(4 * len);
+    float *st = (float *)malloc(8 * (size_t)n * c), *gw = (float *)malloc(4 * (size_t)c), *gb = (float *)malloc(4 * (size_t)c), *e = (float *)malloc(4 * (size_t)n * c);
+    sd__norm nm;
+    char name[96];
+    fill(x, len, &s, 3.0f); fill(add, len, &s, 1.0f); fill(gw, (size_t)c, &s, 1.0f); fill(gb, (size_t)c, &s, 1.0f); fill(e, (size_t)n * c, &s, 1.0f);
+    fill(st, 2 * (size_t)n * c, &s, 1.0f);
+    nm.w = gw; nm.b = gb;
+    sd__layernorm_ref(a, x, n * hw, c, 1e-5f, &nm);
+    sd__layernorm_fast(m, b, x, n * hw, c, 1e-5f, &nm);
+    snprintf(name, sizeof name, "layernorm %dx%d", n * hw, c);
+    check(name, b, a, len, 0.0);
+    sd__tokens_ref(a, x, n, c, hw, st);
+    sd__transpose_fast(m, b, x, n, c, hw, st, NULL);
+    snprintf(name, sizeof name, "tokens (gn map) %dx%dx%d", n, c, hw);
+    check(name, b, a, len, 0.0);
+    sd__untokens_ref(a, x, n, c, hw, add);
+    sd__transpose_fast(m, b, x, n, hw, c, NULL, add);
+    snprintf(name, sizeof name, "untokens + add %dx%dx%d", n, c, hw);
+    check(name, b, a, len, 0.0);
+    sd__act_ref(a, x, len, 0); sd__act_fast(m, b, x, len, 0);
+    check("silu", b, a, len, 0.0);
+    sd__act_ref(a, x, len, 1); sd__act_fast(m, b, x, len, 1);
+    check("quick_gelu", b, a, len, 0.0);
+    memcpy(a, x, 4 * len); memcpy(b, x, 4 * len);
+    sd__add_chan_ref(a, e, n, c, hw); sd__add_chan_fast(m, b, e, n, c, hw);
+    check("add per channel", b, a, len, 0.0);
+    free(x); free(a); free(b); free(add); free(st); free(gw); free(gb); free(e);
+}
+
 int main(void)
 {
     sd_model *m = sd_create(NULL);
@@ -182,6 +215,8 @@ int main(void)
     test_attention(m, 1, 1, 64, 64, 512, 0);
     test_attention(m, 1, 3, 200, 200, 80, 1);
     test_geglu(m, 33, 256);
+    test_memory_ops(m, 2, 64, 77);
+    test_memory_ops(m, 1, 320, 4096);
     sd_free(m);
     printf("%s: %d failure%s\n", failures ? "FAIL" : "ok", failures, failures == 1 ? "" : "s");
     return failures != 0;

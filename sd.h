@@ -3130,7 +3130,7 @@ static void sd__resblock(sd_model *m, float *out, const float *x, const sd__res 
     sd__release(m, mark);
 }
 
-#define SD__FF_ROWS 2048   /* the feed-forward runs on this many tokens at a time */
+#define SD__FF_ROWS 2048   /* the feed-forward runs on this many tokens at a time (512 in low-memory mode) */
 
 /* BasicTransformerBlock on tokens a [N,T,C], in place:
    a += attn1(ln1(a)); a += attn2(ln2(a), context); a += ff2(geglu(ff1(ln3(a)))) */
@@ -3141,7 +3141,7 @@ static void sd__tblock_forward(sd_model *m, float *a, const sd__tblock *b, int n
     float *h = sd__push(m, rows * c), *q = sd__push(m, rows * c), *k = sd__push(m, rows * c);
     float *v = sd__push(m, rows * c), *o = sd__push(m, rows * c);
     float *kc = sd__push(m, (size_t)n * SD_TOKENS * c), *vc = sd__push(m, (size_t)n * SD_TOKENS * c);
-    size_t chunk = rows < SD__FF_ROWS ? rows : SD__FF_ROWS;
+    size_t ff_rows = m->cfg.low_memory ? SD__FF_ROWS / 4 : SD__FF_ROWS, chunk = rows < ff_rows ? rows : ff_rows;
     float *f = sd__push(m, chunk * 8 * c), *g = sd__push(m, chunk * 4 * c);
     /* self-attention */
     sd__op_layernorm(m, h, a, (int)rows, c, &b->norm1);
@@ -3624,11 +3624,85 @@ SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float 
     return r;
 }
 
+/* Low-memory mode decodes and encodes in overlapping tiles of SD__TILE latents, blended with
+   linear ramps across the overlap. Each tile normalizes with its own GroupNorm statistics, so
+   the result is close to, not equal to, the whole-image one; images of one tile or less are
+   not tiled. */
+#define SD__TILE 32
+#define SD__OVERLAP 8
+
+/* the tile origins along a side of n latents */
+static int sd__tile_starts(int n, int *starts)
+{
+    int k = 0, s = 0;
+    if (n <= SD__TILE) { starts[0] = 0; return 1; }
+    for (;;) {
+        if (s + SD__TILE >= n) { starts[k++] = n - SD__TILE; return k; }
+        starts[k++] = s;
+        s += SD__TILE - SD__OVERLAP;
+    }
+}
+
+/* the blending weight of position i of a tile of length len starting at s in a side of n */
+static float sd__ramp(int i, int s, int len, int n, int ramp)
+{
+    float w = 1.0f;
+    if (s > 0 && i < ramp) w = (i + 0.5f) / ramp;
+    if (s + len < n && len - 1 - i < ramp) { float v = (len - 1 - i + 0.5f) / ramp; w = v < w ? v : w; }
+    return w;
+}
+
+/* decode (up = 8: z [C,h,w] -> [3,8h,8w]) or encode (up = 0: image [3,H,W] -> moments) by tiles */
+static sd_result sd__vae_tiled(sd_model *m, const float *in, int h, int w, float *out, int decode)
+{
+    int ys[512], xs[512], ny = sd__tile_starts(h, ys), nx = sd__tile_starts(w, xs), ty, tx, c, y, x;
+    int T = SD__TILE, cin = decode ? m->vae.z : 3, cout = decode ? 3 : 2 * m->vae.z, f = decode ? 8 : 1;
+    int th = h < T ? h : T, tw = w < T ? w : T, scale_in = decode ? 1 : 8;
+    size_t ohw = (size_t)h * f * w * f;
+    float *tin = (float *)sd__malloc(m, sizeof(float) * cin * th * scale_in * tw * scale_in);
+    float *tout = (float *)sd__malloc(m, sizeof(float) * cout * th * f * tw * f);
+    float *wsum = (float *)sd__calloc(m, ohw, sizeof(float));
+    sd_result r = SD_OK;
+    if (!tin || !tout || !wsum) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory for VAE tiles"); goto done; }
+    memset(out, 0, sizeof(float) * cout * ohw);
+    for (ty = 0; ty < ny && r == SD_OK; ty++)
+        for (tx = 0; tx < nx && r == SD_OK; tx++) {
+            int y0 = ys[ty], x0 = xs[tx];
+            sd__stage s;
+            for (c = 0; c < cin; c++)       /* crop the input tile */
+                for (y = 0; y < th * scale_in; y++)
+                    memcpy(tin + ((size_t)c * th * scale_in + y) * tw * scale_in,
+                           in + ((size_t)c * h * scale_in + (size_t)y0 * scale_in + y) * w * scale_in + (size_t)x0 * scale_in,
+                           sizeof(float) * tw * scale_in);
+            memset(&s, 0, sizeof s);
+            s.kind = decode ? 2 : 3; s.out = tout; s.in = tin; s.h = decode ? th : th * 8; s.w = decode ? tw : tw * 8;
+            if ((r = sd__run(m, &s, decode ? "VAE decoder" : "VAE encoder", (size_t)cout * th * f * tw * f)) != SD_OK) break;
+            for (y = 0; y < th * f; y++) {
+                float wy = sd__ramp(y, y0 * f, th * f, h * f, SD__OVERLAP * f);
+                for (x = 0; x < tw * f; x++) {
+                    float wgt = wy * sd__ramp(x, x0 * f, tw * f, w * f, SD__OVERLAP * f);
+                    size_t at = (size_t)(y0 * f + y) * w * f + (size_t)x0 * f + x;
+                    for (c = 0; c < cout; c++) out[(size_t)c * ohw + at] += wgt * tout[((size_t)c * th * f + y) * tw * f + x];
+                    wsum[at] += wgt;
+                }
+            }
+        }
+    if (r == SD_OK)
+        for (c = 0; c < cout; c++) {
+            size_t i;
+            for (i = 0; i < ohw; i++) out[(size_t)c * ohw + i] /= wsum[i];
+        }
+done:
+    sd__free(m, tin); sd__free(m, tout); sd__free(m, wsum);
+    return r;
+}
+
 SDDEF sd_result sd_vae_decode(sd_model *m, const float *z, int h, int w, float *image)
 {
     sd__stage s;
     if (!m->has_vae) return sd__fail(m, SD_ERR_STATE, "no VAE loaded");
     if (h < 1 || w < 1 || h > 512 || w > 512) return sd__fail(m, SD_ERR_ARG, "latent %dx%d: 1..512 allowed", h, w);
+    if (m->cfg.low_memory && (h > SD__TILE || w > SD__TILE)) return sd__vae_tiled(m, z, h, w, image, 1);
     memset(&s, 0, sizeof s);
     s.kind = 2; s.out = image; s.in = z; s.h = h; s.w = w;
     return sd__run(m, &s, "VAE decoder", (size_t)3 * 64 * h * w);
@@ -3646,9 +3720,12 @@ SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, flo
         return sd__fail(m, SD_ERR_ARG, "image %dx%d: width and height must be multiples of 8, 8..4096", W, H);
     moments = (float *)sd__malloc(m, 2 * (size_t)z * hw * sizeof(float));
     if (!moments) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
-    memset(&s, 0, sizeof s);
-    s.kind = 3; s.out = moments; s.in = image; s.h = H; s.w = W;
-    r = sd__run(m, &s, "VAE encoder", 2 * (size_t)z * hw);
+    if (m->cfg.low_memory && (H / 8 > SD__TILE || W / 8 > SD__TILE)) r = sd__vae_tiled(m, image, H / 8, W / 8, moments, 0);
+    else {
+        memset(&s, 0, sizeof s);
+        s.kind = 3; s.out = moments; s.in = image; s.h = H; s.w = W;
+        r = sd__run(m, &s, "VAE encoder", 2 * (size_t)z * hw);
+    }
     if (r == SD_OK) {
         memcpy(mean, moments, (size_t)z * hw * sizeof(float));
         memcpy(logvar, moments + (size_t)z * hw, (size_t)z * hw * sizeof(float));
@@ -3745,7 +3822,10 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     for (i = start; i < p->steps; i++) {
         sd_scale_input(sch, i, lat, xin, nl);
         if (guide) memcpy(xin + nl, xin, nl * sizeof(float));
-        if ((r = sd_unet(m, xin, nb, h, w, sch->timesteps[i], ctx, eps)) != SD_OK) goto done;
+        if (guide && m->cfg.low_memory) {   /* the two halves one after the other: half the activations, same bits */
+            if ((r = sd_unet(m, xin, 1, h, w, sch->timesteps[i], ctx, eps)) != SD_OK) goto done;
+            if ((r = sd_unet(m, xin + nl, 1, h, w, sch->timesteps[i], ctx + (size_t)SD_TOKENS * D, eps + nl)) != SD_OK) goto done;
+        } else if ((r = sd_unet(m, xin, nb, h, w, sch->timesteps[i], ctx, eps)) != SD_OK) goto done;
         if (guide) for (k = 0; k < nl; k++) eps[k] = eps[k] + p->cfg_scale * (eps[nl + k] - eps[k]);
         sd_step(sch, i, eps, lat, den, nl, &rng);
         if (p->progress) {

@@ -54,7 +54,7 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
 {
     sd_config c = sd_config_default();
     sd_model *m;
-    double t[8], flops = 0, t0;
+    double t[8], flops = 0, t0, scratch = 0;
     int runs = 0, i, reps = 3;
     const int H = 512, W = 512, h = 64, w = 64;
     c.n_threads = threads;
@@ -71,7 +71,7 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
             if (sd_text_encode(m, ids, 1, out) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             t[runs] = now() - t0;
         }
-        flops = sd_last_flops(m);
+        flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(out);
     } else if (!strcmp(stage, "unet")) {
         sd_info in;
@@ -87,7 +87,7 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
             if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             t[runs] = now() - t0;
         }
-        flops = sd_last_flops(m);
+        flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(x); free(ctx); free(eps);
     } else if (!strcmp(stage, "decode")) {
         float *z = (float *)malloc(sizeof(float) * 4 * h * w), *img = (float *)malloc(sizeof(float) * 3 * H * W);
@@ -97,7 +97,7 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
             if (sd_vae_decode(m, z, h, w, img) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             t[runs] = now() - t0;
         }
-        flops = sd_last_flops(m);
+        flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(z); free(img);
     } else if (!strcmp(stage, "encode")) {
         float *img = (float *)malloc(sizeof(float) * 3 * H * W), *mean = (float *)malloc(sizeof(float) * 4 * h * w);
@@ -108,7 +108,7 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
             if (sd_vae_encode(m, img, H, W, mean, lv) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             t[runs] = now() - t0;
         }
-        flops = sd_last_flops(m);
+        flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(img); free(mean); free(lv);
     } else if (!strcmp(stage, "txt2img")) {
         sd_params p = sd_params_default();
@@ -130,7 +130,7 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         double best = t[0], sorted[8];
         for (i = 0; i < runs; i++) { sorted[i] = t[i]; if (t[i] < best) best = t[i]; }
         qsort(sorted, (size_t)runs, sizeof(double), cmp_double);
-        printf("RESULT %s %.4f %.4f %.4f %.1f %d\n", stage, best, sorted[runs / 2], flops / 1e9, peak_mb(), runs);
+        printf("RESULT %s %.4f %.4f %.4f %.1f %d %.1f\n", stage, best, sorted[runs / 2], flops / 1e9, peak_mb(), runs, scratch);
     }
     sd_free(m);
     return 0;

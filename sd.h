@@ -475,6 +475,12 @@ struct sd_model {
     size_t size;
     int mapped;
     size_t page;                  /* the page size, for releasing mapped weights */
+#ifndef SD_NO_STDIO
+    FILE *fp;                     /* streaming: weights read from the file when used (no mmap, low memory) */
+#endif
+    unsigned char *wbuf;          /* streaming: room for the largest tensor */
+    uint64_t data_at;             /* streaming: file offset of the data section */
+    int io_failed;                /* streaming: a read failed during a forward pass */
     char *header;                 /* a copy of the JSON header: tensor names point into it */
     sd__tensor *t;                /* the tensor table, sorted by name */
     int nt;
@@ -665,6 +671,75 @@ static float sd__wget(const sd__tensor *t, size_t i)
     float f;
     sd__decode(&f, t->data, t->dtype, i, 1);
     return f;
+}
+
+/* ---------------------------------------------------------------- weights in memory
+   A tensor's bytes are in the mapped or loaded file, or (streaming: no mmap and low memory)
+   read into the weight buffer when used, one tensor at a time. */
+
+/* the bytes of t, or NULL when the read fails */
+static const unsigned char *sd__acquire(sd_model *m, const sd__tensor *t)
+{
+    sd__tensor *w = (sd__tensor *)(size_t)t;   /* the table is the model's own */
+    if (!t) return NULL;
+    if (m->bytes || t->data) return t->data;
+#ifndef SD_NO_STDIO
+    if (m->fp && m->wbuf) {
+        size_t n = (size_t)(t->end - t->begin);
+        if (fseek(m->fp, (long)(m->data_at + t->begin), SEEK_SET) == 0 && fread(m->wbuf, 1, n, m->fp) == n) {
+            w->data = m->wbuf;
+            return w->data;
+        }
+    }
+#endif
+    m->io_failed = 1;
+    return NULL;
+}
+
+static void sd__unacquire(sd_model *m, const sd__tensor *t)
+{
+    if (!m->bytes && t) ((sd__tensor *)(size_t)t)->data = NULL;
+}
+
+/* n elements of a tensor from element `at` on, as floats, without holding the whole tensor */
+static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_t n, float *out)
+{
+#ifndef SD_NO_STDIO
+    size_t es = (size_t)sd__dtype_size[t->dtype];
+    unsigned char buf[4096];
+    size_t done = 0;
+    if (m->fp) {
+        while (done < n) {
+            size_t k = n - done < sizeof buf / es ? n - done : sizeof buf / es;
+            if (fseek(m->fp, (long)(m->data_at + t->begin + (at + done) * es), SEEK_SET) != 0 || fread(buf, es, k, m->fp) != k)
+                return sd__fail(m, SD_ERR_IO, "cannot read tensor '%s' from the file", t->name);
+            sd__decode(out + done, buf, t->dtype, 0, k);
+            done += k;
+        }
+        return SD_OK;
+    }
+#endif
+    if (!t->data) return sd__fail(m, SD_ERR_IO, "tensor '%s' is not in memory", t->name);
+    sd__decode(out, t->data, t->dtype, at, n);
+    return SD_OK;
+}
+
+/* Weights are used once per forward pass. From a mapped checkpoint, their pages are handed
+   back right after use (madvise DONTNEED: they leave the resident set but stay in the page
+   cache, so the next pass maps them again at the cost of minor page faults): the UNet's 1.6 GB
+   of F16 weights never need to be resident at once. */
+static void sd__weights_done(sd_model *m, const sd__tensor *t)
+{
+#if SD__MMAP && defined(SD__DONTNEED)
+    if (m->mapped && m->page && t) {
+        uintptr_t a = (uintptr_t)t->data, e = a + (uintptr_t)(t->end - t->begin);
+        a = (a + m->page - 1) / m->page * m->page;
+        e = e / m->page * m->page;
+        if (e > a) madvise((void *)a, (size_t)(e - a), SD__DONTNEED);
+    }
+#else
+    (void)m; (void)t;
+#endif
 }
 
 /* ---------------------------------------------------------------- torch's CPU generator
@@ -1671,24 +1746,6 @@ static void sd__add_chan_fast(sd_model *m, float *x, const float *e, int n, int 
     }
 }
 
-/* Weights are used once per forward pass. From a mapped checkpoint, their pages are handed
-   back right after use (madvise DONTNEED: they leave the resident set but stay in the page
-   cache, so the next pass maps them again at the cost of minor page faults): the UNet's 1.6 GB
-   of F16 weights never need to be resident at once. */
-static void sd__weights_done(sd_model *m, const sd__tensor *t)
-{
-#if SD__MMAP && defined(SD__DONTNEED)
-    if (m->mapped && m->page && t) {
-        uintptr_t a = (uintptr_t)t->data, e = a + (uintptr_t)(t->end - t->begin);
-        a = (a + m->page - 1) / m->page * m->page;
-        e = e / m->page * m->page;
-        if (e > a) madvise((void *)a, (size_t)(e - a), SD__DONTNEED);
-    }
-#else
-    (void)m; (void)t;
-#endif
-}
-
 /* ---------------------------------------------------------------- the operations
    What the model code calls: one function per operation, picking the reference or the fast
    kernel, taking its scratch from the arena, and doing nothing but count in the planning pass. */
@@ -1698,6 +1755,7 @@ static void sd__op_conv(sd_model *m, float *out, const float *in, const sd__conv
 {
     size_t mark = sd__mark(m);
     if (m->planning) m->flops += 2.0 * g->n * g->co * g->ho * g->wo * (double)g->c * g->k * g->k;
+    else if (!sd__acquire(m, l->w)) return;
     if (m->reference) {
         if (!m->planning) sd__conv2d_ref(m, out, in, g, l, add, stats, silu);
     } else {
@@ -1705,13 +1763,14 @@ static void sd__op_conv(sd_model *m, float *out, const float *in, const sd__conv
         if (!m->planning) sd__conv2d_fast(m, out, in, g, l, add, stats, silu, ws);
     }
     sd__release(m, mark);
-    if (!m->planning) sd__weights_done(m, l->w);
+    if (!m->planning) { sd__weights_done(m, l->w); sd__unacquire(m, l->w); }
 }
 
 static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
 {
     size_t mark = sd__mark(m);
     if (m->planning) m->flops += 2.0 * rows * (double)c * l->w->shape[0];
+    else if (!sd__acquire(m, l->w)) return;
     if (m->reference) {
         if (!m->planning) sd__linear_ref(m, out, in, rows, c, l, add);
     } else {
@@ -1719,7 +1778,7 @@ static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, in
         if (!m->planning) sd__linear_fast(m, out, in, rows, c, l, add, ws);
     }
     sd__release(m, mark);
-    if (!m->planning) sd__weights_done(m, l->w);
+    if (!m->planning) { sd__weights_done(m, l->w); sd__unacquire(m, l->w); }
 }
 
 static void sd__op_gn_stats(sd_model *m, float *stats, const float *in, int n, int c, int hw, float eps, const sd__norm *nm)
@@ -2008,9 +2067,10 @@ static const sd__tensor *sd__find(const sd_model *m, const char *name)
 static sd_result sd__build(sd_model *m);
 
 /* parses and checks the header, builds the table, then the model */
-static sd_result sd__load_bytes(sd_model *m)
+/* b holds the file's first bytes (the whole file, or at least the header when streaming);
+   m->size is the file's size, m->bytes the whole file or NULL when streaming */
+static sd_result sd__load_bytes(sd_model *m, const unsigned char *b)
 {
-    const unsigned char *b = m->bytes;
     size_t size = m->size, data_size, i;
     uint64_t hlen;
     sd__json j;
@@ -2085,8 +2145,9 @@ static sd_result sd__load_bytes(sd_model *m)
         if (t->end - t->begin != (uint64_t)bytes)
             return sd__fail(m, SD_ERR_FORMAT, "tensor '%s': shape and dtype %s need %lu bytes, data_offsets give %llu",
                             t->name, sd__dtype_name[t->dtype], (unsigned long)bytes, (unsigned long long)(t->end - t->begin));
-        t->data = b + 8 + hlen + t->begin;
+        t->data = m->bytes ? m->bytes + 8 + hlen + t->begin : NULL;
     }
+    m->data_at = 8 + hlen;
     if (m->nt > 1) {
         qsort(m->t, (size_t)m->nt, sizeof *m->t, sd__tcmp_name);
         for (i = 1; i < (size_t)m->nt; i++)
@@ -2129,6 +2190,12 @@ static sd_result sd__load_bytes(sd_model *m)
         }
         sd__free(m, order);
     }
+    if (!m->bytes) {   /* streaming: room for the largest tensor */
+        size_t big = 1;
+        for (i = 0; i < (size_t)m->nt; i++) if (m->t[i].end - m->t[i].begin > big) big = (size_t)(m->t[i].end - m->t[i].begin);
+        m->wbuf = (unsigned char *)sd__malloc(m, big);
+        if (!m->wbuf) return sd__fail(m, SD_ERR_NOMEM, "out of memory: %.1f MB for the largest tensor", big / 1048576.0);
+    }
     /* 1-D float parameters (biases, norms, schedules) become floats once */
     {
         size_t total = 0, at = 0;
@@ -2139,8 +2206,11 @@ static sd_result sd__load_bytes(sd_model *m)
         for (i = 0; i < (size_t)m->nt; i++) {
             sd__tensor *t = &m->t[i];
             if (t->ndim == 1 && sd__is_float(t->dtype)) {
+                const unsigned char *p = sd__acquire(m, t);
                 t->f32 = m->params + at;
-                sd__decode(t->f32, t->data, t->dtype, 0, (size_t)t->numel);
+                if (!p) return sd__fail(m, SD_ERR_IO, "cannot read tensor '%s' from the file", t->name);
+                sd__decode(t->f32, p, t->dtype, 0, (size_t)t->numel);
+                sd__unacquire(m, t);
                 at += (size_t)t->numel;
             }
         }
@@ -2167,7 +2237,12 @@ static void sd__unload(sd_model *m)
     if (m->mapped) munmap((void *)m->bytes, m->size);
 #endif
     sd__free(m, m->file); m->file = NULL;
-    m->bytes = NULL; m->size = 0; m->mapped = 0;
+#ifndef SD_NO_STDIO
+    if (m->fp) fclose(m->fp);
+    m->fp = NULL;
+#endif
+    sd__free(m, m->wbuf); m->wbuf = NULL;
+    m->bytes = NULL; m->size = 0; m->mapped = 0; m->io_failed = 0;
 }
 
 SDDEF sd_result sd_load_memory(sd_model *m, const void *data, size_t size)
@@ -2177,12 +2252,43 @@ SDDEF sd_result sd_load_memory(sd_model *m, const void *data, size_t size)
     m->err[0] = 0;
     m->bytes = (const unsigned char *)data;
     m->size = size;
-    r = sd__load_bytes(m);
+    r = sd__load_bytes(m, m->bytes);
     if (r != SD_OK) sd__unload(m);
     return r;
 }
 
 #ifndef SD_NO_STDIO
+/* low memory without a mapping: read the header, keep the file open, read each tensor when used */
+static sd_result sd__load_stream(sd_model *m, const char *path)
+{
+    unsigned char *head;
+    long n;
+    size_t have;
+    sd_result r;
+    m->fp = fopen(path, "rb");
+    if (!m->fp) return sd__fail(m, SD_ERR_IO, "cannot open '%s'", path);
+    if (fseek(m->fp, 0, SEEK_END) != 0 || (n = ftell(m->fp)) < 0 || fseek(m->fp, 0, SEEK_SET) != 0)
+        return sd__fail(m, SD_ERR_IO, "cannot read '%s' (not a regular file?)", path);
+    m->size = (size_t)n;
+    have = m->size < 8 ? m->size : 8;
+    head = (unsigned char *)sd__malloc(m, have + 1);
+    if (!head) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    if (fread(head, 1, have, m->fp) != have) { sd__free(m, head); return sd__fail(m, SD_ERR_IO, "cannot read '%s'", path); }
+    if (have == 8) {   /* then the header, bounded by the file and the header limit */
+        uint64_t hlen = sd__u64le(head);
+        size_t want = hlen <= m->size - 8 && hlen <= ((uint64_t)100 << 20) ? 8 + (size_t)hlen : (m->size > 9 ? 9 : m->size);
+        unsigned char *h2 = (unsigned char *)sd__malloc(m, want + 1);
+        if (!h2) { sd__free(m, head); return sd__fail(m, SD_ERR_NOMEM, "out of memory"); }
+        memcpy(h2, head, 8);
+        sd__free(m, head);
+        head = h2;
+        if (want > 8 && fread(head + 8, 1, want - 8, m->fp) != want - 8) { sd__free(m, head); return sd__fail(m, SD_ERR_IO, "cannot read '%s'", path); }
+    }
+    r = sd__load_bytes(m, head);
+    sd__free(m, head);
+    return r;
+}
+
 SDDEF sd_result sd_load(sd_model *m, const char *path)
 {
     sd_result r;
@@ -2205,11 +2311,12 @@ SDDEF sd_result sd_load(sd_model *m, const char *path)
         close(fd);
     }
 #endif
-    if (!m->mapped) {
+    if (m->mapped) r = sd__load_bytes(m, m->bytes);
+    else if (!m->cfg.low_memory) {
         if ((r = sd__read_file(m, path, &m->file, &m->size)) != SD_OK) return r;
         m->bytes = m->file;
-    }
-    r = sd__load_bytes(m);
+        r = sd__load_bytes(m, m->bytes);
+    } else r = sd__load_stream(m, path);
     if (r != SD_OK) {
         char msg[SD__ERRLEN];
         memcpy(msg, m->err, sizeof msg);
@@ -3571,7 +3678,9 @@ static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size
     sd__stage_forward(m, s);
     m->planning = 0;
     if ((r = sd__arena_reserve(m, m->arena_peak)) != SD_OK) return r;
+    m->io_failed = 0;
     sd__stage_forward(m, s);
+    if (m->io_failed) return sd__fail(m, SD_ERR_IO, "reading weights from the checkpoint failed during the %s", what);
     for (i = 0; i < n_out; i++)
         if (!(s->out[i] == s->out[i]) || s->out[i] - s->out[i] != 0.0f)
             return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf (at element %lu): the checkpoint may hold broken weights",
@@ -3590,10 +3699,17 @@ SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_s
         if (ids[i] < 0 || ids[i] >= t->vocab)
             return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d", ids[i], i, t->vocab - 1);
     for (i = 0; i < SD_TOKENS; i++) {   /* token + position embeddings, into out first */
+        const unsigned char *tok = m->bytes ? t->tok_emb->data : NULL, *pos;
+        float *row = out + (size_t)i * D, p;
         int d;
-        float *row = out + (size_t)i * D;
-        sd__decode(row, t->tok_emb->data, t->tok_emb->dtype, (size_t)ids[i] * D, (size_t)D);
-        for (d = 0; d < D; d++) row[d] += sd__wget(t->pos_emb, (size_t)i * D + d);
+        if (tok) sd__decode(row, tok, t->tok_emb->dtype, (size_t)ids[i] * D, (size_t)D);
+        else if (sd__read_row(m, t->tok_emb, (size_t)ids[i] * D, (size_t)D, row) != SD_OK) return SD_ERR_IO;
+        if (!(pos = sd__acquire(m, t->pos_emb))) return sd__fail(m, SD_ERR_IO, "cannot read the position embedding");
+        for (d = 0; d < D; d++) {
+            sd__decode(&p, pos, t->pos_emb->dtype, (size_t)i * D + d, 1);
+            row[d] += p;
+        }
+        sd__unacquire(m, t->pos_emb);
     }
     memset(&s, 0, sizeof s);
     s.kind = 0; s.out = out; s.in = out; s.layers = t->layers - (clip_skip - 1);

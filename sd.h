@@ -1850,10 +1850,15 @@ static void sd__op_concat(sd_model *m, float *out, const float *a, int ca, const
     if (!m->planning) sd__concat_ref(out, a, ca, b, cb, n, hw);
 }
 
-/* host <-> activation memory (the same memory on the CPU) */
-static void sd__op_copy(sd_model *m, float *dst, const float *src, size_t n)
+/* the caller's memory -> activation memory, and back (the same memory on the CPU) */
+static void sd__op_upload(sd_model *m, float *dst, const float *host, size_t n)
 {
-    if (!m->planning && dst != src) memcpy(dst, src, n * sizeof(float));
+    if (!m->planning) memcpy(dst, host, n * sizeof(float));
+}
+
+static void sd__op_download(sd_model *m, float *host, const float *src, size_t n)
+{
+    if (!m->planning) memcpy(host, src, n * sizeof(float));
 }
 
 /* p + offset floats, or NULL while planning (model code never does arithmetic on NULL) */
@@ -3179,7 +3184,7 @@ static void sd__text_forward(sd_model *m, float *out, const float *emb, int laye
     float *x = sd__push(m, (size_t)T * D), *h = sd__push(m, (size_t)T * D);
     float *q = sd__push(m, (size_t)T * D), *k = sd__push(m, (size_t)T * D), *v = sd__push(m, (size_t)T * D);
     float *a = sd__push(m, (size_t)T * D), *f = sd__push(m, (size_t)T * t->mlp);
-    sd__op_copy(m, x, emb, (size_t)T * D);
+    sd__op_upload(m, x, emb, (size_t)T * D);
     for (l = 0; l < layers; l++) {
         const sd__clip_layer *y = &t->layer[l];
         sd__op_layernorm(m, h, x, T, D, &y->ln1);                        /* self-attention */
@@ -3194,7 +3199,7 @@ static void sd__text_forward(sd_model *m, float *out, const float *emb, int laye
         sd__op_linear(m, x, f, T, t->mlp, &y->fc2, x);
     }
     sd__op_layernorm(m, h, x, T, D, &t->ln_final);
-    sd__op_copy(m, out, h, (size_t)T * D);
+    sd__op_download(m, out, h, (size_t)T * D);
     sd__pop(m, x);
 }
 
@@ -3305,7 +3310,7 @@ static void sd__timestep_embedding(float *out, float t, int dim)
     }
 }
 
-static void sd__unet_forward(sd_model *m, float *eps, const float *x, int n, int h, int w, const float *temb, const float *ctx)
+static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int n, int h, int w, const float *temb, const float *ctx_in)
 {
     const sd__unet *u = &m->unet;
     int H[SD__MAXLEV], W[SD__MAXLEV], l, i, c, ns = 0, cur_c, E = u->emb_dim;
@@ -3318,8 +3323,12 @@ static void sd__unet_forward(sd_model *m, float *eps, const float *x, int n, int
         W[l] = l ? (W[l - 1] + 1) / 2 : w;
     }
     /* time embedding; every ResBlock takes silu(emb) */
+    float *x = sd__push(m, (size_t)n * 4 * h * w), *ctx = sd__push(m, (size_t)n * SD_TOKENS * u->ctx_dim);
+    float *eps = sd__push(m, (size_t)n * 4 * h * w);
+    sd__op_upload(m, x, x_in, (size_t)n * 4 * h * w);
+    sd__op_upload(m, ctx, ctx_in, (size_t)n * SD_TOKENS * u->ctx_dim);
     emb = sd__push(m, (size_t)n * E); emb_act = sd__push(m, (size_t)n * E); t1 = sd__push(m, (size_t)n * E);
-    sd__op_copy(m, emb_act, temb, (size_t)n * u->ch);
+    sd__op_upload(m, emb_act, temb, (size_t)n * u->ch);
     sd__op_linear(m, t1, emb_act, n, u->ch, &u->time1, NULL);
     sd__op_act(m, t1, t1, (size_t)n * E, 0);
     sd__op_linear(m, emb, t1, n, E, &u->time2, NULL);
@@ -3390,7 +3399,8 @@ static void sd__unet_forward(sd_model *m, float *eps, const float *x, int n, int
     sd__op_gn_stats(m, st, cur, n, cur_c, h * w, 1e-5f, &u->norm_out);
     g.c = cur_c; g.h = h; g.w = w; g.co = 4; g.stride = 1; g.ho = h; g.wo = w;
     sd__op_conv(m, eps, cur, &g, &u->conv_out, NULL, st, 1);
-    sd__pop(m, emb);
+    sd__op_download(m, eps_out, eps, (size_t)n * 4 * h * w);
+    sd__pop(m, x);
 }
 
 /* ================================================================ VAE
@@ -3418,7 +3428,7 @@ static void sd__vattn_forward(sd_model *m, float *x, const sd__vattn *a, int c, 
     sd__release(m, mark);
 }
 
-static void sd__vae_decode_forward(sd_model *m, float *image, const float *z, int h, int w)
+static void sd__vae_decode_forward(sd_model *m, float *image_out, const float *z_in, int h, int w)
 {
     const sd__vae *v = &m->vae;
     int L = v->levels, l, b, c, H = h, W = w;
@@ -3431,6 +3441,8 @@ static void sd__vae_decode_forward(sd_model *m, float *image, const float *z, in
         if (cl * hw > max) max = cl * hw;
         if (cprev * hw > max) max = cprev * hw;
     }
+    float *z = sd__push(m, (size_t)v->z * h * w), *image = sd__push(m, (size_t)3 * 64 * h * w);
+    sd__op_upload(m, z, z_in, (size_t)v->z * h * w);
     z1 = sd__push(m, (size_t)v->z * h * w);
     A = sd__push(m, max);
     B = sd__push(m, max);
@@ -3463,10 +3475,11 @@ static void sd__vae_decode_forward(sd_model *m, float *image, const float *z, in
     sd__op_gn_stats(m, st, cur, 1, c, H * W, 1e-6f, &v->dec_norm_out);
     g.c = c; g.h = H; g.w = W; g.co = 3; g.ho = H; g.wo = W;
     sd__op_conv(m, image, cur, &g, &v->dec_conv_out, NULL, st, 1);
-    sd__pop(m, z1);
+    sd__op_download(m, image_out, image, (size_t)3 * 64 * h * w);
+    sd__pop(m, z);
 }
 
-static void sd__vae_encode_forward(sd_model *m, float *moments, const float *image, int H, int W)
+static void sd__vae_encode_forward(sd_model *m, float *moments_out, const float *image_in, int H, int W)
 {
     const sd__vae *v = &m->vae;
     int L = v->levels, l, b, c = v->ch;
@@ -3478,6 +3491,8 @@ static void sd__vae_encode_forward(sd_model *m, float *moments, const float *ima
         if ((size_t)v->ch * v->mult[l] * hw > max) max = (size_t)v->ch * v->mult[l] * hw;
         if ((size_t)v->ch * (l ? v->mult[l - 1] : 1) * hw > max) max = (size_t)v->ch * (l ? v->mult[l - 1] : 1) * hw;
     }
+    float *image = sd__push(m, (size_t)3 * H * W), *moments = sd__push(m, (size_t)2 * v->z * (H >> (L - 1)) * (W >> (L - 1)));
+    sd__op_upload(m, image, image_in, (size_t)3 * H * W);
     A = sd__push(m, max);
     B = sd__push(m, max);
     memset(&g, 0, sizeof g);
@@ -3506,7 +3521,8 @@ static void sd__vae_encode_forward(sd_model *m, float *moments, const float *ima
     sd__op_conv(m, oth, cur, &g, &v->enc_conv_out, NULL, st, 1);
     g.c = 2 * v->z; g.k = 1; g.pad_t = g.pad_l = 0;
     sd__op_conv(m, moments, oth, &g, &v->quant, NULL, NULL, 0);
-    sd__pop(m, A);
+    sd__op_download(m, moments_out, moments, (size_t)2 * v->z * H * W);
+    sd__pop(m, image);
 }
 
 

@@ -197,8 +197,10 @@ SDDEF const char *sd_error(const sd_model *m);                 /* the message of
 SDDEF const char *sd_result_name(sd_result r);                 /* "SD_ERR_FORMAT", ... */
 
 #ifndef SD_NO_STDIO
-SDDEF sd_result   sd_load(sd_model *m, const char *path);       /* a .safetensors checkpoint */
+SDDEF sd_result   sd_load(sd_model *m, const char *path);       /* a .safetensors checkpoint or a diffusers folder */
 SDDEF sd_result   sd_load_vocab(sd_model *m, const char *merges_path);
+/* a separate VAE file (e.g. vae-ft-mse-840000-ema-pruned.safetensors) replacing the model's own */
+SDDEF sd_result   sd_load_vae(sd_model *m, const char *path);
 #endif
 SDDEF sd_result   sd_load_memory(sd_model *m, const void *data, size_t size);  /* caller keeps data alive */
 SDDEF sd_result   sd_load_vocab_memory(sd_model *m, const char *text, size_t size);
@@ -453,8 +455,23 @@ typedef struct sd__vae {         /* AutoencoderKL (ldm Encoder / Decoder) */
     sd__norm dec_norm_out;  sd__lin dec_conv_out;  /* [3, ch, 3, 3] */
 } sd__vae;
 
+#define SD__MAXSRC 4
+
+typedef struct sd__source {       /* one safetensors file */
+    const unsigned char *bytes;   /* the whole file (mapped, read, or the caller's); NULL when streaming */
+    size_t size;                  /* the file's size */
+    int mapped;
+    unsigned char *file;          /* our copy, when read */
+#ifndef SD_NO_STDIO
+    FILE *fp;                     /* streaming: open while the model lives */
+#endif
+    uint64_t data_at;             /* where the data section starts */
+    char *header;                 /* a copy of the JSON header: tensor names point into it */
+} sd__source;
+
 struct sd__tensor {
-    char *name;
+    char *name;                   /* the LDM single-file name (renamed from other layouts) */
+    int src, owned_name;          /* which file; whether name was allocated by the renaming */
     int dtype;                    /* SD__F32 ... */
     int ndim;
     int64_t shape[8];
@@ -469,20 +486,13 @@ struct sd_model {
     int n_threads;
     int reference;
     char err[SD__ERRLEN];
-    /* the checkpoint */
-    unsigned char *file;          /* whole file read into memory (no mmap) */
-    const unsigned char *bytes;   /* the checkpoint's bytes (mapped, read or caller's) */
-    size_t size;
-    int mapped;
+    /* the checkpoint: one or more safetensors files (a diffusers folder, a separate VAE) */
+    sd__source src[SD__MAXSRC];
+    int nsrc;
     size_t page;                  /* the page size, for releasing mapped weights */
-#ifndef SD_NO_STDIO
-    FILE *fp;                     /* streaming: weights read from the file when used (no mmap, low memory) */
-#endif
     unsigned char *wbuf;          /* streaming: room for the largest tensor */
-    uint64_t data_at;             /* streaming: file offset of the data section */
     int io_failed;                /* streaming: a read failed during a forward pass */
-    char *header;                 /* a copy of the JSON header: tensor names point into it */
-    sd__tensor *t;                /* the tensor table, sorted by name */
+    sd__tensor *t;                /* the tensor table, sorted by (LDM) name */
     int nt;
     float *params;                /* all 1-D parameters as floats */
     int has_unet, has_vae, has_text;
@@ -680,15 +690,16 @@ static float sd__wget(const sd__tensor *t, size_t i)
 /* the bytes of t, or NULL when the read fails */
 static const unsigned char *sd__acquire(sd_model *m, const sd__tensor *t)
 {
-    sd__tensor *w = (sd__tensor *)(size_t)t;   /* the table is the model's own */
+    const sd__source *s;
     if (!t) return NULL;
-    if (m->bytes || t->data) return t->data;
+    s = &m->src[t->src];
+    if (s->bytes || t->data) return t->data;
 #ifndef SD_NO_STDIO
-    if (m->fp && m->wbuf) {
+    if (s->fp && m->wbuf) {
         size_t n = (size_t)(t->end - t->begin);
-        if (fseek(m->fp, (long)(m->data_at + t->begin), SEEK_SET) == 0 && fread(m->wbuf, 1, n, m->fp) == n) {
-            w->data = m->wbuf;
-            return w->data;
+        if (fseek(s->fp, (long)(s->data_at + t->begin), SEEK_SET) == 0 && fread(m->wbuf, 1, n, s->fp) == n) {
+            ((sd__tensor *)(size_t)t)->data = m->wbuf;   /* the table is the model's own */
+            return t->data;
         }
     }
 #endif
@@ -698,20 +709,21 @@ static const unsigned char *sd__acquire(sd_model *m, const sd__tensor *t)
 
 static void sd__unacquire(sd_model *m, const sd__tensor *t)
 {
-    if (!m->bytes && t) ((sd__tensor *)(size_t)t)->data = NULL;
+    if (t && !m->src[t->src].bytes) ((sd__tensor *)(size_t)t)->data = NULL;
 }
 
 /* n elements of a tensor from element `at` on, as floats, without holding the whole tensor */
 static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_t n, float *out)
 {
 #ifndef SD_NO_STDIO
+    const sd__source *s = &m->src[t->src];
     size_t es = (size_t)sd__dtype_size[t->dtype];
     unsigned char buf[4096];
     size_t done = 0;
-    if (m->fp) {
+    if (!s->bytes && s->fp) {
         while (done < n) {
             size_t k = n - done < sizeof buf / es ? n - done : sizeof buf / es;
-            if (fseek(m->fp, (long)(m->data_at + t->begin + (at + done) * es), SEEK_SET) != 0 || fread(buf, es, k, m->fp) != k)
+            if (fseek(s->fp, (long)(s->data_at + t->begin + (at + done) * es), SEEK_SET) != 0 || fread(buf, es, k, s->fp) != k)
                 return sd__fail(m, SD_ERR_IO, "cannot read tensor '%s' from the file", t->name);
             sd__decode(out + done, buf, t->dtype, 0, k);
             done += k;
@@ -731,7 +743,7 @@ static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_
 static void sd__weights_done(sd_model *m, const sd__tensor *t)
 {
 #if SD__MMAP && defined(SD__DONTNEED)
-    if (m->mapped && m->page && t) {
+    if (t && m->src[t->src].mapped && m->page) {
         uintptr_t a = (uintptr_t)t->data, e = a + (uintptr_t)(t->end - t->begin);
         a = (a + m->page - 1) / m->page * m->page;
         e = e / m->page * m->page;
@@ -2055,7 +2067,163 @@ static sd_result sd__jtensor(sd__json *j, sd__tensor *t)
     return SD_OK;
 }
 
-static int sd__tcmp_name(const void *a, const void *b) { return strcmp(((const sd__tensor *)a)->name, ((const sd__tensor *)b)->name); }
+static sd_result sd__build(sd_model *m);
+static void sd__build_free(sd_model *m);
+
+/* ---------------------------------------------------------------- other layouts
+   A diffusers model folder (unet/, vae/, text_encoder/ with diffusers' and transformers' names)
+   and separate VAE files are renamed to the single-file (LDM) names when their table is read, so
+   everything after this point knows one layout. The mapping is diffusers' own conversion
+   (scripts/convert_diffusers_to_original_stable_diffusion.py), run backwards. */
+
+enum { SD__LAYOUT_LDM, SD__LAYOUT_UNET, SD__LAYOUT_VAE, SD__LAYOUT_LDM_VAE, SD__LAYOUT_TEXT };
+
+/* replaces a leading `from` of *rest by `to` into out; 1 when it matched */
+static int sd__swap(const char **rest, const char *from, char **out, const char *to)
+{
+    size_t n = strlen(from), k = strlen(to);
+    if (strncmp(*rest, from, n) != 0) return 0;
+    memcpy(*out, to, k);
+    *out += k;
+    *rest += n;
+    return 1;
+}
+
+/* "12.rest" -> 12, advancing past the dot; -1 if no number */
+static int sd__num(const char **p)
+{
+    int v = 0, any = 0;
+    while (**p >= '0' && **p <= '9' && v < 100000) { v = v * 10 + (**p - '0'); (*p)++; any = 1; }
+    if (!any || **p != '.') return -1;
+    (*p)++;
+    return v;
+}
+
+/* the LDM name of a diffusers / transformers / bare-VAE name; R res blocks a level, L levels,
+   up_attn[u]: whether diffusers' up block u has attention. Returns 0 if out is too small. */
+static int sd__ldm_name(char *out, size_t cap, const char *name, int layout, int R, int L, const int *up_attn)
+{
+    char buf[512], *o = buf;
+    const char *r = name;
+    int i, j;
+    if (strlen(name) > 300 || cap < 400) return 0;
+    switch (layout) {
+    case SD__LAYOUT_TEXT:
+        o += sprintf(o, "cond_stage_model.transformer.");
+        break;
+    case SD__LAYOUT_LDM_VAE:
+        o += sprintf(o, "first_stage_model.");
+        break;
+    case SD__LAYOUT_UNET:
+        o += sprintf(o, "model.diffusion_model.");
+        if (sd__swap(&r, "time_embedding.linear_1.", &o, "time_embed.0.") || sd__swap(&r, "time_embedding.linear_2.", &o, "time_embed.2.") ||
+            sd__swap(&r, "conv_in.", &o, "input_blocks.0.0.") || sd__swap(&r, "conv_norm_out.", &o, "out.0.") ||
+            sd__swap(&r, "conv_out.", &o, "out.2.")) break;
+        if (strncmp(r, "down_blocks.", 12) == 0) {
+            r += 12;
+            if ((i = sd__num(&r)) < 0) break;
+            if (strncmp(r, "downsamplers.0.conv.", 20) == 0) { r += 20; o += sprintf(o, "input_blocks.%d.0.op.", (i + 1) * (R + 1)); break; }
+            if (strncmp(r, "resnets.", 8) == 0) { r += 8; if ((j = sd__num(&r)) < 0) break; o += sprintf(o, "input_blocks.%d.0.", 1 + i * (R + 1) + j); goto resnet; }
+            if (strncmp(r, "attentions.", 11) == 0) { r += 11; if ((j = sd__num(&r)) < 0) break; o += sprintf(o, "input_blocks.%d.1.", 1 + i * (R + 1) + j); }
+            break;
+        }
+        if (strncmp(r, "mid_block.", 10) == 0) {
+            r += 10;
+            if (sd__swap(&r, "attentions.0.", &o, "middle_block.1.")) break;
+            if (sd__swap(&r, "resnets.0.", &o, "middle_block.0.") || sd__swap(&r, "resnets.1.", &o, "middle_block.2.")) goto resnet;
+            break;
+        }
+        if (strncmp(r, "up_blocks.", 10) == 0) {
+            r += 10;
+            if ((i = sd__num(&r)) < 0) break;
+            if (strncmp(r, "upsamplers.0.conv.", 18) == 0) {
+                r += 18;
+                o += sprintf(o, "output_blocks.%d.%d.conv.", i * (R + 1) + R, i < 16 && up_attn[i] ? 2 : 1);
+                break;
+            }
+            if (strncmp(r, "resnets.", 8) == 0) { r += 8; if ((j = sd__num(&r)) < 0) break; o += sprintf(o, "output_blocks.%d.0.", i * (R + 1) + j); goto resnet; }
+            if (strncmp(r, "attentions.", 11) == 0) { r += 11; if ((j = sd__num(&r)) < 0) break; o += sprintf(o, "output_blocks.%d.1.", i * (R + 1) + j); }
+        }
+        break;
+    resnet:
+        if (sd__swap(&r, "norm1.", &o, "in_layers.0.") || sd__swap(&r, "conv1.", &o, "in_layers.2.") ||
+            sd__swap(&r, "time_emb_proj.", &o, "emb_layers.1.") || sd__swap(&r, "norm2.", &o, "out_layers.0.") ||
+            sd__swap(&r, "conv2.", &o, "out_layers.3.") || sd__swap(&r, "conv_shortcut.", &o, "skip_connection.")) {}
+        break;
+    case SD__LAYOUT_VAE:
+        o += sprintf(o, "first_stage_model.");
+        if (sd__swap(&r, "encoder.conv_norm_out.", &o, "encoder.norm_out.") || sd__swap(&r, "decoder.conv_norm_out.", &o, "decoder.norm_out.")) break;
+        for (i = 0; i < 2; i++) {
+            const char *part = i ? "decoder." : "encoder.";
+            if (strncmp(r, part, 8) != 0) continue;
+            if (strncmp(r + 8, "mid_block.", 10) == 0) {
+                r += 18;
+                o += sprintf(o, "%s", part);
+                if (sd__swap(&r, "attentions.0.", &o, "mid.attn_1.")) {
+                    if (sd__swap(&r, "group_norm.", &o, "norm.") || sd__swap(&r, "to_q.", &o, "q.") || sd__swap(&r, "to_k.", &o, "k.") ||
+                        sd__swap(&r, "to_v.", &o, "v.") || sd__swap(&r, "to_out.0.", &o, "proj_out.") || sd__swap(&r, "query.", &o, "q.") ||
+                        sd__swap(&r, "key.", &o, "k.") || sd__swap(&r, "value.", &o, "v.") || sd__swap(&r, "proj_attn.", &o, "proj_out.")) {}
+                    break;
+                }
+                if (sd__swap(&r, "resnets.0.", &o, "mid.block_1.") || sd__swap(&r, "resnets.1.", &o, "mid.block_2.")) goto vres;
+                break;
+            }
+            if (strncmp(r + 8, i ? "up_blocks." : "down_blocks.", i ? 10 : 12) == 0) {
+                int lvl;
+                r += 8 + (i ? 10 : 12);
+                if ((lvl = sd__num(&r)) < 0) break;
+                if (i) lvl = L - 1 - lvl;
+                o += sprintf(o, "%s%s.%d.", part, i ? "up" : "down", lvl);
+                if (sd__swap(&r, i ? "upsamplers.0.conv." : "downsamplers.0.conv.", &o, i ? "upsample.conv." : "downsample.conv.")) break;
+                if (strncmp(r, "resnets.", 8) == 0) { r += 8; if ((j = sd__num(&r)) < 0) break; o += sprintf(o, "block.%d.", j); goto vres; }
+            }
+            break;
+        }
+        break;
+    vres:
+        if (sd__swap(&r, "conv_shortcut.", &o, "nin_shortcut.")) {}
+        break;
+    default:
+        break;
+    }
+    if ((size_t)(o - buf) + strlen(r) + 1 > cap) return 0;
+    memcpy(out, buf, (size_t)(o - buf));
+    strcpy(out + (o - buf), r);
+    return 1;
+}
+
+/* the layout of a file from its names, and the shape facts its renaming needs */
+static int sd__layout(const sd_model *m, int first, int last, int *R, int *L, int *up_attn)
+{
+    int i, layout = SD__LAYOUT_LDM, ldm = 0;
+    *R = 0; *L = 0;
+    for (i = 0; i < 16; i++) up_attn[i] = 0;
+    for (i = first; i < last; i++) {
+        const char *n = m->t[i].name, *p;
+        int a;
+        if (!strncmp(n, "model.diffusion_model.", 22) || !strncmp(n, "first_stage_model.", 18) || !strncmp(n, "cond_stage_model.", 17) ||
+            !strncmp(n, "conditioner.", 12)) ldm = 1;
+        else if (!strncmp(n, "down_blocks.", 12) || !strncmp(n, "time_embedding.", 15)) layout = SD__LAYOUT_UNET;
+        else if (!strncmp(n, "encoder.down_blocks.", 20) || !strncmp(n, "decoder.up_blocks.", 18)) layout = SD__LAYOUT_VAE;
+        else if (!strncmp(n, "encoder.down.", 13) || !strncmp(n, "decoder.up.", 11)) layout = SD__LAYOUT_LDM_VAE;
+        else if (!strncmp(n, "text_model.", 11)) layout = SD__LAYOUT_TEXT;
+        if (!strncmp(n, "down_blocks.0.resnets.", 22)) { p = n + 22; a = sd__num(&p); if (a + 1 > *R) *R = a + 1; }
+        if (!strncmp(n, "decoder.up_blocks.", 18)) { p = n + 18; a = sd__num(&p); if (a + 1 > *L) *L = a + 1; }
+        if (!strncmp(n, "up_blocks.", 10)) {
+            p = n + 10;
+            a = sd__num(&p);
+            if (a >= 0 && a < 16 && !strncmp(p, "attentions.", 11)) up_attn[a] = 1;
+        }
+    }
+    return ldm ? SD__LAYOUT_LDM : layout;
+}
+
+static int sd__tcmp_name(const void *a, const void *b)
+{
+    const sd__tensor *x = (const sd__tensor *)a, *y = (const sd__tensor *)b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->src - y->src;
+}
 
 /* the tensor of that name, or NULL */
 static const sd__tensor *sd__find(const sd_model *m, const char *name)
@@ -2069,18 +2237,16 @@ static const sd__tensor *sd__find(const sd_model *m, const char *name)
     return NULL;
 }
 
-static sd_result sd__build(sd_model *m);
-
-/* parses and checks the header, builds the table, then the model */
-/* b holds the file's first bytes (the whole file, or at least the header when streaming);
-   m->size is the file's size, m->bytes the whole file or NULL when streaming */
-static sd_result sd__load_bytes(sd_model *m, const unsigned char *b)
+/* reads the header of source si (b: its first bytes, the whole header at least), appends its
+   tensors to the table under LDM names, checks sizes, offsets and overlaps */
+static sd_result sd__parse(sd_model *m, int si, const unsigned char *b)
 {
-    size_t size = m->size, data_size, i;
+    sd__source *src = &m->src[si];
+    size_t size = src->size, data_size, i;
     uint64_t hlen;
     sd__json j;
     sd_result r;
-    int cap = 0, *order = NULL;
+    int cap = m->nt, first = m->nt, *order = NULL;
     if (size >= 4 && memcmp(b, "PK\x03\x04", 4) == 0)
         return sd__fail(m, SD_ERR_FORMAT, "this is a PyTorch .ckpt (zip/pickle) checkpoint, not safetensors; convert it "
                         "(e.g. safetensors.torch.save_file(torch.load(f, weights_only=True)[\"state_dict\"], \"model.safetensors\"))");
@@ -2096,11 +2262,12 @@ static sd_result sd__load_bytes(sd_model *m, const unsigned char *b)
     if (hlen < 2 || b[8] != '{') return sd__fail(m, SD_ERR_FORMAT, "not a safetensors file (no JSON header)");
     if (hlen > ((uint64_t)100 << 20)) return sd__fail(m, SD_ERR_FORMAT, "safetensors header of %llu bytes: over the 100 MB limit", (unsigned long long)hlen);
     data_size = size - 8 - (size_t)hlen;
-    m->header = (char *)sd__malloc(m, (size_t)hlen + 1);
-    if (!m->header) return sd__fail(m, SD_ERR_NOMEM, "out of memory for the header");
-    memcpy(m->header, b + 8, (size_t)hlen);
-    m->header[hlen] = 0;
-    j.s = j.base = m->header; j.e = m->header + hlen; j.m = m;
+    src->header = (char *)sd__malloc(m, (size_t)hlen + 1);
+    if (!src->header) return sd__fail(m, SD_ERR_NOMEM, "out of memory for the header");
+    memcpy(src->header, b + 8, (size_t)hlen);
+    src->header[hlen] = 0;
+    src->data_at = 8 + hlen;
+    j.s = j.base = src->header; j.e = src->header + hlen; j.m = m;
     if (!sd__jeat(&j, '{')) return sd__jerr(&j, "expected '{'");
     if (!sd__jeat(&j, '}')) for (;;) {
         char *name;
@@ -2121,7 +2288,9 @@ static sd_result sd__load_bytes(sd_model *m, const unsigned char *b)
                 m->t = nt; cap = nc;
             }
             t = &m->t[m->nt++];
+            memset(t, 0, sizeof *t);
             t->name = name;
+            t->src = si;
             if ((r = sd__jtensor(&j, t)) != SD_OK) return r;
         }
         if (sd__jeat(&j, '}')) break;
@@ -2130,7 +2299,7 @@ static sd_result sd__load_bytes(sd_model *m, const unsigned char *b)
     sd__jws(&j);
     if (j.s != j.e) return sd__jerr(&j, "trailing characters after the object");
     /* every tensor: a size that matches its offsets, inside the data */
-    for (i = 0; i < (size_t)m->nt; i++) {
+    for (i = (size_t)first; i < (size_t)m->nt; i++) {
         sd__tensor *t = &m->t[i];
         size_t n = 1, bytes;
         int d;
@@ -2150,43 +2319,43 @@ static sd_result sd__load_bytes(sd_model *m, const unsigned char *b)
         if (t->end - t->begin != (uint64_t)bytes)
             return sd__fail(m, SD_ERR_FORMAT, "tensor '%s': shape and dtype %s need %lu bytes, data_offsets give %llu",
                             t->name, sd__dtype_name[t->dtype], (unsigned long)bytes, (unsigned long long)(t->end - t->begin));
-        t->data = m->bytes ? m->bytes + 8 + hlen + t->begin : NULL;
+        t->data = src->bytes ? src->bytes + src->data_at + t->begin : NULL;
     }
-    m->data_at = 8 + hlen;
-    if (m->nt > 1) {
-        qsort(m->t, (size_t)m->nt, sizeof *m->t, sd__tcmp_name);
-        for (i = 1; i < (size_t)m->nt; i++)
+    /* no name twice in one file */
+    if (m->nt - first > 1) {
+        qsort(m->t + first, (size_t)(m->nt - first), sizeof *m->t, sd__tcmp_name);
+        for (i = (size_t)first + 1; i < (size_t)m->nt; i++)
             if (strcmp(m->t[i - 1].name, m->t[i].name) == 0)
                 return sd__fail(m, SD_ERR_FORMAT, "duplicate tensor name '%s'", m->t[i].name);
-        /* no two tensors share bytes: sort an index by offset and compare neighbours */
-        order = (int *)sd__calloc(m, (size_t)m->nt, sizeof *order);
+    }
+    /* no two tensors share bytes: sort an index by offset and compare neighbours */
+    if (m->nt - first > 1) {
+        size_t n = (size_t)(m->nt - first), k;
+        order = (int *)sd__calloc(m, n, sizeof *order);
         if (!order) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
-        for (i = 0; i < (size_t)m->nt; i++) order[i] = (int)i;
-        {   /* insertion sort would be quadratic on 1000+ tensors: a small heap sort on begin */
-            size_t n = (size_t)m->nt, k;
-            for (k = n / 2; k-- > 0;) {
-                size_t p = k;
-                for (;;) {
-                    size_t c = 2 * p + 1; int tmp;
-                    if (c >= n) break;
-                    if (c + 1 < n && m->t[order[c + 1]].begin > m->t[order[c]].begin) c++;
-                    if (m->t[order[p]].begin >= m->t[order[c]].begin) break;
-                    tmp = order[p]; order[p] = order[c]; order[c] = tmp; p = c;
-                }
-            }
-            for (k = n; k-- > 1;) {
-                size_t p = 0; int tmp = order[0]; order[0] = order[k]; order[k] = tmp;
-                for (;;) {
-                    size_t c = 2 * p + 1;
-                    if (c >= k) break;
-                    if (c + 1 < k && m->t[order[c + 1]].begin > m->t[order[c]].begin) c++;
-                    if (m->t[order[p]].begin >= m->t[order[c]].begin) break;
-                    tmp = order[p]; order[p] = order[c]; order[c] = tmp; p = c;
-                }
+        for (k = 0; k < n; k++) order[k] = first + (int)k;
+        for (k = n / 2; k-- > 0;) {   /* heap sort on begin */
+            size_t p = k;
+            for (;;) {
+                size_t c = 2 * p + 1; int tmp;
+                if (c >= n) break;
+                if (c + 1 < n && m->t[order[c + 1]].begin > m->t[order[c]].begin) c++;
+                if (m->t[order[p]].begin >= m->t[order[c]].begin) break;
+                tmp = order[p]; order[p] = order[c]; order[c] = tmp; p = c;
             }
         }
-        for (i = 1; i < (size_t)m->nt; i++) {
-            const sd__tensor *a = &m->t[order[i - 1]], *c = &m->t[order[i]];
+        for (k = n; k-- > 1;) {
+            size_t p = 0; int tmp = order[0]; order[0] = order[k]; order[k] = tmp;
+            for (;;) {
+                size_t c = 2 * p + 1;
+                if (c >= k) break;
+                if (c + 1 < k && m->t[order[c + 1]].begin > m->t[order[c]].begin) c++;
+                if (m->t[order[p]].begin >= m->t[order[c]].begin) break;
+                tmp = order[p]; order[p] = order[c]; order[c] = tmp; p = c;
+            }
+        }
+        for (k = 1; k < n; k++) {
+            const sd__tensor *a = &m->t[order[k - 1]], *c = &m->t[order[k]];
             if (c->begin < a->end && c->begin < c->end) {
                 sd__fail(m, SD_ERR_FORMAT, "tensors '%s' and '%s' overlap in the data", a->name, c->name);
                 sd__free(m, order);
@@ -2195,20 +2364,57 @@ static sd_result sd__load_bytes(sd_model *m, const unsigned char *b)
         }
         sd__free(m, order);
     }
-    if (!m->bytes) {   /* streaming: room for the largest tensor */
+    /* other layouts get their LDM names */
+    {
+        int R, L, up_attn[16], layout = sd__layout(m, first, m->nt, &R, &L, up_attn);
+        if (layout != SD__LAYOUT_LDM)
+            for (i = (size_t)first; i < (size_t)m->nt; i++) {
+                char name[512], *copy;
+                if (!sd__ldm_name(name, sizeof name, m->t[i].name, layout, R ? R : 2, L ? L : 4, up_attn))
+                    return sd__fail(m, SD_ERR_FORMAT, "tensor name too long: '%.64s...'", m->t[i].name);
+                copy = (char *)sd__malloc(m, strlen(name) + 1);
+                if (!copy) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+                strcpy(copy, name);
+                m->t[i].name = copy;
+                m->t[i].owned_name = 1;
+            }
+    }
+    return SD_OK;
+}
+
+/* after the files are read: one sorted table (a later file's tensor replaces an earlier one of the
+   same name: a separate VAE), the 1-D parameters as floats, then the model */
+static sd_result sd__finish(sd_model *m)
+{
+    int i, o;
+    int streaming = 0;
+    sd__build_free(m);
+    if (m->nt > 1) qsort(m->t, (size_t)m->nt, sizeof *m->t, sd__tcmp_name);
+    for (i = 0, o = 0; i < m->nt; i++) {
+        if (i + 1 < m->nt && strcmp(m->t[i].name, m->t[i + 1].name) == 0) {   /* replaced by a later file */
+            if (m->t[i].owned_name) sd__free(m, m->t[i].name);
+            continue;
+        }
+        m->t[o++] = m->t[i];
+    }
+    m->nt = o;
+    for (i = 0; i < m->nsrc; i++) if (!m->src[i].bytes) streaming = 1;
+    sd__free(m, m->wbuf); m->wbuf = NULL;
+    if (streaming) {   /* room for the largest tensor */
         size_t big = 1;
-        for (i = 0; i < (size_t)m->nt; i++) if (m->t[i].end - m->t[i].begin > big) big = (size_t)(m->t[i].end - m->t[i].begin);
+        for (i = 0; i < m->nt; i++) if (m->t[i].end - m->t[i].begin > big) big = (size_t)(m->t[i].end - m->t[i].begin);
         m->wbuf = (unsigned char *)sd__malloc(m, big);
         if (!m->wbuf) return sd__fail(m, SD_ERR_NOMEM, "out of memory: %.1f MB for the largest tensor", big / 1048576.0);
     }
     /* 1-D float parameters (biases, norms, schedules) become floats once */
     {
         size_t total = 0, at = 0;
-        for (i = 0; i < (size_t)m->nt; i++)
+        sd__free(m, m->params);
+        for (i = 0; i < m->nt; i++)
             if (m->t[i].ndim == 1 && sd__is_float(m->t[i].dtype)) total += (size_t)m->t[i].numel;
         m->params = (float *)sd__calloc(m, total ? total : 1, sizeof(float));
         if (!m->params) return sd__fail(m, SD_ERR_NOMEM, "out of memory for the parameters");
-        for (i = 0; i < (size_t)m->nt; i++) {
+        for (i = 0; i < m->nt; i++) {
             sd__tensor *t = &m->t[i];
             if (t->ndim == 1 && sd__is_float(t->dtype)) {
                 const unsigned char *p = sd__acquire(m, t);
@@ -2223,31 +2429,29 @@ static sd_result sd__load_bytes(sd_model *m, const unsigned char *b)
     return sd__build(m);
 }
 
-/* forgets a loaded checkpoint */
+/* forgets everything loaded */
 static void sd__unload(sd_model *m)
 {
     int i;
-    for (i = 0; i < m->unet.n_in; i++) sd__free(m, m->unet.in[i].attn.blocks);
-    for (i = 0; i < m->unet.n_out; i++) sd__free(m, m->unet.out[i].attn.blocks);
-    sd__free(m, m->unet.mid_attn.blocks);
-    sd__free(m, m->clip.layer);
-    memset(&m->unet, 0, sizeof m->unet);
-    memset(&m->clip, 0, sizeof m->clip);
-    memset(&m->vae, 0, sizeof m->vae);
-    m->has_unet = m->has_vae = m->has_text = 0;
+    sd__build_free(m);
     sd__free(m, m->params); m->params = NULL;
+    for (i = 0; i < m->nt; i++) if (m->t[i].owned_name) sd__free(m, m->t[i].name);
     sd__free(m, m->t); m->t = NULL; m->nt = 0;
-    sd__free(m, m->header); m->header = NULL;
+    for (i = 0; i < m->nsrc; i++) {
+        sd__source *s = &m->src[i];
+        sd__free(m, s->header);
 #if SD__MMAP
-    if (m->mapped) munmap((void *)m->bytes, m->size);
+        if (s->mapped) munmap((void *)(size_t)s->bytes, s->size);
 #endif
-    sd__free(m, m->file); m->file = NULL;
+        sd__free(m, s->file);
 #ifndef SD_NO_STDIO
-    if (m->fp) fclose(m->fp);
-    m->fp = NULL;
+        if (s->fp) fclose(s->fp);
 #endif
+        memset(s, 0, sizeof *s);
+    }
+    m->nsrc = 0;
     sd__free(m, m->wbuf); m->wbuf = NULL;
-    m->bytes = NULL; m->size = 0; m->mapped = 0; m->io_failed = 0;
+    m->io_failed = 0;
 }
 
 SDDEF sd_result sd_load_memory(sd_model *m, const void *data, size_t size)
@@ -2255,50 +2459,50 @@ SDDEF sd_result sd_load_memory(sd_model *m, const void *data, size_t size)
     sd_result r;
     sd__unload(m);
     m->err[0] = 0;
-    m->bytes = (const unsigned char *)data;
-    m->size = size;
-    r = sd__load_bytes(m, m->bytes);
+    m->src[0].bytes = (const unsigned char *)data;
+    m->src[0].size = size;
+    m->nsrc = 1;
+    r = sd__parse(m, 0, m->src[0].bytes);
+    if (r == SD_OK) r = sd__finish(m);
     if (r != SD_OK) sd__unload(m);
     return r;
 }
 
 #ifndef SD_NO_STDIO
 /* low memory without a mapping: read the header, keep the file open, read each tensor when used */
-static sd_result sd__load_stream(sd_model *m, const char *path)
+static sd_result sd__open_stream(sd_model *m, sd__source *s, const char *path, unsigned char **head)
 {
-    unsigned char *head;
     long n;
     size_t have;
-    sd_result r;
-    m->fp = fopen(path, "rb");
-    if (!m->fp) return sd__fail(m, SD_ERR_IO, "cannot open '%s'", path);
-    if (fseek(m->fp, 0, SEEK_END) != 0 || (n = ftell(m->fp)) < 0 || fseek(m->fp, 0, SEEK_SET) != 0)
+    *head = NULL;
+    s->fp = fopen(path, "rb");
+    if (!s->fp) return sd__fail(m, SD_ERR_IO, "cannot open '%s'", path);
+    if (fseek(s->fp, 0, SEEK_END) != 0 || (n = ftell(s->fp)) < 0 || fseek(s->fp, 0, SEEK_SET) != 0)
         return sd__fail(m, SD_ERR_IO, "cannot read '%s' (not a regular file?)", path);
-    m->size = (size_t)n;
-    have = m->size < 8 ? m->size : 8;
-    head = (unsigned char *)sd__malloc(m, have + 1);
-    if (!head) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
-    if (fread(head, 1, have, m->fp) != have) { sd__free(m, head); return sd__fail(m, SD_ERR_IO, "cannot read '%s'", path); }
-    if (have == 8) {   /* then the header, bounded by the file and the header limit */
-        uint64_t hlen = sd__u64le(head);
-        size_t want = hlen <= m->size - 8 && hlen <= ((uint64_t)100 << 20) ? 8 + (size_t)hlen : (m->size > 9 ? 9 : m->size);
-        unsigned char *h2 = (unsigned char *)sd__malloc(m, want + 1);
-        if (!h2) { sd__free(m, head); return sd__fail(m, SD_ERR_NOMEM, "out of memory"); }
-        memcpy(h2, head, 8);
-        sd__free(m, head);
-        head = h2;
-        if (want > 8 && fread(head + 8, 1, want - 8, m->fp) != want - 8) { sd__free(m, head); return sd__fail(m, SD_ERR_IO, "cannot read '%s'", path); }
+    s->size = (size_t)n;
+    have = s->size < 8 ? s->size : 8;
+    if (have == 8) {   /* the header too, bounded by the file and the header limit */
+        unsigned char len[8];
+        uint64_t hlen;
+        if (fread(len, 1, 8, s->fp) != 8) return sd__fail(m, SD_ERR_IO, "cannot read '%s'", path);
+        hlen = sd__u64le(len);
+        have = hlen <= s->size - 8 && hlen <= ((uint64_t)100 << 20) ? 8 + (size_t)hlen : (s->size > 9 ? 9 : s->size);
+        if (fseek(s->fp, 0, SEEK_SET) != 0) return sd__fail(m, SD_ERR_IO, "cannot read '%s'", path);
     }
-    r = sd__load_bytes(m, head);
-    sd__free(m, head);
-    return r;
+    *head = (unsigned char *)sd__malloc(m, have + 1);
+    if (!*head) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    if (fread(*head, 1, have, s->fp) != have) return sd__fail(m, SD_ERR_IO, "cannot read '%s'", path);
+    return SD_OK;
 }
 
-SDDEF sd_result sd_load(sd_model *m, const char *path)
+/* maps (or reads, or streams) one more file and reads its table */
+static sd_result sd__add_file(sd_model *m, const char *path)
 {
+    sd__source *s;
     sd_result r;
-    sd__unload(m);
-    m->err[0] = 0;
+    unsigned char *head = NULL;
+    if (m->nsrc == SD__MAXSRC) return sd__fail(m, SD_ERR_ARG, "too many files for one model");
+    s = &m->src[m->nsrc++];
 #if SD__MMAP
     {
         int fd = open(path, O_RDONLY);
@@ -2309,26 +2513,93 @@ SDDEF sd_result sd_load(sd_model *m, const char *path)
             void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
             if (p != MAP_FAILED) {
                 long ps = sysconf(_SC_PAGESIZE);
-                m->bytes = (const unsigned char *)p; m->size = (size_t)st.st_size; m->mapped = 1;
+                s->bytes = (const unsigned char *)p; s->size = (size_t)st.st_size; s->mapped = 1;
                 m->page = ps > 0 ? (size_t)ps : 0;
             }
         }
         close(fd);
     }
 #endif
-    if (m->mapped) r = sd__load_bytes(m, m->bytes);
+    if (s->mapped) r = sd__parse(m, m->nsrc - 1, s->bytes);
     else if (!m->cfg.low_memory) {
-        if ((r = sd__read_file(m, path, &m->file, &m->size)) != SD_OK) return r;
-        m->bytes = m->file;
-        r = sd__load_bytes(m, m->bytes);
-    } else r = sd__load_stream(m, path);
+        if ((r = sd__read_file(m, path, &s->file, &s->size)) != SD_OK) return r;
+        s->bytes = s->file;
+        r = sd__parse(m, m->nsrc - 1, s->bytes);
+    } else {
+        r = sd__open_stream(m, s, path, &head);
+        if (r == SD_OK) r = sd__parse(m, m->nsrc - 1, head);
+        sd__free(m, head);
+    }
+    if (r != SD_OK) {
+        char msg[SD__ERRLEN];
+        memcpy(msg, m->err, sizeof msg);
+        return sd__fail(m, r, "%s: %s", path, msg);
+    }
+    return SD_OK;
+}
+
+static int sd__exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+SDDEF sd_result sd_load(sd_model *m, const char *path)
+{
+    sd_result r = SD_OK;
+    char p[1024];
+    sd__unload(m);
+    m->err[0] = 0;
+    if (strlen(path) > 900) return sd__fail(m, SD_ERR_ARG, "path too long");
+    snprintf(p, sizeof p, "%s/model_index.json", path);
+    if (sd__exists(p)) {   /* a diffusers model folder */
+        static const char *const parts[][2] = {
+            { "unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors" },
+            { "vae/diffusion_pytorch_model.safetensors", "vae/diffusion_pytorch_model.fp16.safetensors" },
+            { "text_encoder/model.safetensors", "text_encoder/model.fp16.safetensors" } };
+        int i, k;
+        for (i = 0; i < 3 && r == SD_OK; i++)
+            for (k = 0; k < 2; k++) {
+                snprintf(p, sizeof p, "%s/%s", path, parts[i][k]);
+                if (sd__exists(p)) { r = sd__add_file(m, p); break; }
+            }
+        if (r == SD_OK && m->nsrc == 0)
+            r = sd__fail(m, SD_ERR_IO, "%s: a diffusers folder without safetensors weights (unet/, vae/, text_encoder/); "
+                         "only .safetensors files are read", path);
+    } else r = sd__add_file(m, path);
+    if (r == SD_OK) {
+        r = sd__finish(m);
+        if (r != SD_OK && m->nsrc == 1) {
+            char msg[SD__ERRLEN];
+            memcpy(msg, m->err, sizeof msg);
+            sd__fail(m, r, "%s: %s", path, msg);
+        }
+    }
+    if (r != SD_OK) sd__unload(m);
+    return r;
+}
+
+SDDEF sd_result sd_load_vae(sd_model *m, const char *path)
+{
+    sd_result r;
+    int nt = m->nt;
+    m->err[0] = 0;
+    if (m->nsrc == 0) return sd__fail(m, SD_ERR_STATE, "load the model before its VAE");
+    r = sd__add_file(m, path);
+    if (r == SD_OK) {
+        int i, vae = 0;
+        for (i = nt; i < m->nt; i++) if (!strncmp(m->t[i].name, "first_stage_model.", 18)) vae++;
+        if (!vae) r = sd__fail(m, SD_ERR_MODEL, "%s: no VAE tensors in this file", path);
+    }
+    if (r == SD_OK) r = sd__finish(m);
     if (r != SD_OK) {
         char msg[SD__ERRLEN];
         memcpy(msg, m->err, sizeof msg);
         sd__unload(m);
-        return sd__fail(m, r, "%s: %s", path, msg);
+        sd__fail(m, r, "%s (the model is unloaded)", msg);
     }
-    return SD_OK;
+    return r;
 }
 #endif
 
@@ -2696,6 +2967,20 @@ static sd_result sd__build_clip(sd_model *m)
     return L.r;
 }
 
+/* frees what a model build allocated */
+static void sd__build_free(sd_model *m)
+{
+    int i;
+    for (i = 0; i < m->unet.n_in; i++) sd__free(m, m->unet.in[i].attn.blocks);
+    for (i = 0; i < m->unet.n_out; i++) sd__free(m, m->unet.out[i].attn.blocks);
+    sd__free(m, m->unet.mid_attn.blocks);
+    sd__free(m, m->clip.layer);
+    memset(&m->unet, 0, sizeof m->unet);
+    memset(&m->clip, 0, sizeof m->clip);
+    memset(&m->vae, 0, sizeof m->vae);
+    m->has_unet = m->has_vae = m->has_text = 0;
+}
+
 static sd_result sd__build(sd_model *m)
 {
     sd_result r;
@@ -2704,9 +2989,8 @@ static sd_result sd__build(sd_model *m)
     if (sd__has_prefix(m, "cond_stage_model.model.") ||
         (sd__dim(m, SD__UNET "input_blocks.1.1.proj_in.weight", 0) > 0 && sd__find(m, SD__UNET "input_blocks.1.1.proj_in.weight")->ndim == 2))
         return sd__fail(m, SD_ERR_MODEL, "this is an SD 2.x checkpoint (OpenCLIP text encoder, linear projections); sd.h runs SD 1.x models only");
-    if (sd__has_prefix(m, "down_blocks.") || sd__has_prefix(m, "text_model.") || sd__has_prefix(m, "encoder.down_blocks."))
-        return sd__fail(m, SD_ERR_MODEL, "this file is one part of a diffusers model folder (unet/, vae/, text_encoder/); "
-                        "give the single-file checkpoint instead");
+    if (sd__has_prefix(m, SD__UNET "add_embedding."))
+        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
     m->has_unet = sd__has(m, SD__UNET "input_blocks.0.0.weight");
     m->has_vae = sd__has(m, SD__VAE "decoder.conv_in.weight");
     m->has_text = sd__has(m, SD__CLIP "embeddings.token_embedding.weight");
@@ -3715,7 +3999,7 @@ SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_s
         if (ids[i] < 0 || ids[i] >= t->vocab)
             return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d", ids[i], i, t->vocab - 1);
     for (i = 0; i < SD_TOKENS; i++) {   /* token + position embeddings, into out first */
-        const unsigned char *tok = m->bytes ? t->tok_emb->data : NULL, *pos;
+        const unsigned char *tok = m->src[t->tok_emb->src].bytes ? t->tok_emb->data : NULL, *pos;
         float *row = out + (size_t)i * D, p;
         int d;
         if (tok) sd__decode(row, tok, t->tok_emb->dtype, (size_t)ids[i] * D, (size_t)D);

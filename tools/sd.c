@@ -20,7 +20,7 @@
 
 typedef struct opts {
     const char *cmd;
-    const char *model, *vocab, *prompt, *negative, *output, *init, *latent_out, *image_out;
+    const char *model, *vae, *vocab, *prompt, *negative, *output, *init, *latent_out, *image_out;
     const char *x, *context, *z, *image, *logvar, *shape;
     double t, strength, cfg, eta;
     uint64_t seed;
@@ -47,6 +47,7 @@ static const char *usage =
     "\n"
     "options (default in brackets):\n"
     "  -m, --model PATH          checkpoint (.safetensors, SD 1.x single file)\n"
+    "      --vae PATH            a separate VAE file replacing the model's own\n"
     "      --vocab PATH          CLIP merges.txt [tokenizer/merges.txt or merges.txt beside the model, or $SD_VOCAB]\n"
     "  -p, --prompt TEXT         the prompt\n"
     "  -n, --negative-prompt TEXT  what to steer away from [\"\"]\n"
@@ -171,6 +172,7 @@ static int parse_args(int argc, char **argv, opts *o)
 #define OPT(s, l) (!strcmp(a, s) || !strcmp(a, l))
         if (OPT("-m", "--model")) o->model = v;
         else if (!strcmp(a, "--vocab")) o->vocab = v;
+        else if (!strcmp(a, "--vae")) o->vae = v;
         else if (OPT("-p", "--prompt")) o->prompt = v;
         else if (OPT("-n", "--negative-prompt") || !strcmp(a, "--negative")) o->negative = v;
         else if (OPT("-o", "--output")) o->output = v;
@@ -222,6 +224,7 @@ static int load_model(sd_model *m, const opts *o)
 {
     if (!o->model) return die("no model given: -m MODEL.safetensors (an SD 1.x checkpoint, e.g. v1-5-pruned-emaonly.safetensors)");
     if (sd_load(m, o->model) != SD_OK) return die("%s", sd_error(m));
+    if (o->vae && sd_load_vae(m, o->vae) != SD_OK) return die("%s", sd_error(m));
     return 0;
 }
 

@@ -112,6 +112,9 @@ typedef struct sd_config {
     int low_memory;           /* 1 = weights released after each use, attention in slices,
                                  VAE in tiles: a fraction of the memory, a little slower */
     size_t memory_limit;      /* refuse work whose scratch would exceed this many bytes (0 = none) */
+    int gpu;                  /* 0 = CPU; 1 = NVIDIA GPU, FP16 tensor cores; 2 = GPU in FP32 (reference
+                                 runs). Needs a build with sd_cuda.cu (SD_CUDA); without a usable GPU
+                                 the model runs on the CPU (sd_using_gpu, sd_error say so) */
     void *(*alloc)(void *user, size_t size);   /* allocator (NULL = SD_MALLOC) */
     void (*free)(void *user, void *ptr);       /* its free (NULL = SD_FREE) */
     void *alloc_user;
@@ -192,6 +195,8 @@ typedef struct sd_array {              /* an n-d float array, e.g. read from .np
 
 SDDEF sd_config   sd_config_default(void);
 SDDEF sd_model   *sd_create(const sd_config *config);          /* NULL config = defaults; NULL only when out of memory */
+SDDEF int         sd_using_gpu(const sd_model *m);             /* 1 if on the GPU; 0: CPU (if a GPU was asked for,
+                                                                 sd_error tells why not) */
 SDDEF void        sd_free(sd_model *m);                        /* frees everything sd.h allocated */
 SDDEF const char *sd_error(const sd_model *m);                 /* the message of the last failure ("" if none) */
 SDDEF const char *sd_result_name(sd_result r);                 /* "SD_ERR_FORMAT", ... */
@@ -342,6 +347,71 @@ int madvise(void *addr, size_t length, int advice);
 #define SD__FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
+/* The GPU backend (sd_cuda.cu, built with -DSD_CUDA): device memory and one function per
+   operation, with exactly the semantics of the reference kernels below. Pointers marked dev are
+   device memory; weights are uploaded once (sd_cuda_weight) and kept as F16 (FP32 mode: F32). */
+#ifdef SD_CUDA
+#ifdef __cplusplus
+extern "C" {
+#endif
+typedef struct sd_cuda sd_cuda;
+sd_cuda *sd_cuda_create(int fp32, char *err, size_t errlen);
+void sd_cuda_destroy(sd_cuda *g);
+const char *sd_cuda_error(sd_cuda *g);           /* "" while fine; the first failure otherwise */
+void *sd_cuda_malloc(sd_cuda *g, size_t bytes);  /* NULL on failure */
+void sd_cuda_free(sd_cuda *g, void *dev);
+void sd_cuda_upload(sd_cuda *g, void *dev, const void *host, size_t bytes);
+void sd_cuda_download(sd_cuda *g, void *host, const void *dev, size_t bytes);
+void *sd_cuda_weight(sd_cuda *g, const void *le_bytes, int dtype, size_t n);   /* dtype 0 F32, 1 F16, 2 BF16 */
+void sd_cuda_conv2d(sd_cuda *g, float *out, const float *in, int n, int c, int h, int w, int up_h, int up_w, int co, int k,
+                    int stride, int pad_t, int pad_l, int ho, int wo, const void *wt, const float *bias, const float *add,
+                    const float *stats, int silu);
+void sd_cuda_linear(sd_cuda *g, float *out, const float *in, int rows, int c, int co, const void *wt, const float *bias, const float *add);
+void sd_cuda_gn_stats(sd_cuda *g, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const float *gamma, const float *beta);
+void sd_cuda_layernorm(sd_cuda *g, float *out, const float *in, int rows, int c, float eps, const float *gamma, const float *beta);
+void sd_cuda_attention(sd_cuda *g, float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal);
+void sd_cuda_transpose(sd_cuda *g, float *out, const float *in, int n, int a, int b, const float *stats, const float *add);
+void sd_cuda_geglu(sd_cuda *g, float *out, const float *in, int rows, int f);
+void sd_cuda_act(sd_cuda *g, float *out, const float *in, size_t n, int kind);
+void sd_cuda_add_chan(sd_cuda *g, float *x, const float *e, int n, int c, int hw);
+void sd_cuda_concat(sd_cuda *g, float *out, const float *a, int ca, const float *b, int cb, int n, int hw);
+#ifdef __cplusplus
+}
+#endif
+#define SD__HAVE_GPU 1
+#else
+/* without sd_cuda.cu the GPU calls are never reached: empty stand-ins keep one code path */
+typedef struct sd_cuda sd_cuda;
+static void sd_cuda_destroy(sd_cuda *g) { (void)g; }
+static const char *sd_cuda_error(sd_cuda *g) { (void)g; return ""; }
+static void *sd_cuda_malloc(sd_cuda *g, size_t bytes) { (void)g; (void)bytes; return NULL; }
+static void sd_cuda_free(sd_cuda *g, void *dev) { (void)g; (void)dev; }
+static void sd_cuda_upload(sd_cuda *g, void *dev, const void *host, size_t bytes) { (void)g; (void)dev; (void)host; (void)bytes; }
+static void sd_cuda_download(sd_cuda *g, void *host, const void *dev, size_t bytes) { (void)g; (void)dev; (void)host; (void)bytes; }
+static void *sd_cuda_weight(sd_cuda *g, const void *b, int dtype, size_t n) { (void)g; (void)b; (void)dtype; (void)n; return NULL; }
+static void sd_cuda_conv2d(sd_cuda *g, float *out, const float *in, int n, int c, int h, int w, int up_h, int up_w, int co, int k,
+                           int stride, int pad_t, int pad_l, int ho, int wo, const void *wt, const float *bias, const float *add,
+                           const float *stats, int silu)
+{ (void)g; (void)out; (void)in; (void)n; (void)c; (void)h; (void)w; (void)up_h; (void)up_w; (void)co; (void)k; (void)stride;
+  (void)pad_t; (void)pad_l; (void)ho; (void)wo; (void)wt; (void)bias; (void)add; (void)stats; (void)silu; }
+static void sd_cuda_linear(sd_cuda *g, float *out, const float *in, int rows, int c, int co, const void *wt, const float *bias, const float *add)
+{ (void)g; (void)out; (void)in; (void)rows; (void)c; (void)co; (void)wt; (void)bias; (void)add; }
+static void sd_cuda_gn_stats(sd_cuda *g, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const float *gamma, const float *beta)
+{ (void)g; (void)stats; (void)in; (void)n; (void)c; (void)hw; (void)groups; (void)eps; (void)gamma; (void)beta; }
+static void sd_cuda_layernorm(sd_cuda *g, float *out, const float *in, int rows, int c, float eps, const float *gamma, const float *beta)
+{ (void)g; (void)out; (void)in; (void)rows; (void)c; (void)eps; (void)gamma; (void)beta; }
+static void sd_cuda_attention(sd_cuda *g, float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal)
+{ (void)g; (void)out; (void)q; (void)k; (void)v; (void)n; (void)heads; (void)tq; (void)tk; (void)d; (void)causal; }
+static void sd_cuda_transpose(sd_cuda *g, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
+{ (void)g; (void)out; (void)in; (void)n; (void)a; (void)b; (void)stats; (void)add; }
+static void sd_cuda_geglu(sd_cuda *g, float *out, const float *in, int rows, int f) { (void)g; (void)out; (void)in; (void)rows; (void)f; }
+static void sd_cuda_act(sd_cuda *g, float *out, const float *in, size_t n, int kind) { (void)g; (void)out; (void)in; (void)n; (void)kind; }
+static void sd_cuda_add_chan(sd_cuda *g, float *x, const float *e, int n, int c, int hw) { (void)g; (void)x; (void)e; (void)n; (void)c; (void)hw; }
+static void sd_cuda_concat(sd_cuda *g, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
+{ (void)g; (void)out; (void)a; (void)ca; (void)b; (void)cb; (void)n; (void)hw; }
+#define SD__HAVE_GPU 0
+#endif
+
 #ifdef SD_REFERENCE
 #define SD__REFERENCE_DEFAULT 1
 #else
@@ -479,6 +549,7 @@ struct sd__tensor {
     uint64_t begin, end;          /* byte offsets in the data section */
     const unsigned char *data;    /* little-endian bytes, any alignment */
     float *f32;                   /* 1-D parameters, converted once at load */
+    void *dev;                    /* the GPU's copy, made when first used there */
 };
 
 struct sd_model {
@@ -495,6 +566,9 @@ struct sd_model {
     sd__tensor *t;                /* the tensor table, sorted by (LDM) name */
     int nt;
     float *params;                /* all 1-D parameters as floats */
+    size_t n_params;
+    sd_cuda *gpu;                 /* the GPU backend, or NULL for the CPU */
+    float *params_dev;            /* the GPU's copy of params */
     int has_unet, has_vae, has_text;
     sd__unet unet;
     sd__vae vae;
@@ -593,11 +667,10 @@ static sd_result sd__arena_reserve(sd_model *m, size_t bytes)
         return sd__fail(m, SD_ERR_NOMEM, "this needs %.1f MB of scratch memory, over the limit of %.1f MB",
                         bytes / 1048576.0, m->cfg.memory_limit / 1048576.0);
     if (bytes <= m->arena_size) return SD_OK;
-    sd__free(m, m->arena);
+    if (m->gpu) sd_cuda_free(m->gpu, m->arena); else sd__free(m, m->arena);
     m->arena_size = 0;
-    m->arena = (unsigned char *)sd__malloc(m, bytes + 64);
-    if (!m->arena) return sd__fail(m, SD_ERR_NOMEM, "out of memory: %.1f MB of scratch", bytes / 1048576.0);
-    /* align the base to 64 bytes */
+    m->arena = (unsigned char *)(m->gpu ? sd_cuda_malloc(m->gpu, bytes + 64) : sd__malloc(m, bytes + 64));
+    if (!m->arena) return sd__fail(m, SD_ERR_NOMEM, "out of %s memory: %.1f MB of scratch", m->gpu ? "GPU" : "", bytes / 1048576.0);
     m->arena_size = bytes;
     return SD_OK;
 }
@@ -1762,12 +1835,34 @@ static void sd__add_chan_fast(sd_model *m, float *x, const float *e, int n, int 
    What the model code calls: one function per operation, picking the reference or the fast
    kernel, taking its scratch from the arena, and doing nothing but count in the planning pass. */
 
+/* the GPU's copy of a weight (made on first use) and of a 1-D parameter */
+static const void *sd__gpu_weight(sd_model *m, const sd__tensor *t)
+{
+    static const int code[SD__NDTYPE] = { 0, 1, 2 };
+    if (!t->dev) {
+        const unsigned char *b = sd__acquire(m, t);
+        if (!b || t->dtype > SD__BF16) { m->io_failed = 1; return NULL; }
+        ((sd__tensor *)(size_t)t)->dev = sd_cuda_weight(m->gpu, b, code[t->dtype], (size_t)t->numel);
+        sd__unacquire(m, t);
+        sd__weights_done(m, t);
+    }
+    return t->dev;
+}
+
+static const float *sd__gpu_vec(const sd_model *m, const float *p) { return p ? m->params_dev + (p - m->params) : NULL; }
+
 static void sd__op_conv(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l,
                         const float *add, const float *stats, int silu)
 {
     size_t mark = sd__mark(m);
     if (m->planning) m->flops += 2.0 * g->n * g->co * g->ho * g->wo * (double)g->c * g->k * g->k;
-    else if (!sd__acquire(m, l->w)) return;
+    if (m->gpu) {
+        if (!m->planning)
+            sd_cuda_conv2d(m->gpu, out, in, g->n, g->c, g->h, g->w, g->up_h, g->up_w, g->co, g->k, g->stride, g->pad_t, g->pad_l,
+                           g->ho, g->wo, sd__gpu_weight(m, l->w), sd__gpu_vec(m, l->b), add, stats, silu);
+        return;
+    }
+    if (!m->planning && !sd__acquire(m, l->w)) return;
     if (m->reference) {
         if (!m->planning) sd__conv2d_ref(m, out, in, g, l, add, stats, silu);
     } else {
@@ -1782,7 +1877,11 @@ static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, in
 {
     size_t mark = sd__mark(m);
     if (m->planning) m->flops += 2.0 * rows * (double)c * l->w->shape[0];
-    else if (!sd__acquire(m, l->w)) return;
+    if (m->gpu) {
+        if (!m->planning) sd_cuda_linear(m->gpu, out, in, rows, c, (int)l->w->shape[0], sd__gpu_weight(m, l->w), sd__gpu_vec(m, l->b), add);
+        return;
+    }
+    if (!m->planning && !sd__acquire(m, l->w)) return;
     if (m->reference) {
         if (!m->planning) sd__linear_ref(m, out, in, rows, c, l, add);
     } else {
@@ -1796,14 +1895,16 @@ static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, in
 static void sd__op_gn_stats(sd_model *m, float *stats, const float *in, int n, int c, int hw, float eps, const sd__norm *nm)
 {
     if (m->planning) return;
-    if (m->reference) sd__gn_stats_ref(stats, in, n, c, hw, 32, eps, nm);
+    if (m->gpu) sd_cuda_gn_stats(m->gpu, stats, in, n, c, hw, 32, eps, sd__gpu_vec(m, nm->w), sd__gpu_vec(m, nm->b));
+    else if (m->reference) sd__gn_stats_ref(stats, in, n, c, hw, 32, eps, nm);
     else sd__gn_stats_fast(m, stats, in, n, c, hw, 32, eps, nm);
 }
 
 static void sd__op_layernorm(sd_model *m, float *out, const float *in, int rows, int c, const sd__norm *nm)
 {
     if (m->planning) return;
-    if (m->reference) sd__layernorm_ref(out, in, rows, c, 1e-5f, nm);
+    if (m->gpu) sd_cuda_layernorm(m->gpu, out, in, rows, c, 1e-5f, sd__gpu_vec(m, nm->w), sd__gpu_vec(m, nm->b));
+    else if (m->reference) sd__layernorm_ref(out, in, rows, c, 1e-5f, nm);
     else sd__layernorm_fast(m, out, in, rows, c, 1e-5f, nm);
 }
 
@@ -1812,6 +1913,10 @@ static void sd__op_attention(sd_model *m, float *out, const float *q, const floa
 {
     size_t mark = sd__mark(m);
     if (m->planning) m->flops += 4.0 * n * heads * (double)tq * tk * d;
+    if (m->gpu) {
+        if (!m->planning) sd_cuda_attention(m->gpu, out, q, k, v, n, heads, tq, tk, d, causal);
+        return;
+    }
     if (m->reference || causal) {   /* causal: only the text encoder's 77 tokens, where speed does not matter */
         float *ws = sd__push(m, (size_t)tk);
         if (!m->planning) sd__attention_ref(out, q, k, v, n, heads, tq, tk, d, causal, ws);
@@ -1825,52 +1930,63 @@ static void sd__op_attention(sd_model *m, float *out, const float *q, const floa
 static void sd__op_tokens(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *stats)
 {
     if (m->planning) return;
-    if (m->reference) sd__tokens_ref(out, in, n, c, hw, stats);
+    if (m->gpu) sd_cuda_transpose(m->gpu, out, in, n, c, hw, stats, NULL);
+    else if (m->reference) sd__tokens_ref(out, in, n, c, hw, stats);
     else sd__transpose_fast(m, out, in, n, c, hw, stats, NULL);
 }
 
 static void sd__op_untokens(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add)
 {
     if (m->planning) return;
-    if (m->reference) sd__untokens_ref(out, in, n, c, hw, add);
+    if (m->gpu) sd_cuda_transpose(m->gpu, out, in, n, hw, c, NULL, add);
+    else if (m->reference) sd__untokens_ref(out, in, n, c, hw, add);
     else sd__transpose_fast(m, out, in, n, hw, c, NULL, add);
 }
 
 static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int f)
 {
     if (m->planning) return;
-    if (m->reference) sd__geglu_ref(out, in, rows, f);
+    if (m->gpu) sd_cuda_geglu(m->gpu, out, in, rows, f);
+    else if (m->reference) sd__geglu_ref(out, in, rows, f);
     else sd__geglu_fast(m, out, in, rows, f);
 }
 
 static void sd__op_act(sd_model *m, float *out, const float *in, size_t n, int kind)
 {
     if (m->planning) return;
-    if (m->reference) sd__act_ref(out, in, n, kind);
+    if (m->gpu) sd_cuda_act(m->gpu, out, in, n, kind);
+    else if (m->reference) sd__act_ref(out, in, n, kind);
     else sd__act_fast(m, out, in, n, kind);
 }
 
 static void sd__op_add_chan(sd_model *m, float *x, const float *e, int n, int c, int hw)
 {
     if (m->planning) return;
-    if (m->reference) sd__add_chan_ref(x, e, n, c, hw);
+    if (m->gpu) sd_cuda_add_chan(m->gpu, x, e, n, c, hw);
+    else if (m->reference) sd__add_chan_ref(x, e, n, c, hw);
     else sd__add_chan_fast(m, x, e, n, c, hw);
 }
 
 static void sd__op_concat(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
 {
-    if (!m->planning) sd__concat_ref(out, a, ca, b, cb, n, hw);
+    if (m->planning) return;
+    if (m->gpu) sd_cuda_concat(m->gpu, out, a, ca, b, cb, n, hw);
+    else sd__concat_ref(out, a, ca, b, cb, n, hw);
 }
 
 /* the caller's memory -> activation memory, and back (the same memory on the CPU) */
 static void sd__op_upload(sd_model *m, float *dst, const float *host, size_t n)
 {
-    if (!m->planning) memcpy(dst, host, n * sizeof(float));
+    if (m->planning) return;
+    if (m->gpu) sd_cuda_upload(m->gpu, dst, host, n * sizeof(float));
+    else memcpy(dst, host, n * sizeof(float));
 }
 
 static void sd__op_download(sd_model *m, float *host, const float *src, size_t n)
 {
-    if (!m->planning) memcpy(host, src, n * sizeof(float));
+    if (m->planning) return;
+    if (m->gpu) sd_cuda_download(m->gpu, host, src, n * sizeof(float));
+    else memcpy(host, src, n * sizeof(float));
 }
 
 /* p + offset floats, or NULL while planning (model code never does arithmetic on NULL) */
@@ -2414,6 +2530,7 @@ static sd_result sd__finish(sd_model *m)
             if (m->t[i].ndim == 1 && sd__is_float(m->t[i].dtype)) total += (size_t)m->t[i].numel;
         m->params = (float *)sd__calloc(m, total ? total : 1, sizeof(float));
         if (!m->params) return sd__fail(m, SD_ERR_NOMEM, "out of memory for the parameters");
+        m->n_params = total;
         for (i = 0; i < m->nt; i++) {
             sd__tensor *t = &m->t[i];
             if (t->ndim == 1 && sd__is_float(t->dtype)) {
@@ -2426,6 +2543,13 @@ static sd_result sd__finish(sd_model *m)
             }
         }
     }
+    if (m->gpu) {   /* the GPU keeps its own copy of the parameters; weights follow when first used */
+        sd_cuda_free(m->gpu, m->params_dev);
+        m->params_dev = (float *)sd_cuda_malloc(m->gpu, (m->n_params ? m->n_params : 1) * sizeof(float));
+        if (!m->params_dev) return sd__fail(m, SD_ERR_NOMEM, "GPU: out of memory for the parameters");
+        sd_cuda_upload(m->gpu, m->params_dev, m->params, m->n_params * sizeof(float));
+        for (i = 0; i < m->nt; i++) if (m->t[i].dev) { sd_cuda_free(m->gpu, m->t[i].dev); m->t[i].dev = NULL; }
+    }
     return sd__build(m);
 }
 
@@ -2435,6 +2559,11 @@ static void sd__unload(sd_model *m)
     int i;
     sd__build_free(m);
     sd__free(m, m->params); m->params = NULL;
+    if (m->gpu) {
+        sd_cuda_free(m->gpu, m->params_dev);
+        for (i = 0; i < m->nt; i++) if (m->t[i].dev) sd_cuda_free(m->gpu, m->t[i].dev);
+    }
+    m->params_dev = NULL;
     for (i = 0; i < m->nt; i++) if (m->t[i].owned_name) sd__free(m, m->t[i].name);
     sd__free(m, m->t); m->t = NULL; m->nt = 0;
     for (i = 0; i < m->nsrc; i++) {
@@ -3068,15 +3197,29 @@ SDDEF sd_model *sd_create(const sd_config *config)
     m->n_threads = 1;
 #endif
     if (m->n_threads < 1) m->n_threads = 1;
+    if (c.gpu) {
+        if (!SD__HAVE_GPU) sd__fail(m, SD_ERR_UNSUPPORTED, "this build has no GPU support (build with sd_cuda.cu: make cuda); running on the CPU");
+#ifdef SD_CUDA
+        else {
+            char why[256];
+            why[0] = 0;
+            m->gpu = sd_cuda_create(c.gpu == 2, why, sizeof why);
+            if (!m->gpu) sd__fail(m, SD_ERR_UNSUPPORTED, "no usable GPU (%s); running on the CPU", why);
+        }
+#endif
+    }
     return m;
 }
+
+SDDEF int sd_using_gpu(const sd_model *m) { return m && m->gpu != NULL; }
 
 SDDEF void sd_free(sd_model *m)
 {
     if (!m) return;
     sd__unload(m);
     sd__vocab_free(m);
-    sd__free(m, m->arena);
+    if (m->gpu) { sd_cuda_free(m->gpu, m->arena); sd_cuda_destroy(m->gpu); }
+    else sd__free(m, m->arena);
     sd__free(m, m);
 }
 
@@ -3981,6 +4124,7 @@ static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size
     m->io_failed = 0;
     sd__stage_forward(m, s);
     if (m->io_failed) return sd__fail(m, SD_ERR_IO, "reading weights from the checkpoint failed during the %s", what);
+    if (m->gpu && sd_cuda_error(m->gpu)[0]) return sd__fail(m, SD_ERR_UNSUPPORTED, "GPU: %s (in the %s)", sd_cuda_error(m->gpu), what);
     for (i = 0; i < n_out; i++)
         if (!(s->out[i] == s->out[i]) || s->out[i] - s->out[i] != 0.0f)
             return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf (at element %lu): the checkpoint may hold broken weights",

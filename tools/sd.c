@@ -24,7 +24,7 @@ typedef struct opts {
     const char *x, *context, *z, *image, *logvar, *shape;
     double t, strength, cfg, eta;
     uint64_t seed;
-    int have_seed, steps, width, height, clip_skip, threads, quiet, reference, low_memory;
+    int have_seed, steps, width, height, clip_skip, threads, quiet, reference, low_memory, gpu;
     sd_sampler sampler;
 } opts;
 
@@ -67,6 +67,8 @@ static const char *usage =
     "      --image-out PATH      also write the decoded float image [1,3,H,W] as .npy\n"
     "      --low-memory          weights one block at a time, VAE in tiles\n"
     "      --reference           use the scalar reference kernels (slow)\n"
+    "      --gpu                 run on an NVIDIA GPU (FP16 tensor cores; a build with sd_cuda.cu: make cuda)\n"
+    "      --gpu-fp32            run on the GPU in FP32 (reference runs)\n"
     "  -q, --quiet               no progress output\n"
     "  -h, --help                this text\n";
 
@@ -162,6 +164,8 @@ static int parse_args(int argc, char **argv, opts *o)
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--reference")) { o->reference = 1; continue; }
         if (!strcmp(a, "--low-memory")) { o->low_memory = 1; continue; }
+        if (!strcmp(a, "--gpu")) { o->gpu = 1; continue; }
+        if (!strcmp(a, "--gpu-fp32")) { o->gpu = 2; continue; }
         if (a[1] == '-' && eq && (size_t)(eq - a) < sizeof name) {
             memcpy(name, a, (size_t)(eq - a)); name[eq - a] = 0;
             a = name; v = eq + 1;
@@ -215,8 +219,10 @@ static sd_model *new_model(const opts *o)
     c.n_threads = o->threads;
     if (o->reference) c.reference = 1;
     c.low_memory = o->low_memory;
+    c.gpu = o->gpu;
     m = sd_create(&c);
     if (!m) fprintf(stderr, "sd: out of memory\n");
+    else if (o->gpu && !sd_using_gpu(m)) fprintf(stderr, "sd: %s\n", sd_error(m));
     return m;
 }
 

@@ -36,7 +36,35 @@ $(B)/test_%: tests/test_%.c sd.h $(wildcard tools/*.h) | $(B)
 test: all $(TESTS)
 	@SHARED=$(SHARED) sh tests/run.sh $(TESTS)
 
+# the main job on a model the project builds itself: random weights of the real layout, tiny widths,
+# and a small BPE vocabulary (the real one comes with a downloaded model)
+$(B)/tiny.safetensors: $(B)/mkmodel
+	$(B)/mkmodel --config tiny -o $@
+$(B)/tiny-merges.txt: $(B)/mkmodel
+	$(B)/mkmodel --vocab-out $@
+PROMPT ?= a lighthouse at dawn, oil painting
+demo: all $(B)/tiny.safetensors $(B)/tiny-merges.txt
+	$(B)/sd -m $(B)/tiny.safetensors --vocab $(B)/tiny-merges.txt -p "$(PROMPT)" -o output.png
+
+# the benchmark on an SD 1.5-sized random checkpoint (2.1 GB, written once), against OpenBLAS's sgemm
+BLAS_OK := $(shell printf '\043include <cblas.h>\nint main(void){return 0;}' | $(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo 1)
+BENCH_DEFS := $(if $(BLAS_OK),-DSD_BENCH_OPENBLAS,)
+BENCH_LIBS := $(if $(BLAS_OK),-lopenblas,)
+$(B)/bench: tools/bench.c sd.h | $(B)
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L $(BENCH_DEFS) -o $@ tools/bench.c $(BENCH_LIBS) $(LDLIBS)
+$(B)/sd15.safetensors: $(B)/mkmodel
+	$(B)/mkmodel --config sd15 -o $@
+bench: $(B)/bench $(B)/sd15.safetensors $(B)/tiny-merges.txt
+	@test -n "$(BLAS_OK)" || echo "bench: no OpenBLAS (apt-get install libopenblas-dev): the ceiling is not measured"
+	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -t 1 -o $(B)/bench.txt
+	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -o $(B)/bench.txt
+	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt --low-memory -o $(B)/bench.txt
+
+# 512x512 txt2img end to end on the SD 1.5-sized random checkpoint
+big: all $(B)/sd15.safetensors $(B)/tiny-merges.txt
+	$(B)/sd -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -p "$(PROMPT)" -W 512 -H 512 --steps 20 -s 42 -o $(B)/big.png
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all test clean
+.PHONY: all test clean demo bench big

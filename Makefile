@@ -44,7 +44,7 @@ $(B)/tiny-merges.txt: $(B)/mkmodel
 	$(B)/mkmodel --vocab-out $@
 PROMPT ?= a lighthouse at dawn, oil painting
 demo: all $(B)/tiny.safetensors $(B)/tiny-merges.txt
-	$(B)/sd -m $(B)/tiny.safetensors --vocab $(B)/tiny-merges.txt -p "$(PROMPT)" -o output.png
+	$(B)/sd -m $(B)/tiny.safetensors --vocab $(B)/tiny-merges.txt -p "$(PROMPT)" -W 256 -H 256 -o output.png
 
 # the benchmark on an SD 1.5-sized random checkpoint (2.1 GB, written once), against OpenBLAS's sgemm
 BLAS_OK := $(shell printf '\043include <cblas.h>\nint main(void){return 0;}' | $(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo 1)

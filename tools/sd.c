@@ -14,6 +14,10 @@
 #include <errno.h>
 #include <time.h>
 #include <math.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#define HAVE_ISATTY 1
+#endif
 #include <stdarg.h>
 
 /* ---------------------------------------------------------------- options */
@@ -58,7 +62,7 @@ static const char *usage =
     "      --cfg-scale X         classifier-free guidance scale (--cfg) [7]\n"
     "      --sampler NAME        euler_a, euler or ddim [euler_a]\n"
     "      --eta X               DDIM noise, 0..1 [0]\n"
-    "  -s, --seed N              random seed, 0..2^64-1 [random, printed]\n"
+    "  -s, --seed N              random seed, 0..2^64-1 [a random one, printed]\n"
     "  -i, --init-img PATH       img2img: init image, PNG or HxWx3 uint8 .npy (--init)\n"
     "      --strength X          img2img: how much to change, 0..1 [0.75]\n"
     "      --clip-skip N         1 = last CLIP layer, 2 = the one before [1]\n"
@@ -399,6 +403,58 @@ static int write_png(const char *path, const unsigned char *rgb, int w, int h)
     return fclose(f) == 0;
 }
 
+
+/* ---------------------------------------------------------------- progress and seeds */
+
+static double wall(void)
+{
+#if defined(CLOCK_MONOTONIC) && defined(_POSIX_TIMERS)
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+#else
+    return (double)time(NULL);
+#endif
+}
+
+typedef struct progress {
+    double start;
+    int tty, quiet;
+} progress;
+
+/* step k of n: a bar on a terminal, a line per step otherwise */
+static int on_progress(void *user, const sd_progress *p)
+{
+    progress *pr = (progress *)user;
+    double now = wall(), per = (now - pr->start) / p->step, left = per * (p->total - p->step);
+    if (pr->quiet) return 0;
+    if (pr->tty) {
+        int i, w = 30, fill = p->step * w / p->total;
+        fprintf(stderr, "\r[");
+        for (i = 0; i < w; i++) fputc(i < fill ? '=' : (i == fill ? '>' : ' '), stderr);
+        fprintf(stderr, "] step %d/%d  %.2f s/step  %d:%02d left ", p->step, p->total, per, (int)left / 60, (int)left % 60);
+        if (p->step == p->total) fputc('\n', stderr);
+    } else fprintf(stderr, "step %d/%d  %.2f s/step  %.0f s left\n", p->step, p->total, per, left);
+    fflush(stderr);
+    return 0;
+}
+
+/* a seed from the system when none is given */
+static uint64_t random_seed(void)
+{
+    uint64_t s = (uint64_t)time(NULL) * 6364136223846793005ull ^ (uint64_t)clock();
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f) {
+        unsigned char b[8];
+        if (fread(b, 1, 8, f) == 8) {
+            int i;
+            for (i = 0; i < 8; i++) s = (s << 8) ^ b[i] ^ (s >> 56);
+        }
+        fclose(f);
+    }
+    return s % 4294967296ull;   /* 32 bits, as other tools print */
+}
+
 /* ---------------------------------------------------------------- stage commands */
 
 static int cmd_text(const opts *o)
@@ -538,6 +594,9 @@ static int cmd_generate(const opts *o, int img2img)
     unsigned char *rgb = NULL, *init = NULL;
     float *lat = NULL, *img = NULL;
     int rc, w = o->width, h = o->height;
+    const char *out = o->output ? o->output : "output.png";
+    progress pr;
+    double t0 = wall();
     if (!m) return 1;
     if ((rc = load_model(m, o)) || (rc = load_vocab(m, o))) goto done;
     if (img2img) {
@@ -549,12 +608,22 @@ static int cmd_generate(const opts *o, int img2img)
     p.prompt = o->prompt ? o->prompt : "";
     p.negative_prompt = o->negative;
     p.width = w; p.height = h; p.steps = o->steps; p.cfg_scale = (float)o->cfg; p.sampler = o->sampler;
-    p.seed = o->seed; p.clip_skip = o->clip_skip; p.eta = (float)o->eta; p.strength = o->strength;
+    p.seed = o->have_seed ? o->seed : random_seed();
+    p.clip_skip = o->clip_skip; p.eta = (float)o->eta; p.strength = o->strength;
+    pr.start = wall(); pr.quiet = o->quiet;
+#ifdef HAVE_ISATTY
+    pr.tty = isatty(2);
+#else
+    pr.tty = 0;
+#endif
+    p.progress = on_progress; p.progress_user = &pr;
+    if (!o->quiet && !o->have_seed) fprintf(stderr, "seed %llu\n", (unsigned long long)p.seed);
     rgb = (unsigned char *)malloc((size_t)w * h * 3);
     lat = (float *)malloc((size_t)4 * (h / 8) * (w / 8) * sizeof(float));
     img = (float *)malloc((size_t)3 * w * h * sizeof(float));
     if (!rgb || !lat || !img) { rc = die("out of memory"); goto done; }
     p.latent_out = lat; p.image_out = img;
+    pr.start = wall();
     if ((img2img ? sd_img2img(m, &p, init, rgb) : sd_txt2img(m, &p, rgb)) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
     if (o->latent_out) {
         int64_t s[4];
@@ -566,7 +635,8 @@ static int cmd_generate(const opts *o, int img2img)
         s[0] = 1; s[1] = 3; s[2] = h; s[3] = w;
         if ((rc = write_npy(m, o->image_out, img, 4, s))) goto done;
     }
-    if (!write_png(o->output ? o->output : "output.png", rgb, w, h)) { rc = die("cannot write '%s'", o->output ? o->output : "output.png"); goto done; }
+    if (!write_png(out, rgb, w, h)) { rc = die("cannot write '%s'", out); goto done; }
+    if (!o->quiet) fprintf(stderr, "wrote %s (%dx%d, seed %llu, %.1f s)\n", out, w, h, (unsigned long long)p.seed, wall() - t0);
 done:
     free(rgb); free(init); free(lat); free(img);
     sd_free(m);

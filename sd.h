@@ -706,23 +706,6 @@ static float sd__f16_f32(uint16_t h)
     return sd__bits_f32(sign | bits);
 }
 
-/* float -> IEEE half, round to nearest even (used by tests and tools) */
-static uint16_t sd__f32_f16(float f)
-{
-    uint32_t x = sd__f32_bits(f), sign = (x >> 16) & 0x8000u, absx = x & 0x7fffffffu;
-    if (absx >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
-    if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);          /* rounds to inf */
-    if (absx < 0x38800000u) {                                           /* subnormal or zero */
-        float a = sd__bits_f32(absx) + 0.5f;                            /* 2^-24 ulp: exact rounding */
-        return (uint16_t)(sign | (sd__f32_bits(a) - sd__f32_bits(0.5f)));
-    }
-    {
-        uint32_t mant_odd = (absx >> 13) & 1;
-        absx += 0xc8000fffu + mant_odd;  /* rebias exponent (-112 << 23) and round */
-        return (uint16_t)(sign | (absx >> 13));
-    }
-}
-
 static float sd__bf16_f32(uint16_t h) { return sd__bits_f32((uint32_t)h << 16); }
 
 enum { SD__F32, SD__F16, SD__BF16, SD__F64, SD__I64, SD__I32, SD__I16, SD__I8, SD__U8, SD__BOOL,
@@ -3132,6 +3115,8 @@ static sd_result sd__build(sd_model *m)
         return sd__fail(m, SD_ERR_MODEL, "the text encoder is %d wide but the UNet attends to a context of %d", m->clip.width, m->unet.ctx_dim);
     if (m->has_unet && m->has_text && m->unet.ctx_dim == 1024)
         return sd__fail(m, SD_ERR_MODEL, "this looks like an SD 2.x checkpoint; sd.h runs SD 1.x models only");
+    if (!m->has_unet || !m->has_vae || !m->has_text)
+        sd__warn(m, "the checkpoint has %s%s%s only", m->has_unet ? "a UNet " : "", m->has_vae ? "a VAE " : "", m->has_text ? "a text encoder " : "");
     return SD_OK;
 }
 
@@ -4111,6 +4096,30 @@ static void sd__stage_forward(sd_model *m, const sd__stage *s)
     else sd__vae_encode_forward(m, s->out, s->in, s->h, s->w);
 }
 
+/* the first weight under prefix holding NaN or Inf (looked for only after a stage failed) */
+static const char *sd__nonfinite_weight(sd_model *m, const char *prefix)
+{
+    int i;
+    size_t n = strlen(prefix);
+    float buf[1024];
+    for (i = 0; i < m->nt; i++) {
+        const sd__tensor *t = &m->t[i];
+        const unsigned char *b;
+        size_t at;
+        if (strncmp(t->name, prefix, n) != 0 || !sd__is_float(t->dtype)) continue;
+        if (!(b = sd__acquire(m, t))) continue;
+        for (at = 0; at < (size_t)t->numel; at += 1024) {
+            size_t k, len = (size_t)t->numel - at < 1024 ? (size_t)t->numel - at : 1024;
+            sd__decode(buf, b, t->dtype, at, len);
+            for (k = 0; k < len; k++)
+                if (buf[k] - buf[k] != 0.0f) { sd__unacquire(m, t); return t->name; }
+        }
+        sd__unacquire(m, t);
+        sd__weights_done(m, t);
+    }
+    return NULL;
+}
+
 static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size_t n_out)
 {
     sd_result r;
@@ -4126,9 +4135,12 @@ static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size
     if (m->io_failed) return sd__fail(m, SD_ERR_IO, "reading weights from the checkpoint failed during the %s", what);
     if (m->gpu && sd_cuda_error(m->gpu)[0]) return sd__fail(m, SD_ERR_UNSUPPORTED, "GPU: %s (in the %s)", sd_cuda_error(m->gpu), what);
     for (i = 0; i < n_out; i++)
-        if (!(s->out[i] == s->out[i]) || s->out[i] - s->out[i] != 0.0f)
-            return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf (at element %lu): the checkpoint may hold broken weights",
+        if (!(s->out[i] == s->out[i]) || s->out[i] - s->out[i] != 0.0f) {
+            const char *bad = sd__nonfinite_weight(m, s->kind == 0 ? SD__CLIP : s->kind == 1 ? SD__UNET : SD__VAE);
+            if (bad) return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf: tensor '%s' of the checkpoint holds NaN or Inf values", what, bad);
+            return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf (at element %lu), from finite weights: the values overflowed float32",
                             what, (unsigned long)i);
+        }
     return SD_OK;
 }
 

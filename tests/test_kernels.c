@@ -7,6 +7,24 @@
 
 static int failures;
 
+/* float -> IEEE half, round to nearest even */
+static uint16_t f32_to_f16(float f)
+{
+    uint32_t x = sd__f32_bits(f), sign = (x >> 16) & 0x8000u, absx = x & 0x7fffffffu;
+    if (absx >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
+    if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);          /* rounds to inf */
+    if (absx < 0x38800000u) {                                           /* subnormal or zero */
+        float a = sd__bits_f32(absx) + 0.5f;                            /* 2^-24 ulp: exact rounding */
+        return (uint16_t)(sign | (sd__f32_bits(a) - sd__f32_bits(0.5f)));
+    }
+    {
+        uint32_t mant_odd = (absx >> 13) & 1;
+        absx += 0xc8000fffu + mant_odd;  /* rebias exponent (-112 << 23) and round */
+        return (uint16_t)(sign | (absx >> 13));
+    }
+}
+
+
 static void fill(float *x, size_t n, uint32_t *s, float scale)
 {
     size_t i;
@@ -45,7 +63,7 @@ static sd__tensor make_weight(int dtype, int64_t co, int64_t ci, int k, uint32_t
     fill(f, n, s, 1.0f / sqrtf((float)(ci * (k ? k * k : 1))));
     *store = (unsigned char *)malloc(n * 4);
     for (i = 0; i < n; i++) {
-        if (dtype == SD__F16) { uint16_t h = sd__f32_f16(f[i]); (*store)[2 * i] = (unsigned char)h; (*store)[2 * i + 1] = (unsigned char)(h >> 8); }
+        if (dtype == SD__F16) { uint16_t h = f32_to_f16(f[i]); (*store)[2 * i] = (unsigned char)h; (*store)[2 * i + 1] = (unsigned char)(h >> 8); }
         else if (dtype == SD__BF16) { uint32_t b = sd__f32_bits(f[i]) >> 16; (*store)[2 * i] = (unsigned char)b; (*store)[2 * i + 1] = (unsigned char)(b >> 8); }
         else sd__put_u32le(*store + 4 * i, sd__f32_bits(f[i]));
     }

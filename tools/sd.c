@@ -5,7 +5,8 @@
 
 #define SD_IMPLEMENTATION
 #include "../sd.h"
-/* PNG: tools/sd_png.h (pending) */
+#define SD_PNG_IMPLEMENTATION
+#include "sd_png.h"
 
 
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <math.h>
 #if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
+#include <sys/stat.h>
 #define HAVE_ISATTY 1
 #endif
 #include <stdarg.h>
@@ -25,10 +27,11 @@
 typedef struct opts {
     const char *cmd;
     const char *model, *vae, *vocab, *prompt, *negative, *output, *init, *latent_out, *image_out;
-    const char *x, *context, *z, *image, *logvar, *shape;
+    const char *x, *context, *z, *image, *logvar, *shape, *path, *preview;
     double t, strength, cfg, eta;
     uint64_t seed;
-    int have_seed, steps, width, height, clip_skip, threads, quiet, reference, low_memory, gpu;
+    int have_seed, steps, width, height, clip_skip, threads, quiet, reference, low_memory, gpu, preview_every, preview_decode;
+    char from_text[3][4096];   /* prompt, negative prompt, model name read by --from */
     sd_sampler sampler;
 } opts;
 
@@ -40,7 +43,7 @@ static const char *usage =
     "commands:\n"
     "  txt2img      prompt -> image (the default)\n"
     "  img2img      init image + prompt -> image\n"
-    "  info         what a checkpoint holds: sd info -m MODEL\n"
+    "  info         what a checkpoint holds (sd info MODEL), or how a PNG was made (sd info IMAGE.png)\n"
     "  tokenize     sd tokenize --vocab MERGES -p PROMPT       (prints the 77 ids)\n"
     "  randn        sd randn --seed S --shape 1,4,64,64 -o OUT.npy  (torch.randn)\n"
     "  schedule     sd schedule --sampler NAME --steps N       (prints JSON)\n"
@@ -50,9 +53,10 @@ static const char *usage =
     "  vae-encode   sd vae-encode -m MODEL --image IMG.npy -o MEAN.npy [--logvar LOGVAR.npy]\n"
     "\n"
     "options (default in brackets):\n"
-    "  -m, --model PATH          checkpoint (.safetensors, SD 1.x single file)\n"
+    "  -m, --model PATH          an SD 1.x checkpoint (.safetensors single file, or a diffusers folder)\n"
     "      --vae PATH            a separate VAE file replacing the model's own\n"
-    "      --vocab PATH          CLIP merges.txt [tokenizer/merges.txt or merges.txt beside the model, or $SD_VOCAB]\n"
+    "      --vocab PATH          CLIP merges.txt [$SD_VOCAB, or tokenizer/merges.txt or merges.txt beside the model]\n"
+    "      --from IMAGE.png      take prompt and settings from a PNG made by sd or A1111 (options after it win)\n"
     "  -p, --prompt TEXT         the prompt\n"
     "  -n, --negative-prompt TEXT  what to steer away from [\"\"]\n"
     "  -o, --output PATH         output file [output.png]\n"
@@ -69,6 +73,9 @@ static const char *usage =
     "  -t, --threads N           threads [all cores]\n"
     "      --latent-out PATH     also write the final latent as .npy\n"
     "      --image-out PATH      also write the decoded float image [1,3,H,W] as .npy\n"
+    "      --preview DIR         write the model's current guess of the image to DIR every few steps\n"
+    "      --preview-every N     how often [1]\n"
+    "      --preview-decode      previews through the VAE (slow) instead of the quick linear map\n"
     "      --low-memory          weights one block at a time, VAE in tiles\n"
     "      --reference           use the scalar reference kernels (slow)\n"
     "      --gpu                 run on an NVIDIA GPU (FP16 tensor cores; a build with sd_cuda.cu: make cuda)\n"
@@ -142,6 +149,78 @@ static int parse_sampler(const char *s, sd_sampler *out)
 static const char *const commands[] = { "txt2img", "img2img", "info", "tokenize", "randn", "schedule", "text", "unet",
                                         "vae-decode", "vae-encode", NULL };
 
+
+/* ---------------------------------------------------------------- generation parameters in PNGs
+   The A1111 form of the "parameters" text chunk:
+     PROMPT
+     Negative prompt: NEGATIVE
+     Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x512, Model: NAME, Clip skip: 2 */
+
+static const char *sampler_name(sd_sampler s) { return s == SD_SAMPLER_DDIM ? "DDIM" : s == SD_SAMPLER_EULER ? "Euler" : "Euler a"; }
+
+/* "Key: value" in the settings line (values end at ", " unless quoted); 0 if absent */
+static int setting(const char *line, const char *key, char *out, size_t cap)
+{
+    size_t kl = strlen(key), n = 0;
+    const char *p = line;
+    while ((p = strstr(p, key)) != NULL) {
+        if ((p == line || p[-1] == ' ') && p[kl] == ':' && p[kl + 1] == ' ') break;
+        p += kl;
+    }
+    if (!p) return 0;
+    p += kl + 2;
+    if (*p == '"') { p++; while (*p && *p != '"' && n + 1 < cap) out[n++] = *p++; }
+    else while (*p && !(p[0] == ',' && p[1] == ' ') && *p != '\n' && n + 1 < cap) out[n++] = *p++;
+    out[n] = 0;
+    return 1;
+}
+
+/* fills o from a "parameters" text; 0 if it is not one */
+static int parse_parameters(opts *o, const char *t)
+{
+    const char *neg = strstr(t, "\nNegative prompt: "), *set = strstr(t, "\nSteps: ");
+    char v[256];
+    size_t n;
+    if (!set) return 0;
+    n = (size_t)((neg && neg < set ? neg : set) - t);
+    if (n >= sizeof o->from_text[0]) n = sizeof o->from_text[0] - 1;
+    memcpy(o->from_text[0], t, n); o->from_text[0][n] = 0;
+    o->prompt = o->from_text[0];
+    if (neg && neg < set) {
+        n = (size_t)(set - neg - 18);
+        if (n >= sizeof o->from_text[1]) n = sizeof o->from_text[1] - 1;
+        memcpy(o->from_text[1], neg + 18, n); o->from_text[1][n] = 0;
+        o->negative = o->from_text[1];
+    }
+    set++;
+    if (setting(set, "Steps", v, sizeof v)) o->steps = atoi(v);
+    if (setting(set, "Sampler", v, sizeof v))
+        o->sampler = !strcmp(v, "DDIM") ? SD_SAMPLER_DDIM : !strcmp(v, "Euler") ? SD_SAMPLER_EULER : SD_SAMPLER_EULER_A;
+    if (setting(set, "CFG scale", v, sizeof v)) o->cfg = atof(v);
+    if (setting(set, "Seed", v, sizeof v)) { o->seed = strtoull(v, NULL, 10); o->have_seed = 1; }
+    if (setting(set, "Size", v, sizeof v)) { o->width = atoi(v); if (strchr(v, 'x')) o->height = atoi(strchr(v, 'x') + 1); }
+    if (setting(set, "Clip skip", v, sizeof v)) o->clip_skip = atoi(v);
+    if (setting(set, "Denoising strength", v, sizeof v)) o->strength = atof(v);
+    if (setting(set, "Eta", v, sizeof v)) o->eta = atof(v);
+    if (o->steps < 1 || o->steps > 1000) o->steps = 20;
+    if (o->clip_skip < 1) o->clip_skip = 1;
+    return 1;
+}
+
+static int apply_from(opts *o, const char *png)
+{
+    sdpng_text *t = NULL;
+    int n = 0, w, h, i, found = 0;
+    const char *why = "";
+    unsigned char *img = sdpng_read_file(png, &w, &h, 3, &t, &n, &why);
+    if (!img) { fprintf(stderr, "sd: --from %s: %s\n", png, why); return 0; }
+    sdpng_free(img);
+    for (i = 0; i < n; i++) if (!strcmp(t[i].key, "parameters")) found = parse_parameters(o, t[i].text);
+    sdpng_free_texts(t, n);
+    if (!found) fprintf(stderr, "sd: --from %s: no generation parameters in this PNG\n", png);
+    return found;
+}
+
 /* returns 0 on success, 1 on a bad command line (message printed), 2 for --help */
 static int parse_args(int argc, char **argv, opts *o)
 {
@@ -163,17 +242,29 @@ static int parse_args(int argc, char **argv, opts *o)
         const char *a = argv[i], *v = NULL;
         char name[64];
         const char *eq = strchr(a, '=');
-        if (a[0] != '-' || !a[1]) { fprintf(stderr, "sd: unexpected argument '%s' (try sd --help)\n", a); return 1; }
+        if (a[0] != '-' || !a[1]) {
+            if (!o->path) { o->path = a; continue; }
+            fprintf(stderr, "sd: unexpected argument '%s' (try sd --help)\n", a);
+            return 1;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return 2;
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--reference")) { o->reference = 1; continue; }
         if (!strcmp(a, "--low-memory")) { o->low_memory = 1; continue; }
         if (!strcmp(a, "--gpu")) { o->gpu = 1; continue; }
         if (!strcmp(a, "--gpu-fp32")) { o->gpu = 2; continue; }
+        if (!strcmp(a, "--preview-decode")) { o->preview_decode = 1; continue; }
         if (a[1] == '-' && eq && (size_t)(eq - a) < sizeof name) {
             memcpy(name, a, (size_t)(eq - a)); name[eq - a] = 0;
             a = name; v = eq + 1;
         } else {
+            static const char *const valued[] = { "-m", "--model", "--vocab", "--vae", "-p", "--prompt", "-n", "--negative-prompt",
+                "--negative", "-o", "--output", "-i", "--init-img", "--init", "--latent-out", "--image-out", "--x", "--context", "--z",
+                "--image", "--logvar", "--shape", "--preview", "--preview-every", "--from", "--t", "--strength", "--cfg", "--cfg-scale",
+                "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", NULL };
+            int k;
+            for (k = 0; valued[k] && strcmp(valued[k], a); k++) {}
+            if (!valued[k]) { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
             if (i + 1 >= argc) { fprintf(stderr, "sd: %s needs a value (try sd --help)\n", a); return 1; }
             v = argv[++i];
         }
@@ -193,6 +284,9 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--image")) o->image = v;
         else if (!strcmp(a, "--logvar")) o->logvar = v;
         else if (!strcmp(a, "--shape")) o->shape = v;
+        else if (!strcmp(a, "--preview")) { o->preview = v; if (!o->preview_every) o->preview_every = 1; }
+        else if (!strcmp(a, "--preview-every")) { if (!parse_int("--preview-every", v, 1, 1000, &o->preview_every)) return 1; }
+        else if (!strcmp(a, "--from")) { if (!apply_from(o, v)) return 1; }
         else if (!strcmp(a, "--t")) { if (!parse_double("--t", v, 0, 1000, &o->t)) return 1; }
         else if (!strcmp(a, "--strength")) { if (!parse_double("--strength", v, 0, 1, &o->strength)) return 1; }
         else if (!strcmp(a, "--cfg") || !strcmp(a, "--cfg-scale")) { if (!parse_double(a, v, 0, 100, &o->cfg)) return 1; }
@@ -206,6 +300,10 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--sampler")) { if (!parse_sampler(v, &o->sampler)) return 1; }
         else { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
 #undef OPT
+    }
+    if (o->path && !o->model && strcmp(o->cmd, "info") != 0 && o->path[0]) {
+        fprintf(stderr, "sd: unexpected argument '%s' (try sd --help)\n", o->path);
+        return 1;
     }
     if ((o->width % 8) || (o->height % 8)) {
         fprintf(stderr, "sd: width and height must be multiples of 8 (got %dx%d)\n", o->width, o->height);
@@ -238,11 +336,30 @@ static int load_model(sd_model *m, const opts *o)
     return 0;
 }
 
+static int file_exists(const char *p)
+{
+    FILE *f = fopen(p, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+/* the vocabulary: --vocab, $SD_VOCAB, or found beside the model (a diffusers folder's
+   tokenizer/merges.txt, or merges.txt / tokenizer/merges.txt next to a single file) */
 static int load_vocab(sd_model *m, const opts *o)
 {
     const char *v = o->vocab ? o->vocab : getenv("SD_VOCAB");
-    if (!v) return die("no vocabulary: --vocab tokenizer/merges.txt (it comes with every SD model folder; "
-                       "or set SD_VOCAB)");
+    char buf[4096];
+    if (!v && o->model && strlen(o->model) < 4000) {
+        const char *slash = strrchr(o->model, '/');
+        int dir = (int)(slash ? slash - o->model : 0);
+        snprintf(buf, sizeof buf, "%s/tokenizer/merges.txt", o->model);
+        if (file_exists(buf)) v = buf;
+        if (!v) { snprintf(buf, sizeof buf, "%.*s%smerges.txt", dir, o->model, slash ? "/" : ""); if (file_exists(buf)) v = buf; }
+        if (!v) { snprintf(buf, sizeof buf, "%.*s%stokenizer/merges.txt", dir, o->model, slash ? "/" : ""); if (file_exists(buf)) v = buf; }
+    }
+    if (!v) return die("no vocabulary (CLIP's merges.txt): give --vocab PATH or set SD_VOCAB. It is in every SD model's "
+                       "tokenizer/ folder, e.g. tokenizer/merges.txt of runwayml/stable-diffusion-v1-5 or "
+                       "openai/clip-vit-large-patch14 on Hugging Face; sd also finds it beside the model");
     if (sd_load_vocab(m, v) != SD_OK) return die("%s", sd_error(m));
     return 0;
 }
@@ -325,12 +442,36 @@ static int cmd_schedule(const opts *o)
     return 0;
 }
 
-static int cmd_info(const opts *o)
+static int cmd_info(const opts *o0)
 {
-    sd_model *m = new_model(o);
+    opts copy = *o0, *o = &copy;
+    sd_model *m;
     sd_info in;
     int i, rc;
-    if (!m) return 1;
+    if (!o->model) o->model = o->path;
+    if (o->model) {   /* a PNG: how it was made */
+        unsigned char magic[8] = { 0 };
+        FILE *f = fopen(o->model, "rb");
+        if (f && fread(magic, 1, 8, f) == 8 && !memcmp(magic, "\x89PNG", 4)) {
+            sdpng_text *t = NULL;
+            int n = 0, w, h, found = 0;
+            const char *why = "";
+            unsigned char *img;
+            fclose(f);
+            img = sdpng_read_file(o->model, &w, &h, 3, &t, &n, &why);
+            if (!img) return die("%s: %s", o->model, why);
+            printf("%s: %dx%d PNG\n", o->model, w, h);
+            for (i = 0; i < n; i++) {
+                if (!strcmp(t[i].key, "parameters")) found = 1;
+                printf("%s:\n%s\n", t[i].key, t[i].text);
+            }
+            if (!found) printf("no generation parameters in this PNG\n");
+            sdpng_free(img); sdpng_free_texts(t, n);
+            return 0;
+        }
+        if (f) fclose(f);
+    }
+    if (!(m = new_model(o))) return 1;
     if ((rc = load_model(m, o)) != 0) { sd_free(m); return rc; }
     sd_model_info(m, &in);
     printf("file: %s\n", o->model);
@@ -357,52 +498,25 @@ static int cmd_info(const opts *o)
 }
 
 
-/* ---------------------------------------------------------------- PNG (temporary minimal writer) */
-static uint32_t crc_table_entry(uint32_t c) { int k; for (k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1; return c; }
-static uint32_t crc32_buf(uint32_t crc, const unsigned char *b, size_t n)
-{
-    size_t i;
-    crc = ~crc;
-    for (i = 0; i < n; i++) crc = crc_table_entry((crc ^ b[i]) & 0xff) ^ (crc >> 8);
-    return ~crc;
-}
-static void put32(unsigned char *p, uint32_t v) { p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16); p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v; }
-static void chunk(FILE *f, const char *type, const unsigned char *d, size_t n)
-{
-    unsigned char h[8];
-    uint32_t crc;
-    put32(h, (uint32_t)n); memcpy(h + 4, type, 4);
-    fwrite(h, 1, 8, f); if (n) fwrite(d, 1, n, f);
-    crc = crc32_buf(0, (const unsigned char *)type, 4); crc = crc32_buf(crc, d, n);
-    put32(h, crc); fwrite(h, 1, 4, f);
-}
-static int write_png(const char *path, const unsigned char *rgb, int w, int h)
-{
-    FILE *f = fopen(path, "wb");
-    size_t raw = (size_t)h * (1 + 3 * (size_t)w), nblocks = raw / 65535 + 1, n = 2 + raw + 5 * nblocks + 4, o = 0, i;
-    unsigned char *z = (unsigned char *)malloc(n), ihdr[13], *row;
-    uint32_t a = 1, b = 0;
-    int y;
-    if (!f || !z) { if (f) fclose(f); free(z); return 0; }
-    row = (unsigned char *)malloc(raw);
-    for (y = 0; y < h; y++) { row[(size_t)y * (1 + 3 * w)] = 0; memcpy(row + (size_t)y * (1 + 3 * w) + 1, rgb + (size_t)y * 3 * w, 3 * (size_t)w); }
-    z[o++] = 0x78; z[o++] = 0x01;
-    for (i = 0; i < raw || i == 0; ) {
-        size_t len = raw - i > 65535 ? 65535 : raw - i;
-        z[o++] = (unsigned char)(i + len >= raw); z[o++] = (unsigned char)len; z[o++] = (unsigned char)(len >> 8);
-        z[o++] = (unsigned char)~len; z[o++] = (unsigned char)(~len >> 8);
-        memcpy(z + o, row + i, len); o += len; i += len;
-        if (!len) break;
-    }
-    for (i = 0; i < raw; i++) { a = (a + row[i]) % 65521; b = (b + a) % 65521; }
-    put32(z + o, (b << 16) | a); o += 4;
-    fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
-    put32(ihdr, (uint32_t)w); put32(ihdr + 4, (uint32_t)h); ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = ihdr[11] = ihdr[12] = 0;
-    chunk(f, "IHDR", ihdr, 13); chunk(f, "IDAT", z, o); chunk(f, "IEND", NULL, 0);
-    free(z); free(row);
-    return fclose(f) == 0;
-}
+/* ---------------------------------------------------------------- images */
 
+/* writes a PNG through a temporary file renamed into place, so a failed run never leaves half
+   an image; the message names the path */
+static int save_png(const char *path, const unsigned char *rgb, int w, int h, const char *params)
+{
+    char tmp[4096];
+    sdpng_text t;
+    t.key = (char *)"parameters";
+    t.text = (char *)params;
+    if (strlen(path) > sizeof tmp - 16) return die("output path too long: '%s'", path);
+    snprintf(tmp, sizeof tmp, "%s.part", path);
+    if (!sdpng_write_file(tmp, rgb, w, h, 3, params ? &t : NULL, params ? 1 : 0)) {
+        remove(tmp);
+        return die("cannot write '%s' (%s)", path, errno ? strerror(errno) : "out of memory");
+    }
+    if (rename(tmp, path) != 0) { int e = errno; remove(tmp); return die("cannot write '%s' (%s)", path, strerror(e)); }
+    return 0;
+}
 
 /* ---------------------------------------------------------------- progress and seeds */
 
@@ -420,13 +534,50 @@ static double wall(void)
 typedef struct progress {
     double start;
     int tty, quiet;
+    const opts *o;
+    sd_model *m;
 } progress;
+
+/* the model's current estimate of the final image, written every --preview-every steps: the quick
+   linear map from the 4 latent channels to RGB (SD 1.x), or a full VAE decode */
+static void write_preview(progress *pr, const sd_progress *p)
+{
+    static const float f[4][3] = { { 0.3512f, 0.2297f, 0.3227f }, { 0.3250f, 0.4974f, 0.2350f },
+                                   { -0.2829f, 0.1762f, 0.2721f }, { -0.2120f, -0.2616f, -0.7177f } };
+    int w = p->width, h = p->height, k, c, full = pr->o->preview_decode, W = full ? 8 * w : w, H = full ? 8 * h : h;
+    size_t n = (size_t)w * h, i;
+    unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3);
+    float *img = full ? (float *)malloc(sizeof(float) * 3 * W * H) : NULL, *z = full ? (float *)malloc(sizeof(float) * 4 * n) : NULL;
+    char path[4096];
+    if (!rgb || (full && (!img || !z))) goto done;
+    if (full) {
+        for (i = 0; i < 4 * n; i++) z[i] = p->denoised[i] / 0.18215f;
+        if (sd_vae_decode(pr->m, z, h, w, img) != SD_OK) goto done;
+        for (i = 0; i < (size_t)W * H; i++)
+            for (c = 0; c < 3; c++) {
+                float v = img[(size_t)c * W * H + i] / 2.0f + 0.5f;
+                rgb[3 * i + c] = (unsigned char)(v < 0 ? 0 : v > 1 ? 255 : v * 255.0f + 0.5f);
+            }
+    } else
+        for (i = 0; i < n; i++)
+            for (c = 0; c < 3; c++) {
+                float v = 0;
+                for (k = 0; k < 4; k++) v += f[k][c] * p->denoised[(size_t)k * n + i];
+                v = v / 2.0f + 0.5f;
+                rgb[3 * i + c] = (unsigned char)(v < 0 ? 0 : v > 1 ? 255 : v * 255.0f + 0.5f);
+            }
+    snprintf(path, sizeof path, "%s/step-%04d.png", pr->o->preview, p->step);
+    if (!sdpng_write_file(path, rgb, W, H, 3, NULL, 0)) fprintf(stderr, "sd: cannot write preview '%s'\n", path);
+done:
+    free(rgb); free(img); free(z);
+}
 
 /* step k of n: a bar on a terminal, a line per step otherwise */
 static int on_progress(void *user, const sd_progress *p)
 {
     progress *pr = (progress *)user;
     double now = wall(), per = (now - pr->start) / p->step, left = per * (p->total - p->step);
+    if (pr->o->preview && (p->step % pr->o->preview_every == 0 || p->step == p->total)) write_preview(pr, p);
     if (pr->quiet) return 0;
     if (pr->tty) {
         int i, w = 30, fill = p->step * w / p->total;
@@ -538,12 +689,22 @@ done:
     return rc;
 }
 
-/* an HxWx3 uint8 image from .npy into bytes */
+/* an RGB image from a PNG or an HxWx3 uint8 .npy */
 static unsigned char *load_image(sd_model *m, const char *path, int *w, int *h)
 {
     sd_array a;
-    unsigned char *rgb;
+    unsigned char *rgb, magic[8] = { 0 };
     size_t i, n;
+    FILE *f = fopen(path, "rb");
+    if (!f) { die("cannot open '%s'", path); return NULL; }
+    n = fread(magic, 1, 8, f);
+    fclose(f);
+    if (n == 8 && !memcmp(magic, "\x89PNG", 4)) {
+        const char *why = "";
+        rgb = sdpng_read_file(path, w, h, 3, NULL, NULL, &why);
+        if (!rgb) die("%s: %s", path, why);
+        return rgb;
+    }
     memset(&a, 0, sizeof a);
     if (sd_npy_read(m, path, &a) != SD_OK) { die("%s", sd_error(m)); return NULL; }
     if (a.ndim != 3 || a.shape[2] != 3) { die("%s: an HxWx3 image expected", path); sd_array_free(m, &a); return NULL; }
@@ -610,13 +771,16 @@ static int cmd_generate(const opts *o, int img2img)
     p.width = w; p.height = h; p.steps = o->steps; p.cfg_scale = (float)o->cfg; p.sampler = o->sampler;
     p.seed = o->have_seed ? o->seed : random_seed();
     p.clip_skip = o->clip_skip; p.eta = (float)o->eta; p.strength = o->strength;
-    pr.start = wall(); pr.quiet = o->quiet;
+    pr.start = wall(); pr.quiet = o->quiet; pr.o = o; pr.m = m;
 #ifdef HAVE_ISATTY
     pr.tty = isatty(2);
 #else
     pr.tty = 0;
 #endif
     p.progress = on_progress; p.progress_user = &pr;
+#ifdef HAVE_ISATTY
+    if (o->preview) mkdir(o->preview, 0777);   /* may exist already */
+#endif
     if (!o->quiet && !o->have_seed) fprintf(stderr, "seed %llu\n", (unsigned long long)p.seed);
     rgb = (unsigned char *)malloc((size_t)w * h * 3);
     lat = (float *)malloc((size_t)4 * (h / 8) * (w / 8) * sizeof(float));
@@ -635,7 +799,18 @@ static int cmd_generate(const opts *o, int img2img)
         s[0] = 1; s[1] = 3; s[2] = h; s[3] = w;
         if ((rc = write_npy(m, o->image_out, img, 4, s))) goto done;
     }
-    if (!write_png(out, rgb, w, h)) { rc = die("cannot write '%s'", out); goto done; }
+    {
+        char params[16384], more[512];
+        const char *base = strrchr(o->model, '/') ? strrchr(o->model, '/') + 1 : o->model;
+        more[0] = 0;
+        if (p.clip_skip > 1) snprintf(more + strlen(more), sizeof more - strlen(more), ", Clip skip: %d", p.clip_skip);
+        if (img2img) snprintf(more + strlen(more), sizeof more - strlen(more), ", Denoising strength: %g", p.strength);
+        if (p.sampler == SD_SAMPLER_DDIM && p.eta > 0) snprintf(more + strlen(more), sizeof more - strlen(more), ", Eta: %g", p.eta);
+        snprintf(params, sizeof params, "%s%s%s\nSteps: %d, Sampler: %s, CFG scale: %g, Seed: %llu, Size: %dx%d, Model: %s%s, Version: sd.h %s",
+                 p.prompt, p.negative_prompt && p.negative_prompt[0] ? "\nNegative prompt: " : "", p.negative_prompt ? p.negative_prompt : "",
+                 p.steps, sampler_name(p.sampler), p.cfg_scale, (unsigned long long)p.seed, w, h, base, more, SD_VERSION_STRING);
+        if ((rc = save_png(out, rgb, w, h, params)) != 0) goto done;
+    }
     if (!o->quiet) fprintf(stderr, "wrote %s (%dx%d, seed %llu, %.1f s)\n", out, w, h, (unsigned long long)p.seed, wall() - t0);
 done:
     free(rgb); free(init); free(lat); free(img);

@@ -1,0 +1,94 @@
+/* stages.c - latent diffusion written out by hand, one sd.h stage at a time.
+
+   What sd_txt2img does, step by step:
+     1. tokenize the prompt and the (empty) negative prompt: 77 ids each
+     2. encode both with CLIP: the context [2, 77, 768] the UNet attends to
+     3. draw the starting latent: Gaussian noise [4, h, w] (h, w = image size / 8), scaled to the
+        sampler's first noise level
+     4. for each step: run the UNet on the latent twice (without and with the prompt), mix the two
+        noise predictions (classifier-free guidance), and let the sampler take one step
+     5. decode the final latent with the VAE into an image, and map it to 8-bit RGB
+
+   build: make (gives build/stages)
+   run:   build/stages MODEL.safetensors MERGES.txt "a prompt" out.png */
+
+#define SD_IMPLEMENTATION
+#include "../sd.h"
+#define SD_PNG_IMPLEMENTATION
+#include "../tools/sd_png.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+#define W 512           /* image size in pixels */
+#define H 512
+#define STEPS 20
+#define CFG 7.5f        /* guidance scale */
+
+int main(int argc, char **argv)
+{
+    sd_model *m = sd_create(NULL);
+    sd_info info;
+    sd_schedule *sched = (sd_schedule *)malloc(sizeof *sched);
+    sd_rng rng;
+    int ids[SD_TOKENS], h = H / 8, w = W / 8, i;
+    size_t n = (size_t)4 * h * w, k;
+    float *context, *latent, *x2, *eps2, *eps, *image;
+    unsigned char *rgb;
+
+    if (argc < 5) { fprintf(stderr, "usage: %s MODEL MERGES PROMPT OUT.png\n", argv[0]); return 2; }
+    if (!m || !sched) return 1;
+    if (sd_load(m, argv[1]) != SD_OK || sd_load_vocab(m, argv[2]) != SD_OK) {
+        fprintf(stderr, "%s\n", sd_error(m));
+        return 1;
+    }
+    sd_model_info(m, &info);
+    context = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * info.text_width);
+    latent = (float *)malloc(sizeof(float) * n);
+    x2 = (float *)malloc(sizeof(float) * 2 * n);
+    eps2 = (float *)malloc(sizeof(float) * 2 * n);
+    eps = (float *)malloc(sizeof(float) * n);
+    image = (float *)malloc(sizeof(float) * 3 * W * H);
+    rgb = (unsigned char *)malloc((size_t)3 * W * H);
+
+    /* 1-2. text -> context: the unconditional (empty prompt) half first, then the prompt */
+    sd_tokenize(m, "", ids);
+    sd_text_encode(m, ids, 1, context);
+    sd_tokenize(m, argv[3], ids);
+    sd_text_encode(m, ids, 1, context + SD_TOKENS * info.text_width);
+
+    /* 3. the sampler's timetable and the starting noise (torch's generator, seed 42) */
+    sd_schedule_init(sched, SD_SAMPLER_EULER, STEPS, 0.0f);
+    sd_rng_seed(&rng, 42);
+    sd_randn(&rng, latent, n);
+    for (k = 0; k < n; k++) latent[k] *= sched->init_noise_sigma;
+
+    /* 4. the denoising loop */
+    for (i = 0; i < STEPS; i++) {
+        /* the same (scaled) latent twice: a batch of 2 for the two halves of the context */
+        sd_scale_input(sched, i, latent, x2, n);
+        for (k = 0; k < n; k++) x2[n + k] = x2[k];
+        if (sd_unet(m, x2, 2, h, w, sched->timesteps[i], context, eps2) != SD_OK) { fprintf(stderr, "%s\n", sd_error(m)); return 1; }
+        /* guidance: move from the unconditional prediction towards the prompt's */
+        for (k = 0; k < n; k++) eps[k] = eps2[k] + CFG * (eps2[n + k] - eps2[k]);
+        /* one Euler step from this noise level to the next */
+        sd_step(sched, i, eps, latent, NULL, n, &rng);
+        fprintf(stderr, "step %d/%d (t = %.1f)\n", i + 1, STEPS, sched->timesteps[i]);
+    }
+
+    /* 5. the VAE decodes latent / 0.18215 into [-1, 1]; then to bytes */
+    for (k = 0; k < n; k++) latent[k] /= 0.18215f;
+    if (sd_vae_decode(m, latent, h, w, image) != SD_OK) { fprintf(stderr, "%s\n", sd_error(m)); return 1; }
+    for (k = 0; k < (size_t)W * H; k++) {
+        int c;
+        for (c = 0; c < 3; c++) {
+            float v = image[(size_t)c * W * H + k] / 2.0f + 0.5f;
+            rgb[3 * k + c] = (unsigned char)(v < 0 ? 0 : v > 1 ? 255 : v * 255.0f + 0.5f);
+        }
+    }
+    if (!sdpng_write_file(argv[4], rgb, W, H, 3, NULL, 0)) { fprintf(stderr, "cannot write %s\n", argv[4]); return 1; }
+    fprintf(stderr, "wrote %s\n", argv[4]);
+
+    free(context); free(latent); free(x2); free(eps2); free(eps); free(image); free(rgb); free(sched);
+    sd_free(m);
+    return 0;
+}

@@ -5114,12 +5114,12 @@ SDDEF sd_result sd_schedule_init(sd_schedule *s, sd_sampler sampler, int steps, 
     s->eta = eta;
     sd__alphas_cumprod(s->alphas_cumprod);
     if (sampler == SD_SAMPLER_DDIM) {
-        /* "leading" spacing: (0, r, 2r, ...) reversed, plus steps_offset 1; diffusers would
-           index past the table at 1000 steps, here t stops at 999 */
+        /* "leading" spacing: (0, r, 2r, ...) reversed, plus steps_offset 1; at 1000 steps diffusers
+           would index past the table: there the timesteps are 999..0 */
         int ratio = 1000 / steps;
         for (i = 0; i < steps; i++) {
             int t = (steps - 1 - i) * ratio + 1;
-            s->timesteps[i] = (float)(t > 999 ? 999 : t);
+            s->timesteps[i] = (float)(t > 999 - i ? 999 - i : t);
         }
         s->init_noise_sigma = 1.0f;
         return SD_OK;

@@ -1,0 +1,156 @@
+/* test_schedule: the samplers' timetables (the fixtures' schedule cases, embedded ones without
+   ../shared), every step count, diffusers' img2img start rule, and each sampler step against the
+   schedulers' formulas evaluated in double precision. */
+#define SD_IMPLEMENTATION
+#include "../sd.h"
+#include "common.h"
+
+static sd_schedule S;
+
+static void embedded(void)
+{
+    static const float euler10[11] = { 14.614645004272461f, 7.8398847579956055f, 4.609175682067871f, 2.9183082580566406f, 1.9501622915267944f,
+                                       1.34492826461792f, 0.9323583245277405f, 0.6249772906303406f, 0.36865851283073425f, 0.029167532920837402f, 0 };
+    static const float t10[10] = { 999, 888, 777, 666, 555, 444, 333, 222, 111, 0 };
+    double e = 0;
+    int i;
+    sd_schedule_init(&S, SD_SAMPLER_EULER, 10, 0);
+    for (i = 0; i < 11; i++) if (fabs(S.sigmas[i] - euler10[i]) / (euler10[i] > 1 ? euler10[i] : 1) > e) e = fabs(S.sigmas[i] - euler10[i]) / (euler10[i] > 1 ? euler10[i] : 1);
+    for (i = 0; i < 10; i++) if (S.timesteps[i] != t10[i]) e = 1;
+    t_ok(e <= 1e-6, "Euler 10 steps: timesteps and sigmas as diffusers (max rel err %.1e)", e);
+    t_ok(S.init_noise_sigma == S.sigmas[0], "Euler: init_noise_sigma is the first sigma");
+    sd_schedule_init(&S, SD_SAMPLER_DDIM, 10, 0);
+    for (i = 0, e = 0; i < 10; i++) if (S.timesteps[i] != 901 - 100 * i) e = 1;
+    t_ok(e == 0 && S.init_noise_sigma == 1.0f, "DDIM 10 steps: 901, 801, ..., 1 (leading spacing, offset 1)");
+    sd_schedule_init(&S, SD_SAMPLER_EULER_A, 1, 0);
+    t_ok(S.timesteps[0] == 0 && fabs(S.sigmas[0] - 0.029167532920837402) < 1e-8, "Euler a 1 step: t = 0, sigma = sigma_min");
+}
+
+/* the fixture cases: "sampler": "...", "steps": N, "timesteps": [...], "sigmas": [...] */
+static void fixtures(void)
+{
+    const char *path = t_fixture("cases.json");
+    FILE *f;
+    char *text, *p, *end;
+    long n;
+    int cases = 0;
+    if (!path) { t_skip("fixture schedule cases (no ../shared/fixtures)"); return; }
+    f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END); n = ftell(f); fseek(f, 0, SEEK_SET);
+    text = (char *)malloc((size_t)n + 1);
+    if (fread(text, 1, (size_t)n, f) != (size_t)n) n = 0;
+    fclose(f);
+    text[n] = 0;
+    p = strstr(text, "\"schedule\"");
+    end = p ? strstr(p, "\"randn\"") : NULL;
+    if (!end || end < p) end = text + n;
+    while (p && (p = strstr(p, "\"sampler\"")) && p < end) {
+        char name[16] = { 0 };
+        int steps, k;
+        double e = 0;
+        sd_sampler smp;
+        sscanf(strchr(p + 9, '"') + 1, "%15[a-z_]", name);
+        p = strstr(p, "\"steps\"") + 7;
+        steps = (int)strtol(strchr(p, ':') + 1, &p, 10);
+        smp = !strcmp(name, "ddim") ? SD_SAMPLER_DDIM : !strcmp(name, "euler") ? SD_SAMPLER_EULER : SD_SAMPLER_EULER_A;
+        sd_schedule_init(&S, smp, steps, 0);
+        p = strchr(strstr(p, "\"timesteps\""), '[') + 1;
+        for (k = 0; k < steps; k++) { double v = strtod(p, &p); p++; if (fabs(v - S.timesteps[k]) / (v > 1 ? v : 1) > e) e = fabs(v - S.timesteps[k]) / (v > 1 ? v : 1); }
+        if (smp != SD_SAMPLER_DDIM) {
+            p = strchr(strstr(p, "\"sigmas\""), '[') + 1;
+            for (k = 0; k <= steps; k++) { double v = strtod(p, &p); p++; if (fabs(v - S.sigmas[k]) / (v > 1 ? v : 1) > e) e = fabs(v - S.sigmas[k]) / (v > 1 ? v : 1); }
+        }
+        t_ok(e <= 1e-6, "fixture schedule %s %d steps: max rel err %.1e", name, steps, e);
+        cases++;
+    }
+    t_ok(cases == 12, "read %d fixture schedule cases", cases);
+    free(text);
+}
+
+static void every_step_count(void)
+{
+    int steps, bad = 0, i;
+    for (steps = 1; steps <= 1000; steps++) {
+        sd_schedule_init(&S, SD_SAMPLER_DDIM, steps, 0);
+        for (i = 0; i < steps; i++) if (S.timesteps[i] < 1 || S.timesteps[i] > 999 || (i && S.timesteps[i] >= S.timesteps[i - 1])) bad++;
+        sd_schedule_init(&S, SD_SAMPLER_EULER, steps, 0);
+        for (i = 0; i < steps; i++) if (!(S.sigmas[i] > S.sigmas[i + 1]) || S.timesteps[i] < 0 || S.timesteps[i] > 999) bad++;
+        if (S.sigmas[steps] != 0) bad++;
+    }
+    t_ok(!bad, "1..1000 steps: DDIM timesteps decreasing inside 1..999, Euler sigmas decreasing to 0 (%d bad)", bad);
+    t_ok(sd_schedule_init(&S, SD_SAMPLER_DDIM, 0, 0) == SD_ERR_ARG && sd_schedule_init(&S, SD_SAMPLER_DDIM, 1001, 0) == SD_ERR_ARG,
+         "0 and 1001 steps refused");
+}
+
+static void first_step(void)
+{
+    int steps, k, bad = 0;
+    for (steps = 1; steps <= 60; steps++)
+        for (k = 0; k <= 100; k++) {
+            double strength = k / 100.0;
+            int init = (int)(steps * strength), start;
+            if (init > steps) init = steps;
+            start = steps - init;
+            if (sd_first_step(steps, strength) != (start >= steps ? -1 : start)) bad++;
+        }
+    t_ok(!bad, "img2img's first step: diffusers' min(int(steps * strength), steps) rule for 60 x 101 pairs");
+    t_ok(sd_first_step(10, 0.7) == 3 && sd_first_step(10, 0.6) == 4 && sd_first_step(10, 0.05) == -1, "10 steps: strength 0.7 -> 3, 0.6 -> 4, 0.05 -> none");
+}
+
+/* each step against the formulas in double; the float32 steps of diffusers stay within 1e-6 */
+static void step_math(void)
+{
+    enum { N = 1000 };
+    static float x[N], eps[N], x0[N], noise[N];
+    sd_rng r;
+    int kind, i;
+    sd_rng_seed(&r, 5);
+    for (kind = 0; kind < 3; kind++) {
+        sd_sampler smp = kind == 0 ? SD_SAMPLER_DDIM : kind == 1 ? SD_SAMPLER_EULER : SD_SAMPLER_EULER_A;
+        double err = 0, den = 0;
+        float xs[N];
+        sd_schedule_init(&S, smp, 20, 0);
+        sd_randn(&r, x, N); sd_randn(&r, eps, N);
+        memcpy(xs, x, sizeof x);
+        if (smp == SD_SAMPLER_EULER_A) {   /* noise drawn by the step: reproduce it */
+            sd_rng r2 = r;
+            sd_step(&S, 5, eps, x, x0, N, &r);
+            sd_randn(&r2, noise, N);
+        } else sd_step(&S, 5, eps, x, x0, N, &r);
+        for (i = 0; i < N; i++) {
+            double want;
+            if (smp == SD_SAMPLER_DDIM) {
+                int t = (int)S.timesteps[5], tp = t - 1000 / 20;
+                double a = S.alphas_cumprod[t], ap = S.alphas_cumprod[tp], px0 = (xs[i] - sqrt(1 - a) * eps[i]) / sqrt(a);
+                want = sqrt(ap) * px0 + sqrt(1 - ap) * eps[i];
+            } else {
+                double s = S.sigmas[5], sn = S.sigmas[6], up = 0, down = sn;
+                if (smp == SD_SAMPLER_EULER_A) { up = sqrt(sn * sn * (s * s - sn * sn) / (s * s)); down = sqrt(sn * sn - up * up); }
+                want = xs[i] + eps[i] * (down - s) + noise[i] * up;
+            }
+            err += (x[i] - want) * (x[i] - want); den += want * want;
+        }
+        t_ok(sqrt(err / den) < 1e-6, "%s step vs its formula in double: rel L2 %.1e", kind == 0 ? "DDIM" : kind == 1 ? "Euler" : "Euler a", sqrt(err / den));
+    }
+    {   /* add_noise */
+        double e = 0;
+        sd_schedule_init(&S, SD_SAMPLER_DDIM, 10, 0);
+        sd_randn(&r, x0, N); sd_randn(&r, noise, N);
+        sd_add_noise(&S, 4, x0, noise, x, N);
+        for (i = 0; i < N; i++) {
+            double a = S.alphas_cumprod[(int)S.timesteps[4]], w = sqrt(a) * x0[i] + sqrt(1 - a) * noise[i];
+            if (fabs(x[i] - w) > e) e = fabs(x[i] - w);
+        }
+        t_ok(e < 1e-5, "DDIM add_noise: sqrt(a) x0 + sqrt(1-a) z (max diff %.1e)", e);
+    }
+}
+
+int main(void)
+{
+    embedded();
+    fixtures();
+    every_step_count();
+    first_step();
+    step_math();
+    return t_done("test_schedule");
+}

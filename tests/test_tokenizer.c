@@ -1,0 +1,120 @@
+/* test_tokenizer: CLIP's BPE tokenizer. The fixtures' tokenize cases (the real vocabulary, when
+   ../shared is there), then cases on a vocabulary written here: ranks, </w>, special tokens,
+   truncation and padding, long and invalid input, and the vocabulary's own errors. */
+#define SD_IMPLEMENTATION
+#include "../sd.h"
+#include "common.h"
+
+/* the fixtures' cases, read with sd.h's own JSON string reader */
+static void fixture_cases(sd_model *m)
+{
+    const char *path = t_fixture("cases.json");
+    FILE *f;
+    char *text, *p;
+    long n;
+    int cases = 0;
+    if (!path) { t_skip("fixture tokenize cases (no ../shared/fixtures)"); return; }
+    f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END); n = ftell(f); fseek(f, 0, SEEK_SET);
+    text = (char *)malloc((size_t)n + 1);
+    if (fread(text, 1, (size_t)n, f) != (size_t)n) n = 0;
+    fclose(f);
+    text[n] = 0;
+    p = strstr(text, "\"tokenize\"");
+    while (p && (p = strstr(p, "\"prompt\"")) && cases < 12) {
+        sd__json j;
+        char *prompt;
+        int want[SD_TOKENS], got[SD_TOKENS], k = 0, bpe[400], nb = 0, gotb[400], ngot = 0, same;
+        j.s = j.base = strchr(p + 8, '"'); j.e = text + n; j.m = m;
+        if (sd__jstring(&j, &prompt) != SD_OK) break;
+        p = strstr(j.s, "\"ids\"") + 5;
+        while (k < SD_TOKENS) { p = strpbrk(p, "0123456789"); want[k++] = (int)strtol(p, &p, 10); }
+        p = strstr(p, "\"bpe\"") + 5;
+        p = strchr(p, '[') + 1;
+        for (;;) { while (*p == ' ' || *p == ',' || *p == '\n' || *p == '\r' || *p == '\t') p++; if (*p == ']' || nb == 400) break; bpe[nb++] = (int)strtol(p, &p, 10); }
+        sd_tokenize(m, prompt, got);
+        sd_tokenize_bpe(m, prompt, gotb, 400, &ngot);
+        same = ngot == nb && !memcmp(gotb, bpe, sizeof(int) * (size_t)nb);
+        t_ok(!memcmp(got, want, sizeof got) && same, "fixture tokenize #%d (%d BPE ids) '%.40s'", cases, nb, prompt);
+        cases++;
+    }
+    t_ok(cases == 12, "read %d fixture tokenize cases", cases);
+    free(text);
+}
+
+static const char merges[] =
+    "#version: 0.2\n"
+    "h e\n" "l l\n" "he ll\n" "hell o</w>\n" "w o\n" "r l\n" "wo rl\n" "worl d</w>\n" "a b\n";
+
+static void small_vocab(void)
+{
+    sd_model *m = sd_create(NULL);
+    int ids[SD_TOKENS], b[64], n, i, ok;
+    char *big;
+    sd_result r;
+    r = sd_load_vocab_memory(m, merges, sizeof merges - 1);
+    t_ok(r == SD_OK, "a small merges file loads (%s)", sd_error(m));
+    /* byte symbols: printable ASCII keeps its order from '!' (id 0); 'o</w>' is 256 + its byte id */
+    sd_tokenize_bpe(m, "hello world", b, 64, &n);
+    t_ok(n == 2 && b[0] == 512 + 3 && b[1] == 512 + 7, "'hello world' -> two merged words (%d ids: %d %d)", n, b[0], b[1]);
+    sd_tokenize_bpe(m, "HeLLo", b, 64, &n);
+    t_ok(n == 1 && b[0] == 512 + 3, "lowercased before BPE");
+    sd_tokenize_bpe(m, "ab", b, 64, &n);
+    t_ok(n == 2 && b[0] == 'a' - 33 && b[1] == 'b' - 33 + 256, "'ab': the merge 'a b' never applies to 'b</w>' (%d %d)", b[0], b[1]);
+    sd_tokenize(m, "<|startoftext|>hello<|endoftext|>", ids);
+    t_ok(ids[0] == 521 && ids[1] == 521 && ids[2] == 515 && ids[3] == 522 && ids[4] == 522,
+         "special tokens written in the prompt are their ids (BOS 521, EOS 522)");
+    big = (char *)malloc(200001);
+    for (i = 0; i < 200000; i++) big[i] = "hello world "[i % 12];
+    big[200000] = 0;
+    sd_tokenize(m, big, ids);
+    ok = ids[0] == 521 && ids[76] == 522;
+    for (i = 1; i < 76; i++) ok = ok && ids[i] == (i % 2 ? 515 : 519);
+    t_ok(ok, "a 200 KB prompt: truncated to 75 ids between BOS and EOS");
+    sd_tokenize_bpe(m, big, b, 64, &n);
+    t_ok(n == 33335, "sd_tokenize_bpe counts all %d ids even past its capacity", n);
+    free(big);
+    sd_tokenize(m, "", ids);
+    ok = ids[0] == 521;
+    for (i = 1; i < SD_TOKENS; i++) ok = ok && ids[i] == 522;
+    t_ok(ok, "empty prompt: BOS then EOS padding");
+    r = sd_tokenize(m, "bad \xff\xfe utf-8 \xe2\x82 end \xc0\xaf", ids);
+    t_ok(r == SD_OK, "invalid UTF-8 is replaced (U+FFFD), not refused");
+    sd_free(m);
+}
+
+static void vocab_errors(void)
+{
+    static const struct { const char *text, *msg; } bad[] = {
+        { "", "empty" },
+        { "h e\nl l\n", "#version" },
+        { "#version: 0.2\nh e\nhe\n", "line 3: expected two symbols" },
+        { "#version: 0.2\nh e\nxy z\n", "line 3: 'xy' is not a symbol" },
+        { "#version: 0.2\n\n", "holds no merges" },
+        { "#version: 0.2\nh e\n\nl l\n", "line 3: empty line" } };
+    int i;
+    for (i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {
+        sd_model *m = sd_create(NULL);
+        sd_result r = sd_load_vocab_memory(m, bad[i].text, strlen(bad[i].text));
+        t_ok(r == SD_ERR_FORMAT && strstr(sd_error(m), bad[i].msg) != NULL, "vocabulary error '%s': %s", bad[i].msg, sd_error(m));
+        sd_free(m);
+    }
+    {
+        sd_model *m = sd_create(NULL);
+        int ids[SD_TOKENS];
+        t_ok(sd_tokenize(m, "x", ids) == SD_ERR_STATE && strstr(sd_error(m), "vocabulary"), "tokenizing without a vocabulary: %s", sd_error(m));
+        sd_free(m);
+    }
+}
+
+int main(void)
+{
+    int real;
+    const char *v = t_vocab(&real);
+    sd_model *m = real ? t_load(NULL, v, 0, 0) : NULL;
+    if (m) fixture_cases(m); else t_skip("fixture tokenize cases (no ../shared/clip-vocab)");
+    sd_free(m);
+    small_vocab();
+    vocab_errors();
+    return t_done("test_tokenizer");
+}

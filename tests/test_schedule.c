@@ -72,12 +72,12 @@ static void every_step_count(void)
     int steps, bad = 0, i;
     for (steps = 1; steps <= 1000; steps++) {
         sd_schedule_init(&S, SD_SAMPLER_DDIM, steps, 0);
-        for (i = 0; i < steps; i++) if (S.timesteps[i] < 1 || S.timesteps[i] > 999 || (i && S.timesteps[i] >= S.timesteps[i - 1])) bad++;
+        for (i = 0; i < steps; i++) if (S.timesteps[i] < (steps == 1000 ? 0 : 1) || S.timesteps[i] > 999 || (i && S.timesteps[i] >= S.timesteps[i - 1])) bad++;
         sd_schedule_init(&S, SD_SAMPLER_EULER, steps, 0);
         for (i = 0; i < steps; i++) if (!(S.sigmas[i] > S.sigmas[i + 1]) || S.timesteps[i] < 0 || S.timesteps[i] > 999) bad++;
         if (S.sigmas[steps] != 0) bad++;
     }
-    t_ok(!bad, "1..1000 steps: DDIM timesteps decreasing inside 1..999, Euler sigmas decreasing to 0 (%d bad)", bad);
+    t_ok(!bad, "1..1000 steps: DDIM timesteps decreasing inside 1..999 (0..999 at 1000), Euler sigmas decreasing to 0 (%d bad)", bad);
     t_ok(sd_schedule_init(&S, SD_SAMPLER_DDIM, 0, 0) == SD_ERR_ARG && sd_schedule_init(&S, SD_SAMPLER_DDIM, 1001, 0) == SD_ERR_ARG,
          "0 and 1001 steps refused");
 }

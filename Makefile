@@ -30,11 +30,30 @@ $(B)/mkmodel: tools/mkmodel.c | $(B)
 $(B)/%: examples/%.c sd.h | $(B)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
-$(B)/test_%: tests/test_%.c sd.h $(wildcard tools/*.h) | $(B)
-	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+$(B)/test_%: tests/test_%.c sd.h tests/common.h $(wildcard tools/*.h) | $(B)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS) -lpthread
 
+# the test suite: one program per stage (tests/test_*.c), the build matrix (tests/test_build.sh);
+# with ../shared beside the checkout the reference fixtures are checked too, without it they are skipped
 test: all $(TESTS)
-	@SHARED=$(SHARED) sh tests/run.sh $(TESTS)
+	@SHARED=$(SHARED) sh tests/run.sh $(TESTS) tests/test_build.sh
+
+# the same under AddressSanitizer and UndefinedBehaviorSanitizer (leaks included), then the
+# conformance run against a sanitized sd when the fixtures are there
+ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -std=c99 -ffp-contract=off -fopenmp
+ASAN_TESTS := $(patsubst tests/%.c,$(B)/asan/%,$(wildcard tests/test_*.c))
+$(B)/asan/test_%: tests/test_%.c sd.h tests/common.h $(wildcard tools/*.h)
+	@mkdir -p $(B)/asan
+	$(CC) $(ASAN) -o $@ $< -lm -lpthread
+$(B)/asan/sd: tools/sd.c sd.h $(wildcard tools/*.h)
+	@mkdir -p $(B)/asan
+	$(CC) $(ASAN) -o $@ tools/sd.c -lm
+test-asan: $(B)/mkmodel $(ASAN_TESTS) $(B)/asan/sd
+	@SHARED=$(SHARED) SD_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run.sh $(ASAN_TESTS)
+	@if [ -f $(SHARED)/tools/conformance.py ]; then \
+	  ASAN_OPTIONS=detect_leaks=1 python3 $(SHARED)/tools/conformance.py --sd $(B)/asan/sd --fixtures $(SHARED)/fixtures/sd1-tiny \
+	    --vocab $(SHARED)/clip-vocab/merges.txt; \
+	else echo "SKIP conformance under sanitizers (no $(SHARED))"; fi
 
 # the main job on a model the project builds itself: random weights of the real layout, tiny widths,
 # and a small BPE vocabulary (the real one comes with a downloaded model)
@@ -67,4 +86,4 @@ big: all $(B)/sd15.safetensors $(B)/tiny-merges.txt
 clean:
 	rm -rf $(B)
 
-.PHONY: all test clean demo bench big
+.PHONY: all test test-asan clean demo bench big

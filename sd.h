@@ -74,7 +74,11 @@
 #include <stdint.h>
 
 #ifdef SD_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define SDDEF static __attribute__((unused))   /* a program need not use every function */
+#else
 #define SDDEF static
+#endif
 #else
 #define SDDEF extern
 #endif
@@ -687,10 +691,6 @@ static uint32_t sd__u32le(const unsigned char *p)
 static uint64_t sd__u64le(const unsigned char *p) { return (uint64_t)sd__u32le(p) | ((uint64_t)sd__u32le(p + 4) << 32); }
 static float sd__bits_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static uint32_t sd__f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-static void sd__put_u32le(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
-}
 
 /* IEEE half -> float, exact for every input (normals, subnormals, inf, nan), branch-light
    so loops over it vectorize: rescale the half's exponent by multiplying with 2^-112, and
@@ -1058,6 +1058,11 @@ SDDEF sd_result sd_npy_read(sd_model *m, const char *path, sd_array *a)
         return sd__fail(m, r, "%s: %s", path, msg);
     }
     return SD_OK;
+}
+
+static void sd__put_u32le(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
 }
 
 SDDEF sd_result sd_npy_write(sd_model *m, const char *path, const float *data, int ndim, const int64_t *shape)

@@ -49,7 +49,7 @@ int t_done(const char *name)
     return t_failures != 0;
 }
 
-/* $SHARED/<rel>, or NULL when ../shared is not beside the checkout */
+/* $SHARED/<rel>, or NULL when ../shared is not beside the checkout (in one of 8 rotating buffers) */
 const char *t_shared(const char *rel)
 {
     static char buf[8][1024];
@@ -81,7 +81,7 @@ const char *t_made(const char *name, const char *args)
     snprintf(p, 512, "build/tests-tmp/%s", name);
     f = fopen(p, "rb");
     if (f) { fclose(f); return p; }
-    snprintf(cmd, sizeof cmd, "mkdir -p build/tests-tmp && build/mkmodel %s %s >/dev/null", args, p);
+    snprintf(cmd, sizeof cmd, "mkdir -p build/tests-tmp && build/mkmodel %s %s >/dev/null 2>&1", args, p);
     if (system(cmd) != 0) { printf("FAIL cannot run: %s\n", cmd); t_failures++; return NULL; }
     return p;
 }
@@ -89,16 +89,24 @@ const char *t_made(const char *name, const char *args)
 /* the reference fixture model if present, else a random model of its architecture */
 const char *t_model(int *is_fixture)
 {
+    static char keep[1024];
     const char *f = t_fixture("model.safetensors");
     *is_fixture = f != NULL;
-    return f ? f : t_made("tiny-fx.safetensors", "--config tiny --init fixture -o");
+    f = f ? f : t_made("tiny-fx.safetensors", "--config tiny --init fixture -o");
+    if (!f) return NULL;
+    snprintf(keep, sizeof keep, "%s", f);
+    return keep;
 }
 
 const char *t_vocab(int *real)
 {
+    static char keep[1024];
     const char *v = t_shared("clip-vocab/merges.txt");
     *real = v != NULL;
-    return v ? v : t_made("tiny-merges.txt", "--vocab-out");
+    v = v ? v : t_made("tiny-merges.txt", "--vocab-out");
+    if (!v) return NULL;
+    snprintf(keep, sizeof keep, "%s", v);
+    return keep;
 }
 
 sd_model *t_load(const char *model, const char *vocab, int reference, int threads)
@@ -117,3 +125,6 @@ sd_model *t_load(const char *model, const char *vocab, int reference, int thread
     }
     return m;
 }
+
+/* SD_TEST_QUICK (set for the sanitizer run): leave out the slowest reference-kernel runs */
+int t_quick(void) { return getenv("SD_TEST_QUICK") != NULL; }

@@ -40,7 +40,7 @@ test: all $(TESTS)
 
 # the same under AddressSanitizer and UndefinedBehaviorSanitizer (leaks included), then the
 # conformance run against a sanitized sd when the fixtures are there
-ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -std=c99 -ffp-contract=off -fopenmp
+ASAN := -O2 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -std=c99 -ffp-contract=off -fopenmp
 ASAN_TESTS := $(patsubst tests/%.c,$(B)/asan/%,$(wildcard tests/test_*.c))
 $(B)/asan/test_%: tests/test_%.c sd.h tests/common.h $(wildcard tools/*.h)
 	@mkdir -p $(B)/asan
@@ -82,6 +82,30 @@ bench: $(B)/bench $(B)/sd15.safetensors $(B)/tiny-merges.txt
 # 512x512 txt2img end to end on the SD 1.5-sized random checkpoint
 big: all $(B)/sd15.safetensors $(B)/tiny-merges.txt
 	$(B)/sd -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -p "$(PROMPT)" -W 512 -H 512 --steps 20 -s 42 -o $(B)/big.png
+
+# the GPU backend (sd_cuda.cu; needs nvcc and an NVIDIA GPU of compute capability 8.0+ to run):
+#   make cuda                 build/sd and build/bench with the GPU backend (sd --gpu / --gpu-fp32), build/cuda/test_cuda
+#   make test-cuda            every GPU operation against the reference kernels, both precisions
+#   make test-cuda-memcheck   the same under compute-sanitizer
+# Plain make never needs nvcc; CUDA_HOME and CUDA_ARCH override the toolkit and the targets.
+NVCC      ?= nvcc
+CUDA_HOME ?= $(patsubst %/bin/,%,$(dir $(shell command -v $(NVCC) 2>/dev/null)))
+CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+NVCCFLAGS ?= -O3 -std=c++17 $(CUDA_ARCH)
+CUDA_LIBS  = -L$(CUDA_HOME)/lib64 -lcudart_static -lstdc++ -lrt -lpthread -ldl
+$(B)/cuda/sd_cuda.o: sd_cuda.cu sd.h
+	@mkdir -p $(B)/cuda
+	$(NVCC) $(NVCCFLAGS) -c -o $@ sd_cuda.cu
+$(B)/cuda/test_cuda: tests/test_cuda.cu $(B)/cuda/sd_cuda.o sd.h
+	$(NVCC) $(NVCCFLAGS) --diag-suppress 550,1675 -o $@ tests/test_cuda.cu $(B)/cuda/sd_cuda.o
+cuda: $(B)/cuda/sd_cuda.o $(B)/mkmodel
+	$(MAKE) -B $(B)/sd $(B)/bench CFLAGS='$(CFLAGS) -DSD_CUDA' LDLIBS='$(B)/cuda/sd_cuda.o $(CUDA_LIBS) $(LDLIBS)'
+	$(MAKE) $(B)/cuda/test_cuda
+test-cuda: $(B)/cuda/test_cuda
+	$(B)/cuda/test_cuda
+test-cuda-memcheck: $(B)/cuda/test_cuda
+	compute-sanitizer --tool memcheck --leak-check full --error-exitcode 1 $(B)/cuda/test_cuda
+.PHONY: cuda test-cuda test-cuda-memcheck
 
 clean:
 	rm -rf $(B)

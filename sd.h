@@ -2751,6 +2751,27 @@ static int sd__has_prefix(const sd_model *m, const char *prefix)
     return lo < m->nt && strncmp(m->t[lo].name, prefix, n) == 0;
 }
 
+/* the same with a printf-style prefix: the architecture is read from which names exist at all, so
+   that a tensor left out of a block is reported by its name rather than shrinking the model */
+static int sd__has_part(const sd_model *m, const char *fmt, ...)
+{
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    return sd__has_prefix(m, name);
+}
+
+/* the tensors the shapes are read from must be there: SD_ERR_MODEL naming the first one missing */
+static sd_result sd__need(sd_model *m, const char *const *names, int n)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        if (!sd__find(m, names[i])) return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", names[i]);
+    return SD_OK;
+}
+
 static void sd__shape_str(char *buf, size_t cap, int ndim, const int64_t *shape)
 {
     int i;
@@ -2894,7 +2915,9 @@ static sd_result sd__build_unet(sd_model *m)
     sd__ld L;
     char b[300];
     int i, level = 0, c, nres0 = 0, skip_ch[SD__MAXBLK * 2], nskip = 0, in_ch;
+    static const char *const need[] = { SD__UNET "input_blocks.0.0.weight", SD__UNET "time_embed.0.weight" };
     L.m = m; L.r = SD_OK;
+    if ((L.r = sd__need(m, need, 2)) != SD_OK) return L.r;
     u->ch = sd__dim(m, SD__UNET "input_blocks.0.0.weight", 0);
     in_ch = sd__dim(m, SD__UNET "input_blocks.0.0.weight", 1);
     if (u->ch <= 0 || u->ch % 32) return sd__fail(m, SD_ERR_MODEL, "UNet: input_blocks.0.0.weight has %d channels, a multiple of 32 expected", u->ch);
@@ -2905,16 +2928,20 @@ static sd_result sd__build_unet(sd_model *m)
     /* walk the input blocks once to find levels, widths, res blocks and attention */
     memset(u->mult, 0, sizeof u->mult);
     for (i = 1; i < SD__MAXBLK; i++) {
-        if (sd__has(m, SD__UNET "input_blocks.%d.0.op.weight", i)) { if (++level >= SD__MAXLEV) break; continue; }
-        if (!sd__has(m, SD__UNET "input_blocks.%d.0.in_layers.0.weight", i)) break;
-        c = sd__dim(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.in_layers.2.weight", i), 0);
+        if (sd__has_part(m, SD__UNET "input_blocks.%d.0.op.", i)) { if (++level >= SD__MAXLEV) break; continue; }
+        if (!sd__has_part(m, SD__UNET "input_blocks.%d.", i)) break;
+        if (!sd__find(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.in_layers.2.weight", i)))
+            return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", b);
+        c = sd__dim(m, b, 0);
         if (c <= 0 || c % u->ch) return sd__fail(m, SD_ERR_MODEL, "UNet: input_blocks.%d has %d channels, a multiple of %d expected", i, c, u->ch);
         u->mult[level] = c / u->ch;
-        u->attn[level] = sd__has(m, SD__UNET "input_blocks.%d.1.proj_in.weight", i);
+        u->attn[level] = sd__has_part(m, SD__UNET "input_blocks.%d.1.", i);
         if (level == 0) nres0++;
         if (u->attn[level] && !u->depth) {
-            while (sd__has(m, SD__UNET "input_blocks.%d.1.transformer_blocks.%d.norm1.weight", i, u->depth)) u->depth++;
-            u->ctx_dim = sd__dim(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.1.transformer_blocks.0.attn2.to_k.weight", i), 1);
+            while (sd__has_part(m, SD__UNET "input_blocks.%d.1.transformer_blocks.%d.", i, u->depth)) u->depth++;
+            if (!sd__find(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.1.transformer_blocks.0.attn2.to_k.weight", i)))
+                return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", b);
+            u->ctx_dim = sd__dim(m, b, 1);
         }
     }
     u->levels = level + 1;
@@ -2990,12 +3017,17 @@ static sd_result sd__build_vae(sd_model *m)
     sd__ld L;
     char b[300];
     int l, r, c, cl;
+    static const char *const need[] = { SD__VAE "encoder.conv_in.weight", SD__VAE "decoder.conv_in.weight" };
     L.m = m; L.r = SD_OK;
+    if ((L.r = sd__need(m, need, 2)) != SD_OK) return L.r;
     v->ch = sd__dim(m, SD__VAE "encoder.conv_in.weight", 0);
     v->z = sd__dim(m, SD__VAE "decoder.conv_in.weight", 1);
-    for (v->levels = 0; v->levels < SD__MAXLEV && sd__has(m, SD__VAE "encoder.down.%d.block.0.conv1.weight", v->levels); v->levels++)
-        v->mult[v->levels] = sd__dim(m, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.block.0.conv1.weight", v->levels), 0) / (v->ch > 0 ? v->ch : 1);
-    for (v->nres = 0; v->nres < 4 && sd__has(m, SD__VAE "encoder.down.0.block.%d.conv1.weight", v->nres); v->nres++) {}
+    for (v->levels = 0; v->levels < SD__MAXLEV && sd__has_part(m, SD__VAE "encoder.down.%d.", v->levels); v->levels++) {
+        if (!sd__find(m, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.block.0.conv1.weight", v->levels)))
+            return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", b);
+        v->mult[v->levels] = sd__dim(m, b, 0) / (v->ch > 0 ? v->ch : 1);
+    }
+    for (v->nres = 0; v->nres < 4 && sd__has_part(m, SD__VAE "encoder.down.0.block.%d.", v->nres); v->nres++) {}
     if (v->ch <= 0 || v->ch % 32 || v->z <= 0 || v->levels < 1 || v->nres < 1)
         return sd__fail(m, SD_ERR_MODEL, "VAE: cannot make out the layout (%d channels, %d levels, latent %d)", v->ch, v->levels, v->z);
     for (l = 0; l < v->levels; l++)
@@ -3051,11 +3083,14 @@ static sd_result sd__build_clip(sd_model *m)
     char b[300];
     int i, D;
     int64_t d[2];
+    static const char *const need[] = { SD__CLIP "embeddings.token_embedding.weight", SD__CLIP "embeddings.position_embedding.weight",
+                                        SD__CLIP "encoder.layers.0.mlp.fc1.weight" };
     L.m = m; L.r = SD_OK;
+    if ((L.r = sd__need(m, need, 3)) != SD_OK) return L.r;
     t->vocab = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 0);
     t->width = D = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 1);
     t->positions = sd__dim(m, SD__CLIP "embeddings.position_embedding.weight", 0);
-    for (t->layers = 0; sd__has(m, SD__CLIP "encoder.layers.%d.layer_norm1.weight", t->layers); t->layers++) {}
+    for (t->layers = 0; sd__has_part(m, SD__CLIP "encoder.layers.%d.", t->layers); t->layers++) {}
     t->mlp = sd__dim(m, SD__CLIP "encoder.layers.0.mlp.fc1.weight", 0);
     if (D <= 0 || D % 64 || t->layers < 1 || t->mlp <= 0 || t->vocab < 2)
         return sd__fail(m, SD_ERR_MODEL, "text encoder: cannot make out the layout (width %d, %d layers)", D, t->layers);
@@ -3108,9 +3143,11 @@ static sd_result sd__build(sd_model *m)
         return sd__fail(m, SD_ERR_MODEL, "this is an SD 2.x checkpoint (OpenCLIP text encoder, linear projections); sd.h runs SD 1.x models only");
     if (sd__has_prefix(m, SD__UNET "add_embedding."))
         return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
-    m->has_unet = sd__has(m, SD__UNET "input_blocks.0.0.weight");
-    m->has_vae = sd__has(m, SD__VAE "decoder.conv_in.weight");
-    m->has_text = sd__has(m, SD__CLIP "embeddings.token_embedding.weight");
+    /* a part is there when any of its tensors is (position_ids is a buffer, not a weight) */
+    m->has_unet = sd__has_prefix(m, SD__UNET);
+    m->has_vae = sd__has_prefix(m, SD__VAE);
+    m->has_text = sd__has_prefix(m, SD__CLIP "embeddings.token_embedding.") || sd__has_prefix(m, SD__CLIP "embeddings.position_embedding.") ||
+                  sd__has_prefix(m, SD__CLIP "encoder.") || sd__has_prefix(m, SD__CLIP "final_layer_norm.");
     if (!m->has_unet && !m->has_vae && !m->has_text)
         return sd__fail(m, SD_ERR_MODEL, "no Stable Diffusion 1.x model in this file (no UNet, VAE or text encoder tensors)");
     if (m->has_unet && (r = sd__build_unet(m)) != SD_OK) return r;
@@ -3121,7 +3158,8 @@ static sd_result sd__build(sd_model *m)
     if (m->has_unet && m->has_text && m->unet.ctx_dim == 1024)
         return sd__fail(m, SD_ERR_MODEL, "this looks like an SD 2.x checkpoint; sd.h runs SD 1.x models only");
     if (!m->has_unet || !m->has_vae || !m->has_text)
-        sd__warn(m, "the checkpoint has %s%s%s only", m->has_unet ? "a UNet " : "", m->has_vae ? "a VAE " : "", m->has_text ? "a text encoder " : "");
+        sd__warn(m, "the checkpoint has %s only", m->has_unet ? (m->has_vae ? "a UNet and a VAE" : m->has_text ? "a UNet and a text encoder" : "a UNet")
+                                                              : m->has_vae ? (m->has_text ? "a VAE and a text encoder" : "a VAE") : "a text encoder");
     return SD_OK;
 }
 

@@ -1,7 +1,9 @@
-/* common.h - what the tests share: checks that print one line each, the fixture folder, and a
-   tiny random model made by build/mkmodel when the fixtures are not there.
+/* common.h - what the tests share: checks that print one line each, the fixture folder and its
+   cases.json, and the random models made by build/mkmodel when the fixtures are not there.
 
-   Each test includes this after sd.h (with SD_IMPLEMENTATION). */
+   Each test includes this after sd.h (with SD_IMPLEMENTATION) and runs from the repository root
+   (as `make test` runs it): the fixtures are read from $SHARED (default ../shared), the models
+   made here go to build/tests-tmp/. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 int t_failures, t_checks;
 
+/* one line per check: "ok   ..." or "FAIL ..." */
 void t_ok(int cond, const char *fmt, ...)
 {
     va_list ap;
@@ -19,10 +22,21 @@ void t_ok(int cond, const char *fmt, ...)
     vprintf(fmt, ap);
     va_end(ap);
     printf("\n");
+    fflush(stdout);
     if (!cond) t_failures++;
 }
 
-void t_skip(const char *what) { printf("SKIP %s\n", what); }
+void t_skip(const char *what) { printf("SKIP %s\n", what); fflush(stdout); }
+
+/* a call's result code and message: the code wanted and the words the message must hold */
+int t_err(sd_model *m, sd_result got, sd_result want, const char *words, const char *what)
+{
+    const char *msg = sd_error(m);
+    int ok = got == want && (!words || strstr(msg, words) != NULL);
+    t_ok(ok, "%s -> %s \"%s\"", what, sd_result_name(got), msg);
+    if (!ok) printf("       wanted %s with \"%s\"\n", sd_result_name(want), words ? words : "");
+    return ok;
+}
 
 /* relative L2 of got vs ref within tol; prints the worst element and the first pairs on failure */
 double t_close(const char *what, const float *got, const float *ref, size_t n, double tol)
@@ -30,6 +44,7 @@ double t_close(const char *what, const float *got, const float *ref, size_t n, d
     double num = 0, den = 0, worst = 0, e;
     size_t i, at = 0;
     int finite = 1;
+    if (!got || !ref) { t_ok(0, "%-48s (no data)", what); return 1; }
     for (i = 0; i < n; i++) {
         double d = (double)got[i] - ref[i];
         if (!(got[i] == got[i]) || got[i] - got[i] != 0) finite = 0;
@@ -37,16 +52,72 @@ double t_close(const char *what, const float *got, const float *ref, size_t n, d
         if (fabs(d) > worst) { worst = fabs(d); at = i; }
     }
     e = den > 0 ? sqrt(num / den) : sqrt(num);
-    t_ok(finite && e <= tol, "%-48s rel_l2 %.2e (tol %.0e)  max_abs %.2e at %lu", what, e, tol, worst, (unsigned long)at);
-    if (!(finite && e <= tol))
-        for (i = 0; i < 4 && i < n; i++) printf("       [%lu] got %.7g ref %.7g\n", (unsigned long)i, got[i], ref[i]);
+    t_ok(finite && e <= tol, "%-48s rel_l2 %.2e (tol %.0e)  max_abs %.2e at %lu%s", what, e, tol, worst, (unsigned long)at,
+         finite ? "" : "  NOT FINITE");
+    if (!(finite && e <= tol)) {
+        for (i = 0; i < 4 && i < n; i++) printf("       [%lu] got %.9g ref %.9g\n", (unsigned long)i, got[i], ref[i]);
+        printf("       [%lu] got %.9g ref %.9g (worst)\n", (unsigned long)at, got[at], ref[at]);
+    }
     return e;
 }
 
-int t_done(const char *name)
+/* bit-equal float arrays; prints the first differing pairs */
+int t_same(const char *what, const float *a, const float *b, size_t n)
 {
-    printf("%s: %d checks, %d failed\n", name, t_checks, t_failures);
-    return t_failures != 0;
+    size_t i, ndiff = 0, first = n;
+    for (i = 0; i < n; i++)
+        if (memcmp(a + i, b + i, sizeof(float)) != 0) { if (first == n) first = i; ndiff++; }
+    t_ok(ndiff == 0, "%s (%lu values%s%lu differ)", what, (unsigned long)n, ndiff ? ", " : ", none ", (unsigned long)ndiff);
+    for (i = first; ndiff && i < n && i < first + 4; i++) printf("       [%lu] %.9g vs %.9g\n", (unsigned long)i, a[i], b[i]);
+    return ndiff == 0;
+}
+
+/* all finite? */
+int t_finite(const float *x, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) if (!(x[i] == x[i]) || x[i] - x[i] != 0) return 0;
+    return 1;
+}
+
+/* with SD_TEST_TIME set: the CPU seconds since the last call, to see where a test spends its time */
+#include <time.h>
+void t_time(const char *what)
+{
+    static clock_t last;
+    clock_t now = clock();
+    if (getenv("SD_TEST_TIME")) printf("---- %-30s %.2f s CPU\n", what, (double)(now - last) / CLOCKS_PER_SEC);
+    last = now;
+}
+
+/* SD_TEST_QUICK (set for the sanitizer run): leave out the slowest reference-kernel runs */
+int t_quick(void) { return getenv("SD_TEST_QUICK") != NULL; }
+
+/* ---------------------------------------------------------------- files */
+
+/* a whole file (NUL-terminated) or NULL; *n gets its size */
+unsigned char *t_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *d;
+    long len;
+    *n = 0;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return NULL; }
+    d = (unsigned char *)malloc((size_t)len + 1);
+    if (!d || fread(d, 1, (size_t)len, f) != (size_t)len) { fclose(f); free(d); return NULL; }
+    fclose(f);
+    d[len] = 0;
+    *n = (size_t)len;
+    return d;
+}
+
+int t_spit(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(data, 1, n, f) == n;
+    if (f && fclose(f) != 0) ok = 0;
+    return ok;
 }
 
 /* $SHARED/<rel>, or NULL when ../shared is not beside the checkout (in one of 8 rotating buffers) */
@@ -57,7 +128,7 @@ const char *t_shared(const char *rel)
     const char *sh = getenv("SHARED");
     FILE *f;
     char *p = buf[k++ & 7];
-    snprintf(p, 1024, "%s/%s", sh ? sh : "../shared", rel);
+    snprintf(p, 1024, "%s/%s", sh && *sh ? sh : "../shared", rel);
     f = fopen(p, "rb");
     if (!f) return NULL;
     fclose(f);
@@ -71,7 +142,8 @@ const char *t_fixture(const char *name)
     return t_shared(rel);
 }
 
-/* a file made by build/mkmodel with these arguments (made once, under build/tests-tmp) */
+/* a file made by build/mkmodel with these arguments, made once under build/tests-tmp (the
+   Makefile's test target makes the usual ones first; a test run alone makes what it needs) */
 const char *t_made(const char *name, const char *args)
 {
     static char buf[8][512];
@@ -81,7 +153,7 @@ const char *t_made(const char *name, const char *args)
     snprintf(p, 512, "build/tests-tmp/%s", name);
     f = fopen(p, "rb");
     if (f) { fclose(f); return p; }
-    snprintf(cmd, sizeof cmd, "mkdir -p build/tests-tmp && build/mkmodel %s %s >/dev/null 2>&1", args, p);
+    snprintf(cmd, sizeof cmd, "mkdir -p build/tests-tmp && build/mkmodel %s %s.part >/dev/null 2>&1 && mv %s.part %s", args, p, p, p);
     if (system(cmd) != 0) { printf("FAIL cannot run: %s\n", cmd); t_failures++; return NULL; }
     return p;
 }
@@ -98,6 +170,7 @@ const char *t_model(int *is_fixture)
     return keep;
 }
 
+/* the real CLIP vocabulary if present, else mkmodel's small one */
 const char *t_vocab(int *real)
 {
     static char keep[1024];
@@ -126,5 +199,175 @@ sd_model *t_load(const char *model, const char *vocab, int reference, int thread
     return m;
 }
 
-/* SD_TEST_QUICK (set for the sanitizer run): leave out the slowest reference-kernel runs */
-int t_quick(void) { return getenv("SD_TEST_QUICK") != NULL; }
+/* a fixture .npy (NULL data when missing: the check that uses it then fails) */
+sd_array t_npy(sd_model *m, const char *name)
+{
+    sd_array a;
+    const char *p = t_fixture(name);
+    memset(&a, 0, sizeof a);
+    if (!p || sd_npy_read(m, p, &a) != SD_OK) { printf("FAIL reading fixture %s: %s\n", name, p ? sd_error(m) : "missing"); t_failures++; }
+    return a;
+}
+
+size_t t_numel(const sd_array *a)
+{
+    size_t n = 1;
+    int i;
+    for (i = 0; i < a->ndim; i++) n *= (size_t)a->shape[i];
+    return a->data ? n : 0;
+}
+
+/* ---------------------------------------------------------------- JSON (cases.json)
+   A small reader for the fixtures' cases: objects, arrays, strings (escapes and surrogate pairs
+   to UTF-8), numbers, true/false/null. */
+
+typedef struct t_json {
+    int type;                    /* 0 null, 1 false, 2 true, 3 number, 4 string, 5 array, 6 object */
+    double num;
+    char *str;                   /* string value (UTF-8, NUL-terminated) */
+    int n;                       /* array / object entries */
+    struct t_json *item;         /* the entries */
+    char **key;                  /* object keys */
+} t_json;
+
+static int t__jhex(const char *p)
+{
+    int i, v = 0;
+    for (i = 0; i < 4; i++) {
+        int c = p[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static const char *t__jws(const char *s) { while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++; return s; }
+
+static const char *t__jstr(const char *s, char **out)
+{
+    char *w = (char *)malloc(strlen(s) + 1);
+    *out = w;
+    if (*s++ != '"') return NULL;
+    while (*s && *s != '"') {
+        long cp;
+        if (*s != '\\') { *w++ = *s++; continue; }
+        s++;
+        switch (*s++) {
+        case '"': *w++ = '"'; break;
+        case '\\': *w++ = '\\'; break;
+        case '/': *w++ = '/'; break;
+        case 'b': *w++ = '\b'; break;
+        case 'f': *w++ = '\f'; break;
+        case 'n': *w++ = '\n'; break;
+        case 'r': *w++ = '\r'; break;
+        case 't': *w++ = '\t'; break;
+        case 'u':
+            if ((cp = t__jhex(s)) < 0) return NULL;
+            s += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && s[0] == '\\' && s[1] == 'u') {
+                long lo = t__jhex(s + 2);
+                if (lo >= 0xDC00 && lo < 0xE000) { cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); s += 6; }
+            }
+            if (cp < 0x80) *w++ = (char)cp;
+            else if (cp < 0x800) { *w++ = (char)(0xC0 | (cp >> 6)); *w++ = (char)(0x80 | (cp & 63)); }
+            else if (cp < 0x10000) { *w++ = (char)(0xE0 | (cp >> 12)); *w++ = (char)(0x80 | ((cp >> 6) & 63)); *w++ = (char)(0x80 | (cp & 63)); }
+            else { *w++ = (char)(0xF0 | (cp >> 18)); *w++ = (char)(0x80 | ((cp >> 12) & 63)); *w++ = (char)(0x80 | ((cp >> 6) & 63)); *w++ = (char)(0x80 | (cp & 63)); }
+            break;
+        default: return NULL;
+        }
+    }
+    *w = 0;
+    return *s == '"' ? s + 1 : NULL;
+}
+
+static const char *t__jval(const char *s, t_json *v)
+{
+    memset(v, 0, sizeof *v);
+    s = t__jws(s);
+    if (*s == '"') { v->type = 4; return t__jstr(s, &v->str); }
+    if (*s == '[' || *s == '{') {
+        int obj = *s == '{', cap = 0;
+        char close = obj ? '}' : ']';
+        v->type = obj ? 6 : 5;
+        s = t__jws(s + 1);
+        if (*s == close) return s + 1;
+        for (;;) {
+            if (v->n == cap) {
+                cap = cap ? 2 * cap : 8;
+                v->item = (t_json *)realloc(v->item, (size_t)cap * sizeof *v->item);
+                v->key = (char **)realloc(v->key, (size_t)cap * sizeof *v->key);
+            }
+            v->key[v->n] = NULL;
+            memset(&v->item[v->n], 0, sizeof v->item[0]);
+            if (obj) {
+                s = t__jstr(t__jws(s), &v->key[v->n]);
+                if (!s || *(s = t__jws(s)) != ':') { v->n++; return NULL; }
+                s++;
+            }
+            s = t__jval(s, &v->item[v->n++]);
+            if (!s) return NULL;
+            s = t__jws(s);
+            if (*s == close) return s + 1;
+            if (*s++ != ',') return NULL;
+        }
+    }
+    if (!strncmp(s, "null", 4)) { v->type = 0; return s + 4; }
+    if (!strncmp(s, "false", 5)) { v->type = 1; return s + 5; }
+    if (!strncmp(s, "true", 4)) { v->type = 2; return s + 4; }
+    {
+        char *e;
+        v->type = 3;
+        v->num = strtod(s, &e);
+        return e == s ? NULL : e;
+    }
+}
+
+void t_json_free(t_json *v)
+{
+    int i;
+    if (!v) return;
+    for (i = 0; i < v->n; i++) { t_json_free(&v->item[i]); if (v->key) free(v->key[i]); }
+    free(v->item); free(v->key); free(v->str);
+    memset(v, 0, sizeof *v);
+}
+
+/* the value of key in an object, or NULL */
+const t_json *t_jget(const t_json *o, const char *key)
+{
+    int i;
+    if (!o || o->type != 6) return NULL;
+    for (i = 0; i < o->n; i++) if (!strcmp(o->key[i], key)) return &o->item[i];
+    return NULL;
+}
+double t_jnum(const t_json *o, const char *key, double dflt) { const t_json *v = t_jget(o, key); return v && v->type == 3 ? v->num : dflt; }
+const char *t_jstr(const t_json *o, const char *key) { const t_json *v = t_jget(o, key); return v && v->type == 4 ? v->str : NULL; }
+
+static t_json t__cases;
+static int t__cases_read;
+
+/* cases.<stage> of the fixtures (an array), or NULL without ../shared */
+const t_json *t_cases(const char *stage)
+{
+    if (!t__cases_read) {
+        size_t n;
+        const char *p = t_fixture("cases.json");
+        unsigned char *text = p ? t_slurp(p, &n) : NULL;
+        t__cases_read = 1;
+        if (text && !t__jval((const char *)text, &t__cases)) { printf("FAIL cases.json: cannot parse\n"); t_failures++; t_json_free(&t__cases); }
+        free(text);
+    }
+    return t_jget(t_jget(&t__cases, "cases"), stage);
+}
+
+/* sampler name in cases.json -> sd_sampler */
+sd_sampler t_sampler(const char *name)
+{
+    return name && !strcmp(name, "ddim") ? SD_SAMPLER_DDIM : name && !strcmp(name, "euler") ? SD_SAMPLER_EULER : SD_SAMPLER_EULER_A;
+}
+
+int t_done(const char *name)
+{
+    t_json_free(&t__cases);
+    printf("%s: %d checks, %d failed\n", name, t_checks, t_failures);
+    return t_failures != 0;
+}

@@ -10,7 +10,7 @@ int main(void)
     static const float ts[4] = { 999.0f, 500.0f, 1.0f, 937.5f };
     int fx, ref, i;
     const char *model = t_model(&fx);
-    for (ref = 0; ref < 2 && fx; ref++) {
+    for (ref = 0; ref < (t_quick() ? 1 : 2) && fx; ref++) {
         sd_model *m = t_load(model, NULL, ref, 0);
         for (i = 0; m && i < 4; i++) {
             char fx_[64], fc[64], fo[64], what[96];
@@ -32,7 +32,7 @@ int main(void)
         sd_model *a = t_load(model, NULL, 1, 1), *b = t_load(model, NULL, 0, 0);
         sd_rng r;
         int k;
-        for (k = 0; a && b && k < 5; k++) {
+        for (k = 0; a && b && k < (t_quick() ? 2 : 5); k++) {
             int h = sizes[k][0], w = sizes[k][1];
             size_t n = (size_t)2 * 4 * h * w;
             float *x = (float *)malloc(n * 4), *ctx = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * 64);

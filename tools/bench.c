@@ -9,7 +9,13 @@
    product by OpenBLAS (a benchmark-only comparison; sd.h never links it) with the same threads.
 
    make bench            (writes build/sd15.safetensors with mkmodel first; results in build/bench.txt)
-   build/bench -m MODEL [-t THREADS] [--low-memory] [--steps N] [-o FILE] */
+   build/bench -m MODEL [-t THREADS] [--low-memory] [--steps N] [-o FILE]
+               [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME]
+
+   --gpu / --gpu-fp32 time the GPU backend (a build with sd_cuda.cu: make cuda): each stage runs once
+   untimed first (weights go to the GPU on first use), then is timed over more runs. The GPU's
+   ceiling comes from outside (tools/bench_cuda.sh measures a large FP16 torch.matmul in the same
+   run and passes it with --ceiling). */
 
 #define SD_IMPLEMENTATION
 #include "../sd.h"
@@ -50,26 +56,28 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* one stage in this process: prints "RESULT stage seconds_best seconds_median gflop peak_mb runs" */
-static int run_stage(const char *stage, const char *model, const char *vocab, int threads, int low, int steps)
+static int run_stage(const char *stage, const char *model, const char *vocab, int threads, int low, int steps, int gpu)
 {
     sd_config c = sd_config_default();
     sd_model *m;
     double t[8], flops = 0, t0, scratch = 0;
-    int runs = 0, i, reps = 3;
+    int runs = 0, i, reps = gpu ? 8 : 3, warm = gpu ? 1 : 0;
     const int H = 512, W = 512, h = 64, w = 64;
     c.n_threads = threads;
     c.low_memory = low;
+    c.gpu = gpu;
     m = sd_create(&c);
+    if (m && gpu && !sd_using_gpu(m)) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
     if (!m || sd_load(m, model) != SD_OK) { fprintf(stderr, "bench: %s\n", m ? sd_error(m) : "out of memory"); return 1; }
     if (!strcmp(stage, "text")) {
         int ids[SD_TOKENS];
         float *out = (float *)malloc(sizeof(float) * SD_TOKENS * 768 * 4);
         for (i = 0; i < SD_TOKENS; i++) ids[i] = i < 12 ? 320 + 37 * i : 49407;
         ids[0] = 49406;
-        for (runs = 0; runs < 5; runs++) {
+        for (runs = -warm; runs < 5; runs++) {
             t0 = now();
             if (sd_text_encode(m, ids, 1, out) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
-            t[runs] = now() - t0;
+            if (runs >= 0) t[runs] = now() - t0;
         }
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(out);
@@ -82,20 +90,20 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         eps = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
         fill(x, (size_t)2 * 4 * h * w, 1);
         fill(ctx, (size_t)2 * SD_TOKENS * in.context_dim, 2);
-        for (runs = 0; runs < reps; runs++) {
+        for (runs = -warm; runs < reps; runs++) {
             t0 = now();
             if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
-            t[runs] = now() - t0;
+            if (runs >= 0) t[runs] = now() - t0;
         }
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(x); free(ctx); free(eps);
     } else if (!strcmp(stage, "decode")) {
         float *z = (float *)malloc(sizeof(float) * 4 * h * w), *img = (float *)malloc(sizeof(float) * 3 * H * W);
         fill(z, (size_t)4 * h * w, 3);
-        for (runs = 0; runs < 2; runs++) {
+        for (runs = -warm; runs < 2 + 2 * warm; runs++) {
             t0 = now();
             if (sd_vae_decode(m, z, h, w, img) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
-            t[runs] = now() - t0;
+            if (runs >= 0) t[runs] = now() - t0;
         }
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(z); free(img);
@@ -103,10 +111,10 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         float *img = (float *)malloc(sizeof(float) * 3 * H * W), *mean = (float *)malloc(sizeof(float) * 4 * h * w);
         float *lv = (float *)malloc(sizeof(float) * 4 * h * w);
         fill(img, (size_t)3 * H * W, 4);
-        for (runs = 0; runs < 2; runs++) {
+        for (runs = -warm; runs < 2 + 2 * warm; runs++) {
             t0 = now();
             if (sd_vae_encode(m, img, H, W, mean, lv) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
-            t[runs] = now() - t0;
+            if (runs >= 0) t[runs] = now() - t0;
         }
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(img); free(mean); free(lv);
@@ -117,10 +125,11 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         p.prompt = "a lighthouse at dawn, oil painting";
         p.steps = steps;
         p.seed = 42;
-        t0 = now();
-        if (sd_txt2img(m, &p, rgb) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
-        t[0] = now() - t0;
-        runs = 1;
+        for (runs = -warm; runs < 1 + warm; runs++) {
+            t0 = now();
+            if (sd_txt2img(m, &p, rgb) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            if (runs >= 0) t[runs] = now() - t0;
+        }
         free(rgb);
     } else {
         fprintf(stderr, "bench: unknown stage '%s'\n", stage);
@@ -164,7 +173,9 @@ static double ceiling(int threads, const char **who)
 int main(int argc, char **argv)
 {
     const char *model = "build/sd15.safetensors", *vocab = "build/tiny-merges.txt", *out = "build/bench.txt", *stage = NULL, *who;
-    int threads = 0, low = 0, steps = 20, i;
+    int threads = 0, low = 0, steps = 20, i, gpu = 0;
+    double given_ceiling = 0;
+    const char *given_who = NULL;
     char cmd[2048], line[512];
     FILE *f, *o;
     double ceil_gf, unet_gf = 0, text_gf = 0, dec_gf = 0;
@@ -176,21 +187,31 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--stage") && i + 1 < argc) stage = argv[++i];
         else if (!strcmp(argv[i], "--low-memory")) low = 1;
-        else { fprintf(stderr, "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [--low-memory] [--steps N] [-o FILE]\n"); return 2; }
+        else if (!strcmp(argv[i], "--gpu")) gpu = 1;
+        else if (!strcmp(argv[i], "--gpu-fp32")) gpu = 2;
+        else if (!strcmp(argv[i], "--ceiling") && i + 2 < argc) { given_ceiling = atof(argv[++i]); given_who = argv[++i]; }
+        else {
+            fprintf(stderr, "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [--low-memory] [--steps N] [-o FILE]"
+                            " [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME]\n");
+            return 2;
+        }
     }
-    if (stage) return run_stage(stage, model, vocab, threads, low, steps);
+    if (stage) return run_stage(stage, model, vocab, threads, low, steps, gpu);
     if (threads <= 0) {
         sd_model *m = sd_create(NULL);
         threads = m ? m->n_threads : 1;
         sd_free(m);
     }
     o = fopen(out, "a");
-    ceil_gf = ceiling(threads, &who);
+    if (given_who) { ceil_gf = given_ceiling; who = given_who; }
+    else if (gpu) { ceil_gf = 0; who = "none given (tools/bench_cuda.sh measures one)"; }
+    else ceil_gf = ceiling(threads, &who);
     {
         time_t now_t = time(NULL);
         char hdr[512];
-        snprintf(hdr, sizeof hdr, "\nsd.h bench, %s: %s, 512x512, %d thread%s%s\nceiling: %s = %.1f GFLOP/s\n",
-                 ctime(&now_t) ? "run" : "", model, threads, threads == 1 ? "" : "s", low ? ", low-memory mode" : "", who, ceil_gf);
+        snprintf(hdr, sizeof hdr, "\nsd.h bench, %s: %s, 512x512, %d thread%s%s%s\nceiling: %s = %.1f GFLOP/s\n",
+                 ctime(&now_t) ? "run" : "", model, threads, threads == 1 ? "" : "s", low ? ", low-memory mode" : "",
+                 gpu == 1 ? ", GPU (FP16 tensor cores)" : gpu == 2 ? ", GPU (FP32)" : "", who, ceil_gf);
         fputs(hdr, stdout);
         if (o) fputs(hdr, o);
     }
@@ -203,8 +224,8 @@ int main(int argc, char **argv)
             char name[32];
             double best = 0, med = 0, gf = 0, mb = 0;
             int runs = 0, got = 0;
-            snprintf(cmd, sizeof cmd, "'%s' --stage %s -m '%s' --vocab '%s' -t %d --steps %d%s", argv[0], stages[s], model, vocab,
-                     threads, steps, low ? " --low-memory" : "");
+            snprintf(cmd, sizeof cmd, "'%s' --stage %s -m '%s' --vocab '%s' -t %d --steps %d%s%s", argv[0], stages[s], model, vocab,
+                     threads, steps, low ? " --low-memory" : "", gpu == 1 ? " --gpu" : gpu == 2 ? " --gpu-fp32" : "");
             f = popen(cmd, "r");
             while (f && fgets(line, sizeof line, f))
                 if (sscanf(line, "RESULT %31s %lf %lf %lf %lf %d", name, &best, &med, &gf, &mb, &runs) == 6) got = 1;
@@ -214,10 +235,11 @@ int main(int argc, char **argv)
             if (s == 1) unet_gf = gf;
             if (s == 2) dec_gf = gf;
             if (s == 4) gf = 2 * text_gf + steps * unet_gf + dec_gf;
-            printf("%-9s %9.2f %9.2f %9.1f %9.1f %8.0f%% %10.0f\n", stages[s], best, med, gf, gf / best,
-                   ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
-            if (o) fprintf(o, "%-9s %9.2f %9.2f %9.1f %9.1f %8.0f%% %10.0f\n", stages[s], best, med, gf, gf / best,
-                           ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
+            {   /* GPU stages take milliseconds: more decimals */
+                const char *fmt = gpu ? "%-9s %9.4f %9.4f %9.1f %9.1f %8.0f%% %10.0f\n" : "%-9s %9.2f %9.2f %9.1f %9.1f %8.0f%% %10.0f\n";
+                printf(fmt, stages[s], best, med, gf, gf / best, ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
+                if (o) fprintf(o, fmt, stages[s], best, med, gf, gf / best, ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
+            }
             fflush(stdout);
         }
     }

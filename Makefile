@@ -3,6 +3,8 @@
 #   make test       the test suite (uses ../shared/fixtures when it is there, skips those checks otherwise)
 #   make demo       a txt2img run on a tiny random model the project builds itself
 #   make bench      the SD 1.5-sized benchmark (writes a 2 GB random checkpoint under build/ first)
+#   make test-asan  the test suite under AddressSanitizer + UBSan     make fuzz   libFuzzer, FUZZ_TIME s a target
+#   make cross      the tests and conformance on s390x, armhf, aarch64, riscv64, i386 under qemu-user
 CC      ?= cc
 ARCH    ?= -march=native
 OPT     ?= -O3
@@ -35,8 +37,14 @@ $(B)/test_%: tests/test_%.c sd.h tests/common.h $(wildcard tools/*.h) | $(B)
 
 # the test suite: one program per stage (tests/test_*.c), the build matrix (tests/test_build.sh);
 # with ../shared beside the checkout the reference fixtures are checked too, without it they are skipped
-test: all $(TESTS)
-	@SHARED=$(SHARED) sh tests/run.sh $(TESTS) tests/test_build.sh
+test: all $(TESTS) $(B)/tiny.safetensors $(B)/tiny-merges.txt $(B)/demo.safetensors $(B)/demo-merges.txt
+	@SHARED=$(SHARED) sh tests/run.sh $(TESTS) tests/test_examples.sh tests/test_build.sh
+	@$(MAKE) --no-print-directory fuzz-replay
+
+# every command README.md shows, in a sandbox where the downloads are stood in for by the demo model
+# (a few minutes: the README's commands make 512x512 images)
+test-readme: all
+	sh tests/test_readme.sh
 
 # the same under AddressSanitizer and UndefinedBehaviorSanitizer (leaks included), then the
 # conformance run against a sanitized sd when the fixtures are there
@@ -55,15 +63,40 @@ test-asan: $(B)/mkmodel $(ASAN_TESTS) $(B)/asan/sd
 	    --vocab $(SHARED)/clip-vocab/merges.txt; \
 	else echo "SKIP conformance under sanitizers (no $(SHARED))"; fi
 
+# two models in two threads under ThreadSanitizer (no OpenMP: libgomp is not instrumented)
+$(B)/tsan/test_threads: tests/test_threads.c sd.h tests/common.h
+	@mkdir -p $(B)/tsan
+	clang -O1 -g -fsanitize=thread -std=c99 -ffp-contract=off -o $@ tests/test_threads.c -lm -lpthread
+test-tsan: $(B)/tsan/test_threads $(B)/mkmodel
+	SHARED=$(SHARED) SD_TEST_QUICK=1 TSAN_OPTIONS=halt_on_error=1 $(B)/tsan/test_threads
+
+# the tiny pipeline under valgrind (baseline x86-64 code: valgrind has no AVX-512; no OpenMP)
+$(B)/vg/sd: tools/sd.c sd.h $(wildcard tools/*.h)
+	@mkdir -p $(B)/vg
+	$(CC) -O2 -g -std=c99 -ffp-contract=off -o $@ tools/sd.c -lm
+VG := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
+test-valgrind: $(B)/vg/sd $(B)/tiny.safetensors $(B)/tiny-merges.txt
+	$(VG) $(B)/vg/sd info -m $(B)/tiny.safetensors >/dev/null
+	$(VG) $(B)/vg/sd -q -m $(B)/tiny.safetensors --vocab $(B)/tiny-merges.txt -p "a lighthouse" -W 64 -H 64 --steps 2 -s 1 -o $(B)/vg/t2i.png
+	$(VG) $(B)/vg/sd -q -m $(B)/tiny.safetensors --vocab $(B)/tiny-merges.txt -p "a boat" -i $(B)/vg/t2i.png --strength 0.6 --steps 3 --sampler ddim -s 2 -o $(B)/vg/i2i.png
+	$(VG) $(B)/vg/sd -q -m $(B)/tiny.safetensors --vocab $(B)/tiny-merges.txt -p "a boat" -W 64 -H 72 --steps 2 --low-memory -o $(B)/vg/low.png
+	$(VG) $(B)/vg/sd info $(B)/vg/t2i.png >/dev/null
+	@echo "valgrind: tiny pipeline clean"
+
 # the main job on a model the project builds itself: random weights of the real layout, tiny widths,
 # and a small BPE vocabulary (the real one comes with a downloaded model)
 $(B)/tiny.safetensors: $(B)/mkmodel
 	$(B)/mkmodel --config tiny -o $@
 $(B)/tiny-merges.txt: $(B)/mkmodel
 	$(B)/mkmodel --vocab-out $@
+# (demo: tiny widths with attention only where the latent is small, so 512x512 takes seconds)
+$(B)/demo.safetensors: $(B)/mkmodel
+	$(B)/mkmodel --config demo -o $@
+$(B)/demo-merges.txt: $(B)/tiny-merges.txt
+	cp $(B)/tiny-merges.txt $@
 PROMPT ?= a lighthouse at dawn, oil painting
-demo: all $(B)/tiny.safetensors $(B)/tiny-merges.txt
-	$(B)/sd -m $(B)/tiny.safetensors --vocab $(B)/tiny-merges.txt -p "$(PROMPT)" -W 256 -H 256 -o output.png
+demo: all $(B)/demo.safetensors $(B)/demo-merges.txt
+	$(B)/sd -m $(B)/demo.safetensors --vocab $(B)/demo-merges.txt -p "$(PROMPT)" -o output.png
 
 # the benchmark on an SD 1.5-sized random checkpoint (2.1 GB, written once), against OpenBLAS's sgemm
 BLAS_OK := $(shell printf '\043include <cblas.h>\nint main(void){return 0;}' | $(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo 1)
@@ -107,7 +140,24 @@ test-cuda-memcheck: $(B)/cuda/test_cuda
 	compute-sanitizer --tool memcheck --leak-check full --error-exitcode 1 $(B)/cuda/test_cuda
 .PHONY: cuda test-cuda test-cuda-memcheck
 
+# the CUDA backend's kernel test on the CPU: tests/cuda_emu.h runs each CUDA thread as a fiber and emulates
+# WMMA, mma.sync and cp.async, so the kernels' indexing and synchronisation are checked without a GPU
+EMU := -O2 -g -std=c++17 -DSDC_EMU -include tests/cuda_emu.h
+$(B)/emu/test_cuda: sd_cuda.cu tests/test_cuda.cu tests/cuda_emu.h sd.h
+	@mkdir -p $(B)/emu
+	$(CXX) $(EMU) -x c++ -c sd_cuda.cu -o $(B)/emu/sd_cuda.o
+	$(CXX) $(EMU) -x c++ tests/test_cuda.cu -x none $(B)/emu/sd_cuda.o -o $@ -lm
+test-cuda-emu: $(B)/emu/test_cuda
+	$(B)/emu/test_cuda
+
+# the porting suite: cross compilers and qemu-user (tools/cross.sh lists the Debian packages)
+cross:
+	sh tools/cross.sh $(CROSS)
+
+# libFuzzer targets (tests/fuzz): make fuzz runs each for FUZZ_TIME seconds; make test replays the corpus
+-include tests/fuzz/fuzz.mk
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all test test-asan clean demo bench big
+.PHONY: all test test-readme test-asan test-tsan test-valgrind clean demo bench big cross test-cuda-emu

@@ -3030,6 +3030,9 @@ static sd_result sd__build_vae(sd_model *m)
     for (v->nres = 0; v->nres < 4 && sd__has_part(m, SD__VAE "encoder.down.0.block.%d.", v->nres); v->nres++) {}
     if (v->ch <= 0 || v->ch % 32 || v->z <= 0 || v->levels < 1 || v->nres < 1)
         return sd__fail(m, SD_ERR_MODEL, "VAE: cannot make out the layout (%d channels, %d levels, latent %d)", v->ch, v->levels, v->z);
+    /* the API's shapes are those of SD 1.x: 4 latent channels, 8x smaller (3 downsamplings) */
+    if (v->levels != 4) return sd__fail(m, SD_ERR_MODEL, "VAE: %d levels, 4 expected (SD 1.x scales images by 8)", v->levels);
+    if (v->z != 4) return sd__fail(m, SD_ERR_MODEL, "VAE: %d latent channels, 4 expected (SD 1.x)", v->z);
     for (l = 0; l < v->levels; l++)
         if (v->mult[l] <= 0) return sd__fail(m, SD_ERR_MODEL, "VAE: level %d has an unusable width", l);
     /* encoder */
@@ -4827,7 +4830,7 @@ static void sd__resblock(sd_model *m, float *out, const float *x, const sd__res 
     g1 = g3; g1.k = 1; g1.pad_t = g1.pad_l = 0;
     sd__op_gn_stats(m, st1, x, n, ci, hw, eps, &r->norm1);
     sd__op_conv(m, hh, x, &g3, &r->conv1, NULL, st1, 1);
-    if (emb_act) {
+    if (emb_dim > 0) {          /* (emb_act is NULL while the arena is being planned) */
         float *e = sd__push(m, (size_t)n * co);
         sd__op_linear(m, e, emb_act, n, emb_dim, &r->emb, NULL);
         sd__op_add_chan(m, hh, e, n, co, hw);

@@ -10,7 +10,8 @@
      5. decode the final latent with the VAE into an image, and map it to 8-bit RGB
 
    build: make (gives build/stages)
-   run:   build/stages MODEL.safetensors MERGES.txt "a prompt" out.png */
+   run:   build/stages MODEL.safetensors MERGES.txt "a prompt" out.png [WIDTH HEIGHT STEPS]
+          (512 512 20 by default) */
 
 #define SD_IMPLEMENTATION
 #include "../sd.h"
@@ -19,23 +20,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define W 512           /* image size in pixels */
-#define H 512
-#define STEPS 20
+#include <math.h>
+
 #define CFG 7.5f        /* guidance scale */
 
 int main(int argc, char **argv)
 {
-    sd_model *m = sd_create(NULL);
+    sd_model *m;
     sd_info info;
-    sd_schedule *sched = (sd_schedule *)malloc(sizeof *sched);
+    sd_schedule *sched;
     sd_rng rng;
-    int ids[SD_TOKENS], h = H / 8, w = W / 8, i;
-    size_t n = (size_t)4 * h * w, k;
+    int ids[SD_TOKENS], W = 512, H = 512, STEPS = 20, h, w, i;   /* image size in pixels, steps */
+    size_t n, k;
     float *context, *latent, *x2, *eps2, *eps, *image;
     unsigned char *rgb;
 
-    if (argc < 5) { fprintf(stderr, "usage: %s MODEL MERGES PROMPT OUT.png\n", argv[0]); return 2; }
+    if (argc != 5 && argc != 8) { fprintf(stderr, "usage: %s MODEL MERGES PROMPT OUT.png [WIDTH HEIGHT STEPS]\n", argv[0]); return 2; }
+    if (argc == 8) { W = atoi(argv[5]); H = atoi(argv[6]); STEPS = atoi(argv[7]); }
+    if (W < 64 || W > 4096 || W % 8 || H < 64 || H > 4096 || H % 8 || STEPS < 1 || STEPS > SD_MAX_STEPS) {
+        fprintf(stderr, "width and height: multiples of 8 in 64..4096; steps: 1..%d\n", SD_MAX_STEPS);
+        return 2;
+    }
+    h = H / 8; w = W / 8; n = (size_t)4 * h * w;
+    m = sd_create(NULL);
+    sched = (sd_schedule *)malloc(sizeof *sched);
     if (!m || !sched) return 1;
     if (sd_load(m, argv[1]) != SD_OK || sd_load_vocab(m, argv[2]) != SD_OK) {
         fprintf(stderr, "%s\n", sd_error(m));
@@ -49,12 +57,14 @@ int main(int argc, char **argv)
     eps = (float *)malloc(sizeof(float) * n);
     image = (float *)malloc(sizeof(float) * 3 * W * H);
     rgb = (unsigned char *)malloc((size_t)3 * W * H);
+    if (!context || !latent || !x2 || !eps2 || !eps || !image || !rgb) { fprintf(stderr, "out of memory\n"); return 1; }
 
     /* 1-2. text -> context: the unconditional (empty prompt) half first, then the prompt */
-    sd_tokenize(m, "", ids);
-    sd_text_encode(m, ids, 1, context);
-    sd_tokenize(m, argv[3], ids);
-    sd_text_encode(m, ids, 1, context + SD_TOKENS * info.text_width);
+    if (sd_tokenize(m, "", ids) != SD_OK || sd_text_encode(m, ids, 1, context) != SD_OK ||
+        sd_tokenize(m, argv[3], ids) != SD_OK || sd_text_encode(m, ids, 1, context + SD_TOKENS * info.text_width) != SD_OK) {
+        fprintf(stderr, "%s\n", sd_error(m));
+        return 1;
+    }
 
     /* 3. the sampler's timetable and the starting noise (torch's generator, seed 42) */
     sd_schedule_init(sched, SD_SAMPLER_EULER, STEPS, 0.0f);
@@ -82,7 +92,7 @@ int main(int argc, char **argv)
         int c;
         for (c = 0; c < 3; c++) {
             float v = image[(size_t)c * W * H + k] / 2.0f + 0.5f;
-            rgb[3 * k + c] = (unsigned char)(v < 0 ? 0 : v > 1 ? 255 : v * 255.0f + 0.5f);
+            rgb[3 * k + c] = (unsigned char)rintf((v < 0 ? 0 : v > 1 ? 1 : v) * 255.0f);   /* halves to even */
         }
     }
     if (!sdpng_write_file(argv[4], rgb, W, H, 3, NULL, 0)) { fprintf(stderr, "cannot write %s\n", argv[4]); return 1; }

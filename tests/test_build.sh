@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_build: sd.h compiles without a warning (-Werror) as C99 and C++11 with gcc and clang, with
 # and without OpenMP, with SD_NO_MMAP, SD_NO_STDIO, SD_REFERENCE, and twice in one program with
-# SD_STATIC; each build runs.
+# SD_STATIC, and -m32 where gcc-multilib is installed; each build runs.
 cd "$(dirname "$0")/.." || exit 1
 out=build/test-build
 mkdir -p $out
@@ -21,6 +21,11 @@ for cc in gcc clang; do
     run "$cc-no-stdio" $cc -std=c99 $W -O2 tests/build/memory_only.c
     run "$cc-static-twice" $cc -std=c99 $W -O2 tests/build/two_a.c tests/build/two_b.c
 done
+# 32-bit (size_t and long are 32 bits) where the multilib packages are installed
+if echo 'int main(void){return 0;}' | gcc -m32 -x c - -o $out/m32-probe 2>/dev/null; then
+    run "gcc-m32-c99" gcc -m32 -msse2 -mfpmath=sse -std=c99 $W -O2 tests/build/one.c
+    run "gcc-m32-no-mmap" gcc -m32 -msse2 -mfpmath=sse -std=c99 $W -O2 -DSD_NO_MMAP tests/build/one.c
+else echo "SKIP gcc -m32 (apt-get install gcc-multilib)"; fi
 for cxx in g++ clang++; do
     command -v $cxx >/dev/null || { echo "SKIP $cxx (not installed)"; continue; }
     run "$cxx-c++11" $cxx -x c++ -std=c++11 $W -O2 tests/build/one.c

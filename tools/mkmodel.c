@@ -261,6 +261,18 @@ static const config CFG_TINY = {
     BUF_FIXTURE
 };
 
+/* the demo model of `make demo` and the README's commands: the tiny widths, attention only on the
+   middle levels (at 512x512 the fixture's 8 heads of 4 channels on 64x64 latents cost minutes) */
+static const config CFG_DEMO = {
+    "demo", FAM_SD1,
+    4, 4, 32, 4, {1, 2, 2, 2}, 2, {0, 1, 1, 0}, {0, 1, 1, 0}, 1,
+    8, 0, 64, 0, 0,
+    32, 4, {1, 2, 2, 2}, 2, 4,
+    64, 2, 1, 256, 49408, 77,
+    0, 0, 0, 0, 0, 0,
+    BUF_FIXTURE
+};
+
 /* SD 2.x in miniature: OpenCLIP text encoder (cond_stage_model.model), context 1024,
    Linear proj_in / proj_out, 64 channels per head. The width must be the context's (1024);
    two blocks, an MLP of 1x width (4x in the real one) and a small vocabulary keep it small. */
@@ -1768,7 +1780,8 @@ static const char USAGE[] =
     "       mkmodel --vocab-out merges.txt [--vocab-json vocab.json] [--merges N]\n"
     "       mkmodel --print-keymap                    the LDM -> diffusers key mapping as text\n"
     "options:\n"
-    "  --config sd15|tiny     architecture: SD 1.5 (default; 1.07 G parameters) or the test fixture's tiny one\n"
+    "  --config sd15|tiny|demo  architecture: SD 1.5 (default; 1.07 G parameters), the test fixture's tiny\n"
+    "                         one, or demo (tiny widths, no attention at full latent size: fast at 512x512)\n"
     "  --family sd1|sd2|sdxl  sd2, sdxl: a tiny checkpoint of that family (for 'not supported' paths)\n"
     "  --dtype f16|f32|bf16   weight dtype (default f16); scheduler buffers stay F32, position_ids I64\n"
     "  --seed N               random seed (default 0); the same seed gives the same numbers everywhere\n"
@@ -1836,7 +1849,8 @@ int main(int argc, char **argv)
 
     if (!strcmp(cfg_name, "sd15")) c = &CFG_SD15;
     else if (!strcmp(cfg_name, "tiny")) c = &CFG_TINY;
-    else die("unknown --config %s (sd15, tiny)", cfg_name);
+    else if (!strcmp(cfg_name, "demo")) c = &CFG_DEMO;
+    else die("unknown --config %s (sd15, tiny, demo)", cfg_name);
     if (!strcmp(family, "sd2")) c = &CFG_SD2_TINY;
     else if (!strcmp(family, "sdxl")) c = &CFG_SDXL_TINY;
     else if (strcmp(family, "sd1")) die("unknown --family %s (sd1, sd2, sdxl)", family);

@@ -818,6 +818,7 @@ done:
     return rc;
 }
 
+#ifndef SD_CLI_NO_MAIN   /* tests/fuzz/fuzz_cli.c includes this file for parse_args */
 int main(int argc, char **argv)
 {
     opts o;
@@ -835,3 +836,4 @@ int main(int argc, char **argv)
     if (!strcmp(o.cmd, "img2img") || o.init) return cmd_generate(&o, 1);
     return cmd_generate(&o, 0);
 }
+#endif

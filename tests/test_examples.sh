@@ -1,0 +1,146 @@
+#!/bin/sh
+# test_examples.sh - runs the example programs (examples/*.c, built by make into build/) on the
+# tiny random model that `make demo` uses, and checks what they write.
+#
+#   sh tests/test_examples.sh        from the repository root; needs no ../shared
+#
+# Checks, one line each (ok / FAIL / SKIP):
+#   - each example run without arguments prints a usage message and exits non-zero
+#   - build/minimal writes a binary PPM of the size asked for; a missing model file fails cleanly
+#   - build/img2img reads that PPM, writes a PNG; reads the PNG, writes a PPM (sizes kept);
+#     an input that is no image fails cleanly
+#   - build/stages writes a PNG. It runs at a small size when its usage line offers
+#     [WIDTH HEIGHT STEPS]; with its fixed 512x512, 20 steps it takes minutes even on the tiny
+#     model, so then it runs only with SD_TEST_SLOW=1 and is skipped (and said so) otherwise.
+# The examples and the tiny model are made first when missing or out of date (make -j1 of those only).
+# OMP_NUM_THREADS defaults to 1: the machine may be shared, and results do not depend on it.
+# Exits non-zero when any check fails.
+
+B=build
+T=$B/test-examples
+MODEL=$B/tiny.safetensors
+VOCAB=$B/tiny-merges.txt
+fails=0
+checks=0
+skips=0
+: "${OMP_NUM_THREADS:=1}"
+export OMP_NUM_THREADS
+
+ok()   { checks=$((checks + 1)); echo "ok    $*"; }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL  $*"; }
+skip() { skips=$((skips + 1)); echo "SKIP  $*"; }
+
+if [ ! -f sd.h ] || [ ! -d examples ]; then
+    echo "test_examples.sh: run it from the repository root" >&2
+    exit 2
+fi
+
+# the examples and the tiny model, made (make -j1 of these targets only) when missing or out of date
+targets="$B/minimal $B/img2img $B/stages $MODEL $VOCAB"
+# shellcheck disable=SC2086
+if ! make -q $targets 2>/dev/null; then
+    echo "making $targets"
+    # shellcheck disable=SC2086
+    make -j1 $targets >/dev/null || { echo "FAIL  make $targets"; exit 1; }
+fi
+rm -rf "$T"
+mkdir -p "$T"
+
+# the size of a file in bytes
+size_of() { wc -c < "$1" | tr -d ' '; }
+
+# check_ppm FILE W H: "P6\nW H\n255\n" and exactly W*H*3 bytes of pixels after it
+check_ppm() {
+    hdr="P6
+$2 $3
+255"
+    got=$(head -n 3 "$1" 2>/dev/null)
+    want=$(( ${#hdr} + 1 + $2 * $3 * 3 ))
+    if [ ! -s "$1" ]; then fail "$1: missing or empty"
+    elif [ "$got" != "$hdr" ]; then fail "$1: PPM header '$(printf '%s' "$got" | tr -c '[:print:]' ' ' | cut -c1-24)', expected 'P6 $2 $3 255'"
+    elif [ "$(size_of "$1")" -ne "$want" ]; then fail "$1: $(size_of "$1") bytes, expected $want (a $2x$3 P6)"
+    else ok "$1: binary PPM, $2x$3, $want bytes"
+    fi
+}
+
+# check_png FILE W H: the PNG signature, an IHDR of W x H, 8-bit RGB (color type 2)
+check_png() {
+    if [ ! -s "$1" ]; then fail "$1: missing or empty"; return; fi
+    sig=$(od -An -tx1 -N8 "$1" | tr -d ' \n')
+    # shellcheck disable=SC2046
+    set -- "$1" "$2" "$3" $(od -An -tu1 -j16 -N10 "$1")
+    w=$(( ($4 << 24) | ($5 << 16) | ($6 << 8) | $7 ))
+    h=$(( ($8 << 24) | ($9 << 16) | (${10} << 8) | ${11} ))
+    if [ "$sig" != 89504e470d0a1a0a ]; then fail "$1: not a PNG (signature $sig)"
+    elif [ "$w" -ne "$2" ] || [ "$h" -ne "$3" ]; then fail "$1: PNG of ${w}x${h}, expected $2x$3"
+    elif [ "${12}" -ne 8 ] || [ "${13}" -ne 2 ]; then fail "$1: bit depth ${12}, color type ${13}; expected 8-bit RGB"
+    else ok "$1: PNG, $2x$3, 8-bit RGB, $(size_of "$1") bytes"
+    fi
+}
+
+# run NAME CMD...: runs the command with its output in $T/NAME.log; sets rc and secs
+run() {
+    name=$1; shift
+    t0=$(date +%s)
+    "$@" > "$T/$name.log" 2>&1
+    rc=$?
+    secs=$(( $(date +%s) - t0 ))
+}
+
+# the output of a failed command, indented
+show() { sed -n '1,12s/^/        /p' "$T/$1.log"; }
+
+echo "== usage: no arguments -> a usage message and a non-zero status"
+for ex in minimal img2img stages; do
+    run "$ex-usage" $B/$ex
+    if [ "$rc" -ne 0 ] && grep -qi usage "$T/$ex-usage.log"; then ok "$ex without arguments: status $rc, '$(head -n 1 "$T/$ex-usage.log")'"
+    else fail "$ex without arguments: status $rc (non-zero expected) and a usage message:"; show "$ex-usage"
+    fi
+done
+
+echo "== minimal: txt2img -> PPM"
+run minimal $B/minimal $MODEL $VOCAB "a lighthouse at dawn, oil painting" $T/minimal.ppm 80 64 2
+if [ "$rc" -eq 0 ]; then ok "minimal 80x64, 2 steps: status 0 (${secs} s)"; else fail "minimal: status $rc:"; show minimal; fi
+check_ppm $T/minimal.ppm 80 64
+run minimal-nomodel $B/minimal $T/no-such-model.safetensors $VOCAB "x" $T/never.ppm 64 64 1
+if [ "$rc" -ne 0 ] && [ -s "$T/minimal-nomodel.log" ] && [ ! -e $T/never.ppm ]; then ok "minimal with a missing model: status $rc, '$(head -n 1 "$T/minimal-nomodel.log")'"
+else fail "minimal with a missing model: status $rc, a message and no output file expected"; show minimal-nomodel
+fi
+
+echo "== img2img: PPM -> PNG, PNG -> PPM"
+if [ -s $T/minimal.ppm ]; then
+    run img2img-ppm $B/img2img $MODEL $VOCAB "a red boat" $T/minimal.ppm $T/img2img.png 0.75 4
+    if [ "$rc" -eq 0 ]; then ok "img2img from PPM, strength 0.75, 4 steps: status 0 (${secs} s)"; else fail "img2img from PPM: status $rc:"; show img2img-ppm; fi
+    check_png $T/img2img.png 80 64
+else
+    fail "img2img: no input (minimal made no PPM)"
+fi
+if [ -s $T/img2img.png ]; then
+    run img2img-png $B/img2img $MODEL $VOCAB "a red boat" $T/img2img.png $T/img2img.ppm 0.5 2
+    if [ "$rc" -eq 0 ]; then ok "img2img from PNG, strength 0.5, 2 steps: status 0 (${secs} s)"; else fail "img2img from PNG: status $rc:"; show img2img-png; fi
+    check_ppm $T/img2img.ppm 80 64
+fi
+printf 'not an image\n' > $T/bad.png
+run img2img-bad $B/img2img $MODEL $VOCAB "x" $T/bad.png $T/never.png
+if [ "$rc" -ne 0 ] && [ -s "$T/img2img-bad.log" ] && [ ! -e $T/never.png ]; then ok "img2img with a non-image input: status $rc, '$(head -n 1 "$T/img2img-bad.log")'"
+else fail "img2img with a non-image input: status $rc, a message and no output file expected"; show img2img-bad
+fi
+
+echo "== stages: the denoising loop by hand -> PNG"
+if grep -q 'WIDTH HEIGHT STEPS' "$T/stages-usage.log"; then
+    run stages $B/stages $MODEL $VOCAB "a lighthouse at dawn" $T/stages.png 80 64 2
+    sw=80; sh=64
+elif [ "${SD_TEST_SLOW:-0}" = 1 ]; then
+    run stages $B/stages $MODEL $VOCAB "a lighthouse at dawn" $T/stages.png
+    sw=512; sh=512
+else
+    rc=skip
+    skip "stages: fixed at 512x512, 20 steps (minutes on the tiny model); SD_TEST_SLOW=1 runs it"
+fi
+if [ "$rc" != skip ]; then
+    if [ "$rc" -eq 0 ]; then ok "stages ${sw}x${sh}: status 0 (${secs} s)"; else fail "stages: status $rc:"; show stages; fi
+    check_png $T/stages.png "$sw" "$sh"
+fi
+
+echo "$checks checks, $fails failed, $skips skipped"
+[ "$fails" -eq 0 ]

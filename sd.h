@@ -113,7 +113,7 @@ typedef struct sd_model sd_model;   /* opaque: weights, vocabulary, scratch aren
 typedef struct sd_config {
     int n_threads;            /* OpenMP threads; 0 = the OpenMP default */
     int reference;            /* 1 = scalar reference kernels (the specification; slow) */
-    int low_memory;           /* 1 = weights released after each use, attention in slices,
+    int low_memory;           /* 1 = weights released after each use (attention is always in tiles),
                                  VAE in tiles: a fraction of the memory, a little slower */
     size_t memory_limit;      /* refuse work whose scratch would exceed this many bytes (0 = none) */
     int gpu;                  /* 0 = CPU; 1 = NVIDIA GPU, FP16 tensor cores; 2 = GPU in FP32 (reference
@@ -155,7 +155,7 @@ typedef struct sd_progress {           /* what the progress callback sees */
 typedef struct sd_params {
     const char *prompt;
     const char *negative_prompt;       /* NULL or "" = the empty prompt */
-    int width, height;                 /* pixels: multiple of 8, 64..4096 */
+    int width, height;                 /* pixels: multiple of 8, 64..2048 */
     int steps;                         /* 1..1000 */
     float cfg_scale;                   /* classifier-free guidance; <= 1 runs the UNet on the prompt alone */
     sd_sampler sampler;
@@ -306,6 +306,7 @@ SDDEF void      sd_array_free(sd_model *m, sd_array *a);
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>      /* vsnprintf; the file functions are left out by SD_NO_STDIO */
+#include <errno.h>      /* why a file did not open */
 
 #if defined(_OPENMP) && !defined(SD_NO_OPENMP)
 #include <omp.h>
@@ -1026,7 +1027,7 @@ static sd_result sd__read_file(sd_model *m, const char *path, unsigned char **ou
     long n;
     unsigned char *buf;
     *out = NULL; *size = 0;
-    if (!f) return sd__fail(m, SD_ERR_IO, "cannot open '%s'", path);
+    if (!f) return sd__fail(m, SD_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
         return sd__fail(m, SD_ERR_IO, "cannot read '%s' (not a regular file?)", path);
@@ -1356,7 +1357,9 @@ static inline float sd__expf(float x)
     float r, f, p;
     int32_t n;
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    r = (x * 1.44269504f + 12582912.0f) - 12582912.0f;       /* round to nearest */
+    r = x * 1.44269504f;                                     /* round to nearest by adding 1.5 * 2^23: */
+    r = r + 12582912.0f;                                     /* each assignment rounds to float, also */
+    r = r - 12582912.0f;                                     /* where FLT_EVAL_METHOD != 0 (s390x, x87) */
     f = SD__FMA(r, -0.693145752f, x);                        /* x - r ln2, in two parts */
     f = SD__FMA(r, -1.42860677e-6f, f);
     p = 1.98412698e-4f;
@@ -1900,6 +1903,7 @@ static void sd__op_attention(sd_model *m, float *out, const float *q, const floa
                              int tq, int tk, int d, int causal)
 {
     size_t mark = sd__mark(m);
+    SD_ASSERT(!causal || tq == tk);   /* a causal mask relates each token to the ones before it */
     if (m->planning) m->flops += 4.0 * n * heads * (double)tq * tk * d;
     if (m->gpu) {
         if (!m->planning) sd_cuda_attention(m->gpu, out, q, k, v, n, heads, tq, tk, d, causal);
@@ -2593,7 +2597,7 @@ static sd_result sd__open_stream(sd_model *m, sd__source *s, const char *path, u
     size_t have;
     *head = NULL;
     s->fp = fopen(path, "rb");
-    if (!s->fp) return sd__fail(m, SD_ERR_IO, "cannot open '%s'", path);
+    if (!s->fp) return sd__fail(m, SD_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     if (fseek(s->fp, 0, SEEK_END) != 0 || (n = ftell(s->fp)) < 0 || fseek(s->fp, 0, SEEK_SET) != 0)
         return sd__fail(m, SD_ERR_IO, "cannot read '%s' (not a regular file?)", path);
     s->size = (size_t)n;
@@ -2624,7 +2628,7 @@ static sd_result sd__add_file(sd_model *m, const char *path)
     {
         int fd = open(path, O_RDONLY);
         struct stat st;
-        if (fd < 0) return sd__fail(m, SD_ERR_IO, "cannot open '%s'", path);
+        if (fd < 0) return sd__fail(m, SD_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
         if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); return sd__fail(m, SD_ERR_IO, "'%s' is not a regular file", path); }
         if (st.st_size > 0) {
             void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -4735,7 +4739,8 @@ SDDEF sd_result sd_tokenize_bpe(sd_model *m, const char *prompt, int *ids, int c
     if (!v) return sd__fail(m, SD_ERR_STATE, "no vocabulary loaded (sd_load_vocab with the model's tokenizer/merges.txt)");
     if (!prompt) prompt = "";
     len = strlen(prompt);
-    if (len > ((size_t)1 << 18)) return sd__fail(m, SD_ERR_ARG, "prompt of %lu bytes: over the 256 KB limit", (unsigned long)len);
+    /* (BPE is quadratic in the length of a word: a 64 KB word of random letters takes ~2 s) */
+    if (len > ((size_t)1 << 16)) return sd__fail(m, SD_ERR_ARG, "prompt of %lu bytes: over the 64 KB limit", (unsigned long)len);
     if ((r = sd__clip_normalize(m, prompt, len, &text, &tlen)) != SD_OK) return r;
     pieces = (int *)sd__malloc(m, (2 * tlen + 2) * sizeof(int));
     if (!pieces) { sd__free(m, text); return sd__fail(m, SD_ERR_NOMEM, "out of memory tokenizing"); }

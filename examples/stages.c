@@ -37,8 +37,8 @@ int main(int argc, char **argv)
 
     if (argc != 5 && argc != 8) { fprintf(stderr, "usage: %s MODEL MERGES PROMPT OUT.png [WIDTH HEIGHT STEPS]\n", argv[0]); return 2; }
     if (argc == 8) { W = atoi(argv[5]); H = atoi(argv[6]); STEPS = atoi(argv[7]); }
-    if (W < 64 || W > 4096 || W % 8 || H < 64 || H > 4096 || H % 8 || STEPS < 1 || STEPS > SD_MAX_STEPS) {
-        fprintf(stderr, "width and height: multiples of 8 in 64..4096; steps: 1..%d\n", SD_MAX_STEPS);
+    if (W < 64 || W > 2048 || W % 8 || H < 64 || H > 2048 || H % 8 || STEPS < 1 || STEPS > SD_MAX_STEPS) {
+        fprintf(stderr, "width and height: multiples of 8 in 64..2048; steps: 1..%d\n", SD_MAX_STEPS);
         return 2;
     }
     h = H / 8; w = W / 8; n = (size_t)4 * h * w;

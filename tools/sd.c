@@ -292,8 +292,8 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--cfg") || !strcmp(a, "--cfg-scale")) { if (!parse_double(a, v, 0, 100, &o->cfg)) return 1; }
         else if (!strcmp(a, "--eta")) { if (!parse_double("--eta", v, 0, 1, &o->eta)) return 1; }
         else if (!strcmp(a, "--steps")) { if (!parse_int("--steps", v, 1, 1000, &o->steps)) return 1; }
-        else if (OPT("-W", "--width")) { if (!parse_int("--width", v, 64, 4096, &o->width)) return 1; }
-        else if (OPT("-H", "--height")) { if (!parse_int("--height", v, 64, 4096, &o->height)) return 1; }
+        else if (OPT("-W", "--width")) { if (!parse_int("--width", v, 64, 2048, &o->width)) return 1; }
+        else if (OPT("-H", "--height")) { if (!parse_int("--height", v, 64, 2048, &o->height)) return 1; }
         else if (!strcmp(a, "--clip-skip")) { if (!parse_int("--clip-skip", v, 1, 12, &o->clip_skip)) return 1; }
         else if (OPT("-t", "--threads")) { if (!parse_int("--threads", v, 1, 1024, &o->threads)) return 1; }
         else if (OPT("-s", "--seed")) { if (!parse_u64("--seed", v, &o->seed)) return 1; o->have_seed = 1; }

@@ -698,8 +698,10 @@ static char *sdpng__utf8(const unsigned char *s, size_t n, int latin1)   /* a NU
     return o;
 }
 
-/* a tEXt, zTXt or iTXt chunk appended to the list; malformed ones are skipped; NULL or "out of memory" */
-static const char *sdpng__read_text(const unsigned char *type, const unsigned char *c, size_t len, sdpng_text **texts, int *nt)
+/* a tEXt, zTXt or iTXt chunk appended to the list; malformed ones, and those beyond the budget for the
+   text of the whole file (*left bytes, 16 MB in all), are skipped; NULL or "out of memory" */
+static const char *sdpng__read_text(const unsigned char *type, const unsigned char *c, size_t len, sdpng_text **texts, int *nt,
+                                    size_t *left)
 {
     const unsigned char *e = (const unsigned char *)memchr(c, 0, len < 80 ? len : 80);
     size_t kl = e ? (size_t)(e - c) : 0, at = kl + 1;
@@ -717,9 +719,11 @@ static const char *sdpng__read_text(const unsigned char *type, const unsigned ch
             at = (size_t)(e - c) + 1;
         }
     }
+    if (!compressed && len - at > *left) return NULL;
     memset(&z, 0, sizeof z);
-    z.limit = (size_t)1 << 24;
+    z.limit = *left;
     if (compressed && sdpng__inflate(&z, c + at, len - at)) { SDPNG_FREE(z.o); return z.oom ? "out of memory" : NULL; }
+    *left -= compressed ? z.n : len - at;
     t = (sdpng_text *)SDPNG_REALLOC(*texts, sizeof(sdpng_text) * ((size_t)*nt + 1));
     if (t) *texts = t;
     key = sdpng__utf8(c, kl, 1);
@@ -769,6 +773,7 @@ SDPNG_DEF unsigned char *sdpng_read_mem_ex(const void *data, size_t size, size_t
     sdpng__buf idat;
     sdpng__z z;
     sdpng_text *tl = NULL;
+    size_t text_left = (size_t)1 << 24;
     const char *dummy, *err = NULL;
     if (!why) why = &dummy;
     *why = "";
@@ -807,7 +812,7 @@ SDPNG_DEF unsigned char *sdpng_read_mem_ex(const void *data, size_t size, size_t
             if (idat.bad) { err = "out of memory"; goto fail; }
         } else if (!memcmp(type, "IEND", 4)) break;
         else if (!memcmp(type, "tEXt", 4) || !memcmp(type, "zTXt", 4) || !memcmp(type, "iTXt", 4)) {
-            if (texts && ntexts && (err = sdpng__read_text(type, c, len, &tl, &nt)) != NULL) goto fail;
+            if (texts && ntexts && (err = sdpng__read_text(type, c, len, &tl, &nt, &text_left)) != NULL) goto fail;
         } else if (!(type[0] & 32)) { err = "unknown critical chunk"; goto fail; }
     }
     if (ctype == 3 && !npal) { err = "missing PLTE"; goto fail; }

@@ -6,7 +6,7 @@
 #                      without libFuzzer (tests/fuzz/replay.c); part of make test
 #   make fuzz-merge    adds to tests/fuzz/corpus/<target>/ the fewest fuzzed inputs that bring new coverage
 # Targets: the safetensors loader, the tokenizer, merges.txt, .npy, PNG reading, the sd tool's
-# arguments. FUZZ_DEFS=-DFUZZ_SKIP_KNOWN makes a harness step around findings still open.
+# arguments. FUZZ_DEFS adds -D options to the libFuzzer builds (e.g. to step around an open finding).
 FUZZ_TARGETS ?= safetensors tokenizer merges npy png cli
 FUZZ_TIME    ?= 600
 FUZZ_CC      ?= clang

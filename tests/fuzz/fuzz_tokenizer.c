@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *prompt;
     int ids[SD_TOKENS], n = -1, n0 = -1, i, k;
     sd_result r;
-    if (size > ((size_t)1 << 18)) return 0;          /* sd_tokenize refuses more than 256 KB */
+    if (size > ((size_t)1 << 16)) return 0;          /* sd_tokenize refuses more than 64 KB */
     prompt = (char *)malloc(size + 1);
     if (!prompt) return 0;
     memcpy(prompt, data, size);
@@ -152,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     r = sd_tokenize(fuzz_m, prompt, ids);
     if (r != SD_OK) fprintf(stderr, "fuzz_tokenizer: %s\n", sd_error(fuzz_m));
-    fuzz_check(r == SD_OK, "sd_tokenize succeeds on any prompt up to 256 KB");
+    fuzz_check(r == SD_OK, "sd_tokenize succeeds on any prompt up to 64 KB");
     fuzz_check(ids[0] == fuzz_bos, "the first id is <|startoftext|>");
     fuzz_check(ids[SD_TOKENS - 1] == fuzz_eos, "the last id is <|endoftext|>");
     for (i = 0; i < SD_TOKENS; i++) fuzz_check(ids[i] >= 0 && ids[i] < fuzz_nsym, "every id inside the vocabulary");

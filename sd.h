@@ -1330,15 +1330,20 @@ static void sd__concat_ref(float *out, const float *a, int ca, const float *b, i
 
 /* ---------------------------------------------------------------- fast kernels
    One matrix product serves every heavy operation: C[M,N] = A[M,K] B[K,N] (+ bias, + add),
-   cache-blocked, with packed panels and a 6x64 register tile that the compiler vectorizes
+   cache-blocked, with packed panels and a 6x64 (AVX-512) or 6x16 register tile that the compiler vectorizes
    (plain C: fixed-size loops over a local accumulator). Convolutions are implicit GEMMs: the
    packer reads the input image directly (padding, stride, nearest upsampling and the fused
    GroupNorm+SiLU included), so no im2col buffer exists. Threads take whole (rows, columns)
    tiles and each output is summed over K in one fixed order: the bits do not depend on the
    thread count. */
 
+#if defined(__AVX512F__)
 #define SD__MR 6
-#define SD__NR 64
+#define SD__NR 64   /* the 6x64 tile: 24 of the 32 AVX-512 registers */
+#else
+#define SD__MR 4
+#define SD__NR 16   /* 4x16: 8 of the 16 AVX2 registers, the rest for B and A; the bits are the same */
+#endif
 #define SD__KC 256
 #define SD__NC 256
 #define SD__MC 96
@@ -1376,8 +1381,8 @@ static inline float sd__expf(float x)
 
 static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
 
-/* The register tile: c[6][64] (row stride ldc) = (first ? 0 : c) + a x b over kc, where the A panel
-   holds 6 rows of kc values (a[i*kc + p]) and the B panel kc rows of 64 (b[p*64 + j]). */
+/* The register tile: c[MR][NR] (row stride ldc) = (first ? 0 : c) + a x b over kc, where the A panel
+   holds MR rows of kc values (a[i*kc + p]) and the B panel kc rows of NR (b[p*NR + j]). */
 static void sd__kernel(int kc, const float *SD__RESTRICT a, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
 {
     float acc[SD__MR][SD__NR];
@@ -1462,7 +1467,7 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
     (void)oy; (void)ox;
     if (g->conv) {
         /* the implicit im2col: row k = (channel, kernel row di, kernel column dj), column n = output
-           pixel. A panel's 64 pixels fall into runs along output rows; for each run and each
+           pixel. A panel's NR pixels fall into runs along output rows; for each run and each
            (channel, di) the input row is transformed once into `row`, then read at stride s for
            every dj. */
         const sd__conv *cv = g->conv;
@@ -2411,8 +2416,8 @@ static sd_result sd__parse(sd_model *m, int si, const unsigned char *b)
         sd__tensor *t = &m->t[i];
         size_t n = 1, bytes;
         int d;
-        for (d = 0; d < t->ndim; d++)
-            if (!sd__mul_ok(n, (size_t)t->shape[d], &n))
+        for (d = 0; d < t->ndim; d++)   /* (a 32-bit size_t must not truncate a dimension) */
+            if ((uint64_t)t->shape[d] > (uint64_t)(size_t)-1 || !sd__mul_ok(n, (size_t)t->shape[d], &n))
                 return sd__fail(m, SD_ERR_FORMAT, "tensor '%s': shape overflows", t->name);
         if (!sd__mul_ok(n, (size_t)sd__dtype_size[t->dtype], &bytes))
             return sd__fail(m, SD_ERR_FORMAT, "tensor '%s': shape overflows", t->name);

@@ -566,7 +566,7 @@ static void test_corrupt(void)
         c = with_ihdr(png, size, 60000, 60000, 8, 2);   /* past the limit on purpose: the header's claim allocates nothing */
         t_calls = 0;
         img = sdpng_read_mem_ex(c, size, (size_t)-1, &w, &h, 3, NULL, NULL, &why);
-        t_ok(!img && !strcmp(why, "not enough image data"), "60000 x 60000 with no pixel limit and 200 bytes of data: %s, %ld allocations", why, t_calls);
+        t_ok(!img && !strcmp(why, sizeof(size_t) < 8 ? "image too large" : "not enough image data"), "60000 x 60000 with no pixel limit and 200 bytes of data: %s, %ld allocations", why, t_calls);
         free(c);
         img = sdpng_read_mem_ex(png, size, 62, &w, &h, 3, NULL, NULL, &why);
         t_ok(!img && !strcmp(why, "image too large"), "max_pixels 62 refuses 9 x 7: %s", why);

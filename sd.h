@@ -644,9 +644,9 @@ static int sd__mul_ok(size_t a, size_t b, size_t *out)
 
 static float *sd__push(sd_model *m, size_t nfloat)
 {
-    size_t bytes = (nfloat * sizeof(float) + 63) & ~(size_t)63;
-    size_t at = m->arena_top;
-    m->arena_top += bytes;
+    size_t at = m->arena_top, bytes = SIZE_MAX;
+    if (nfloat <= (SIZE_MAX - 63) / sizeof(float)) bytes = (nfloat * sizeof(float) + 63) & ~(size_t)63;
+    m->arena_top = bytes > SIZE_MAX - at ? SIZE_MAX : at + bytes;   /* saturates where size_t is 32 bits */
     if (m->arena_top > m->arena_peak) m->arena_peak = m->arena_top;
     if (m->planning) return NULL;
     SD_ASSERT(m->arena_top <= m->arena_size);
@@ -668,6 +668,8 @@ static void sd__release(sd_model *m, size_t mark) { m->arena_top = mark; }
 /* Sizes the arena for the peak counted by the planning pass. */
 static sd_result sd__arena_reserve(sd_model *m, size_t bytes)
 {
+    if (bytes > SIZE_MAX - 64)
+        return sd__fail(m, SD_ERR_NOMEM, "this needs more scratch memory than a %d-bit program can address", (int)sizeof(size_t) * 8);
     if (m->cfg.memory_limit && bytes > m->cfg.memory_limit)
         return sd__fail(m, SD_ERR_NOMEM, "this needs %.1f MB of scratch memory, over the limit of %.1f MB",
                         bytes / 1048576.0, m->cfg.memory_limit / 1048576.0);
@@ -2635,6 +2637,10 @@ static sd_result sd__add_file(sd_model *m, const char *path)
         struct stat st;
         if (fd < 0) return sd__fail(m, SD_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
         if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); return sd__fail(m, SD_ERR_IO, "'%s' is not a regular file", path); }
+        if ((uint64_t)st.st_size > (uint64_t)(SIZE_MAX / 2)) {   /* 32-bit with a 64-bit off_t */
+            close(fd);
+            return sd__fail(m, SD_ERR_NOMEM, "'%s': %.1f GB is more than a %d-bit program can map", path, (double)st.st_size / 1e9, (int)sizeof(size_t) * 8);
+        }
         if (st.st_size > 0) {
             void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
             if (p != MAP_FAILED) {
@@ -5269,7 +5275,8 @@ SDDEF void sd_add_noise(const sd_schedule *s, int i, const float *x0, const floa
 
 SDDEF int sd_first_step(int steps, double strength)
 {
-    int init = (int)(steps * strength), start;
+    volatile double prod = steps * strength;   /* rounded to double as diffusers computes it, also where */
+    int init = (int)prod, start;               /* floats are evaluated wider (x87): 10 x 0.6 is 6, not 5.999 */
     if (init > steps) init = steps;
     start = steps - init;
     if (start < 0) start = 0;

@@ -103,9 +103,10 @@ static int st_read(st_file *f, const unsigned char *b, size_t size, int header_o
         free(t->own); t->own = NULL;
         t->off = begin;
         t->nbytes = (size_t)of->item[1].num - begin;
+        t->data = NULL;
+        if (header_only) continue;
+        if (8 + hl + begin + t->nbytes > size) { t_json_free(&j); free(h); return 0; }
         t->data = b + 8 + hl + begin;
-        if (header_only) t->data = NULL;
-        else if (8 + hl + begin + t->nbytes > size) { t_json_free(&j); free(h); return 0; }
     }
     t_json_free(&j);
     free(h);
@@ -873,7 +874,7 @@ static void info_sd15(void)
     st_file st;
     if (system("mkdir -p build/tests-tmp && build/mkmodel --config sd15 -o /dev/stdout 2>/dev/null | head -c 400000 > build/tests-tmp/sd15-head.bin") != 0) {}
     h = t_slurp(head, &n);
-    for (k = 0; h && n >= 8 && k < 8; k++) hl |= (size_t)h[k] << (8 * k);
+    for (k = 0; h && n >= 8 && k < 8; k++) hl |= (size_t)((unsigned long long)h[k] << (8 * k));
     if (!h || n < 8 + hl || !st_read(&st, h, 8 + hl, 1)) { t_ok(0, "mkmodel --config sd15 writes its header (%lu bytes read)", (unsigned long)n); free(h); return; }
     for (k = 0; k < (size_t)st.n; k++) if (st.t[k].off + st.t[k].nbytes > total) total = st.t[k].off + st.t[k].nbytes;
     f = fopen(path, "wb");
@@ -1022,7 +1023,7 @@ int main(void)
     small_truncations();
     g_model = model ? t_slurp(model, &g_size) : NULL;
     if (!g_model || !st_read(&g_st, g_model, g_size, 0)) { t_ok(0, "reading %s", model ? model : "the model"); return t_done("test_loader"); }
-    { size_t k; for (k = 0; k < 8; k++) g_hl |= (size_t)g_model[k] << (8 * k); }
+    { size_t k; for (k = 0; k < 8; k++) g_hl |= (size_t)((unsigned long long)g_model[k] << (8 * k)); }
     g_edit = (unsigned char *)malloc(g_size);
     memcpy(g_edit, g_model, g_size);
     printf("model: %s (%s)\n", model, fx ? "the reference fixture" : "random weights of its architecture");

@@ -5,7 +5,7 @@
 # with emscripten under node.
 #
 #   sh tools/cross.sh [--quick] [-j N] [TARGET...]   TARGET: s390x armhf aarch64 riscv64 i386 wasm
-#
+#                                                     (and i386-x87, only when named)
 # No TARGET: every target whose compiler and emulator are installed (the others say SKIP).
 # A TARGET named on the command line that cannot be built counts as a failure.
 # Full mode: sd, mkmodel and every tests/test_*.c built with -O2 -std=c99 -Wall -Wextra -pedantic
@@ -29,15 +29,19 @@
 # gcc-riscv64-linux-gnu libc6-dev-{s390x,armhf,arm64,riscv64}-cross qemu-user; for i386 either
 # gcc-multilib (gcc -m32) or gcc-i686-linux-gnu + libc6-dev-i386-cross (gcc-multilib conflicts
 # with the cross compilers above: apt removes them when it is installed). wasm: emscripten, node.
-# i386 is built with -msse2 -mfpmath=sse (x87 evaluates float expressions in long double).
+# i386 is built with -msse2 -mfpmath=sse (x87 evaluates float expressions in long double);
+# i386-x87 is the same with -march=i686 -mfpmath=387, gcc's default for 32-bit x86.
 # Environment: SHARED (default ../shared), CROSS_QUICK, CROSS_JOBS, CROSS_PATH (put in front of
-# PATH: a folder holding <triple>-gcc[-N]), CROSS_HEADER (build against this copy of sd.h, e.g. to
+# PATH: a folder holding <triple>-gcc[-N]; build/cross/toolchain/usr/bin, where .ci/cross unpacks
+# a cross gcc when gcc-multilib blocks the package, is used when present), CROSS_HEADER (build against this copy of sd.h, e.g. to
 # try a fix: the sources are then linked into build/cross/src/), CROSS_TESTS (the test programs to
 # run, names without .c), CROSS_STAGES (conformance stages, comma-separated; empty: all).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
-[ -n "${CROSS_PATH:-}" ] && PATH="$CROSS_PATH:$PATH" && export PATH
+[ -d "$ROOT/build/cross/toolchain/usr/bin" ] && PATH="$ROOT/build/cross/toolchain/usr/bin:$PATH"   # .ci/cross unpacks there
+[ -n "${CROSS_PATH:-}" ] && PATH="$CROSS_PATH:$PATH"
+export PATH
 QUICK=${CROSS_QUICK:-0}
 JOBS=${CROSS_JOBS:-1}
 SLOW="test_loader test_pipeline test_threads test_unet test_vae"       # SD_TEST_QUICK=1 even in full mode
@@ -50,9 +54,9 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     -j) shift; JOBS=${1:-1} ;;
     -j*) JOBS=${1#-j} ;;
-    -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    s390x|armhf|aarch64|riscv64|i386|wasm) targets="$targets $1"; explicit=1 ;;
-    *) echo "cross.sh: unknown argument '$1' (--quick, -j N, s390x armhf aarch64 riscv64 i386 wasm)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    s390x|armhf|aarch64|riscv64|i386|i386-x87|wasm) targets="$targets $1"; explicit=1 ;;
+    *) echo "cross.sh: unknown argument '$1' (--quick, -j N, s390x armhf aarch64 riscv64 i386 i386-x87 wasm)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -100,8 +104,9 @@ setup_target() {
     armhf) tr=arm-linux-gnueabihf; emu=qemu-arm ;;
     aarch64) tr=aarch64-linux-gnu; emu=qemu-aarch64 ;;
     riscv64) tr=riscv64-linux-gnu; emu=qemu-riscv64 ;;
-    i386)
+    i386|i386-x87)
         CFLAGS_T="-O2 -msse2 -mfpmath=sse"
+        [ "$1" = i386-x87 ] && CFLAGS_T="-O2 -march=i686 -mfpmath=387"   # what a Debian i386 build does
         if command -v gcc >/dev/null 2>&1 && gcc -m32 -static -o "$D/.probe" "$D/.probe.c" 2>/dev/null; then CC="gcc -m32"
         elif CC=$(find_gcc i686-linux-gnu) && $CC -static -o "$D/.probe" "$D/.probe.c" 2>/dev/null; then :
         else WHY="neither gcc -m32 (gcc-multilib) nor i686-linux-gnu-gcc (gcc-i686-linux-gnu, libc6-dev-i386-cross) links"; return 1

@@ -13,9 +13,10 @@
 #   host's; a txt2img on that model; every test program (SD_TEST_QUICK=1 for the slow ones, $SLOW
 #   below); the -Werror build matrix of tests/test_build.sh (OpenMP, SD_NO_MMAP, SD_REFERENCE, no
 #   stdio, SD_STATIC twice); the complete conformance run (tools/conformance.py, default bounds).
-# --quick (or CROSS_QUICK=1), the CI mode: the cheap test programs ($QUICK_TESTS), the mkmodel
-#   byte check and the conformance stages in $QUICK_STAGES; no pipelines, UNet or build matrix
-#   (an emulated pipeline takes minutes).
+# --quick (or CROSS_QUICK=1), the CI mode (about 2 minutes a target on one core): the test programs
+#   whose results are exact ($QUICK_TESTS), the mkmodel byte check and the conformance stages in
+#   $QUICK_STAGES, the pipeline stage with one case only ($QUICK_PIPELINE); no UNet, VAE or
+#   build matrix.
 # -j N (or CROSS_JOBS=N): N targets at a time (each runs one program at a time); default 1.
 #
 # Per target, everything goes under build/cross/<target>/: bin/ the binaries, run/ the directory
@@ -35,7 +36,9 @@
 # PATH: a folder holding <triple>-gcc[-N]; build/cross/toolchain/usr/bin, where .ci/cross unpacks
 # a cross gcc when gcc-multilib blocks the package, is used when present), CROSS_HEADER (build against this copy of sd.h, e.g. to
 # try a fix: the sources are then linked into build/cross/src/), CROSS_TESTS (the test programs to
-# run, names without .c), CROSS_STAGES (conformance stages, comma-separated; empty: all).
+# run, names without .c), CROSS_STAGES (conformance stages, comma-separated; empty: all),
+# CROSS_PIPELINE (the pipeline cases to run, by name, space-separated; empty: all), CROSS_OUT (the
+# folder instead of build/cross, e.g. to run a quick check beside a full run).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
@@ -45,8 +48,9 @@ export PATH
 QUICK=${CROSS_QUICK:-0}
 JOBS=${CROSS_JOBS:-1}
 SLOW="test_loader test_pipeline test_threads test_unet test_vae"       # SD_TEST_QUICK=1 even in full mode
-QUICK_TESTS="test_tokenizer test_rng test_npy test_png test_schedule test_text"
-QUICK_STAGES="tokenize,randn,schedule,text,vae_encode"
+QUICK_TESTS="test_tokenizer test_rng test_npy test_schedule"
+QUICK_STAGES="tokenize,randn,schedule,text,pipeline"
+QUICK_PIPELINE="t2i-euler_a"   # the cheapest pipeline case: 6 steps at 80x64, ancestral noise
 targets=""
 explicit=0
 while [ $# -gt 0 ]; do
@@ -61,15 +65,16 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -z "$targets" ] && targets="s390x armhf aarch64 riscv64 i386 wasm"
-if [ "$QUICK" = 1 ]; then STAGES=${CROSS_STAGES-$QUICK_STAGES}; TESTS_WANTED=${CROSS_TESTS-$QUICK_TESTS}
-else STAGES=${CROSS_STAGES-}; TESTS_WANTED=${CROSS_TESTS-}; fi
+if [ "$QUICK" = 1 ]; then STAGES=${CROSS_STAGES-$QUICK_STAGES}; TESTS_WANTED=${CROSS_TESTS-$QUICK_TESTS}; PIPES=${CROSS_PIPELINE-$QUICK_PIPELINE}
+else STAGES=${CROSS_STAGES-}; TESTS_WANTED=${CROSS_TESTS-}; PIPES=${CROSS_PIPELINE-}; fi
 
 SH=${SHARED:-../shared}
 case $SH in /*) ;; *) SH=$ROOT/$SH ;; esac
 have_shared=0
 [ -f "$SH/tools/conformance.py" ] && [ -f "$SH/fixtures/sd1-tiny/cases.json" ] && have_shared=1
 
-OUT=$ROOT/build/cross
+OUT=${CROSS_OUT:-$ROOT/build/cross}
+case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
 mkdir -p "$OUT"
 SRC=$ROOT
 if [ -n "${CROSS_HEADER:-}" ]; then   # a private tree: the given sd.h, links to everything else
@@ -240,13 +245,24 @@ run_target() {
 
     if [ $have_shared -eq 1 ] && [ -f "$D/bin/sd$EXE" ]; then
         t0=$(now)
-        (cd "$D/conf" && python3 "$SH/tools/conformance.py" -v --sd "$D/sd" --fixtures "$SH/fixtures/sd1-tiny" \
+        fx=$SH/fixtures/sd1-tiny
+        if [ -n "$PIPES" ]; then   # the fixtures with only these pipeline cases: links and a smaller cases.json
+            fx=$D/fixtures; rm -rf "$fx"; mkdir -p "$fx"
+            for f in "$SH/fixtures/sd1-tiny/"*; do ln -s "$f" "$fx/${f##*/}"; done
+            rm "$fx/cases.json"
+            python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); keep = sys.argv[3].split()
+d["cases"]["pipeline"] = [c for c in d["cases"].get("pipeline", []) if c["name"] in keep]
+json.dump(d, open(sys.argv[2], "w"))' "$SH/fixtures/sd1-tiny/cases.json" "$fx/cases.json" "$PIPES"
+        fi
+        (cd "$D/conf" && python3 "$SH/tools/conformance.py" -v --sd "$D/sd" --fixtures "$fx" \
             --vocab "$SH/clip-vocab/merges.txt" ${STAGES:+--only "$STAGES"}) </dev/null > "$D/logs/conformance.log" 2>&1
         crc=$?
         dt=$(( $(now) - t0 ))
         c=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$D/logs/conformance.log" | tail -1)
         if [ -n "$c" ]; then p=${c%% passed*}; f=${c#*, }; f=${f%% failed*}; conf="$p/$((p + f))"; else conf="error"; fi
         [ -n "$STAGES" ] && conf="$conf ($STAGES)"
+        [ -n "$PIPES" ] && conf="$conf (pipeline: $PIPES)"
         if [ $crc -eq 0 ]; then printf '  ok   %-30s %4d s  %s\n' "conformance" "$dt" "$conf"
         else printf '  FAIL %-30s %4d s  %s (%s)\n' "conformance" "$dt" "$conf" "$D/logs/conformance.log"
              grep -E '^FAIL|rror|Traceback' "$D/logs/conformance.log" | head -20 | sed 's/^/       /'

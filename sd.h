@@ -315,6 +315,16 @@ SDDEF void      sd_array_free(sd_model *m, sd_array *a);
 #define SD__OMP 0
 #endif
 
+/* x86 with AVX2 and FMA but not AVX-512: the one micro-kernel written with intrinsics (the compiler's
+   own vectorization of the scalar tile spills there and runs at half the speed); SD_NO_SIMD leaves
+   it out. It does the same operations in the same order as its scalar twin: the same bits. */
+#if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__) && !defined(SD_NO_SIMD)
+#include <immintrin.h>
+#define SD__AVX2 1
+#else
+#define SD__AVX2 0
+#endif
+
 #if !defined(SD_NO_MMAP) && !defined(SD_NO_STDIO) && (defined(__unix__) || defined(__APPLE__))
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -346,7 +356,7 @@ int madvise(void *addr, size_t length, int advice);
 #endif
 /* Fast kernels fuse multiply-adds where the hardware has them (fmaf is correctly rounded
    everywhere, so the bits depend on the target, never on the thread count). */
-#ifdef FP_FAST_FMAF
+#if defined(FP_FAST_FMAF) || defined(__FMA__)   /* clang has FMA without saying FP_FAST_FMAF */
 #define SD__FMA(a, b, c) fmaf(a, b, c)
 #else
 #define SD__FMA(a, b, c) ((a) * (b) + (c))
@@ -705,8 +715,8 @@ static float sd__f16_f32(uint16_t h)
     uint32_t two_w = w + w;
     float normal = sd__bits_f32((two_w >> 4) + (0xE0u << 23)) * sd__bits_f32(0x7800000u); /* 2^-112 */
     float denormal = sd__bits_f32((two_w >> 17) | (126u << 23)) - 0.5f;
-    uint32_t bits = two_w < (1u << 27) ? sd__f32_bits(denormal) : sd__f32_bits(normal);
-    return sd__bits_f32(sign | bits);
+    uint32_t den = (uint32_t)0 - (uint32_t)(two_w < (1u << 27));   /* all ones for a subnormal */
+    return sd__bits_f32(sign | (sd__f32_bits(denormal) & den) | (sd__f32_bits(normal) & ~den));
 }
 
 static float sd__bf16_f32(uint16_t h) { return sd__bits_f32((uint32_t)h << 16); }
@@ -1342,9 +1352,12 @@ static void sd__concat_ref(float *out, const float *a, int ca, const float *b, i
 #if defined(__AVX512F__)
 #define SD__MR 6
 #define SD__NR 64   /* the 6x64 tile: 24 of the 32 AVX-512 registers */
+#elif SD__AVX2
+#define SD__MR 6
+#define SD__NR 16   /* 6x16: 12 of the 16 AVX2 registers, 2 for B, 1 for A (sd__kernel_avx2) */
 #else
 #define SD__MR 4
-#define SD__NR 16   /* 4x16: 8 of the 16 AVX2 registers, the rest for B and A; the bits are the same */
+#define SD__NR 16   /* 4x16: 16 NEON registers, or 8 SSE2 pairs; the bits are the same for any tile */
 #endif
 #define SD__KC 256
 #define SD__NC 256
@@ -1358,12 +1371,31 @@ static void sd__concat_ref(float *out, const float *a, int ca, const float *b, i
 #define SD__PARALLEL_FOR (void)sd__nt;
 #endif
 
+/* Comparisons of floats are branches to gcc under AVX2 (they may trap), which stops a loop from
+   vectorizing; these compare the bit patterns as integers instead, with the same results. */
+static inline uint32_t sd__order_key(float x)   /* unsigned order of the keys = the floats' order */
+{
+    uint32_t u = sd__f32_bits(x);
+    return u ^ (((0u - (u >> 31)) >> 1) | 0x80000000u);
+}
+
+static inline float sd__maxf(float a, float b)
+{
+    uint32_t pick_a = 0u - (uint32_t)(sd__order_key(a) > sd__order_key(b));
+    return sd__bits_f32((sd__f32_bits(a) & pick_a) | (sd__f32_bits(b) & ~pick_a));
+}
+
 /* e^x, vectorizable, within 2 ulp: 2^n * e^f with n = round(x / ln 2), |f| <= ln2/2, degree-7 Taylor */
 static inline float sd__expf(float x)
 {
     float r, f, p;
     int32_t n;
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    {   /* x clamped to [-87, 88], on the magnitude's bits */
+        uint32_t u = sd__f32_bits(x), mag = u & 0x7fffffffu, neg = 0u - (u >> 31);
+        uint32_t lim = (0x42ae0000u & neg) | (0x42b00000u & ~neg);   /* 87 or 88 */
+        uint32_t over = 0u - (uint32_t)(mag > lim);
+        x = sd__bits_f32((lim & over) | (mag & ~over) | (u & 0x80000000u));
+    }
     r = x * 1.44269504f;                                     /* round to nearest by adding 1.5 * 2^23: */
     r = r + 12582912.0f;                                     /* each assignment rounds to float, also */
     r = r - 12582912.0f;                                     /* where FLT_EVAL_METHOD != 0 (s390x, x87) */
@@ -1385,7 +1417,7 @@ static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
 
 /* The register tile: c[MR][NR] (row stride ldc) = (first ? 0 : c) + a x b over kc, where the A panel
    holds MR rows of kc values (a[i*kc + p]) and the B panel kc rows of NR (b[p*NR + j]). */
-static void sd__kernel(int kc, const float *SD__RESTRICT a, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
+static void sd__kernel_c(int kc, const float *SD__RESTRICT a, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
 {
     float acc[SD__MR][SD__NR];
     int i, j, p;
@@ -1405,6 +1437,35 @@ static void sd__kernel(int kc, const float *SD__RESTRICT a, const float *SD__RES
         for (j = 0; j < SD__NR; j++) c[(size_t)i * ldc + j] = acc[i][j];
 }
 
+#if SD__AVX2
+static void (*const sd__kernel_twin)(int, const float *, const float *, float *, int, int) = sd__kernel_c;   /* tests compare the two */
+/* the 6x16 tile in twelve AVX2 registers: per step, two vectors of B and each row's A broadcast */
+#define SD__ROW(r, a0, a1) a0 = _mm256_loadu_ps(c + (size_t)(r) * ldc); a1 = _mm256_loadu_ps(c + (size_t)(r) * ldc + 8)
+#define SD__FMA2(r, a0, a1) x = _mm256_broadcast_ss(a + (size_t)(r) * kc + p); \
+                            a0 = _mm256_fmadd_ps(x, b0, a0); a1 = _mm256_fmadd_ps(x, b1, a1)
+#define SD__OUT(r, a0, a1) _mm256_storeu_ps(c + (size_t)(r) * ldc, a0); _mm256_storeu_ps(c + (size_t)(r) * ldc + 8, a1)
+static void sd__kernel_avx2(int kc, const float *SD__RESTRICT a, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
+{
+    __m256 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, b0, b1, x;
+    int p;
+    if (first) c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = _mm256_setzero_ps();
+    else { SD__ROW(0, c0, c1); SD__ROW(1, c2, c3); SD__ROW(2, c4, c5); SD__ROW(3, c6, c7); SD__ROW(4, c8, c9); SD__ROW(5, c10, c11); }
+    for (p = 0; p < kc; p++, b += 16) {
+        b0 = _mm256_loadu_ps(b);
+        b1 = _mm256_loadu_ps(b + 8);
+        SD__FMA2(0, c0, c1); SD__FMA2(1, c2, c3); SD__FMA2(2, c4, c5);
+        SD__FMA2(3, c6, c7); SD__FMA2(4, c8, c9); SD__FMA2(5, c10, c11);
+    }
+    SD__OUT(0, c0, c1); SD__OUT(1, c2, c3); SD__OUT(2, c4, c5); SD__OUT(3, c6, c7); SD__OUT(4, c8, c9); SD__OUT(5, c10, c11);
+}
+#undef SD__ROW
+#undef SD__FMA2
+#undef SD__OUT
+#define sd__kernel sd__kernel_avx2
+#else
+#define sd__kernel sd__kernel_c
+#endif
+
 /* What a product reads and writes. A is M x K: a weight tensor (row-major [M,K], any dtype)
    or floats at a[i*a_rs + k*a_cs]. B is K x N: floats at b[k*b_rs + n*b_cs], a weight tensor
    read transposed (B[k][n] = W[n][k]), or the implicit im2col of a convolution's input.
@@ -1421,7 +1482,8 @@ typedef struct sd__mm {
 
 /* per-thread workspace of one product, in floats: A and B panels, the C tile, scratch */
 #define SD__MT 960   /* at most this many rows of C per task */
-#define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MT * SD__NC + 2 * SD__NC + SD__KC + 64)
+#define SD__ROWBUF (2 * SD__NC + SD__KC + 64)   /* one transformed input row (stride 2), or kc decoded weights */
+#define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MT * SD__NC + SD__ROWBUF)
 
 static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc, int k0, int kc)
 {
@@ -1439,7 +1501,6 @@ static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc,
         }
 }
 
-/* B panels for columns n0..n0+nc of rows k0..k0+kc; oy/ox: scratch for pixel coordinates */
 /* one run of output pixels of the same output row: the input row it reads for (channel, kernel
    row), GroupNorm+SiLU applied, upsampling and zero padding resolved, into rb */
 static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int ch, int y, int x0, int len)
@@ -1463,38 +1524,38 @@ static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int ch, int y,
 }
 
 /* B panels for columns n0..n0+nc of rows k0..k0+kc */
-static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc, int k0, int kc, float *row, int *oy, int *ox)
+static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc, int k0, int kc, float *row)
 {
     int jp, j, p;
-    (void)oy; (void)ox;
     if (g->conv) {
         /* the implicit im2col: row k = (channel, kernel row di, kernel column dj), column n = output
            pixel. A panel's NR pixels fall into runs along output rows; for each run and each
            (channel, di) the input row is transformed once into `row`, then read at stride s for
            every dj. */
         const sd__conv *cv = g->conv;
-        int kk = cv->k * cv->k, s = cv->stride;
-        for (jp = 0; jp < nc; jp += SD__NR) {
-            float *panel = dst + (size_t)jp * kc;
-            int j0 = 0, nvalid = nc - jp < SD__NR ? nc - jp : SD__NR;
-            if (nvalid < SD__NR)
-                for (p = 0; p < kc; p++) memset(panel + (size_t)p * SD__NR + nvalid, 0, sizeof(float) * (size_t)(SD__NR - nvalid));
-            while (j0 < nvalid) {
-                int n = n0 + jp + j0, y = n / cv->wo, x = n % cv->wo, len = cv->wo - x, cached = -1;
-                if (len > nvalid - j0) len = nvalid - j0;
-                for (p = 0; p < kc; p++) {
-                    int k = k0 + p, ch = k / kk, di = (k % kk) / cv->k, dj = k % cv->k, key = ch * cv->k + di;
-                    float *SD__RESTRICT d = panel + (size_t)p * SD__NR + j0;
-                    const float *SD__RESTRICT r = row + dj;
-                    if (key != cached) {
-                        sd__conv_row(row, g, ch, y * s + di - cv->pad_t, x * s - cv->pad_l, (len - 1) * s + cv->k);
-                        cached = key;
-                    }
-                    if (s == 1) memcpy(d, r, sizeof(float) * (size_t)len);
-                    else for (j = 0; j < len; j++) d[j] = r[j * s];
+        int kk = cv->k * cv->k, s = cv->stride, j0 = 0;
+        if (nc % SD__NR)   /* the last panel's columns past nc are zero */
+            for (p = 0; p < kc; p++)
+                memset(dst + (size_t)(nc - nc % SD__NR) * kc + (size_t)p * SD__NR + nc % SD__NR, 0, sizeof(float) * (size_t)(SD__NR - nc % SD__NR));
+        while (j0 < nc) {   /* a run: output pixels j0..j0+len of one output row, across panels */
+            int n = n0 + j0, y = n / cv->wo, x = n % cv->wo, len = cv->wo - x, cached = -1;
+            if (len > nc - j0) len = nc - j0;
+            for (p = 0; p < kc; p++) {
+                int k = k0 + p, ch = k / kk, di = (k % kk) / cv->k, dj = k % cv->k, key = ch * cv->k + di, t = 0;
+                if (key != cached) {
+                    sd__conv_row(row, g, ch, y * s + di - cv->pad_t, x * s - cv->pad_l, (len - 1) * s + cv->k);
+                    cached = key;
                 }
-                j0 += len;
+                while (t < len) {   /* the part of the run in each panel */
+                    int at = j0 + t, o = at % SD__NR, cnt = SD__NR - o < len - t ? SD__NR - o : len - t;
+                    float *SD__RESTRICT d = dst + (size_t)(at - o) * kc + (size_t)p * SD__NR + o;
+                    const float *SD__RESTRICT r = row + (size_t)t * s + dj;
+                    if (s == 1) for (j = 0; j < cnt; j++) d[j] = r[j];
+                    else for (j = 0; j < cnt; j++) d[j] = r[j * s];
+                    t += cnt;
+                }
             }
+            j0 += len;
         }
         return;
     }
@@ -1519,12 +1580,11 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
 static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *ws)
 {
     float *pa = ws, *pb = pa + SD__MC * SD__KC, *ct = pb + SD__KC * SD__NC, *row = ct + SD__MT * SD__NC;
-    int *oy = (int *)(void *)(row + SD__KC), *ox = oy + SD__NC;
     int k0, m1, i, j;
     if (g->K == 0) memset(ct, 0, sizeof(float) * SD__MT * SD__NC);
     for (k0 = 0; k0 < g->K; k0 += SD__KC) {
         int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0;
-        sd__pack_b(pb, g, n0, nc, k0, kc, row, oy, ox);
+        sd__pack_b(pb, g, n0, nc, k0, kc, row);
         for (m1 = m0; m1 < m0 + mc; m1 += SD__MC) {
             int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp;
             sd__pack_a(pa, g, m1, mcc, k0, kc);
@@ -1673,7 +1733,7 @@ static void sd__attn_block(const float *q, const float *k, const float *v, float
                 for (i = 0; i < SD__NR; i++) {
                     float x = sj[i] * scale;
                     sj[i] = x;
-                    bmp[i] = x > bmp[i] ? x : bmp[i];
+                    bmp[i] = sd__maxf(x, bmp[i]);
                 }
             }
         for (i = 0; i < SD__QB; i++) {

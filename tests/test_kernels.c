@@ -207,10 +207,65 @@ static void test_memory_ops(sd_model *m, int n, int c, int hw)
     free(x); free(a); free(b); free(add); free(st); free(gw); free(gb); free(e);
 }
 
+/* every half, decoded by sd__decode (vectorized, branch-free) against the definition */
+static void test_f16_all(void)
+{
+    unsigned char b[2];
+    long bad = 0;
+    unsigned h;
+    for (h = 0; h < 65536; h++) {
+        int e = (int)(h >> 10) & 31, mant = (int)(h & 1023);
+        float want, got;
+        if (e == 0) want = ldexpf((float)mant, -24);
+        else if (e < 31) want = ldexpf((float)(1024 + mant), e - 25);
+        else want = mant ? NAN : INFINITY;
+        if (h & 0x8000u) want = -want;
+        b[0] = (unsigned char)(h & 255); b[1] = (unsigned char)(h >> 8);
+        sd__decode(&got, b, SD__F16, 0, 1);
+        if (want != want ? got == got : sd__f32_bits(got) != sd__f32_bits(want)) {
+            if (bad++ < 4) printf("       half 0x%04x: got %.9g want %.9g\n", h, got, want);
+        }
+    }
+    printf("%s f16 -> f32, all 65536 halves: %ld wrong\n", bad ? "FAIL" : "ok  ", bad);
+    failures += bad != 0;
+}
+
+/* the micro-kernel in use against its scalar twin: the same bits (one order of the sum over K) */
+static void test_kernel_twin(void)
+{
+#if SD__AVX2
+    static const int kcs[] = { 1, 2, 7, 64, 256 };
+    size_t i, k;
+    uint32_t s = 99;
+    for (k = 0; k < sizeof kcs / sizeof kcs[0]; k++) {
+        int kc = kcs[k], first, ldc = SD__NR + 3;
+        float *a = (float *)malloc(sizeof(float) * SD__MR * kc), *b = (float *)malloc(sizeof(float) * SD__NR * kc);
+        float c1[SD__MR * (SD__NR + 3)], c2[SD__MR * (SD__NR + 3)];
+        fill(a, (size_t)SD__MR * kc, &s, 1.0f); fill(b, (size_t)SD__NR * kc, &s, 1.0f);
+        for (first = 0; first < 2; first++) {
+            char what[64];
+            fill(c1, sizeof c1 / sizeof c1[0], &s, 3.0f);
+            memcpy(c2, c1, sizeof c1);
+            sd__kernel(kc, a, b, c1, ldc, first);
+            sd__kernel_twin(kc, a, b, c2, ldc, first);
+            for (i = 0; i < sizeof c1 / sizeof c1[0] && sd__f32_bits(c1[i]) == sd__f32_bits(c2[i]); i++) {}
+            snprintf(what, sizeof what, "SIMD micro-kernel = scalar twin, kc %d%s", kc, first ? ", first" : "");
+            printf("%s %-44s %s\n", i == sizeof c1 / sizeof c1[0] ? "ok  " : "FAIL", what, i == sizeof c1 / sizeof c1[0] ? "same bits" : "bits differ");
+            failures += i != sizeof c1 / sizeof c1[0];
+        }
+        free(a); free(b);
+    }
+#else
+    printf("ok   (this build has no SIMD micro-kernel: the scalar one runs)\n");
+#endif
+}
+
 int main(void)
 {
     sd_model *m = sd_create(NULL);
     int dt;
+    test_f16_all();
+    test_kernel_twin();
     for (dt = 0; dt < 3; dt++) {
         test_linear(m, 77, 64, 64, dt, 0);
         test_linear(m, 1, 5, 3, dt, 1);
@@ -225,6 +280,8 @@ int main(void)
     test_conv(m, 1, 64, 5, 4, 64, 3, 1, 1, 2, 0, SD__F16);
     test_conv(m, 2, 96, 11, 11, 32, 1, 1, 0, 0, 0, SD__F16);
     test_conv(m, 1, 256, 20, 20, 130, 3, 1, 1, 0, 1, SD__F16);
+    test_conv(m, 1, 32, 5, 530, 24, 3, 1, 1, 0, 1, SD__F16);   /* output rows wider than a column block */
+    test_conv(m, 1, 8, 9, 601, 16, 3, 2, 1, 0, 0, SD__F16);    /* stride 2 across blocks */
     test_attention(m, 1, 1, 77, 77, 64, 1);
     test_attention(m, 2, 8, 100, 77, 4, 0);
     test_attention(m, 2, 8, 300, 300, 8, 0);

@@ -1360,7 +1360,7 @@ static void sd__concat_ref(float *out, const float *a, int ca, const float *b, i
 #define SD__NR 16   /* 4x16: 16 NEON registers, or 8 SSE2 pairs; the bits are the same for any tile */
 #endif
 #define SD__KC 256
-#define SD__NC 256
+#define SD__NC 512
 #define SD__MC 96
 
 #if SD__OMP
@@ -1416,8 +1416,8 @@ static inline float sd__expf(float x)
 static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
 
 /* The register tile: c[MR][NR] (row stride ldc) = (first ? 0 : c) + a x b over kc, where the A panel
-   holds MR rows of kc values (a[i*kc + p]) and the B panel kc rows of NR (b[p*NR + j]). */
-static void sd__kernel_c(int kc, const float *SD__RESTRICT a, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
+   holds MR rows of kc values (a[i*lda + p]) and the B panel kc rows of NR (b[p*NR + j]). */
+static void sd__kernel_c(int kc, const float *SD__RESTRICT a, int lda, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
 {
     float acc[SD__MR][SD__NR];
     int i, j, p;
@@ -1429,7 +1429,7 @@ static void sd__kernel_c(int kc, const float *SD__RESTRICT a, const float *SD__R
 #pragma GCC unroll 6
 #endif
         for (i = 0; i < SD__MR; i++) {
-            float ai = a[(size_t)i * kc + p];
+            float ai = a[(size_t)i * lda + p];
             for (j = 0; j < SD__NR; j++) acc[i][j] = SD__FMA(ai, bp[j], acc[i][j]);
         }
     }
@@ -1438,13 +1438,13 @@ static void sd__kernel_c(int kc, const float *SD__RESTRICT a, const float *SD__R
 }
 
 #if SD__AVX2
-static void (*const sd__kernel_twin)(int, const float *, const float *, float *, int, int) = sd__kernel_c;   /* tests compare the two */
+static void (*const sd__kernel_twin)(int, const float *, int, const float *, float *, int, int) = sd__kernel_c;   /* tests compare the two */
 /* the 6x16 tile in twelve AVX2 registers: per step, two vectors of B and each row's A broadcast */
 #define SD__ROW(r, a0, a1) a0 = _mm256_loadu_ps(c + (size_t)(r) * ldc); a1 = _mm256_loadu_ps(c + (size_t)(r) * ldc + 8)
-#define SD__FMA2(r, a0, a1) x = _mm256_broadcast_ss(a + (size_t)(r) * kc + p); \
+#define SD__FMA2(r, a0, a1) x = _mm256_broadcast_ss(a + (size_t)(r) * lda + p); \
                             a0 = _mm256_fmadd_ps(x, b0, a0); a1 = _mm256_fmadd_ps(x, b1, a1)
 #define SD__OUT(r, a0, a1) _mm256_storeu_ps(c + (size_t)(r) * ldc, a0); _mm256_storeu_ps(c + (size_t)(r) * ldc + 8, a1)
-static void sd__kernel_avx2(int kc, const float *SD__RESTRICT a, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
+static void sd__kernel_avx2(int kc, const float *SD__RESTRICT a, int lda, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
 {
     __m256 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, b0, b1, x;
     int p;
@@ -1481,7 +1481,7 @@ typedef struct sd__mm {
 } sd__mm;
 
 /* per-thread workspace of one product, in floats: A and B panels, the C tile, scratch */
-#define SD__MT 960   /* at most this many rows of C per task */
+#define SD__MT 1920   /* at most this many rows of C per task */
 #define SD__ROWBUF (2 * SD__NC + SD__KC + 64)   /* one transformed input row (stride 2), or kc decoded weights */
 #define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MT * SD__NC + SD__ROWBUF)
 
@@ -1590,7 +1590,7 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
             sd__pack_a(pa, g, m1, mcc, k0, kc);
             for (jp = 0; jp < nc; jp += SD__NR)
                 for (ip = 0; ip < mcc; ip += SD__MR)
-                    sd__kernel(kc, pa + (size_t)ip * kc, pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
+                    sd__kernel(kc, pa + (size_t)ip * kc, kc, pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
         }
     }
     /* epilogue, in the reference's order: sum, + bias, + add */
@@ -1682,25 +1682,32 @@ static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, 
    O^T is rescaled and O^T += V^T P^T (a second product). Only KB x QB scores exist at a time,
    per thread. */
 #define SD__QB 128
-#define SD__KB 240
+#define SD__KB 240   /* a multiple of every MR: whole blocks of K are read in place */
 
 static size_t sd__attn_ws(int d)
 {
     size_t d6 = (size_t)(d + SD__MR - 1) / SD__MR * SD__MR;
     return (size_t)d * SD__QB           /* Q^T panels */
-         + (size_t)SD__KB * d           /* K panels */
+         + (size_t)SD__KB * d           /* the last, partial block of K, padded */
          + (size_t)SD__KB * SD__QB      /* S^T, then P^T */
-         + d6 * SD__KB                  /* V^T panels */
          + d6 * SD__QB                  /* O^T */
          + 4 * SD__QB + 64;             /* running max and sum, block max and correction */
 }
 
-static void sd__attn_block(const float *q, const float *k, const float *v, float *out, size_t ld, int d,
+/* the scratch of one attention call: each thread's, then V^T of every (image, head), [d6, tk6] */
+static size_t sd__attn_ws_total(int nthreads, int n, int heads, int tk, int d)
+{
+    size_t d6 = (size_t)(d + SD__MR - 1) / SD__MR * SD__MR, tk6 = (size_t)(tk + SD__MR - 1) / SD__MR * SD__MR;
+    return (size_t)nthreads * sd__attn_ws(d) + (size_t)n * heads * d6 * tk6;
+}
+
+/* one block of queries of one head: k and v point at the head's first key and its V^T */
+static void sd__attn_block(const float *q, const float *k, const float *vt, float *out, size_t ld, int d,
                            int q0, int nq, int tk, float *ws)
 {
-    int d6 = (d + SD__MR - 1) / SD__MR * SD__MR, i, j, e, ip, jp, k0;
-    float *pq = ws, *pk = pq + (size_t)d * SD__QB, *st = pk + (size_t)SD__KB * d, *pv = st + (size_t)SD__KB * SD__QB;
-    float *o = pv + (size_t)d6 * SD__KB, *mx = o + (size_t)d6 * SD__QB, *sum = mx + SD__QB, *bm = sum + SD__QB, *corr = bm + SD__QB;
+    int d6 = (d + SD__MR - 1) / SD__MR * SD__MR, tk6 = (tk + SD__MR - 1) / SD__MR * SD__MR, i, j, e, ip, jp, k0;
+    float *pq = ws, *pk = pq + (size_t)d * SD__QB, *st = pk + (size_t)SD__KB * d;
+    float *o = st + (size_t)SD__KB * SD__QB, *mx = o + (size_t)d6 * SD__QB, *sum = mx + SD__QB, *bm = sum + SD__QB, *corr = bm + SD__QB;
     float scale = 1.0f / sqrtf((float)d);
     int nk = tk;
     /* Q^T as B panels [d x QB] */
@@ -1715,16 +1722,20 @@ static void sd__attn_block(const float *q, const float *k, const float *v, float
     memset(o, 0, sizeof(float) * (size_t)d6 * SD__QB);
     for (k0 = 0; k0 < nk; k0 += SD__KB) {
         int kb = nk - k0 < SD__KB ? nk - k0 : SD__KB, kb6 = (kb + SD__MR - 1) / SD__MR * SD__MR;
-        /* K block as A panels (rows of d); S^T = K Q^T */
-        for (i = 0; i < kb6; i++) {
-            float *dst = pk + (size_t)i * d;
-            if (i < kb) memcpy(dst, k + (size_t)(k0 + i) * ld, sizeof(float) * (size_t)d);
-            else memset(dst, 0, sizeof(float) * (size_t)d);
+        const float *ka = k + (size_t)k0 * ld;   /* K block as A panels: its rows are the keys */
+        int lda = (int)ld;
+        if (kb6 > kb) {   /* a partial last block: copied and padded with zero keys */
+            for (i = 0; i < kb6; i++) {
+                float *dst = pk + (size_t)i * d;
+                if (i < kb) memcpy(dst, k + (size_t)(k0 + i) * ld, sizeof(float) * (size_t)d);
+                else memset(dst, 0, sizeof(float) * (size_t)d);
+            }
+            ka = pk; lda = d;
         }
-        /* S^T is kept as B panels for the second product: panel jp holds queries jp.., [kb6 x NR] */
+        /* S^T = K Q^T, kept as B panels for the second product: panel jp holds queries jp.., [kb6 x NR] */
         for (ip = 0; ip < kb6; ip += SD__MR)
             for (jp = 0; jp < SD__QB; jp += SD__NR)
-                sd__kernel(d, pk + (size_t)ip * d, pq + (size_t)jp * d, st + (size_t)jp * kb6 + (size_t)ip * SD__NR, SD__NR, 1);
+                sd__kernel(d, ka + (size_t)ip * lda, lda, pq + (size_t)jp * d, st + (size_t)jp * kb6 + (size_t)ip * SD__NR, SD__NR, 1);
         /* online softmax, vectorized along the queries */
         for (i = 0; i < SD__QB; i++) bm[i] = mx[i];
         for (jp = 0; jp < SD__QB; jp += SD__NR)
@@ -1753,14 +1764,10 @@ static void sd__attn_block(const float *q, const float *k, const float *v, float
                 }
             }
         for (e = 0; e < d; e++) for (i = 0; i < SD__QB; i++) o[(size_t)e * SD__QB + i] *= corr[i];
-        /* V^T as A panels (rows of kb); O^T += V^T P^T (P^T is already in B panels) */
-        for (e = 0; e < d6; e++) {
-            float *dst = pv + (size_t)e * kb6;
-            for (j = 0; j < kb6; j++) dst[j] = j < kb && e < d ? v[(size_t)(k0 + j) * ld + e] : 0.0f;
-        }
+        /* O^T += V^T P^T: V^T's rows (padded with zeros) are the A panels, P^T is already in B panels */
         for (ip = 0; ip < d6; ip += SD__MR)
             for (jp = 0; jp < SD__QB; jp += SD__NR)
-                sd__kernel(kb6, pv + (size_t)ip * kb6, st + (size_t)jp * kb6, o + (size_t)ip * SD__QB + jp, SD__QB, 0);
+                sd__kernel(kb6, vt + (size_t)ip * tk6 + k0, tk6, st + (size_t)jp * kb6, o + (size_t)ip * SD__QB + jp, SD__QB, 0);
     }
     for (i = 0; i < nq; i++)
         for (e = 0; e < d; e++) out[(size_t)(q0 + i) * ld + e] = o[(size_t)e * SD__QB + i] / sum[i];
@@ -1770,12 +1777,22 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
                                int tq, int tk, int d, float *ws)
 {
     int nqb = (tq + SD__QB - 1) / SD__QB, t, sd__nt = m->n_threads;
+    int d6 = (d + SD__MR - 1) / SD__MR * SD__MR, tk6 = (tk + SD__MR - 1) / SD__MR * SD__MR;
     size_t ld = (size_t)heads * d, per = sd__attn_ws(d);
+    float *vt = ws + (size_t)sd__nt * per;
+    SD__PARALLEL_FOR
+    for (t = 0; t < n * heads; t++) {   /* V^T of each (image, head), zero-padded to [d6, tk6] */
+        const float *src = v + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
+        float *dst = vt + (size_t)t * d6 * tk6;
+        int j, e;
+        for (j = 0; j < tk6; j++)
+            for (e = 0; e < d6; e++) dst[(size_t)e * tk6 + j] = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f;
+    }
     SD__PARALLEL_FOR
     for (t = 0; t < n * heads * nqb; t++) {
         int b = t / (heads * nqb), h = (t / nqb) % heads, qb = t % nqb;
         size_t off = (size_t)h * d;
-        sd__attn_block(q + (size_t)b * tq * ld + off, k + (size_t)b * tk * ld + off, v + (size_t)b * tk * ld + off,
+        sd__attn_block(q + (size_t)b * tq * ld + off, k + (size_t)b * tk * ld + off, vt + (size_t)(b * heads + h) * d6 * tk6,
                        out + (size_t)b * tq * ld + off, ld, d, qb * SD__QB, tq - qb * SD__QB < SD__QB ? tq - qb * SD__QB : SD__QB,
                        tk, ws + (size_t)SD__TID() * per);
     }
@@ -1980,7 +1997,7 @@ static void sd__op_attention(sd_model *m, float *out, const float *q, const floa
         float *ws = sd__push(m, (size_t)tk);
         if (!m->planning) sd__attention_ref(out, q, k, v, n, heads, tq, tk, d, causal, ws);
     } else {
-        float *ws = sd__push(m, (size_t)m->n_threads * sd__attn_ws(d));
+        float *ws = sd__push(m, sd__attn_ws_total(m->n_threads, n, heads, tk, d));
         if (!m->planning) sd__attention_fast(m, out, q, k, v, n, heads, tq, tk, d, ws);
     }
     sd__release(m, mark);
@@ -5502,6 +5519,7 @@ static sd_result sd__vae_tiled(sd_model *m, const float *in, int h, int w, float
     float *tout = (float *)sd__malloc(m, sizeof(float) * cout * th * f * tw * f);
     float *wsum = (float *)sd__calloc(m, ohw, sizeof(float));
     sd_result r = SD_OK;
+    double flops = 0;   /* each tile's run counts its own; the call's is their sum */
     if (!tin || !tout || !wsum) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory for VAE tiles"); goto done; }
     memset(out, 0, sizeof(float) * cout * ohw);
     for (ty = 0; ty < ny && r == SD_OK; ty++)
@@ -5516,6 +5534,7 @@ static sd_result sd__vae_tiled(sd_model *m, const float *in, int h, int w, float
             memset(&s, 0, sizeof s);
             s.kind = decode ? 2 : 3; s.out = tout; s.in = tin; s.h = decode ? th : th * 8; s.w = decode ? tw : tw * 8;
             if ((r = sd__run(m, &s, decode ? "VAE decoder" : "VAE encoder", (size_t)cout * th * f * tw * f)) != SD_OK) break;
+            flops += m->flops;
             for (y = 0; y < th * f; y++) {
                 float wy = sd__ramp(y, y0 * f, th * f, h * f, SD__OVERLAP * f);
                 for (x = 0; x < tw * f; x++) {
@@ -5531,6 +5550,7 @@ static sd_result sd__vae_tiled(sd_model *m, const float *in, int h, int w, float
             size_t i;
             for (i = 0; i < ohw; i++) out[(size_t)c * ohw + i] /= wsum[i];
         }
+    m->flops = flops;
 done:
     sd__free(m, tin); sd__free(m, tout); sd__free(m, wsum);
     return r;

@@ -150,7 +150,7 @@ static void test_attention(sd_model *m, int n, int heads, int tq, int tk, int d,
     size_t ld = (size_t)heads * d;
     float *q = (float *)malloc(4 * n * tq * ld), *k = (float *)malloc(4 * n * tk * ld), *v = (float *)malloc(4 * n * tk * ld);
     float *a = (float *)malloc(4 * n * tq * ld), *b = (float *)malloc(4 * n * tq * ld);
-    float *ws = (float *)malloc(4 * (sd__attn_ws(d) * m->n_threads + (size_t)tk));
+    float *ws = (float *)malloc(4 * (sd__attn_ws_total(m->n_threads, n, heads, tk, d) + (size_t)tk));
     char name[96];
     fill(q, (size_t)n * tq * ld, &s, 2.0f); fill(k, (size_t)n * tk * ld, &s, 2.0f); fill(v, (size_t)n * tk * ld, &s, 1.0f);
     sd__attention_ref(a, q, k, v, n, heads, tq, tk, d, causal, ws);
@@ -239,15 +239,15 @@ static void test_kernel_twin(void)
     uint32_t s = 99;
     for (k = 0; k < sizeof kcs / sizeof kcs[0]; k++) {
         int kc = kcs[k], first, ldc = SD__NR + 3;
-        float *a = (float *)malloc(sizeof(float) * SD__MR * kc), *b = (float *)malloc(sizeof(float) * SD__NR * kc);
+        float *a = (float *)malloc(sizeof(float) * SD__MR * (kc + 3)), *b = (float *)malloc(sizeof(float) * SD__NR * kc);
         float c1[SD__MR * (SD__NR + 3)], c2[SD__MR * (SD__NR + 3)];
-        fill(a, (size_t)SD__MR * kc, &s, 1.0f); fill(b, (size_t)SD__NR * kc, &s, 1.0f);
+        fill(a, (size_t)SD__MR * (kc + 3), &s, 1.0f); fill(b, (size_t)SD__NR * kc, &s, 1.0f);
         for (first = 0; first < 2; first++) {
             char what[64];
             fill(c1, sizeof c1 / sizeof c1[0], &s, 3.0f);
             memcpy(c2, c1, sizeof c1);
-            sd__kernel(kc, a, b, c1, ldc, first);
-            sd__kernel_twin(kc, a, b, c2, ldc, first);
+            sd__kernel(kc, a, kc + 3, b, c1, ldc, first);
+            sd__kernel_twin(kc, a, kc + 3, b, c2, ldc, first);
             for (i = 0; i < sizeof c1 / sizeof c1[0] && sd__f32_bits(c1[i]) == sd__f32_bits(c2[i]); i++) {}
             snprintf(what, sizeof what, "SIMD micro-kernel = scalar twin, kc %d%s", kc, first ? ", first" : "");
             printf("%s %-44s %s\n", i == sizeof c1 / sizeof c1[0] ? "ok  " : "FAIL", what, i == sizeof c1 / sizeof c1[0] ? "same bits" : "bits differ");

@@ -71,7 +71,12 @@ int main(void)
         if (!t_quick()) {
         sd_randn(&r, z, 4 * 40 * 40);   /* tiled decode of a 40x40 latent (over one 32 tile): finite, close */
         sd_vae_decode(b, z, 40, 40, i1);
-        sd_vae_decode(lowm, z, 40, 40, i2);
+        {
+            double whole = sd_last_flops(b);
+            sd_vae_decode(lowm, z, 40, 40, i2);
+            t_ok(sd_last_flops(lowm) > whole && sd_last_flops(lowm) < 3 * whole,
+                 "tiled decode counts the work of every tile: %.3g GFLOP, whole image %.3g", sd_last_flops(lowm) / 1e9, whole / 1e9);
+        }
         {
             double num = 0, den = 0;
             size_t k, n = (size_t)3 * 320 * 320;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_build: sd.h compiles without a warning (-Werror) as C99 and C++11 with gcc and clang, with
 # and without OpenMP, with SD_NO_MMAP, SD_NO_STDIO, SD_REFERENCE, and twice in one program with
-# SD_STATIC, and -m32 where gcc-multilib is installed; each build runs.
+# SD_STATIC, -m32 where gcc-multilib is installed, and on x86-64 with AVX2 (the intrinsics kernel),
+# SD_NO_SIMD and AVX-512; each build runs (AVX-512 only compiles where the CPU lacks it).
 cd "$(dirname "$0")/.." || exit 1
 out=build/test-build
 mkdir -p $out
@@ -21,6 +22,19 @@ for cc in gcc clang; do
     run "$cc-no-stdio" $cc -std=c99 $W -O2 tests/build/memory_only.c
     run "$cc-static-twice" $cc -std=c99 $W -O2 tests/build/two_a.c tests/build/two_b.c
 done
+# x86-64 with AVX2+FMA (the intrinsics micro-kernel), without it (SD_NO_SIMD), and the AVX-512 tile
+# (compiled only, where this CPU cannot run it)
+if [ "$(uname -m)" = x86_64 ]; then
+    if grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo; then
+        run "gcc-avx2" gcc -std=c99 $W -O2 -march=x86-64-v3 -fopenmp tests/build/one.c
+        run "gcc-avx2-no-simd" gcc -std=c99 $W -O2 -march=x86-64-v3 -DSD_NO_SIMD tests/build/one.c
+        command -v clang >/dev/null && run "clang-avx2" clang -std=c99 $W -O2 -march=x86-64-v3 tests/build/one.c
+        command -v g++ >/dev/null && run "g++-avx2" g++ -x c++ -std=c++11 $W -O2 -march=x86-64-v3 tests/build/one.c
+    else echo "SKIP AVX2 builds (this CPU has no AVX2+FMA)"; fi
+    if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then run "gcc-avx512" gcc -std=c99 $W -O2 -march=x86-64-v4 tests/build/one.c
+    elif gcc -std=c99 $W -O2 -march=x86-64-v4 -c tests/build/one.c -o $out/avx512.o >$out/avx512.log 2>&1; then echo "ok   gcc-avx512 (compiled only: this CPU has no AVX-512)"
+    else echo "FAIL gcc-avx512"; sed 's/^/       /' $out/avx512.log | head -20; fail=$((fail + 1)); fi
+fi
 # 32-bit (size_t and long are 32 bits) where the multilib packages are installed
 if echo 'int main(void){return 0;}' | gcc -m32 -x c - -o $out/m32-probe 2>/dev/null; then
     run "gcc-m32-c99" gcc -m32 -msse2 -mfpmath=sse -std=c99 $W -O2 tests/build/one.c

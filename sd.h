@@ -1474,11 +1474,12 @@ typedef struct sd__mm {
     int M, N, K;
     const sd__tensor *aw; const float *af; ptrdiff_t a_rs, a_cs;
     const sd__tensor *bw; const float *bf; ptrdiff_t b_rs, b_cs;
-    const sd__conv *conv; const float *img; const float *stats; int silu;  /* implicit im2col of one image */
+    const sd__conv *conv; const float *img; const float *stats; int silu;  /* implicit im2col of a batch */
     const int *ymap, *xmap;                                                 /* nearest upsampling tables */
     float *c; ptrdiff_t ldc;
     const float *bias_m, *bias_n, *add;
-} sd__mm;
+    int seg; ptrdiff_t seg_stride;   /* 0, or C's columns come in segments of seg (one image each), */
+} sd__mm;                            /* seg_stride floats apart in c and add */
 
 /* per-thread workspace of one product, in floats: A and B panels, the C tile, scratch */
 #define SD__MT 1920   /* at most this many rows of C per task */
@@ -1503,15 +1504,16 @@ static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc,
 
 /* one run of output pixels of the same output row: the input row it reads for (channel, kernel
    row), GroupNorm+SiLU applied, upsampling and zero padding resolved, into rb */
-static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int ch, int y, int x0, int len)
+static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int b, int ch, int y, int x0, int len)
 {
     const sd__conv *cv = g->conv;
     int H = cv->up_h ? cv->up_h : cv->h, W = cv->up_w ? cv->up_w : cv->w, t, t0, t1;
+    size_t bc = (size_t)b * cv->c + (size_t)ch;   /* (image, channel) */
     const float *src;
-    float scale = g->stats ? g->stats[2 * ch] : 1.0f, shift = g->stats ? g->stats[2 * ch + 1] : 0.0f;
+    float scale = g->stats ? g->stats[2 * bc] : 1.0f, shift = g->stats ? g->stats[2 * bc + 1] : 0.0f;
     if (y < 0 || y >= H) { memset(rb, 0, sizeof(float) * (size_t)len); return; }
     if (g->ymap) y = g->ymap[y];
-    src = g->img + ((size_t)ch * cv->h + y) * cv->w;
+    src = g->img + (bc * cv->h + (size_t)y) * cv->w;
     t0 = x0 < 0 ? -x0 : 0;                       /* [t0, t1) lies inside the row */
     t1 = W - x0 < len ? W - x0 : len;
     if (t1 < t0) t1 = t0;
@@ -1537,13 +1539,13 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
         if (nc % SD__NR)   /* the last panel's columns past nc are zero */
             for (p = 0; p < kc; p++)
                 memset(dst + (size_t)(nc - nc % SD__NR) * kc + (size_t)p * SD__NR + nc % SD__NR, 0, sizeof(float) * (size_t)(SD__NR - nc % SD__NR));
-        while (j0 < nc) {   /* a run: output pixels j0..j0+len of one output row, across panels */
-            int n = n0 + j0, y = n / cv->wo, x = n % cv->wo, len = cv->wo - x, cached = -1;
+        while (j0 < nc) {   /* a run: output pixels j0..j0+len of one output row of image b, across panels */
+            int n = n0 + j0, b = n / (cv->ho * cv->wo), y = n % (cv->ho * cv->wo) / cv->wo, x = n % cv->wo, len = cv->wo - x, cached = -1;
             if (len > nc - j0) len = nc - j0;
             for (p = 0; p < kc; p++) {
                 int k = k0 + p, ch = k / kk, di = (k % kk) / cv->k, dj = k % cv->k, key = ch * cv->k + di, t = 0;
                 if (key != cached) {
-                    sd__conv_row(row, g, ch, y * s + di - cv->pad_t, x * s - cv->pad_l, (len - 1) * s + cv->k);
+                    sd__conv_row(row, g, b, ch, y * s + di - cv->pad_t, x * s - cv->pad_l, (len - 1) * s + cv->k);
                     cached = key;
                 }
                 while (t < len) {   /* the part of the run in each panel */
@@ -1593,18 +1595,23 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
                     sd__kernel(kc, pa + (size_t)ip * kc, kc, pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
         }
     }
-    /* epilogue, in the reference's order: sum, + bias, + add */
-    for (i = 0; i < mc; i++) {
-        float *c = g->c + (ptrdiff_t)(m0 + i) * g->ldc + n0;
-        const float *t = ct + (size_t)i * SD__NC, *ad = g->add ? g->add + (ptrdiff_t)(m0 + i) * g->ldc + n0 : NULL;
-        float bm = g->bias_m ? g->bias_m[m0 + i] : 0.0f;
-        for (j = 0; j < nc; j++) {
-            float v = t[j];
-            if (g->bias_m) v += bm;
-            if (g->bias_n) v += g->bias_n[n0 + j];
-            if (ad) v += ad[j];
-            c[j] = v;
+    /* epilogue, in the reference's order: sum, + bias, + add; a segment (image) at a time */
+    for (j = 0; j < nc;) {
+        int seg = g->seg ? g->seg : g->N, n = n0 + j, cnt = seg - n % seg < nc - j ? seg - n % seg : nc - j, e;
+        ptrdiff_t at = (ptrdiff_t)(n / seg) * g->seg_stride + n % seg;
+        for (i = 0; i < mc; i++) {
+            float *SD__RESTRICT c = g->c + (ptrdiff_t)(m0 + i) * g->ldc + at;
+            const float *t = ct + (size_t)i * SD__NC + j, *ad = g->add ? g->add + (ptrdiff_t)(m0 + i) * g->ldc + at : NULL;
+            float bm = g->bias_m ? g->bias_m[m0 + i] : 0.0f;
+            for (e = 0; e < cnt; e++) {
+                float v = t[e];
+                if (g->bias_m) v += bm;
+                if (g->bias_n) v += g->bias_n[n + e];
+                if (ad) v += ad[e];
+                c[e] = v;
+            }
         }
+        j += cnt;
     }
 }
 
@@ -1635,11 +1642,11 @@ static void sd__mm_run(sd_model *m, const sd__mm *g, float *ws)
     }
 }
 
-/* conv2d as implicit GEMM, one image at a time: C[Co, HoWo] = W[Co, C*k*k] x im2col */
+/* conv2d as implicit GEMM over the whole batch: C[Co, N*HoWo] = W[Co, C*k*k] x im2col (each image a segment) */
 static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__conv *cv, const sd__lin *l,
                             const float *add, const float *stats, int silu, float *ws)
 {
-    int b, i;
+    int i;
     int *ymap = NULL, *xmap = NULL;
     sd__mm g;
     memset(&g, 0, sizeof g);
@@ -1649,18 +1656,13 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
         for (i = 0; i < cv->up_h; i++) ymap[i] = sd__nearest(i, cv->h, cv->up_h);
         for (i = 0; i < cv->up_w; i++) xmap[i] = sd__nearest(i, cv->w, cv->up_w);
     }
-    g.M = cv->co; g.N = cv->ho * cv->wo; g.K = cv->c * cv->k * cv->k;
+    g.M = cv->co; g.N = cv->n * cv->ho * cv->wo; g.K = cv->c * cv->k * cv->k;   /* the batch side by side */
     g.aw = l->w;
-    g.conv = cv; g.silu = silu; g.ymap = ymap; g.xmap = xmap;
-    g.ldc = g.N;
+    g.conv = cv; g.img = in; g.stats = stats; g.silu = silu; g.ymap = ymap; g.xmap = xmap;
+    g.c = out; g.ldc = cv->ho * cv->wo; g.add = add;
+    g.seg = cv->ho * cv->wo; g.seg_stride = (ptrdiff_t)cv->co * g.seg;
     g.bias_m = l->b;
-    for (b = 0; b < cv->n; b++) {
-        g.img = in + (size_t)b * cv->c * cv->h * cv->w;
-        g.stats = stats ? stats + (size_t)b * cv->c * 2 : NULL;
-        g.c = out + (size_t)b * cv->co * g.N;
-        g.add = add ? add + (size_t)b * cv->co * g.N : NULL;
-        sd__mm_run(m, &g, ws);
-    }
+    sd__mm_run(m, &g, ws);
 }
 
 /* linear: C[R, Co] = in[R, C] x W^T */

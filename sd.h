@@ -1519,10 +1519,13 @@ static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int b, int ch,
     if (t1 < t0) t1 = t0;
     for (t = 0; t < t0; t++) rb[t] = 0.0f;
     for (t = t1; t < len; t++) rb[t] = 0.0f;
-    if (g->xmap) for (t = t0; t < t1; t++) rb[t] = src[g->xmap[x0 + t]];
+    if (g->xmap) {   /* upsampled: gathered, then transformed in place */
+        for (t = t0; t < t1; t++) rb[t] = src[g->xmap[x0 + t]];
+        if (g->silu) for (t = t0; t < t1; t++) rb[t] = sd__silu_fast(rb[t] * scale + shift);
+        else if (g->stats) for (t = t0; t < t1; t++) rb[t] = rb[t] * scale + shift;
+    } else if (g->silu) for (t = t0; t < t1; t++) rb[t] = sd__silu_fast(src[x0 + t] * scale + shift);
+    else if (g->stats) for (t = t0; t < t1; t++) rb[t] = src[x0 + t] * scale + shift;
     else memcpy(rb + t0, src + x0 + t0, sizeof(float) * (size_t)(t1 - t0));
-    if (g->silu) for (t = t0; t < t1; t++) rb[t] = sd__silu_fast(rb[t] * scale + shift);
-    else if (g->stats) for (t = t0; t < t1; t++) rb[t] = rb[t] * scale + shift;
 }
 
 /* B panels for columns n0..n0+nc of rows k0..k0+kc */

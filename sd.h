@@ -5489,7 +5489,7 @@ SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float 
    linear ramps across the overlap. Each tile normalizes with its own GroupNorm statistics, so
    the result is close to, not equal to, the whole-image one; images of one tile or less are
    not tiled. */
-#define SD__TILE 32
+#define SD__TILE 40      /* 512x512: 4 tiles, 1.6 times the work of one; tiles of 32 would be 9 (2.3 times) */
 #define SD__OVERLAP 8
 
 /* the tile origins along a side of n latents */

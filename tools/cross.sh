@@ -38,7 +38,10 @@
 # try a fix: the sources are then linked into build/cross/src/), CROSS_TESTS (the test programs to
 # run, names without .c), CROSS_STAGES (conformance stages, comma-separated; empty: all),
 # CROSS_PIPELINE (the pipeline cases to run, by name, space-separated; empty: all), CROSS_OUT (the
-# folder instead of build/cross, e.g. to run a quick check beside a full run).
+# folder instead of build/cross, e.g. to run a quick check beside a full run), CROSS_REV (build
+# the sources, tests and sd.h of this commit, extracted into build/cross/src, while the work tree
+# changes; with CROSS_HEADER, that sd.h instead of the commit's). CROSS_HEADER alone links the work
+# tree's tests: a header older than the tests may not build them.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
@@ -77,7 +80,13 @@ OUT=${CROSS_OUT:-$ROOT/build/cross}
 case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
 mkdir -p "$OUT"
 SRC=$ROOT
-if [ -n "${CROSS_HEADER:-}" ]; then   # a private tree: the given sd.h, links to everything else
+if [ -n "${CROSS_REV:-}" ]; then   # sources, tests and sd.h of one commit (the work tree may be changing)
+    SRC=$OUT/src
+    rm -rf "$SRC"; mkdir -p "$SRC"
+    git archive "$CROSS_REV" sd.h tests tools | tar -x -C "$SRC" || { echo "cross.sh: cannot extract $CROSS_REV" >&2; exit 2; }
+    [ -n "${CROSS_HEADER:-}" ] && { cp "$CROSS_HEADER" "$SRC/sd.h" || exit 2; }
+    echo "cross.sh: sources of $(git rev-parse --short "$CROSS_REV")${CROSS_HEADER:+, sd.h from $CROSS_HEADER}"
+elif [ -n "${CROSS_HEADER:-}" ]; then   # a private tree: the given sd.h, links to everything else
     case $CROSS_HEADER in /*) hdr=$CROSS_HEADER ;; *) hdr=$ROOT/$CROSS_HEADER ;; esac
     [ -f "$hdr" ] || { echo "cross.sh: no $hdr" >&2; exit 2; }
     SRC=$OUT/src
@@ -183,7 +192,7 @@ run_target() {
     echo "  compiler: $CC $ver  flags: $CFLAGS_T $WT $LDFLAGS_T  run: ${RUN:-native}"
     rm -rf "$D/bin" "$D/logs" "$D/conf" "$D/run"
     mkdir -p "$D/bin" "$D/logs" "$D/run/build" "$D/conf"
-    ln -s "$ROOT/tests" "$D/run/tests"
+    if [ -n "${CROSS_REV:-}" ]; then ln -s "$SRC/tests" "$D/run/tests"; else ln -s "$ROOT/tests" "$D/run/tests"; fi
     if [ "$t" = wasm ]; then   # emscripten's NODERAWFS writes at file positions, which a pipe refuses
         printf '#!/bin/sh\n# -o /dev/stdout (a pipe): the host mkmodel, which writes the same bytes (checked below)\ncase " $* " in *" /dev/stdout "*) exec "%s/host/mkmodel" "$@" ;; esac\nexec node "%s/bin/mkmodel.js" "$@"\n' "$D" "$D" > "$D/run/build/mkmodel"
     else printf '#!/bin/sh\nexec %s "%s/bin/mkmodel%s" "$@"\n' "$RUN" "$D" "$EXE" > "$D/run/build/mkmodel"; fi
@@ -193,7 +202,7 @@ run_target() {
     step "build sd" "$D/logs/build-sd.log" build "$D/bin/sd$EXE" "$SRC/tools/sd.c"
     step "build mkmodel" "$D/logs/build-mkmodel.log" build "$D/bin/mkmodel$EXE" "$SRC/tools/mkmodel.c"
     tests=""
-    for src in tests/test_*.c; do
+    for src in $(cd "$SRC" && echo tests/test_*.c); do
         name=$(basename "$src" .c)
         if [ -n "$TESTS_WANTED" ]; then case " $TESTS_WANTED " in *" $name "*) ;; *) continue ;; esac; fi
         if [ "$t" = wasm ] && [ "$name" = test_threads ]; then echo "  SKIP test_threads (wasm: no threads)"; continue; fi
@@ -292,7 +301,7 @@ else
 fi
 fail=0
 {
-    echo "cross.sh $(date -u '+%Y-%m-%d %H:%M UTC'), $([ "$QUICK" = 1 ] && echo "quick mode (CI)" || echo "full mode"); flags: -O2 $W -static (i386: + -msse2 -mfpmath=sse)${CROSS_HEADER:+; sd.h: $CROSS_HEADER}"
+    echo "cross.sh $(date -u '+%Y-%m-%d %H:%M UTC'), $([ "$QUICK" = 1 ] && echo "quick mode (CI)" || echo "full mode"); flags: -O2 $W -static (i386: + -msse2 -mfpmath=sse)${CROSS_REV:+; sources: $CROSS_REV}${CROSS_HEADER:+; sd.h: $CROSS_HEADER}"
     printf '%-8s | %-38s | %-6s | %-28s | %s\n' target "compiler (runner)" tests conformance time
     printf '%-8s-|-%-38s-|-%-6s-|-%-28s-|-%s\n' -------- -------------------------------------- ------ ---------------------------- -------
     for t in $targets; do

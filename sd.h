@@ -325,7 +325,8 @@ SDDEF void      sd_array_free(sd_model *m, sd_array *a);
 #define SD__AVX2 0
 #endif
 
-#if !defined(SD_NO_MMAP) && !defined(SD_NO_STDIO) && (defined(__unix__) || defined(__APPLE__))
+/* emscripten's mmap copies the file into a heap of at most 2 GB: fread is the honest path there */
+#if !defined(SD_NO_MMAP) && !defined(SD_NO_STDIO) && (defined(__unix__) || defined(__APPLE__)) && !defined(__EMSCRIPTEN__)
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <fcntl.h>

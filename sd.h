@@ -1343,8 +1343,8 @@ static void sd__concat_ref(float *out, const float *a, int ca, const float *b, i
 
 /* ---------------------------------------------------------------- fast kernels
    One matrix product serves every heavy operation: C[M,N] = A[M,K] B[K,N] (+ bias, + add),
-   cache-blocked, with packed panels and a 6x64 (AVX-512) or 6x16 register tile that the compiler vectorizes
-   (plain C: fixed-size loops over a local accumulator). Convolutions are implicit GEMMs: the
+   cache-blocked, with packed panels and an MR x NR register tile that the compiler vectorizes
+   (plain C: fixed-size loops over a local accumulator; on AVX2 without AVX-512, one twin in intrinsics). Convolutions are implicit GEMMs: the
    packer reads the input image directly (padding, stride, nearest upsampling and the fused
    GroupNorm+SiLU included), so no im2col buffer exists. Threads take whole (rows, columns)
    tiles and each output is summed over K in one fixed order: the bits do not depend on the
@@ -1372,6 +1372,9 @@ static void sd__concat_ref(float *out, const float *a, int ca, const float *b, i
 #define SD__PARALLEL_FOR (void)sd__nt;
 #endif
 
+/* n rounded up to a multiple of the tile's rows: panels are padded to whole tiles */
+static int sd__up_mr(int n) { return (n + SD__MR - 1) / SD__MR * SD__MR; }
+
 /* Comparisons of floats are branches to gcc under AVX2 (they may trap), which stops a loop from
    vectorizing; these compare the bit patterns as integers instead, with the same results. */
 static inline uint32_t sd__order_key(float x)   /* unsigned order of the keys = the floats' order */
@@ -1391,12 +1394,11 @@ static inline float sd__expf(float x)
 {
     float r, f, p;
     int32_t n;
-    {   /* x clamped to [-87, 88], on the magnitude's bits */
-        uint32_t u = sd__f32_bits(x), mag = u & 0x7fffffffu, neg = 0u - (u >> 31);
-        uint32_t lim = (0x42ae0000u & neg) | (0x42b00000u & ~neg);   /* 87 or 88 */
-        uint32_t over = 0u - (uint32_t)(mag > lim);
-        x = sd__bits_f32((lim & over) | (mag & ~over) | (u & 0x80000000u));
-    }
+    /* x clamped to [-87, 88] on the magnitude's bits (a NaN too: it comes back at the end) */
+    uint32_t u = sd__f32_bits(x), mag = u & 0x7fffffffu, neg = 0u - (u >> 31);
+    uint32_t lim = (0x42ae0000u & neg) | (0x42b00000u & ~neg);   /* 87 or 88 */
+    uint32_t over = 0u - (uint32_t)(mag > lim), nan = 0u - (uint32_t)(mag > 0x7f800000u);
+    x = sd__bits_f32((lim & over) | (mag & ~over) | (u & 0x80000000u));
     r = x * 1.44269504f;                                     /* round to nearest by adding 1.5 * 2^23: */
     r = r + 12582912.0f;                                     /* each assignment rounds to float, also */
     r = r - 12582912.0f;                                     /* where FLT_EVAL_METHOD != 0 (s390x, x87) */
@@ -1411,7 +1413,7 @@ static inline float sd__expf(float x)
     p = SD__FMA(p, f, 1.0f);
     p = SD__FMA(p, f, 1.0f);
     n = (int32_t)r;
-    return sd__bits_f32(sd__f32_bits(p) + ((uint32_t)n << 23));
+    return sd__bits_f32((sd__f32_bits(p) + ((uint32_t)n << 23)) | (nan & 0x7fc00000u));
 }
 
 static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
@@ -1535,9 +1537,9 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
     int jp, j, p;
     if (g->conv) {
         /* the implicit im2col: row k = (channel, kernel row di, kernel column dj), column n = output
-           pixel. A panel's NR pixels fall into runs along output rows; for each run and each
-           (channel, di) the input row is transformed once into `row`, then read at stride s for
-           every dj. */
+           pixel. The block's columns fall into runs along output rows of one image, each run spread
+           over NR-wide panels; for each run and each (channel, di) the input row is transformed
+           once into `row`, then read at stride s for every dj. */
         const sd__conv *cv = g->conv;
         int kk = cv->k * cv->k, s = cv->stride, j0 = 0;
         if (nc % SD__NR)   /* the last panel's columns past nc are zero */
@@ -1626,7 +1628,7 @@ static void sd__mm_tiles(int M, int N, int nthreads, int *mc, int *ntm, int *ntn
     int tn = (N + SD__NC - 1) / SD__NC, tm = (M + SD__MT - 1) / SD__MT, m;
     while (tn * tm < 4 * nthreads && (M + tm * 2 - 1) / (tm * 2) >= 2 * SD__MR) tm *= 2;
     m = (M + tm - 1) / tm;
-    m = (m + SD__MR - 1) / SD__MR * SD__MR;
+    m = sd__up_mr(m);
     if (m > SD__MT) m = SD__MT;
     *mc = m;
     *ntm = (M + m - 1) / m;
@@ -1692,7 +1694,7 @@ static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, 
 
 static size_t sd__attn_ws(int d)
 {
-    size_t d6 = (size_t)(d + SD__MR - 1) / SD__MR * SD__MR;
+    size_t d6 = (size_t)sd__up_mr(d);
     return (size_t)d * SD__QB           /* Q^T panels */
          + (size_t)SD__KB * d           /* the last, partial block of K, padded */
          + (size_t)SD__KB * SD__QB      /* S^T, then P^T */
@@ -1703,15 +1705,15 @@ static size_t sd__attn_ws(int d)
 /* the scratch of one attention call: each thread's, then V^T of every (image, head), [d6, tk6] */
 static size_t sd__attn_ws_total(int nthreads, int n, int heads, int tk, int d)
 {
-    size_t d6 = (size_t)(d + SD__MR - 1) / SD__MR * SD__MR, tk6 = (size_t)(tk + SD__MR - 1) / SD__MR * SD__MR;
+    size_t d6 = (size_t)sd__up_mr(d), tk6 = (size_t)sd__up_mr(tk);
     return (size_t)nthreads * sd__attn_ws(d) + (size_t)n * heads * d6 * tk6;
 }
 
-/* one block of queries of one head: k and v point at the head's first key and its V^T */
+/* one block of queries of one head: k points at the head's first key, vt at its V^T [d6, tk6] */
 static void sd__attn_block(const float *q, const float *k, const float *vt, float *out, size_t ld, int d,
                            int q0, int nq, int tk, float *ws)
 {
-    int d6 = (d + SD__MR - 1) / SD__MR * SD__MR, tk6 = (tk + SD__MR - 1) / SD__MR * SD__MR, i, j, e, ip, jp, k0;
+    int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk), i, j, e, ip, jp, k0;
     float *pq = ws, *pk = pq + (size_t)d * SD__QB, *st = pk + (size_t)SD__KB * d;
     float *o = st + (size_t)SD__KB * SD__QB, *mx = o + (size_t)d6 * SD__QB, *sum = mx + SD__QB, *bm = sum + SD__QB, *corr = bm + SD__QB;
     float scale = 1.0f / sqrtf((float)d);
@@ -1727,7 +1729,7 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
     for (i = 0; i < SD__QB; i++) { mx[i] = -INFINITY; sum[i] = 0.0f; }
     memset(o, 0, sizeof(float) * (size_t)d6 * SD__QB);
     for (k0 = 0; k0 < nk; k0 += SD__KB) {
-        int kb = nk - k0 < SD__KB ? nk - k0 : SD__KB, kb6 = (kb + SD__MR - 1) / SD__MR * SD__MR;
+        int kb = nk - k0 < SD__KB ? nk - k0 : SD__KB, kb6 = sd__up_mr(kb);
         const float *ka = k + (size_t)k0 * ld;   /* K block as A panels: its rows are the keys */
         int lda = (int)ld;
         if (kb6 > kb) {   /* a partial last block: copied and padded with zero keys */
@@ -1783,7 +1785,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
                                int tq, int tk, int d, float *ws)
 {
     int nqb = (tq + SD__QB - 1) / SD__QB, t, sd__nt = m->n_threads;
-    int d6 = (d + SD__MR - 1) / SD__MR * SD__MR, tk6 = (tk + SD__MR - 1) / SD__MR * SD__MR;
+    int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk);
     size_t ld = (size_t)heads * d, per = sd__attn_ws(d);
     float *vt = ws + (size_t)sd__nt * per;
     SD__PARALLEL_FOR

@@ -260,6 +260,32 @@ static void test_kernel_twin(void)
 #endif
 }
 
+/* a NaN goes through the fast exp and the attention as a NaN, so that a run can report it */
+static void test_nan(sd_model *m)
+{
+    int n = 1, heads = 2, tq = 50, tk = 77, d = 8, e, nan_out = 0, other_nan = 0;
+    size_t ld = (size_t)heads * d, i;
+    float *q = (float *)malloc(sizeof(float) * tq * ld), *k = (float *)malloc(sizeof(float) * tk * ld);
+    float *v = (float *)malloc(sizeof(float) * tk * ld), *o = (float *)malloc(sizeof(float) * tq * ld);
+    float *ws = (float *)malloc(sizeof(float) * sd__attn_ws_total(m->n_threads, n, heads, tk, d));
+    uint32_t s = 5;
+    float x = sd__expf(NAN), big = sd__expf(1000.0f), small = sd__expf(-1000.0f);
+    printf("%s fast exp: NaN -> %g, 1000 -> %g, -1000 -> %g\n", x != x && big > 1e38f && small >= 0 && small < 1e-37f ? "ok  " : "FAIL", x, big, small);
+    failures += !(x != x && big > 1e38f && small >= 0 && small < 1e-37f);
+    fill(q, (size_t)tq * ld, &s, 2.0f); fill(k, (size_t)tk * ld, &s, 2.0f); fill(v, (size_t)tk * ld, &s, 1.0f);
+    q[3 * ld + 1] = NAN;   /* query 3, head 0 */
+    sd__attention_fast(m, o, q, k, v, n, heads, tq, tk, d, ws);
+    for (i = 0; i < (size_t)tq; i++)
+        for (e = 0; e < (int)ld; e++) {
+            int is_nan = o[i * ld + e] != o[i * ld + e];
+            if (i == 3 && e < d) nan_out += is_nan; else other_nan += is_nan;
+        }
+    printf("%s attention with a NaN in one query: %d of %d outputs of that query and head NaN, %d others\n",
+           nan_out == d && !other_nan ? "ok  " : "FAIL", nan_out, d, other_nan);
+    failures += !(nan_out == d && !other_nan);
+    free(q); free(k); free(v); free(o); free(ws);
+}
+
 int main(void)
 {
     sd_model *m = sd_create(NULL);
@@ -289,6 +315,7 @@ int main(void)
     test_attention(m, 1, 2, 97, 513, 40, 0);
     test_attention(m, 1, 1, 64, 64, 512, 0);
     test_attention(m, 1, 3, 200, 200, 80, 1);
+    test_nan(m);
     test_geglu(m, 33, 256);
     test_memory_ops(m, 2, 64, 77);
     test_memory_ops(m, 1, 320, 4096);

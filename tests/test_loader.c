@@ -78,15 +78,23 @@ static void st_free(st_file *f)
     memset(f, 0, sizeof *f);
 }
 
+/* a file's first 8 bytes: the header length, little-endian */
+static unsigned long long st_header_len(const unsigned char *b)
+{
+    unsigned long long hl = 0;
+    int i;
+    for (i = 0; i < 8; i++) hl |= (unsigned long long)b[i] << (8 * i);
+    return hl;
+}
+
 /* the tensors of a safetensors file in memory (data not copied) */
 static int st_read(st_file *f, const unsigned char *b, size_t size, int header_only)
 {
-    unsigned long long hl = 0;
+    unsigned long long hl = st_header_len(b);
     int i, k;
     char *h;
     t_json j;
     memset(f, 0, sizeof *f);
-    for (i = 0; i < 8; i++) hl |= (unsigned long long)b[i] << (8 * i);
     h = (char *)malloc((size_t)hl + 1);
     memcpy(h, b + 8, (size_t)hl);
     h[hl] = 0;
@@ -876,7 +884,7 @@ static void info_sd15(void)
     sd_result r;
     if (system("mkdir -p build/tests-tmp && build/mkmodel --config sd15 -o /dev/stdout 2>/dev/null | head -c 400000 > build/tests-tmp/sd15-head.bin") != 0) {}
     h = t_slurp(head, &n);
-    for (k = 0; h && n >= 8 && k < 8; k++) hl |= (size_t)((unsigned long long)h[k] << (8 * k));
+    if (h && n >= 8) hl = (size_t)st_header_len(h);
     if (!h || n < 8 + hl || !st_read(&st, h, 8 + hl, 1)) { t_ok(0, "mkmodel --config sd15 writes its header (%lu bytes read)", (unsigned long)n); free(h); return; }
     for (k = 0; k < (size_t)st.n; k++) if (st.t[k].off + st.t[k].nbytes > total) total = st.t[k].off + st.t[k].nbytes;
     f = fopen(path, "wb");
@@ -1027,7 +1035,7 @@ int main(void)
     small_truncations();
     g_model = model ? t_slurp(model, &g_size) : NULL;
     if (!g_model || !st_read(&g_st, g_model, g_size, 0)) { t_ok(0, "reading %s", model ? model : "the model"); return t_done("test_loader"); }
-    { size_t k; for (k = 0; k < 8; k++) g_hl |= (size_t)((unsigned long long)g_model[k] << (8 * k)); }
+    g_hl = (size_t)st_header_len(g_model);
     g_edit = (unsigned char *)malloc(g_size);
     memcpy(g_edit, g_model, g_size);
     printf("model: %s (%s)\n", model, fx ? "the reference fixture" : "random weights of its architecture");

@@ -108,6 +108,12 @@ typedef enum sd_sampler {
     SD_SAMPLER_DDIM          /* DDIM (DDIMScheduler), eta from sd_params.eta */
 } sd_sampler;
 
+typedef enum sd_gpu {
+    SD_GPU_NONE = 0,         /* the CPU */
+    SD_GPU_FP16 = 1,         /* an NVIDIA GPU, FP16 tensor cores (F32 accumulation) */
+    SD_GPU_FP32 = 2          /* an NVIDIA GPU in FP32 (reference runs) */
+} sd_gpu;
+
 typedef struct sd_model sd_model;   /* opaque: weights, vocabulary, scratch arena, last error */
 
 typedef struct sd_config {
@@ -116,9 +122,9 @@ typedef struct sd_config {
     int low_memory;           /* 1 = weights released after each use (attention is always in tiles),
                                  VAE in tiles: a fraction of the memory, a little slower */
     size_t memory_limit;      /* refuse work whose scratch would exceed this many bytes (0 = none) */
-    int gpu;                  /* 0 = CPU; 1 = NVIDIA GPU, FP16 tensor cores; 2 = GPU in FP32 (reference
-                                 runs). Needs a build with sd_cuda.cu (SD_CUDA); without a usable GPU
-                                 the model runs on the CPU (sd_using_gpu, sd_error say so) */
+    sd_gpu gpu;               /* SD_GPU_NONE (the CPU), SD_GPU_FP16 or SD_GPU_FP32: an NVIDIA GPU. Needs a
+                                 build with sd_cuda.cu (SD_CUDA); without a usable GPU the model runs
+                                 on the CPU (sd_using_gpu, sd_error say so) */
     void *(*alloc)(void *user, size_t size);   /* allocator (NULL = SD_MALLOC) */
     void (*free)(void *user, void *ptr);       /* its free (NULL = SD_FREE) */
     void *alloc_user;
@@ -141,7 +147,9 @@ typedef struct sd_info {               /* what sd_load found (sd_model_info) */
     /* CLIP text encoder */
     int text_width, text_layers, text_heads, text_vocab, text_positions;
     /* VAE */
-    int vae_channels, vae_levels, vae_mult[8], vae_res_blocks, latent_channels;
+    int vae_channels, vae_levels, vae_mult[8], vae_res_blocks;
+    int latent_channels;               /* 4 */
+    float vae_scale;                   /* latent = vae_scale * the VAE encoder's sample (0.18215) */
     int has_unet, has_vae, has_text;   /* which parts the file carried */
 } sd_info;
 
@@ -213,7 +221,7 @@ SDDEF sd_result   sd_load_vae(sd_model *m, const char *path);
 #endif
 SDDEF sd_result   sd_load_memory(sd_model *m, const void *data, size_t size);  /* caller keeps data alive */
 SDDEF sd_result   sd_load_vocab_memory(sd_model *m, const char *text, size_t size);
-SDDEF sd_result   sd_model_info(const sd_model *m, sd_info *info);
+SDDEF sd_result   sd_model_info(sd_model *m, sd_info *info);   /* SD_ERR_STATE when nothing is loaded */
 /* the work of the last stage call (text encoder, UNet, VAE): 2 x the multiply-adds of its
    convolutions, matrix products and attention, and the scratch memory it used */
 SDDEF double      sd_last_flops(const sd_model *m);
@@ -268,6 +276,35 @@ SDDEF sd_result sd_npy_read(sd_model *m, const char *path, sd_array *a);
 SDDEF sd_result sd_npy_write(sd_model *m, const char *path, const float *data, int ndim, const int64_t *shape);
 #endif
 SDDEF void      sd_array_free(sd_model *m, sd_array *a);
+
+/* ---------------------------------------------------------------- the GPU backend's entry points
+   Private to sd.h and sd_cuda.cu (built with -DSD_CUDA), which both see this one declaration
+   block: a signature that differs is a compile error, not a crash on a GPU. Device memory
+   throughout; weights are uploaded once (sd__cuda_weight) and kept as F16 (FP32 mode: F32); each
+   operation has exactly the semantics of the reference kernel of the same name in sd.h. */
+typedef struct sd__cuda sd__cuda;
+#ifdef SD_CUDA
+sd__cuda *sd__cuda_create(int fp32, char *err, size_t errlen);
+void sd__cuda_destroy(sd__cuda *g);
+const char *sd__cuda_error(sd__cuda *g);           /* "" while fine; the first failure otherwise */
+void *sd__cuda_malloc(sd__cuda *g, size_t bytes);  /* NULL on failure */
+void sd__cuda_free(sd__cuda *g, void *dev);
+void sd__cuda_upload(sd__cuda *g, void *dev, const void *host, size_t bytes);
+void sd__cuda_download(sd__cuda *g, void *host, const void *dev, size_t bytes);
+void *sd__cuda_weight(sd__cuda *g, const void *le_bytes, int dtype, size_t n);   /* dtype 0 F32, 1 F16, 2 BF16 */
+void sd__cuda_conv2d(sd__cuda *g, float *out, const float *in, int n, int c, int h, int w, int up_h, int up_w, int co, int k,
+                     int stride, int pad_t, int pad_l, int ho, int wo, const void *wt, const float *bias, const float *add,
+                     const float *stats, int silu);
+void sd__cuda_linear(sd__cuda *g, float *out, const float *in, int rows, int c, int co, const void *wt, const float *bias, const float *add);
+void sd__cuda_gn_stats(sd__cuda *g, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const float *gamma, const float *beta);
+void sd__cuda_layernorm(sd__cuda *g, float *out, const float *in, int rows, int c, float eps, const float *gamma, const float *beta);
+void sd__cuda_attention(sd__cuda *g, float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal);
+void sd__cuda_transpose(sd__cuda *g, float *out, const float *in, int n, int a, int b, const float *stats, const float *add);
+void sd__cuda_geglu(sd__cuda *g, float *out, const float *in, int rows, int f);
+void sd__cuda_act(sd__cuda *g, float *out, const float *in, size_t n, int kind);   /* 0 SiLU, 1 quick_gelu */
+void sd__cuda_add_chan(sd__cuda *g, float *x, const float *e, int n, int c, int hw);
+void sd__cuda_concat(sd__cuda *g, float *out, const float *a, int ca, const float *b, int cb, int n, int hw);
+#endif
 
 #ifdef __cplusplus
 }
@@ -363,69 +400,18 @@ int madvise(void *addr, size_t length, int advice);
 #define SD__FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* The GPU backend (sd_cuda.cu, built with -DSD_CUDA): device memory and one function per
-   operation, with exactly the semantics of the reference kernels below. Pointers marked dev are
-   device memory; weights are uploaded once (sd_cuda_weight) and kept as F16 (FP32 mode: F32). */
+/* The GPU backend: sd_cuda.cu implements the sd__cuda_* functions declared at the end of the
+   header part; without it, these stand-ins keep one code path (the GPU is never picked). */
 #ifdef SD_CUDA
-#ifdef __cplusplus
-extern "C" {
-#endif
-typedef struct sd_cuda sd_cuda;
-sd_cuda *sd_cuda_create(int fp32, char *err, size_t errlen);
-void sd_cuda_destroy(sd_cuda *g);
-const char *sd_cuda_error(sd_cuda *g);           /* "" while fine; the first failure otherwise */
-void *sd_cuda_malloc(sd_cuda *g, size_t bytes);  /* NULL on failure */
-void sd_cuda_free(sd_cuda *g, void *dev);
-void sd_cuda_upload(sd_cuda *g, void *dev, const void *host, size_t bytes);
-void sd_cuda_download(sd_cuda *g, void *host, const void *dev, size_t bytes);
-void *sd_cuda_weight(sd_cuda *g, const void *le_bytes, int dtype, size_t n);   /* dtype 0 F32, 1 F16, 2 BF16 */
-void sd_cuda_conv2d(sd_cuda *g, float *out, const float *in, int n, int c, int h, int w, int up_h, int up_w, int co, int k,
-                    int stride, int pad_t, int pad_l, int ho, int wo, const void *wt, const float *bias, const float *add,
-                    const float *stats, int silu);
-void sd_cuda_linear(sd_cuda *g, float *out, const float *in, int rows, int c, int co, const void *wt, const float *bias, const float *add);
-void sd_cuda_gn_stats(sd_cuda *g, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const float *gamma, const float *beta);
-void sd_cuda_layernorm(sd_cuda *g, float *out, const float *in, int rows, int c, float eps, const float *gamma, const float *beta);
-void sd_cuda_attention(sd_cuda *g, float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal);
-void sd_cuda_transpose(sd_cuda *g, float *out, const float *in, int n, int a, int b, const float *stats, const float *add);
-void sd_cuda_geglu(sd_cuda *g, float *out, const float *in, int rows, int f);
-void sd_cuda_act(sd_cuda *g, float *out, const float *in, size_t n, int kind);
-void sd_cuda_add_chan(sd_cuda *g, float *x, const float *e, int n, int c, int hw);
-void sd_cuda_concat(sd_cuda *g, float *out, const float *a, int ca, const float *b, int cb, int n, int hw);
-#ifdef __cplusplus
-}
-#endif
 #define SD__HAVE_GPU 1
 #else
-/* without sd_cuda.cu the GPU calls are never reached: empty stand-ins keep one code path */
-typedef struct sd_cuda sd_cuda;
-static void sd_cuda_destroy(sd_cuda *g) { (void)g; }
-static const char *sd_cuda_error(sd_cuda *g) { (void)g; return ""; }
-static void *sd_cuda_malloc(sd_cuda *g, size_t bytes) { (void)g; (void)bytes; return NULL; }
-static void sd_cuda_free(sd_cuda *g, void *dev) { (void)g; (void)dev; }
-static void sd_cuda_upload(sd_cuda *g, void *dev, const void *host, size_t bytes) { (void)g; (void)dev; (void)host; (void)bytes; }
-static void sd_cuda_download(sd_cuda *g, void *host, const void *dev, size_t bytes) { (void)g; (void)dev; (void)host; (void)bytes; }
-static void *sd_cuda_weight(sd_cuda *g, const void *b, int dtype, size_t n) { (void)g; (void)b; (void)dtype; (void)n; return NULL; }
-static void sd_cuda_conv2d(sd_cuda *g, float *out, const float *in, int n, int c, int h, int w, int up_h, int up_w, int co, int k,
-                           int stride, int pad_t, int pad_l, int ho, int wo, const void *wt, const float *bias, const float *add,
-                           const float *stats, int silu)
-{ (void)g; (void)out; (void)in; (void)n; (void)c; (void)h; (void)w; (void)up_h; (void)up_w; (void)co; (void)k; (void)stride;
-  (void)pad_t; (void)pad_l; (void)ho; (void)wo; (void)wt; (void)bias; (void)add; (void)stats; (void)silu; }
-static void sd_cuda_linear(sd_cuda *g, float *out, const float *in, int rows, int c, int co, const void *wt, const float *bias, const float *add)
-{ (void)g; (void)out; (void)in; (void)rows; (void)c; (void)co; (void)wt; (void)bias; (void)add; }
-static void sd_cuda_gn_stats(sd_cuda *g, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const float *gamma, const float *beta)
-{ (void)g; (void)stats; (void)in; (void)n; (void)c; (void)hw; (void)groups; (void)eps; (void)gamma; (void)beta; }
-static void sd_cuda_layernorm(sd_cuda *g, float *out, const float *in, int rows, int c, float eps, const float *gamma, const float *beta)
-{ (void)g; (void)out; (void)in; (void)rows; (void)c; (void)eps; (void)gamma; (void)beta; }
-static void sd_cuda_attention(sd_cuda *g, float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal)
-{ (void)g; (void)out; (void)q; (void)k; (void)v; (void)n; (void)heads; (void)tq; (void)tk; (void)d; (void)causal; }
-static void sd_cuda_transpose(sd_cuda *g, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
-{ (void)g; (void)out; (void)in; (void)n; (void)a; (void)b; (void)stats; (void)add; }
-static void sd_cuda_geglu(sd_cuda *g, float *out, const float *in, int rows, int f) { (void)g; (void)out; (void)in; (void)rows; (void)f; }
-static void sd_cuda_act(sd_cuda *g, float *out, const float *in, size_t n, int kind) { (void)g; (void)out; (void)in; (void)n; (void)kind; }
-static void sd_cuda_add_chan(sd_cuda *g, float *x, const float *e, int n, int c, int hw) { (void)g; (void)x; (void)e; (void)n; (void)c; (void)hw; }
-static void sd_cuda_concat(sd_cuda *g, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
-{ (void)g; (void)out; (void)a; (void)ca; (void)b; (void)cb; (void)n; (void)hw; }
 #define SD__HAVE_GPU 0
+static void sd__cuda_destroy(sd__cuda *g) { (void)g; }
+static const char *sd__cuda_error(sd__cuda *g) { (void)g; return ""; }
+static void *sd__cuda_malloc(sd__cuda *g, size_t bytes) { (void)g; (void)bytes; return NULL; }
+static void sd__cuda_free(sd__cuda *g, void *dev) { (void)g; (void)dev; }
+static void sd__cuda_upload(sd__cuda *g, void *dev, const void *host, size_t bytes) { (void)g; (void)dev; (void)host; (void)bytes; }
+static void sd__cuda_download(sd__cuda *g, void *host, const void *dev, size_t bytes) { (void)g; (void)dev; (void)host; (void)bytes; }
 #endif
 
 #ifdef SD_REFERENCE
@@ -441,6 +427,10 @@ static void sd_cuda_concat(sd_cuda *g, float *out, const float *a, int ca, const
 #define SD__MAXBLK 40       /* input or output blocks of the UNet */
 
 typedef struct sd__tensor sd__tensor;
+typedef struct sd__clip sd__clip;   /* the models: each defined in its chapter */
+typedef struct sd__unet sd__unet;
+typedef struct sd__vae sd__vae;
+typedef struct sd__kernels sd__kernels;
 typedef struct sd__vocab sd__vocab;
 
 /* The weights of one layer: a tensor in the checkpoint's own dtype plus its bias as floats. */
@@ -452,94 +442,6 @@ typedef struct sd__lin {
 typedef struct sd__norm {  /* GroupNorm / LayerNorm affine parameters */
     const float *w, *b;    /* [C] */
 } sd__norm;
-
-typedef struct sd__res {   /* ResBlock (UNet: in_layers/emb_layers/out_layers) = ResnetBlock (VAE) */
-    int c_in, c_out;
-    sd__norm norm1;        /* in_layers.0 | norm1          [C] */
-    sd__lin conv1;         /* in_layers.2 | conv1          [Co,C,3,3] */
-    sd__lin emb;           /* emb_layers.1                 [Co,E]   (UNet only) */
-    sd__norm norm2;        /* out_layers.0 | norm2         [Co] */
-    sd__lin conv2;         /* out_layers.3 | conv2         [Co,Co,3,3] */
-    sd__lin skip;          /* skip_connection | nin_shortcut [Co,C,1,1], w NULL when C == Co */
-} sd__res;
-
-typedef struct sd__attn {  /* CrossAttention: to_q [D,D], to_k/to_v [D,Dc] (no bias), to_out.0 [D,D] */
-    sd__lin q, k, v, out;
-} sd__attn;
-
-typedef struct sd__tblock {  /* BasicTransformerBlock */
-    sd__norm norm1, norm2, norm3;   /* LayerNorm [D] */
-    sd__attn attn1, attn2;          /* self-attention, cross-attention on the text */
-    sd__lin ff1;                    /* ff.net.0.proj [8D, D]: GEGLU value and gate */
-    sd__lin ff2;                    /* ff.net.2 [D, 4D] */
-} sd__tblock;
-
-typedef struct sd__xformer { /* SpatialTransformer */
-    int c, depth;
-    sd__norm norm;           /* norm: GroupNorm(32, eps 1e-6) [C] */
-    sd__lin proj_in;         /* proj_in [C,C,1,1] */
-    sd__tblock *blocks;      /* transformer_blocks.N */
-    sd__lin proj_out;        /* proj_out [C,C,1,1] */
-} sd__xformer;
-
-typedef struct sd__ublock {  /* one TimestepEmbedSequential of input_blocks / output_blocks */
-    int level;               /* resolution level: size is the latent's / 2^level */
-    int has_res, has_attn;
-    int down, up;            /* ends with a stride-2 conv / a nearest x2 upsample + conv */
-    sd__res res;
-    sd__xformer attn;
-    sd__lin conv;            /* input_blocks.N.0.op | output_blocks.N.{1,2}.conv [C,C,3,3] */
-} sd__ublock;
-
-typedef struct sd__unet {    /* openaimodel.UNetModel of SD 1.x */
-    int ch, levels, mult[SD__MAXLEV], attn[SD__MAXLEV], nres, depth, heads, ctx_dim, emb_dim;
-    sd__lin time1, time2;    /* time_embed.0 [4ch,ch], time_embed.2 [4ch,4ch] */
-    sd__lin conv_in;         /* input_blocks.0.0 [ch,4,3,3] */
-    int n_in, n_out;
-    sd__ublock in[SD__MAXBLK];    /* input_blocks.1.. */
-    sd__res mid1, mid2;      /* middle_block.0, middle_block.2 */
-    sd__xformer mid_attn;    /* middle_block.1 */
-    sd__ublock out[SD__MAXBLK];   /* output_blocks.0.. */
-    sd__norm norm_out;       /* out.0 [ch] */
-    sd__lin conv_out;        /* out.2 [4,ch,3,3] */
-} sd__unet;
-
-typedef struct sd__clip_layer {  /* CLIPEncoderLayer (pre-LN) */
-    sd__norm ln1, ln2;       /* layer_norm1, layer_norm2 [D] */
-    sd__lin q, k, v, o;      /* self_attn.{q,k,v,out}_proj [D,D] */
-    sd__lin fc1, fc2;        /* mlp.fc1 [4D,D], mlp.fc2 [D,4D] */
-} sd__clip_layer;
-
-typedef struct sd__clip {        /* CLIPTextModel */
-    int width, layers, heads, vocab, positions, mlp;
-    const sd__tensor *tok_emb;   /* embeddings.token_embedding.weight [V,D] */
-    const sd__tensor *pos_emb;   /* embeddings.position_embedding.weight [77,D] */
-    sd__clip_layer *layer;       /* encoder.layers.N */
-    sd__norm ln_final;           /* final_layer_norm [D] */
-} sd__clip;
-
-typedef struct sd__vattn {       /* AttnBlock of the VAE: single head over all pixels */
-    sd__norm norm;
-    sd__lin q, k, v, proj;       /* 1x1 convs [C,C,1,1] */
-} sd__vattn;
-
-typedef struct sd__vae {         /* AutoencoderKL (ldm Encoder / Decoder) */
-    int ch, levels, mult[SD__MAXLEV], nres, z;
-    /* encoder */
-    sd__lin enc_conv_in;                       /* encoder.conv_in [ch,3,3,3] */
-    sd__res enc_res[SD__MAXLEV][4];            /* encoder.down.L.block.B */
-    sd__lin enc_down[SD__MAXLEV];              /* encoder.down.L.downsample.conv */
-    sd__res enc_mid1, enc_mid2;  sd__vattn enc_attn;
-    sd__norm enc_norm_out;  sd__lin enc_conv_out;  /* [2z, C, 3, 3] */
-    sd__lin quant;                             /* quant_conv [2z,2z,1,1] */
-    /* decoder */
-    sd__lin post_quant;                        /* post_quant_conv [z,z,1,1] */
-    sd__lin dec_conv_in;                       /* decoder.conv_in [C,z,3,3] */
-    sd__res dec_mid1, dec_mid2;  sd__vattn dec_attn;
-    sd__res dec_res[SD__MAXLEV][5];            /* decoder.up.L.block.B */
-    sd__lin dec_up[SD__MAXLEV];                /* decoder.up.L.upsample.conv */
-    sd__norm dec_norm_out;  sd__lin dec_conv_out;  /* [3, ch, 3, 3] */
-} sd__vae;
 
 #define SD__MAXSRC 4
 
@@ -571,7 +473,7 @@ struct sd__tensor {
 struct sd_model {
     sd_config cfg;
     int n_threads;
-    int reference;
+    const sd__kernels *kern;      /* the kernels it runs (sd__kernels_pick) */
     char err[SD__ERRLEN];
     /* the checkpoint: one or more safetensors files (a diffusers folder, a separate VAE) */
     sd__source src[SD__MAXSRC];
@@ -583,12 +485,11 @@ struct sd_model {
     int nt;
     float *params;                /* all 1-D parameters as floats */
     size_t n_params;
-    sd_cuda *gpu;                 /* the GPU backend, or NULL for the CPU */
+    sd__cuda *gpu;                 /* the GPU backend, or NULL for the CPU */
     float *params_dev;            /* the GPU's copy of params */
-    int has_unet, has_vae, has_text;
-    sd__unet unet;
-    sd__vae vae;
-    sd__clip clip;
+    sd__clip *clip;               /* the parts the checkpoint holds (NULL: not there) */
+    sd__unet *unet;
+    sd__vae *vae;
     sd__vocab *vocab;
     /* scratch: one arena, sized by a planning pass before each stage runs */
     unsigned char *arena;
@@ -685,9 +586,9 @@ static sd_result sd__arena_reserve(sd_model *m, size_t bytes)
         return sd__fail(m, SD_ERR_NOMEM, "this needs %.1f MB of scratch memory, over the limit of %.1f MB",
                         bytes / 1048576.0, m->cfg.memory_limit / 1048576.0);
     if (bytes <= m->arena_size) return SD_OK;
-    if (m->gpu) sd_cuda_free(m->gpu, m->arena); else sd__free(m, m->arena);
+    if (m->gpu) sd__cuda_free(m->gpu, m->arena); else sd__free(m, m->arena);
     m->arena_size = 0;
-    m->arena = (unsigned char *)(m->gpu ? sd_cuda_malloc(m->gpu, bytes + 64) : sd__malloc(m, bytes + 64));
+    m->arena = (unsigned char *)(m->gpu ? sd__cuda_malloc(m->gpu, bytes + 64) : sd__malloc(m, bytes + 64));
     if (!m->arena) return sd__fail(m, SD_ERR_NOMEM, "out of %s memory: %.1f MB of scratch", m->gpu ? "GPU" : "", bytes / 1048576.0);
     m->arena_size = bytes;
     return SD_OK;
@@ -1116,18 +1017,59 @@ SDDEF sd_result sd_npy_write(sd_model *m, const char *path, const float *data, i
    Activations are float32 in PyTorch's order (NCHW; tokens [N,T,D]); weights stay in the
    checkpoint's dtype and are decoded where they are read.
 
-   Every operation has one readable scalar version, the reference (the specification,
-   selected by sd_config.reference or SD_REFERENCE), and a fast version beside it (blocked,
-   threaded, tested against the reference). The model code calls the sd__op_* functions at the
-   end of this section; they skip all work in the arena's planning pass. */
+   Every operation has one readable scalar version, the reference (`_ref`: the specification,
+   selected by sd_config.reference or SD_REFERENCE), and a fast twin right below it (`_fast`:
+   blocked, threaded, tested against the reference). Both take the same arguments; a kernel set
+   (sd__kernels, near the end of this section) names one of each, and the model code calls the
+   sd__op_* functions after it, which run the model's set and do nothing but count in the arena's
+   planning pass. Most fast kernels are one matrix product, the engine that comes first. */
 
-typedef struct sd__conv {      /* the geometry of one convolution */
+typedef enum sd__act {         /* an elementwise activation */
+    SD__ACT_NONE,
+    SD__ACT_SILU,              /* x * sigmoid(x): the UNet and the VAE */
+    SD__ACT_QUICK_GELU         /* x * sigmoid(1.702 x): OpenAI CLIP's MLP */
+} sd__act;
+
+typedef enum sd__mask {        /* which keys a query attends to */
+    SD__MASK_NONE,             /* all */
+    SD__MASK_CAUSAL            /* itself and the ones before it (the text encoder) */
+} sd__mask;
+
+typedef struct sd__conv {      /* the geometry of one convolution (made by the sd__conv_* functions) */
     int n, c, h, w;            /* input [N,C,H,W] */
     int up_h, up_w;            /* >0: the input is first upsampled (nearest) to this size */
     int co, k, stride;         /* output channels, kernel size (1 or 3), stride (1 or 2) */
     int pad_t, pad_l;          /* zero padding on top and left (bottom and right follow from ho, wo) */
     int ho, wo;                /* output size */
 } sd__conv;
+
+/* a k x k convolution, stride 1, padded to keep the size: [N,C,H,W] -> [N,Co,H,W] */
+static sd__conv sd__conv_same(int n, int c, int h, int w, int co, int k)
+{
+    sd__conv g;
+    memset(&g, 0, sizeof g);
+    g.n = n; g.c = c; g.h = h; g.w = w; g.co = co; g.k = k; g.stride = 1;
+    g.pad_t = g.pad_l = k / 2; g.ho = h; g.wo = w;
+    return g;
+}
+
+/* a 3x3 convolution of stride 2 with `pad` zeros on top and left and one on bottom and right:
+   [N,C,H,W] -> [N,Co,(H+pad-1)/2+1 ...]. The UNet pads 1 (size rounded up), the VAE 0 (halved) */
+static sd__conv sd__conv_down(int n, int c, int h, int w, int co, int pad)
+{
+    sd__conv g = sd__conv_same(n, c, h, w, co, 3);
+    g.stride = 2; g.pad_t = g.pad_l = pad;
+    g.ho = (h + pad - 2) / 2 + 1; g.wo = (w + pad - 2) / 2 + 1;
+    return g;
+}
+
+/* nearest upsampling to [H2,W2], then a 3x3 convolution: [N,C,H,W] -> [N,Co,H2,W2] */
+static sd__conv sd__conv_up(int n, int c, int h, int w, int co, int h2, int w2)
+{
+    sd__conv g = sd__conv_same(n, c, h, w, co, 3);
+    g.up_h = h2; g.up_w = w2; g.ho = h2; g.wo = w2;
+    return g;
+}
 
 /* torch's nearest rule: source index of output index i when n_in grows to n_out */
 static int sd__nearest(int i, int n_in, int n_out)
@@ -1143,237 +1085,8 @@ static int sd__nearest(int i, int n_in, int n_out)
 
 static float sd__silu(float x) { return x / (1.0f + expf(-x)); }
 
-/* ---------------------------------------------------------------- reference kernels */
-
-/* GroupNorm statistics as a per-channel affine map (torch's native_group_norm):
-   for channel c of group g, scale = gamma[c] / sqrt(var_g + eps), shift = beta[c] - mean_g * scale.
-   in [N,C,HW] -> stats [N,C,2] */
-static void sd__gn_stats_ref(float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm)
-{
-    int b, g, cg = c / groups;
-    for (b = 0; b < n; b++)
-        for (g = 0; g < groups; g++) {
-            const float *x = in + ((size_t)b * c + (size_t)g * cg) * hw;
-            size_t i, cnt = (size_t)cg * hw;
-            double sum = 0, sq = 0, mean, var;
-            float rstd;
-            int k;
-            for (i = 0; i < cnt; i++) sum += x[i];
-            mean = sum / (double)cnt;
-            for (i = 0; i < cnt; i++) sq += ((double)x[i] - mean) * ((double)x[i] - mean);
-            var = sq / (double)cnt;
-            rstd = (float)(1.0 / sqrt(var + eps));
-            for (k = 0; k < cg; k++) {
-                int ch = g * cg + k;
-                float scale = rstd * nm->w[ch];
-                stats[((size_t)b * c + ch) * 2] = scale;
-                stats[((size_t)b * c + ch) * 2 + 1] = nm->b[ch] - (float)mean * scale;
-            }
-        }
-}
-
-/* the input of a convolution at (b, ch, y, x) of its (maybe upsampled) input, after the optional
-   GroupNorm map and SiLU; 0 outside (zero padding) */
-static float sd__conv_in(const float *in, const sd__conv *g, const float *stats, int silu, int b, int ch, int y, int x)
-{
-    int H = g->up_h ? g->up_h : g->h, W = g->up_w ? g->up_w : g->w;
-    float v;
-    if (y < 0 || x < 0 || y >= H || x >= W) return 0.0f;
-    if (g->up_h) { y = sd__nearest(y, g->h, g->up_h); x = sd__nearest(x, g->w, g->up_w); }
-    v = in[(((size_t)b * g->c + ch) * g->h + y) * g->w + x];
-    if (stats) v = v * stats[((size_t)b * g->c + ch) * 2] + stats[((size_t)b * g->c + ch) * 2 + 1];
-    return silu ? sd__silu(v) : v;
-}
-
-/* torch.nn.functional.conv2d (with the optional GroupNorm+SiLU on its input and nearest upsampling
-   before it): out[b,o,y,x] = bias[o] + sum_{c,i,j} w[o,c,i,j] in'[b,c,y*s+i-pt,x*s+j-pl] (+ add[b,o,y,x]) */
-static void sd__conv2d_ref(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l,
-                           const float *add, const float *stats, int silu)
-{
-    int b, o;
-    (void)m;
-    for (b = 0; b < g->n; b++)
-        for (o = 0; o < g->co; o++) {
-            int y, x;
-            for (y = 0; y < g->ho; y++)
-                for (x = 0; x < g->wo; x++) {
-                    size_t at = (((size_t)b * g->co + o) * g->ho + y) * g->wo + x;
-                    float acc = 0.0f;
-                    int ch, i, j;
-                    for (ch = 0; ch < g->c; ch++)
-                        for (i = 0; i < g->k; i++)
-                            for (j = 0; j < g->k; j++)
-                                acc += sd__wget(l->w, (((size_t)o * g->c + ch) * g->k + i) * g->k + j) *
-                                       sd__conv_in(in, g, stats, silu, b, ch, y * g->stride + i - g->pad_t, x * g->stride + j - g->pad_l);
-                    if (l->b) acc += l->b[o];
-                    out[at] = add ? acc + add[at] : acc;
-                }
-        }
-}
-
-/* torch.nn.functional.linear: out[r,o] = bias[o] + sum_c in[r,c] w[o,c] (+ add[r,o]).
-   in [R,C] -> out [R,Co]; w is [Co,C] (or [Co,C,1,1]) */
-static void sd__linear_ref(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
-{
-    int r, o, co = (int)l->w->shape[0];
-    (void)m;
-    for (r = 0; r < rows; r++)
-        for (o = 0; o < co; o++) {
-            float acc = 0.0f;
-            int k;
-            for (k = 0; k < c; k++) acc += in[(size_t)r * c + k] * sd__wget(l->w, (size_t)o * c + k);
-            if (l->b) acc += l->b[o];
-            out[(size_t)r * co + o] = add ? acc + add[(size_t)r * co + o] : acc;
-        }
-}
-
-/* torch.nn.functional.layer_norm over the last dimension: [R,C] -> [R,C] */
-static void sd__layernorm_ref(float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
-{
-    int r, k;
-    for (r = 0; r < rows; r++) {
-        const float *x = in + (size_t)r * c;
-        float *y = out + (size_t)r * c;
-        double sum = 0, sq = 0, mean;
-        float rstd, fmean;
-        for (k = 0; k < c; k++) sum += x[k];
-        mean = sum / c;
-        for (k = 0; k < c; k++) sq += ((double)x[k] - mean) * ((double)x[k] - mean);
-        rstd = (float)(1.0 / sqrt(sq / c + eps));
-        fmean = (float)mean;
-        for (k = 0; k < c; k++) y[k] = (x[k] - fmean) * rstd * nm->w[k] + nm->b[k];
-    }
-}
-
-/* scaled dot-product attention, per batch b and head h:
-   out[b,i,h] = sum_j softmax_j(q[b,i,h] . k[b,j,h] / sqrt(d)) v[b,j,h], j <= i when causal.
-   q [N,Tq,H*d], k and v [N,Tk,H*d], out [N,Tq,H*d]; ws holds Tk floats */
-static void sd__attention_ref(float *out, const float *q, const float *k, const float *v, int n, int heads,
-                              int tq, int tk, int d, int causal, float *ws)
-{
-    int b, h, i, j, e;
-    size_t ld = (size_t)heads * d;
-    float scale = 1.0f / sqrtf((float)d);
-    for (b = 0; b < n; b++)
-        for (h = 0; h < heads; h++)
-            for (i = 0; i < tq; i++) {
-                const float *qi = q + ((size_t)b * tq + i) * ld + (size_t)h * d;
-                float *oi = out + ((size_t)b * tq + i) * ld + (size_t)h * d;
-                int nk = causal ? i + 1 : tk;
-                float mx = -INFINITY, sum = 0.0f;
-                for (j = 0; j < nk; j++) {
-                    const float *kj = k + ((size_t)b * tk + j) * ld + (size_t)h * d;
-                    float dot = 0.0f;
-                    for (e = 0; e < d; e++) dot += qi[e] * kj[e];
-                    ws[j] = dot * scale;
-                    if (ws[j] > mx) mx = ws[j];
-                }
-                for (j = 0; j < nk; j++) { ws[j] = expf(ws[j] - mx); sum += ws[j]; }
-                for (e = 0; e < d; e++) {
-                    float acc = 0.0f;
-                    for (j = 0; j < nk; j++) acc += ws[j] * v[((size_t)b * tk + j) * ld + (size_t)h * d + e];
-                    oi[e] = acc / sum;
-                }
-            }
-}
-
-/* [N,C,HW] -> [N,HW,C], with the GroupNorm map applied when stats is given */
-static void sd__tokens_ref(float *out, const float *in, int n, int c, int hw, const float *stats)
-{
-    int b, ch, p;
-    for (b = 0; b < n; b++)
-        for (ch = 0; ch < c; ch++)
-            for (p = 0; p < hw; p++) {
-                float v = in[((size_t)b * c + ch) * hw + p];
-                if (stats) v = v * stats[((size_t)b * c + ch) * 2] + stats[((size_t)b * c + ch) * 2 + 1];
-                out[((size_t)b * hw + p) * c + ch] = v;
-            }
-}
-
-/* [N,HW,C] -> [N,C,HW] (+ add [N,C,HW]) */
-static void sd__untokens_ref(float *out, const float *in, int n, int c, int hw, const float *add)
-{
-    int b, ch, p;
-    for (b = 0; b < n; b++)
-        for (ch = 0; ch < c; ch++)
-            for (p = 0; p < hw; p++) {
-                size_t at = ((size_t)b * c + ch) * hw + p;
-                float v = in[((size_t)b * hw + p) * c + ch];
-                out[at] = add ? v + add[at] : v;
-            }
-}
-
-/* GEGLU (diffusers GEGLU): in [R, 2F] = (value, gate) -> out [R, F] = value * gelu(gate), exact gelu */
-static void sd__geglu_ref(float *out, const float *in, int rows, int f)
-{
-    int r, k;
-    for (r = 0; r < rows; r++)
-        for (k = 0; k < f; k++) {
-            double g = in[(size_t)r * 2 * f + f + k];
-            float gelu = (float)(0.5 * g * (1.0 + erf(g * 0.7071067811865476)));
-            out[(size_t)r * f + k] = in[(size_t)r * 2 * f + k] * gelu;
-        }
-}
-
-/* elementwise: 0 silu, 1 quick_gelu x*sigmoid(1.702x) */
-static void sd__act_ref(float *out, const float *in, size_t n, int kind)
-{
-    size_t i;
-    for (i = 0; i < n; i++) out[i] = kind == 0 ? sd__silu(in[i]) : in[i] / (1.0f + expf(-1.702f * in[i]));
-}
-
-/* x[b,c,:] += e[b,c] (the time embedding into a ResBlock) */
-static void sd__add_chan_ref(float *x, const float *e, int n, int c, int hw)
-{
-    int b, ch, p;
-    for (b = 0; b < n; b++)
-        for (ch = 0; ch < c; ch++)
-            for (p = 0; p < hw; p++) x[((size_t)b * c + ch) * hw + p] += e[(size_t)b * c + ch];
-}
-
-/* torch.cat([a, b], dim=1): a [N,Ca,HW], b [N,Cb,HW] -> out [N,Ca+Cb,HW] */
-static void sd__concat_ref(float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
-{
-    int i;
-    for (i = 0; i < n; i++) {
-        memcpy(out + (size_t)i * (ca + cb) * hw, a + (size_t)i * ca * hw, (size_t)ca * hw * sizeof(float));
-        memcpy(out + ((size_t)i * (ca + cb) + ca) * hw, b + (size_t)i * cb * hw, (size_t)cb * hw * sizeof(float));
-    }
-}
-
-/* ---------------------------------------------------------------- fast kernels
-   One matrix product serves every heavy operation: C[M,N] = A[M,K] B[K,N] (+ bias, + add),
-   cache-blocked, with packed panels and an MR x NR register tile that the compiler vectorizes
-   (plain C: fixed-size loops over a local accumulator; on AVX2 without AVX-512, one twin in intrinsics). Convolutions are implicit GEMMs: the
-   packer reads the input image directly (padding, stride, nearest upsampling and the fused
-   GroupNorm+SiLU included), so no im2col buffer exists. Threads take whole (rows, columns)
-   tiles and each output is summed over K in one fixed order: the bits do not depend on the
-   thread count. */
-
-#if defined(__AVX512F__)
-#define SD__MR 6
-#define SD__NR 64   /* the 6x64 tile: 24 of the 32 AVX-512 registers */
-#elif SD__AVX2
-#define SD__MR 6
-#define SD__NR 16   /* 6x16: 12 of the 16 AVX2 registers, 2 for B, 1 for A (sd__kernel_avx2) */
-#else
-#define SD__MR 4
-#define SD__NR 16   /* 4x16: 16 NEON registers, or 8 SSE2 pairs; the bits are the same for any tile */
-#endif
-#define SD__KC 256
-#define SD__NC 512
-#define SD__MC 96
-
-#if SD__OMP
-#define SD__TID() omp_get_thread_num()
-#define SD__PARALLEL_FOR _Pragma("omp parallel for num_threads(sd__nt) schedule(dynamic, 1)")
-#else
-#define SD__TID() 0
-#define SD__PARALLEL_FOR (void)sd__nt;
-#endif
-
-/* n rounded up to a multiple of the tile's rows: panels are padded to whole tiles */
-static int sd__up_mr(int n) { return (n + SD__MR - 1) / SD__MR * SD__MR; }
+/* ---------------------------------------------------------------- fast arithmetic
+   The fast kernels' twins of expf, erf and SiLU: branch-free, so that loops over them vectorize. */
 
 /* Comparisons of floats are branches to gcc under AVX2 (they may trap), which stops a loop from
    vectorizing; these compare the bit patterns as integers instead, with the same results. */
@@ -1417,6 +1130,62 @@ static inline float sd__expf(float x)
 }
 
 static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
+
+/* erf with the fast exp (Abramowitz-Stegun 7.1.26 is too coarse; this is
+   erf(x) = sign(x) (1 - t * exp(-x^2 + P(t))), Numerical Recipes' erfc, rel. error < 1.2e-7) */
+static float sd__erf_fast(float x)
+{
+    float z = fabsf(x), t = 1.0f / (1.0f + 0.5f * z), r, p;
+    p = 0.17087277f;
+    p = SD__FMA(p, t, -0.82215223f);
+    p = SD__FMA(p, t, 1.48851587f);
+    p = SD__FMA(p, t, -1.13520398f);
+    p = SD__FMA(p, t, 0.27886807f);
+    p = SD__FMA(p, t, -0.18628806f);
+    p = SD__FMA(p, t, 0.09678418f);
+    p = SD__FMA(p, t, 0.37409196f);
+    p = SD__FMA(p, t, 1.00002368f);
+    p = SD__FMA(p, t, -1.26551223f);
+    r = 1.0f - t * sd__expf(-z * z + p);
+    return x < 0 ? -r : r;
+}
+
+/* ---------------------------------------------------------------- the matrix product
+   One matrix product serves every heavy operation: C[M,N] = A[M,K] B[K,N] (+ bias, + add),
+   cache-blocked, with packed panels and an MR x NR register tile that the compiler vectorizes
+   (plain C: fixed-size loops over a local accumulator; on AVX2 without AVX-512, one twin in intrinsics). Convolutions are implicit GEMMs: the
+   packer reads the input image directly (padding, stride, nearest upsampling and the fused
+   GroupNorm+SiLU included), so no im2col buffer exists. Threads take whole (rows, columns)
+   tiles and each output is summed over K in one fixed order: the bits do not depend on the
+   thread count. */
+
+#if defined(__AVX512F__)
+#define SD__MR 6
+#define SD__NR 64   /* the 6x64 tile: 24 of the 32 AVX-512 registers */
+#elif SD__AVX2
+#define SD__MR 6
+#define SD__NR 16   /* 6x16: 12 of the 16 AVX2 registers, 2 for B, 1 for A (sd__kernel_avx2) */
+#else
+#define SD__MR 4
+#define SD__NR 16   /* 4x16: 16 NEON registers, or 8 SSE2 pairs; the bits are the same for any tile */
+#endif
+#define SD__KC 256
+#define SD__NC 512
+#define SD__MC 96
+
+/* SD__PARALLEL_FOR(nt): the loop below runs on nt threads, one iteration at a time each
+   (iterations are independent outputs); SD__TID() is the calling thread's index */
+#if SD__OMP
+#define SD__PRAGMA(x) _Pragma(#x)
+#define SD__PARALLEL_FOR(nt) SD__PRAGMA(omp parallel for num_threads(nt) schedule(dynamic, 1))
+#define SD__TID() omp_get_thread_num()
+#else
+#define SD__PARALLEL_FOR(nt) (void)(nt);
+#define SD__TID() 0
+#endif
+
+/* n rounded up to a multiple of the tile's rows: panels are padded to whole tiles */
+static int sd__up_mr(int n) { return (n + SD__MR - 1) / SD__MR * SD__MR; }
 
 /* The register tile: c[MR][NR] (row stride ldc) = (first ? 0 : c) + a x b over kc, where the A panel
    holds MR rows of kc values (a[i*lda + p]) and the B panel kc rows of NR (b[p*NR + j]). */
@@ -1637,9 +1406,9 @@ static void sd__mm_tiles(int M, int N, int nthreads, int *mc, int *ntm, int *ntn
 
 static void sd__mm_run(sd_model *m, const sd__mm *g, float *ws)
 {
-    int mc, tm, tn, t, sd__nt = m->n_threads;
-    sd__mm_tiles(g->M, g->N, sd__nt, &mc, &tm, &tn);
-    SD__PARALLEL_FOR
+    int mc, tm, tn, t;
+    sd__mm_tiles(g->M, g->N, m->n_threads, &mc, &tm, &tn);
+    SD__PARALLEL_FOR(m->n_threads)
     for (t = 0; t < tm * tn; t++) {
         int i = t / tn, j = t % tn;
         int m0 = i * mc, n0 = j * SD__NC;
@@ -1648,9 +1417,50 @@ static void sd__mm_run(sd_model *m, const sd__mm *g, float *ws)
     }
 }
 
+/* ---------------------------------------------------------------- convolution */
+
+/* the input of a convolution at (b, ch, y, x) of its (maybe upsampled) input, after the optional
+   GroupNorm map and SiLU; 0 outside (zero padding) */
+static float sd__conv_in(const float *in, const sd__conv *g, const float *stats, sd__act act, int b, int ch, int y, int x)
+{
+    int H = g->up_h ? g->up_h : g->h, W = g->up_w ? g->up_w : g->w;
+    float v;
+    if (y < 0 || x < 0 || y >= H || x >= W) return 0.0f;
+    if (g->up_h) { y = sd__nearest(y, g->h, g->up_h); x = sd__nearest(x, g->w, g->up_w); }
+    v = in[(((size_t)b * g->c + ch) * g->h + y) * g->w + x];
+    if (stats) v = v * stats[((size_t)b * g->c + ch) * 2] + stats[((size_t)b * g->c + ch) * 2 + 1];
+    return act == SD__ACT_SILU ? sd__silu(v) : v;
+}
+
+/* torch.nn.functional.conv2d (with the optional GroupNorm+SiLU on its input and nearest upsampling
+   before it): out[b,o,y,x] = bias[o] + sum_{c,i,j} w[o,c,i,j] in'[b,c,y*s+i-pt,x*s+j-pl] (+ add[b,o,y,x]) */
+static void sd__conv2d_ref(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l,
+                           const float *add, const float *stats, sd__act act, float *ws)
+{
+    int b, o;
+    (void)m; (void)ws;
+    for (b = 0; b < g->n; b++)
+        for (o = 0; o < g->co; o++) {
+            int y, x;
+            for (y = 0; y < g->ho; y++)
+                for (x = 0; x < g->wo; x++) {
+                    size_t at = (((size_t)b * g->co + o) * g->ho + y) * g->wo + x;
+                    float acc = 0.0f;
+                    int ch, i, j;
+                    for (ch = 0; ch < g->c; ch++)
+                        for (i = 0; i < g->k; i++)
+                            for (j = 0; j < g->k; j++)
+                                acc += sd__wget(l->w, (((size_t)o * g->c + ch) * g->k + i) * g->k + j) *
+                                       sd__conv_in(in, g, stats, act, b, ch, y * g->stride + i - g->pad_t, x * g->stride + j - g->pad_l);
+                    if (l->b) acc += l->b[o];
+                    out[at] = add ? acc + add[at] : acc;
+                }
+        }
+}
+
 /* conv2d as implicit GEMM over the whole batch: C[Co, N*HoWo] = W[Co, C*k*k] x im2col (each image a segment) */
 static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__conv *cv, const sd__lin *l,
-                            const float *add, const float *stats, int silu, float *ws)
+                            const float *add, const float *stats, sd__act act, float *ws)
 {
     int i;
     int *ymap = NULL, *xmap = NULL;
@@ -1664,11 +1474,36 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
     }
     g.M = cv->co; g.N = cv->n * cv->ho * cv->wo; g.K = cv->c * cv->k * cv->k;   /* the batch side by side */
     g.aw = l->w;
-    g.conv = cv; g.img = in; g.stats = stats; g.silu = silu; g.ymap = ymap; g.xmap = xmap;
+    g.conv = cv; g.img = in; g.stats = stats; g.silu = act == SD__ACT_SILU; g.ymap = ymap; g.xmap = xmap;
     g.c = out; g.ldc = cv->ho * cv->wo; g.add = add;
     g.seg = cv->ho * cv->wo; g.seg_stride = (ptrdiff_t)cv->co * g.seg;
     g.bias_m = l->b;
     sd__mm_run(m, &g, ws);
+}
+
+/* the scratch of each: nothing; the threads' product workspaces and the upsampling tables */
+static size_t sd__conv2d_ws_ref(const sd_model *m, const sd__conv *g) { (void)m; (void)g; return 0; }
+static size_t sd__conv2d_ws_fast(const sd_model *m, const sd__conv *g)
+{
+    return (size_t)m->n_threads * SD__MM_WS + (size_t)g->up_h + (size_t)g->up_w + 16;
+}
+
+/* ---------------------------------------------------------------- linear */
+
+/* torch.nn.functional.linear: out[r,o] = bias[o] + sum_c in[r,c] w[o,c] (+ add[r,o]).
+   in [R,C] -> out [R,Co]; w is [Co,C] (or [Co,C,1,1]) */
+static void sd__linear_ref(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, float *ws)
+{
+    int r, o, co = (int)l->w->shape[0];
+    (void)m; (void)ws;
+    for (r = 0; r < rows; r++)
+        for (o = 0; o < co; o++) {
+            float acc = 0.0f;
+            int k;
+            for (k = 0; k < c; k++) acc += in[(size_t)r * c + k] * sd__wget(l->w, (size_t)o * c + k);
+            if (l->b) acc += l->b[o];
+            out[(size_t)r * co + o] = add ? acc + add[(size_t)r * co + o] : acc;
+        }
 }
 
 /* linear: C[R, Co] = in[R, C] x W^T */
@@ -1682,6 +1517,44 @@ static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, 
     g.c = out; g.ldc = g.N;
     g.bias_n = l->b; g.add = add;
     sd__mm_run(m, &g, ws);
+}
+
+static size_t sd__linear_ws_ref(const sd_model *m) { (void)m; return 0; }
+static size_t sd__linear_ws_fast(const sd_model *m) { return (size_t)m->n_threads * SD__MM_WS; }
+
+/* ---------------------------------------------------------------- attention */
+
+/* scaled dot-product attention, per batch b and head h:
+   out[b,i,h] = sum_j softmax_j(q[b,i,h] . k[b,j,h] / sqrt(d)) v[b,j,h], j <= i under the causal mask.
+   q [N,Tq,H*d], k and v [N,Tk,H*d], out [N,Tq,H*d]; ws holds Tk floats */
+static void sd__attention_ref(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
+                              int tq, int tk, int d, sd__mask mask, float *ws)
+{
+    int b, h, i, j, e;
+    size_t ld = (size_t)heads * d;
+    float scale = 1.0f / sqrtf((float)d);
+    (void)m;
+    for (b = 0; b < n; b++)
+        for (h = 0; h < heads; h++)
+            for (i = 0; i < tq; i++) {
+                const float *qi = q + ((size_t)b * tq + i) * ld + (size_t)h * d;
+                float *oi = out + ((size_t)b * tq + i) * ld + (size_t)h * d;
+                int nk = mask == SD__MASK_CAUSAL ? i + 1 : tk;
+                float mx = -INFINITY, sum = 0.0f;
+                for (j = 0; j < nk; j++) {
+                    const float *kj = k + ((size_t)b * tk + j) * ld + (size_t)h * d;
+                    float dot = 0.0f;
+                    for (e = 0; e < d; e++) dot += qi[e] * kj[e];
+                    ws[j] = dot * scale;
+                    if (ws[j] > mx) mx = ws[j];
+                }
+                for (j = 0; j < nk; j++) { ws[j] = expf(ws[j] - mx); sum += ws[j]; }
+                for (e = 0; e < d; e++) {
+                    float acc = 0.0f;
+                    for (j = 0; j < nk; j++) acc += ws[j] * v[((size_t)b * tk + j) * ld + (size_t)h * d + e];
+                    oi[e] = acc / sum;
+                }
+            }
 }
 
 /* attention (no mask) in tiles with an online softmax (FlashAttention's recurrence), computed transposed so
@@ -1782,13 +1655,17 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
 }
 
 static void sd__attention_fast(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
-                               int tq, int tk, int d, float *ws)
+                               int tq, int tk, int d, sd__mask mask, float *ws)
 {
-    int nqb = (tq + SD__QB - 1) / SD__QB, t, sd__nt = m->n_threads;
+    int nqb = (tq + SD__QB - 1) / SD__QB, t;
     int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk);
     size_t ld = (size_t)heads * d, per = sd__attn_ws(d);
-    float *vt = ws + (size_t)sd__nt * per;
-    SD__PARALLEL_FOR
+    float *vt = ws + (size_t)m->n_threads * per;
+    if (mask == SD__MASK_CAUSAL) {   /* only the text encoder's 77 tokens, where speed does not matter */
+        sd__attention_ref(m, out, q, k, v, n, heads, tq, tk, d, mask, ws);
+        return;
+    }
+    SD__PARALLEL_FOR(m->n_threads)
     for (t = 0; t < n * heads; t++) {   /* V^T of each (image, head), zero-padded to [d6, tk6] */
         const float *src = v + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
         float *dst = vt + (size_t)t * d6 * tk6;
@@ -1796,7 +1673,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         for (j = 0; j < tk6; j++)
             for (e = 0; e < d6; e++) dst[(size_t)e * tk6 + j] = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f;
     }
-    SD__PARALLEL_FOR
+    SD__PARALLEL_FOR(m->n_threads)
     for (t = 0; t < n * heads * nqb; t++) {
         int b = t / (heads * nqb), h = (t / nqb) % heads, qb = t % nqb;
         size_t off = (size_t)h * d;
@@ -1806,75 +1683,124 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
     }
 }
 
-/* GroupNorm statistics, threaded over (image, group); same formulas as the reference */
+static size_t sd__attention_ws_ref(const sd_model *m, int n, int heads, int tk, int d, sd__mask mask)
+{
+    (void)m; (void)n; (void)heads; (void)d; (void)mask;
+    return (size_t)tk;
+}
+static size_t sd__attention_ws_fast(const sd_model *m, int n, int heads, int tk, int d, sd__mask mask)
+{
+    return mask == SD__MASK_CAUSAL ? (size_t)tk : sd__attn_ws_total(m->n_threads, n, heads, tk, d);
+}
+
+/* ---------------------------------------------------------------- group norm */
+
+/* GroupNorm statistics of one group as a per-channel affine map (torch's native_group_norm):
+   for channel c of the group, scale = gamma[c] / sqrt(var + eps), shift = beta[c] - mean * scale.
+   x holds the group's cg channels of hw values; stats gets [cg,2] for channels ch0.. */
+static void sd__gn_group(float *stats, const float *x, int cg, int hw, int ch0, float eps, const sd__norm *nm)
+{
+    size_t i, cnt = (size_t)cg * hw;
+    double sum = 0, sq = 0, mean;
+    float rstd;
+    int k;
+    for (i = 0; i < cnt; i++) sum += x[i];
+    mean = sum / (double)cnt;
+    for (i = 0; i < cnt; i++) sq += ((double)x[i] - mean) * ((double)x[i] - mean);
+    rstd = (float)(1.0 / sqrt(sq / (double)cnt + eps));
+    for (k = 0; k < cg; k++) {
+        float scale = rstd * nm->w[ch0 + k];
+        stats[2 * k] = scale;
+        stats[2 * k + 1] = nm->b[ch0 + k] - (float)mean * scale;
+    }
+}
+
+/* in [N,C,HW] -> stats [N,C,2], group after group */
+static void sd__gn_stats_ref(sd_model *m, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm)
+{
+    int b, g, cg = c / groups;
+    (void)m;
+    for (b = 0; b < n; b++)
+        for (g = 0; g < groups; g++)
+            sd__gn_group(stats + ((size_t)b * c + (size_t)g * cg) * 2, in + ((size_t)b * c + (size_t)g * cg) * hw, cg, hw, g * cg, eps, nm);
+}
+
+/* the same, threaded over (image, group) */
 static void sd__gn_stats_fast(sd_model *m, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm)
 {
-    int t, sd__nt = m->n_threads, cg = c / groups;
-    SD__PARALLEL_FOR
+    int t, cg = c / groups;
+    SD__PARALLEL_FOR(m->n_threads)
     for (t = 0; t < n * groups; t++) {
-        int b = t / groups, g = t % groups, k;
-        const float *x = in + ((size_t)b * c + (size_t)g * cg) * hw;
-        size_t i, cnt = (size_t)cg * hw;
-        double sum = 0, sq = 0, mean;
-        float rstd;
-        for (i = 0; i < cnt; i++) sum += x[i];
-        mean = sum / (double)cnt;
-        for (i = 0; i < cnt; i++) sq += ((double)x[i] - mean) * ((double)x[i] - mean);
-        rstd = (float)(1.0 / sqrt(sq / (double)cnt + eps));
-        for (k = 0; k < cg; k++) {
-            int ch = g * cg + k;
-            float scale = rstd * nm->w[ch];
-            stats[((size_t)b * c + ch) * 2] = scale;
-            stats[((size_t)b * c + ch) * 2 + 1] = nm->b[ch] - (float)mean * scale;
-        }
+        int b = t / groups, g = t % groups;
+        sd__gn_group(stats + ((size_t)b * c + (size_t)g * cg) * 2, in + ((size_t)b * c + (size_t)g * cg) * hw, cg, hw, g * cg, eps, nm);
     }
 }
 
-/* GEGLU with the fast exp in a vectorizable erf (Abramowitz-Stegun 7.1.26 is too coarse; this
-   is erf(x) = sign(x) (1 - t * exp(-x^2 + P(t))), Numerical Recipes' erfc, rel. error < 1.2e-7) */
-static float sd__erf_fast(float x)
-{
-    float z = fabsf(x), t = 1.0f / (1.0f + 0.5f * z), r, p;
-    p = 0.17087277f;
-    p = SD__FMA(p, t, -0.82215223f);
-    p = SD__FMA(p, t, 1.48851587f);
-    p = SD__FMA(p, t, -1.13520398f);
-    p = SD__FMA(p, t, 0.27886807f);
-    p = SD__FMA(p, t, -0.18628806f);
-    p = SD__FMA(p, t, 0.09678418f);
-    p = SD__FMA(p, t, 0.37409196f);
-    p = SD__FMA(p, t, 1.00002368f);
-    p = SD__FMA(p, t, -1.26551223f);
-    r = 1.0f - t * sd__expf(-z * z + p);
-    return x < 0 ? -r : r;
-}
+/* ---------------------------------------------------------------- layer norm */
 
-static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, int f)
+/* torch.nn.functional.layer_norm over the last dimension: [R,C] -> [R,C] */
+static void sd__layernorm_ref(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
 {
-    int r, sd__nt = m->n_threads;
-    SD__PARALLEL_FOR
+    int r, k;
+    (void)m;
     for (r = 0; r < rows; r++) {
-        const float *x = in + (size_t)r * 2 * f, *gt = x + f;
-        float *y = out + (size_t)r * f;
-        int k;
-        for (k = 0; k < f; k++) y[k] = x[k] * (0.5f * gt[k] * (1.0f + sd__erf_fast(gt[k] * 0.70710678f)));
+        const float *x = in + (size_t)r * c;
+        float *y = out + (size_t)r * c;
+        double sum = 0, sq = 0, mean;
+        float rstd, fmean;
+        for (k = 0; k < c; k++) sum += x[k];
+        mean = sum / c;
+        for (k = 0; k < c; k++) sq += ((double)x[k] - mean) * ((double)x[k] - mean);
+        rstd = (float)(1.0 / sqrt(sq / c + eps));
+        fmean = (float)mean;
+        for (k = 0; k < c; k++) y[k] = (x[k] - fmean) * rstd * nm->w[k] + nm->b[k];
     }
 }
 
-/* The memory-bound operations, threaded: the same arithmetic as the reference, split over rows
-   or over blocks of a transpose. */
+/* the same, threaded over rows */
 static void sd__layernorm_fast(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
 {
-    int r, sd__nt = m->n_threads;
-    SD__PARALLEL_FOR
-    for (r = 0; r < rows; r++) sd__layernorm_ref(out + (size_t)r * c, in + (size_t)r * c, 1, c, eps, nm);
+    int r;
+    SD__PARALLEL_FOR(m->n_threads)
+    for (r = 0; r < rows; r++) sd__layernorm_ref(m, out + (size_t)r * c, in + (size_t)r * c, 1, c, eps, nm);
 }
 
-/* [N,A,B] -> [N,B,A] in 32x32 blocks, with the GroupNorm map of channel a (tokens) or + add (untokens) */
+/* ---------------------------------------------------------------- tokens: [N,C,HW] <-> [N,HW,C] */
+
+/* [N,C,HW] -> [N,HW,C], with the GroupNorm map applied when stats is given */
+static void sd__tokens_ref(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *stats)
+{
+    int b, ch, p;
+    (void)m;
+    for (b = 0; b < n; b++)
+        for (ch = 0; ch < c; ch++)
+            for (p = 0; p < hw; p++) {
+                float v = in[((size_t)b * c + ch) * hw + p];
+                if (stats) v = v * stats[((size_t)b * c + ch) * 2] + stats[((size_t)b * c + ch) * 2 + 1];
+                out[((size_t)b * hw + p) * c + ch] = v;
+            }
+}
+
+/* [N,HW,C] -> [N,C,HW] (+ add [N,C,HW]) */
+static void sd__untokens_ref(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add)
+{
+    int b, ch, p;
+    (void)m;
+    for (b = 0; b < n; b++)
+        for (ch = 0; ch < c; ch++)
+            for (p = 0; p < hw; p++) {
+                size_t at = ((size_t)b * c + ch) * hw + p;
+                float v = in[((size_t)b * hw + p) * c + ch];
+                out[at] = add ? v + add[at] : v;
+            }
+}
+
+/* the fast twins: [N,A,B] -> [N,B,A] in 32x32 blocks, threaded, with the GroupNorm map of channel a
+   (tokens) or + add (untokens) */
 static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
 {
-    int nba = (a + 31) / 32, nbb = (b + 31) / 32, t, sd__nt = m->n_threads;
-    SD__PARALLEL_FOR
+    int nba = (a + 31) / 32, nbb = (b + 31) / 32, t;
+    SD__PARALLEL_FOR(m->n_threads)
     for (t = 0; t < n * nba * nbb; t++) {
         int bi = t / (nba * nbb), i0 = (t / nbb) % nba * 32, j0 = t % nbb * 32, i, j;
         int i1 = i0 + 32 < a ? i0 + 32 : a, j1 = j0 + 32 < b ? j0 + 32 : b;
@@ -1893,20 +1819,80 @@ static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, 
     }
 }
 
-static void sd__act_fast(sd_model *m, float *out, const float *in, size_t n, int kind)
+static void sd__tokens_fast(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *stats)
 {
-    int t, nb = (int)((n + 4095) / 4096), sd__nt = m->n_threads;
-    SD__PARALLEL_FOR
-    for (t = 0; t < nb; t++) {
-        size_t i0 = (size_t)t * 4096, len = n - i0 < 4096 ? n - i0 : 4096;
-        sd__act_ref(out + i0, in + i0, len, kind);
+    sd__transpose_fast(m, out, in, n, c, hw, stats, NULL);
+}
+
+static void sd__untokens_fast(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add)
+{
+    sd__transpose_fast(m, out, in, n, hw, c, NULL, add);
+}
+
+/* ---------------------------------------------------------------- GEGLU */
+
+/* GEGLU (diffusers GEGLU): in [R, 2F] = (value, gate) -> out [R, F] = value * gelu(gate), exact gelu */
+static void sd__geglu_ref(sd_model *m, float *out, const float *in, int rows, int f)
+{
+    int r, k;
+    (void)m;
+    for (r = 0; r < rows; r++)
+        for (k = 0; k < f; k++) {
+            double g = in[(size_t)r * 2 * f + f + k];
+            float gelu = (float)(0.5 * g * (1.0 + erf(g * 0.7071067811865476)));
+            out[(size_t)r * f + k] = in[(size_t)r * 2 * f + k] * gelu;
+        }
+}
+
+/* the same with the fast erf, threaded over rows */
+static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, int f)
+{
+    int r;
+    SD__PARALLEL_FOR(m->n_threads)
+    for (r = 0; r < rows; r++) {
+        const float *x = in + (size_t)r * 2 * f, *gt = x + f;
+        float *y = out + (size_t)r * f;
+        int k;
+        for (k = 0; k < f; k++) y[k] = x[k] * (0.5f * gt[k] * (1.0f + sd__erf_fast(gt[k] * 0.70710678f)));
     }
 }
 
+/* ---------------------------------------------------------------- elementwise */
+
+/* out = act(in), SiLU or quick_gelu x*sigmoid(1.702x) */
+static void sd__act_ref(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
+{
+    size_t i;
+    (void)m;
+    for (i = 0; i < n; i++) out[i] = kind == SD__ACT_SILU ? sd__silu(in[i]) : in[i] / (1.0f + expf(-1.702f * in[i]));
+}
+
+/* the same in blocks of 4096, threaded */
+static void sd__act_fast(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
+{
+    int t, nb = (int)((n + 4095) / 4096);
+    SD__PARALLEL_FOR(m->n_threads)
+    for (t = 0; t < nb; t++) {
+        size_t i0 = (size_t)t * 4096, len = n - i0 < 4096 ? n - i0 : 4096;
+        sd__act_ref(m, out + i0, in + i0, len, kind);
+    }
+}
+
+/* x[b,c,:] += e[b,c] (the time embedding into a ResBlock) */
+static void sd__add_chan_ref(sd_model *m, float *x, const float *e, int n, int c, int hw)
+{
+    int b, ch, p;
+    (void)m;
+    for (b = 0; b < n; b++)
+        for (ch = 0; ch < c; ch++)
+            for (p = 0; p < hw; p++) x[((size_t)b * c + ch) * hw + p] += e[(size_t)b * c + ch];
+}
+
+/* the same, threaded over (image, channel) */
 static void sd__add_chan_fast(sd_model *m, float *x, const float *e, int n, int c, int hw)
 {
-    int t, sd__nt = m->n_threads;
-    SD__PARALLEL_FOR
+    int t;
+    SD__PARALLEL_FOR(m->n_threads)
     for (t = 0; t < n * c; t++) {
         float *p = x + (size_t)t * hw, v = e[t];
         int i;
@@ -1914,18 +1900,63 @@ static void sd__add_chan_fast(sd_model *m, float *x, const float *e, int n, int 
     }
 }
 
-/* ---------------------------------------------------------------- the operations
-   What the model code calls: one function per operation, picking the reference or the fast
-   kernel, taking its scratch from the arena, and doing nothing but count in the planning pass. */
+/* torch.cat([a, b], dim=1): a [N,Ca,HW], b [N,Cb,HW] -> out [N,Ca+Cb,HW] */
+static void sd__concat_ref(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
+{
+    int i;
+    (void)m;
+    for (i = 0; i < n; i++) {
+        memcpy(out + (size_t)i * (ca + cb) * hw, a + (size_t)i * ca * hw, (size_t)ca * hw * sizeof(float));
+        memcpy(out + ((size_t)i * (ca + cb) + ca) * hw, b + (size_t)i * cb * hw, (size_t)cb * hw * sizeof(float));
+    }
+}
 
-/* the GPU's copy of a weight (made on first use) and of a 1-D parameter */
+/* ---------------------------------------------------------------- kernel sets
+   An implementation of every operation: the references, their fast twins, or the GPU's. A model
+   runs one set (sd__kernels_pick); the sd__op_* functions below call through it. */
+
+struct sd__kernels {
+    void (*conv)(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l, const float *add,
+                 const float *stats, sd__act act, float *ws);
+    void (*linear)(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, float *ws);
+    void (*attention)(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
+                      int tq, int tk, int d, sd__mask mask, float *ws);
+    void (*gn_stats)(sd_model *m, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm);
+    void (*layernorm)(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm);
+    void (*tokens)(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *stats);
+    void (*untokens)(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add);
+    void (*geglu)(sd_model *m, float *out, const float *in, int rows, int f);
+    void (*act)(sd_model *m, float *out, const float *in, size_t n, sd__act kind);
+    void (*add_chan)(sd_model *m, float *x, const float *e, int n, int c, int hw);
+    void (*concat)(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw);
+    /* the scratch (floats) that conv, linear and attention take as ws */
+    size_t (*conv_ws)(const sd_model *m, const sd__conv *g);
+    size_t (*linear_ws)(const sd_model *m);
+    size_t (*attention_ws)(const sd_model *m, int n, int heads, int tk, int d, sd__mask mask);
+};
+
+static const sd__kernels sd__kernels_ref = {
+    sd__conv2d_ref, sd__linear_ref, sd__attention_ref, sd__gn_stats_ref, sd__layernorm_ref, sd__tokens_ref,
+    sd__untokens_ref, sd__geglu_ref, sd__act_ref, sd__add_chan_ref, sd__concat_ref,
+    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_ref
+};
+
+static const sd__kernels sd__kernels_fast = {
+    sd__conv2d_fast, sd__linear_fast, sd__attention_fast, sd__gn_stats_fast, sd__layernorm_fast, sd__tokens_fast,
+    sd__untokens_fast, sd__geglu_fast, sd__act_fast, sd__add_chan_fast, sd__concat_ref,
+    sd__conv2d_ws_fast, sd__linear_ws_fast, sd__attention_ws_fast
+};
+
+#if SD__HAVE_GPU
+/* The GPU's set (sd_cuda.cu): each operation on device memory, with the reference's semantics.
+   Weights are uploaded when first used and kept there; 1-D parameters live in params_dev. */
 static const void *sd__gpu_weight(sd_model *m, const sd__tensor *t)
 {
     static const int code[SD__NDTYPE] = { 0, 1, 2 };
     if (!t->dev) {
         const unsigned char *b = sd__acquire(m, t);
         if (!b || t->dtype > SD__BF16) { m->io_failed = 1; return NULL; }
-        ((sd__tensor *)(size_t)t)->dev = sd_cuda_weight(m->gpu, b, code[t->dtype], (size_t)t->numel);
+        ((sd__tensor *)(size_t)t)->dev = sd__cuda_weight(m->gpu, b, code[t->dtype], (size_t)t->numel);
         sd__unacquire(m, t);
         sd__weights_done(m, t);
     }
@@ -1934,142 +1965,166 @@ static const void *sd__gpu_weight(sd_model *m, const sd__tensor *t)
 
 static const float *sd__gpu_vec(const sd_model *m, const float *p) { return p ? m->params_dev + (p - m->params) : NULL; }
 
-static void sd__op_conv(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l,
-                        const float *add, const float *stats, int silu)
+static void sd__conv2d_gpu(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l, const float *add,
+                           const float *stats, sd__act act, float *ws)
+{
+    (void)ws;
+    sd__cuda_conv2d(m->gpu, out, in, g->n, g->c, g->h, g->w, g->up_h, g->up_w, g->co, g->k, g->stride, g->pad_t, g->pad_l,
+                    g->ho, g->wo, sd__gpu_weight(m, l->w), sd__gpu_vec(m, l->b), add, stats, act == SD__ACT_SILU);
+}
+static void sd__linear_gpu(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, float *ws)
+{
+    (void)ws;
+    sd__cuda_linear(m->gpu, out, in, rows, c, (int)l->w->shape[0], sd__gpu_weight(m, l->w), sd__gpu_vec(m, l->b), add);
+}
+static void sd__attention_gpu(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
+                              int tq, int tk, int d, sd__mask mask, float *ws)
+{
+    (void)ws;
+    sd__cuda_attention(m->gpu, out, q, k, v, n, heads, tq, tk, d, mask == SD__MASK_CAUSAL);
+}
+static void sd__gn_stats_gpu(sd_model *m, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm)
+{
+    sd__cuda_gn_stats(m->gpu, stats, in, n, c, hw, groups, eps, sd__gpu_vec(m, nm->w), sd__gpu_vec(m, nm->b));
+}
+static void sd__layernorm_gpu(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
+{
+    sd__cuda_layernorm(m->gpu, out, in, rows, c, eps, sd__gpu_vec(m, nm->w), sd__gpu_vec(m, nm->b));
+}
+static void sd__tokens_gpu(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *stats)
+{
+    sd__cuda_transpose(m->gpu, out, in, n, c, hw, stats, NULL);
+}
+static void sd__untokens_gpu(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add)
+{
+    sd__cuda_transpose(m->gpu, out, in, n, hw, c, NULL, add);
+}
+static void sd__geglu_gpu(sd_model *m, float *out, const float *in, int rows, int f) { sd__cuda_geglu(m->gpu, out, in, rows, f); }
+static void sd__act_gpu(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
+{
+    sd__cuda_act(m->gpu, out, in, n, kind == SD__ACT_SILU ? 0 : 1);
+}
+static void sd__add_chan_gpu(sd_model *m, float *x, const float *e, int n, int c, int hw) { sd__cuda_add_chan(m->gpu, x, e, n, c, hw); }
+static void sd__concat_gpu(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
+{
+    sd__cuda_concat(m->gpu, out, a, ca, b, cb, n, hw);
+}
+static size_t sd__attention_ws_gpu(const sd_model *m, int n, int heads, int tk, int d, sd__mask mask)
+{
+    (void)m; (void)n; (void)heads; (void)tk; (void)d; (void)mask;
+    return 0;
+}
+
+static const sd__kernels sd__kernels_gpu = {
+    sd__conv2d_gpu, sd__linear_gpu, sd__attention_gpu, sd__gn_stats_gpu, sd__layernorm_gpu, sd__tokens_gpu,
+    sd__untokens_gpu, sd__geglu_gpu, sd__act_gpu, sd__add_chan_gpu, sd__concat_gpu,
+    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_gpu
+};
+#define SD__KERNELS_GPU (&sd__kernels_gpu)
+#else
+#define SD__KERNELS_GPU (&sd__kernels_fast)   /* never picked: m->gpu is NULL without sd_cuda.cu */
+#endif
+
+static const sd__kernels *sd__kernels_pick(const sd_model *m)
+{
+    return m->gpu ? SD__KERNELS_GPU : m->cfg.reference ? &sd__kernels_ref : &sd__kernels_fast;
+}
+
+/* ---------------------------------------------------------------- the operations
+   What the model code calls. Each runs the model's kernel set, with its scratch from the arena
+   and the weights at hand; in the planning pass it only counts (scratch, FLOPs). */
+
+/* a layer's weights: in memory (streamed, or on the GPU) while its kernel runs, handed back after */
+static int sd__weights_begin(sd_model *m, const sd__tensor *w) { return m->gpu || sd__acquire(m, w) != NULL; }
+static void sd__weights_end(sd_model *m, const sd__tensor *w)
+{
+    if (m->gpu) return;
+    sd__weights_done(m, w);
+    sd__unacquire(m, w);
+}
+
+static void sd__op_conv(sd_model *m, float *out, const float *in, sd__conv g, const sd__lin *l,
+                        const float *add, const float *stats, sd__act act)
 {
     size_t mark = sd__mark(m);
-    if (m->planning) m->flops += 2.0 * g->n * g->co * g->ho * g->wo * (double)g->c * g->k * g->k;
-    if (m->gpu) {
-        if (!m->planning)
-            sd_cuda_conv2d(m->gpu, out, in, g->n, g->c, g->h, g->w, g->up_h, g->up_w, g->co, g->k, g->stride, g->pad_t, g->pad_l,
-                           g->ho, g->wo, sd__gpu_weight(m, l->w), sd__gpu_vec(m, l->b), add, stats, silu);
-        return;
-    }
-    if (!m->planning && !sd__acquire(m, l->w)) return;
-    if (m->reference) {
-        if (!m->planning) sd__conv2d_ref(m, out, in, g, l, add, stats, silu);
-    } else {
-        float *ws = sd__push(m, (size_t)m->n_threads * SD__MM_WS + (size_t)g->up_h + (size_t)g->up_w + 16);
-        if (!m->planning) sd__conv2d_fast(m, out, in, g, l, add, stats, silu, ws);
+    float *ws = sd__push(m, m->kern->conv_ws(m, &g));
+    if (m->planning) m->flops += 2.0 * g.n * g.co * g.ho * g.wo * (double)g.c * g.k * g.k;
+    else if (sd__weights_begin(m, l->w)) {
+        m->kern->conv(m, out, in, &g, l, add, stats, act, ws);
+        sd__weights_end(m, l->w);
     }
     sd__release(m, mark);
-    if (!m->planning) { sd__weights_done(m, l->w); sd__unacquire(m, l->w); }
 }
 
 static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
 {
     size_t mark = sd__mark(m);
+    float *ws = sd__push(m, m->kern->linear_ws(m));
     if (m->planning) m->flops += 2.0 * rows * (double)c * l->w->shape[0];
-    if (m->gpu) {
-        if (!m->planning) sd_cuda_linear(m->gpu, out, in, rows, c, (int)l->w->shape[0], sd__gpu_weight(m, l->w), sd__gpu_vec(m, l->b), add);
-        return;
-    }
-    if (!m->planning && !sd__acquire(m, l->w)) return;
-    if (m->reference) {
-        if (!m->planning) sd__linear_ref(m, out, in, rows, c, l, add);
-    } else {
-        float *ws = sd__push(m, (size_t)m->n_threads * SD__MM_WS);
-        if (!m->planning) sd__linear_fast(m, out, in, rows, c, l, add, ws);
+    else if (sd__weights_begin(m, l->w)) {
+        m->kern->linear(m, out, in, rows, c, l, add, ws);
+        sd__weights_end(m, l->w);
     }
     sd__release(m, mark);
-    if (!m->planning) { sd__weights_done(m, l->w); sd__unacquire(m, l->w); }
-}
-
-static void sd__op_gn_stats(sd_model *m, float *stats, const float *in, int n, int c, int hw, float eps, const sd__norm *nm)
-{
-    if (m->planning) return;
-    if (m->gpu) sd_cuda_gn_stats(m->gpu, stats, in, n, c, hw, 32, eps, sd__gpu_vec(m, nm->w), sd__gpu_vec(m, nm->b));
-    else if (m->reference) sd__gn_stats_ref(stats, in, n, c, hw, 32, eps, nm);
-    else sd__gn_stats_fast(m, stats, in, n, c, hw, 32, eps, nm);
-}
-
-static void sd__op_layernorm(sd_model *m, float *out, const float *in, int rows, int c, const sd__norm *nm)
-{
-    if (m->planning) return;
-    if (m->gpu) sd_cuda_layernorm(m->gpu, out, in, rows, c, 1e-5f, sd__gpu_vec(m, nm->w), sd__gpu_vec(m, nm->b));
-    else if (m->reference) sd__layernorm_ref(out, in, rows, c, 1e-5f, nm);
-    else sd__layernorm_fast(m, out, in, rows, c, 1e-5f, nm);
 }
 
 static void sd__op_attention(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
-                             int tq, int tk, int d, int causal)
+                             int tq, int tk, int d, sd__mask mask)
 {
     size_t mark = sd__mark(m);
-    SD_ASSERT(!causal || tq == tk);   /* a causal mask relates each token to the ones before it */
+    float *ws = sd__push(m, m->kern->attention_ws(m, n, heads, tk, d, mask));
+    SD_ASSERT(mask != SD__MASK_CAUSAL || tq == tk);   /* a causal mask relates each token to the ones before it */
     if (m->planning) m->flops += 4.0 * n * heads * (double)tq * tk * d;
-    if (m->gpu) {
-        if (!m->planning) sd_cuda_attention(m->gpu, out, q, k, v, n, heads, tq, tk, d, causal);
-        return;
-    }
-    if (m->reference || causal) {   /* causal: only the text encoder's 77 tokens, where speed does not matter */
-        float *ws = sd__push(m, (size_t)tk);
-        if (!m->planning) sd__attention_ref(out, q, k, v, n, heads, tq, tk, d, causal, ws);
-    } else {
-        float *ws = sd__push(m, sd__attn_ws_total(m->n_threads, n, heads, tk, d));
-        if (!m->planning) sd__attention_fast(m, out, q, k, v, n, heads, tq, tk, d, ws);
-    }
+    else m->kern->attention(m, out, q, k, v, n, heads, tq, tk, d, mask, ws);
     sd__release(m, mark);
 }
 
+/* GroupNorm(32) statistics; LayerNorm (eps 1e-5) */
+static void sd__op_gn_stats(sd_model *m, float *stats, const float *in, int n, int c, int hw, float eps, const sd__norm *nm)
+{
+    if (!m->planning) m->kern->gn_stats(m, stats, in, n, c, hw, 32, eps, nm);
+}
+static void sd__op_layernorm(sd_model *m, float *out, const float *in, int rows, int c, const sd__norm *nm)
+{
+    if (!m->planning) m->kern->layernorm(m, out, in, rows, c, 1e-5f, nm);
+}
 static void sd__op_tokens(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *stats)
 {
-    if (m->planning) return;
-    if (m->gpu) sd_cuda_transpose(m->gpu, out, in, n, c, hw, stats, NULL);
-    else if (m->reference) sd__tokens_ref(out, in, n, c, hw, stats);
-    else sd__transpose_fast(m, out, in, n, c, hw, stats, NULL);
+    if (!m->planning) m->kern->tokens(m, out, in, n, c, hw, stats);
 }
-
 static void sd__op_untokens(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add)
 {
-    if (m->planning) return;
-    if (m->gpu) sd_cuda_transpose(m->gpu, out, in, n, hw, c, NULL, add);
-    else if (m->reference) sd__untokens_ref(out, in, n, c, hw, add);
-    else sd__transpose_fast(m, out, in, n, hw, c, NULL, add);
+    if (!m->planning) m->kern->untokens(m, out, in, n, c, hw, add);
 }
-
 static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int f)
 {
-    if (m->planning) return;
-    if (m->gpu) sd_cuda_geglu(m->gpu, out, in, rows, f);
-    else if (m->reference) sd__geglu_ref(out, in, rows, f);
-    else sd__geglu_fast(m, out, in, rows, f);
+    if (!m->planning) m->kern->geglu(m, out, in, rows, f);
 }
-
-static void sd__op_act(sd_model *m, float *out, const float *in, size_t n, int kind)
+static void sd__op_act(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
 {
-    if (m->planning) return;
-    if (m->gpu) sd_cuda_act(m->gpu, out, in, n, kind);
-    else if (m->reference) sd__act_ref(out, in, n, kind);
-    else sd__act_fast(m, out, in, n, kind);
+    if (!m->planning) m->kern->act(m, out, in, n, kind);
 }
-
 static void sd__op_add_chan(sd_model *m, float *x, const float *e, int n, int c, int hw)
 {
-    if (m->planning) return;
-    if (m->gpu) sd_cuda_add_chan(m->gpu, x, e, n, c, hw);
-    else if (m->reference) sd__add_chan_ref(x, e, n, c, hw);
-    else sd__add_chan_fast(m, x, e, n, c, hw);
+    if (!m->planning) m->kern->add_chan(m, x, e, n, c, hw);
 }
-
 static void sd__op_concat(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
 {
-    if (m->planning) return;
-    if (m->gpu) sd_cuda_concat(m->gpu, out, a, ca, b, cb, n, hw);
-    else sd__concat_ref(out, a, ca, b, cb, n, hw);
+    if (!m->planning) m->kern->concat(m, out, a, ca, b, cb, n, hw);
 }
 
 /* the caller's memory -> activation memory, and back (the same memory on the CPU) */
 static void sd__op_upload(sd_model *m, float *dst, const float *host, size_t n)
 {
     if (m->planning) return;
-    if (m->gpu) sd_cuda_upload(m->gpu, dst, host, n * sizeof(float));
+    if (m->gpu) sd__cuda_upload(m->gpu, dst, host, n * sizeof(float));
     else memcpy(dst, host, n * sizeof(float));
 }
 
 static void sd__op_download(sd_model *m, float *host, const float *src, size_t n)
 {
     if (m->planning) return;
-    if (m->gpu) sd_cuda_download(m->gpu, host, src, n * sizeof(float));
+    if (m->gpu) sd__cuda_download(m->gpu, host, src, n * sizeof(float));
     else memcpy(host, src, n * sizeof(float));
 }
 
@@ -2628,11 +2683,11 @@ static sd_result sd__finish(sd_model *m)
         }
     }
     if (m->gpu) {   /* the GPU keeps its own copy of the parameters; weights follow when first used */
-        sd_cuda_free(m->gpu, m->params_dev);
-        m->params_dev = (float *)sd_cuda_malloc(m->gpu, (m->n_params ? m->n_params : 1) * sizeof(float));
+        sd__cuda_free(m->gpu, m->params_dev);
+        m->params_dev = (float *)sd__cuda_malloc(m->gpu, (m->n_params ? m->n_params : 1) * sizeof(float));
         if (!m->params_dev) return sd__fail(m, SD_ERR_NOMEM, "GPU: out of memory for the parameters");
-        sd_cuda_upload(m->gpu, m->params_dev, m->params, m->n_params * sizeof(float));
-        for (i = 0; i < m->nt; i++) if (m->t[i].dev) { sd_cuda_free(m->gpu, m->t[i].dev); m->t[i].dev = NULL; }
+        sd__cuda_upload(m->gpu, m->params_dev, m->params, m->n_params * sizeof(float));
+        for (i = 0; i < m->nt; i++) if (m->t[i].dev) { sd__cuda_free(m->gpu, m->t[i].dev); m->t[i].dev = NULL; }
     }
     return sd__build(m);
 }
@@ -2644,8 +2699,8 @@ static void sd__unload(sd_model *m)
     sd__build_free(m);
     sd__free(m, m->params); m->params = NULL;
     if (m->gpu) {
-        sd_cuda_free(m->gpu, m->params_dev);
-        for (i = 0; i < m->nt; i++) if (m->t[i].dev) sd_cuda_free(m->gpu, m->t[i].dev);
+        sd__cuda_free(m->gpu, m->params_dev);
+        for (i = 0; i < m->nt; i++) if (m->t[i].dev) sd__cuda_free(m->gpu, m->t[i].dev);
     }
     m->params_dev = NULL;
     for (i = 0; i < m->nt; i++) if (m->t[i].owned_name) sd__free(m, m->t[i].name);
@@ -2935,15 +2990,6 @@ static sd__lin sd__lin_get(sd__ld *L, const char *prefix, int co, int ci, int k,
     return l;
 }
 
-/* the VAE's attention projections: 1x1 convs in LDM files, Linear in some conversions */
-static sd__lin sd__lin1x1_get(sd__ld *L, const char *prefix, int c)
-{
-    char name[300];
-    const sd__tensor *t;
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    t = sd__find(L->m, name);
-    return sd__lin_get(L, prefix, c, c, t && t->ndim == 2 ? 0 : 1, 1);
-}
 
 static const char *sd__fmt(char *buf, size_t cap, const char *fmt, ...)
 {
@@ -2954,50 +3000,7 @@ static const char *sd__fmt(char *buf, size_t cap, const char *fmt, ...)
     return buf;
 }
 
-/* ResBlock / ResnetBlock: the UNet names its parts in_layers/out_layers, the VAE norm1/conv1 */
-static void sd__res_get(sd__ld *L, sd__res *r, const char *p, int ci, int co, int emb_dim)
-{
-    char b[300];
-    int unet = emb_dim > 0;
-    r->c_in = ci; r->c_out = co;
-    r->norm1 = sd__norm_get(L, sd__fmt(b, sizeof b, unet ? "%s.in_layers.0" : "%s.norm1", p), ci);
-    r->conv1 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.in_layers.2" : "%s.conv1", p), co, ci, 3, 1);
-    if (unet) r->emb = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.emb_layers.1", p), co, emb_dim, 0, 1);
-    else { r->emb.w = NULL; r->emb.b = NULL; }
-    r->norm2 = sd__norm_get(L, sd__fmt(b, sizeof b, unet ? "%s.out_layers.0" : "%s.norm2", p), co);
-    r->conv2 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.out_layers.3" : "%s.conv2", p), co, co, 3, 1);
-    if (ci != co) r->skip = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.skip_connection" : "%s.nin_shortcut", p), co, ci, 1, 1);
-    else { r->skip.w = NULL; r->skip.b = NULL; }
-}
 
-static void sd__xformer_get(sd__ld *L, sd__xformer *x, const char *p, int c, int depth, int ctx)
-{
-    char b[300];
-    int i;
-    x->c = c; x->depth = depth;
-    x->norm = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.norm", p), c);
-    x->proj_in = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_in", p), c, c, 1, 1);
-    x->proj_out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_out", p), c, c, 1, 1);
-    if (L->r != SD_OK) return;
-    x->blocks = (sd__tblock *)sd__calloc(L->m, (size_t)depth, sizeof *x->blocks);
-    if (!x->blocks) { L->r = sd__fail(L->m, SD_ERR_NOMEM, "out of memory"); return; }
-    for (i = 0; i < depth; i++) {
-        sd__tblock *t = &x->blocks[i];
-        t->norm1 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm1", p, i), c);
-        t->norm2 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm2", p, i), c);
-        t->norm3 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm3", p, i), c);
-        t->attn1.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_q", p, i), c, c, 0, 0);
-        t->attn1.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_k", p, i), c, c, 0, 0);
-        t->attn1.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_v", p, i), c, c, 0, 0);
-        t->attn1.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_out.0", p, i), c, c, 0, 1);
-        t->attn2.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_q", p, i), c, c, 0, 0);
-        t->attn2.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_k", p, i), c, ctx, 0, 0);
-        t->attn2.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_v", p, i), c, ctx, 0, 0);
-        t->attn2.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_out.0", p, i), c, c, 0, 1);
-        t->ff1 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.0.proj", p, i), 8 * c, c, 0, 1);
-        t->ff2 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.2", p, i), c, 4 * c, 0, 1);
-    }
-}
 
 #define SD__UNET "model.diffusion_model."
 #define SD__VAE "first_stage_model."
@@ -3009,296 +3012,11 @@ static int sd__dim(const sd_model *m, const char *name, int d)
     return t && t->ndim > d && t->shape[d] < INT_MAX ? (int)t->shape[d] : -1;
 }
 
-static sd_result sd__build_unet(sd_model *m)
-{
-    sd__unet *u = &m->unet;
-    sd__ld L;
-    char b[300];
-    int i, level = 0, c, nres0 = 0, skip_ch[SD__MAXBLK * 2], nskip = 0, in_ch;
-    static const char *const need[] = { SD__UNET "input_blocks.0.0.weight", SD__UNET "time_embed.0.weight" };
-    L.m = m; L.r = SD_OK;
-    if ((L.r = sd__need(m, need, 2)) != SD_OK) return L.r;
-    u->ch = sd__dim(m, SD__UNET "input_blocks.0.0.weight", 0);
-    in_ch = sd__dim(m, SD__UNET "input_blocks.0.0.weight", 1);
-    if (u->ch <= 0 || u->ch % 32) return sd__fail(m, SD_ERR_MODEL, "UNet: input_blocks.0.0.weight has %d channels, a multiple of 32 expected", u->ch);
-    if (in_ch == 9) return sd__fail(m, SD_ERR_MODEL, "this is an inpainting checkpoint (UNet takes 9 channels): not supported");
-    if (in_ch != 4) return sd__fail(m, SD_ERR_MODEL, "UNet takes %d input channels, 4 expected (SD 1.x)", in_ch);
-    u->emb_dim = sd__dim(m, SD__UNET "time_embed.0.weight", 0);
-    u->heads = 8;
-    /* walk the input blocks once to find levels, widths, res blocks and attention */
-    memset(u->mult, 0, sizeof u->mult);
-    for (i = 1; i < SD__MAXBLK; i++) {
-        if (sd__has_part(m, SD__UNET "input_blocks.%d.0.op.", i)) { if (++level >= SD__MAXLEV) break; continue; }
-        if (!sd__has_part(m, SD__UNET "input_blocks.%d.", i)) break;
-        if (!sd__find(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.in_layers.2.weight", i)))
-            return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", b);
-        c = sd__dim(m, b, 0);
-        if (c <= 0 || c % u->ch) return sd__fail(m, SD_ERR_MODEL, "UNet: input_blocks.%d has %d channels, a multiple of %d expected", i, c, u->ch);
-        u->mult[level] = c / u->ch;
-        u->attn[level] = sd__has_part(m, SD__UNET "input_blocks.%d.1.", i);
-        if (level == 0) nres0++;
-        if (u->attn[level] && !u->depth) {
-            while (sd__has_part(m, SD__UNET "input_blocks.%d.1.transformer_blocks.%d.", i, u->depth)) u->depth++;
-            if (!sd__find(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.1.transformer_blocks.0.attn2.to_k.weight", i)))
-                return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", b);
-            u->ctx_dim = sd__dim(m, b, 1);
-        }
-    }
-    u->levels = level + 1;
-    u->nres = nres0;
-    if (u->levels < 2 || u->nres < 1 || u->nres > 3 || u->depth < 1 || u->ctx_dim <= 0)
-        return sd__fail(m, SD_ERR_MODEL, "UNet: cannot make out an SD 1.x layout (%d levels, %d res blocks, depth %d)", u->levels, u->nres, u->depth);
-    for (i = 0; i < u->levels; i++)
-        if (u->mult[i] <= 0) return sd__fail(m, SD_ERR_MODEL, "UNet: level %d has no res block", i);
-    /* now every tensor, with the shape the architecture needs */
-    u->time1 = sd__lin_get(&L, SD__UNET "time_embed.0", u->emb_dim, u->ch, 0, 1);
-    u->time2 = sd__lin_get(&L, SD__UNET "time_embed.2", u->emb_dim, u->emb_dim, 0, 1);
-    u->conv_in = sd__lin_get(&L, SD__UNET "input_blocks.0.0", u->ch, 4, 3, 1);
-    c = u->ch;
-    skip_ch[nskip++] = c;
-    u->n_in = 0;
-    for (level = 0; level < u->levels; level++) {
-        int r;
-        for (r = 0; r < u->nres; r++) {
-            sd__ublock *k = &u->in[u->n_in];
-            int co = u->ch * u->mult[level], idx = u->n_in + 1;
-            k->level = level;
-            k->has_res = 1;
-            sd__res_get(&L, &k->res, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0", idx), c, co, u->emb_dim);
-            c = co;
-            if (u->attn[level]) {
-                k->has_attn = 1;
-                sd__xformer_get(&L, &k->attn, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.1", idx), c, u->depth, u->ctx_dim);
-            }
-            skip_ch[nskip++] = c;
-            u->n_in++;
-        }
-        if (level != u->levels - 1) {
-            sd__ublock *k = &u->in[u->n_in];
-            k->level = level;
-            k->down = 1;
-            k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.op", u->n_in + 1), c, c, 3, 1);
-            skip_ch[nskip++] = c;
-            u->n_in++;
-        }
-    }
-    sd__res_get(&L, &u->mid1, SD__UNET "middle_block.0", c, c, u->emb_dim);
-    sd__xformer_get(&L, &u->mid_attn, SD__UNET "middle_block.1", c, u->depth, u->ctx_dim);
-    sd__res_get(&L, &u->mid2, SD__UNET "middle_block.2", c, c, u->emb_dim);
-    u->n_out = 0;
-    for (level = u->levels - 1; level >= 0; level--) {
-        int r;
-        for (r = 0; r <= u->nres; r++) {
-            sd__ublock *k = &u->out[u->n_out];
-            int co = u->ch * u->mult[level], idx = u->n_out;
-            k->level = level;
-            k->has_res = 1;
-            sd__res_get(&L, &k->res, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.0", idx), c + skip_ch[--nskip], co, u->emb_dim);
-            c = co;
-            if (u->attn[level]) {
-                k->has_attn = 1;
-                sd__xformer_get(&L, &k->attn, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.1", idx), c, u->depth, u->ctx_dim);
-            }
-            if (level != 0 && r == u->nres) {
-                k->up = 1;
-                k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.%d.conv", idx, k->has_attn ? 2 : 1), c, c, 3, 1);
-            }
-            u->n_out++;
-        }
-    }
-    u->norm_out = sd__norm_get(&L, SD__UNET "out.0", c);
-    u->conv_out = sd__lin_get(&L, SD__UNET "out.2", 4, c, 3, 1);
-    return L.r;
-}
 
-static sd_result sd__build_vae(sd_model *m)
-{
-    sd__vae *v = &m->vae;
-    sd__ld L;
-    char b[300];
-    int l, r, c, cl;
-    static const char *const need[] = { SD__VAE "encoder.conv_in.weight", SD__VAE "decoder.conv_in.weight" };
-    L.m = m; L.r = SD_OK;
-    if ((L.r = sd__need(m, need, 2)) != SD_OK) return L.r;
-    v->ch = sd__dim(m, SD__VAE "encoder.conv_in.weight", 0);
-    v->z = sd__dim(m, SD__VAE "decoder.conv_in.weight", 1);
-    for (v->levels = 0; v->levels < SD__MAXLEV && sd__has_part(m, SD__VAE "encoder.down.%d.", v->levels); v->levels++) {
-        if (!sd__find(m, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.block.0.conv1.weight", v->levels)))
-            return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", b);
-        v->mult[v->levels] = sd__dim(m, b, 0) / (v->ch > 0 ? v->ch : 1);
-    }
-    for (v->nres = 0; v->nres < 4 && sd__has_part(m, SD__VAE "encoder.down.0.block.%d.", v->nres); v->nres++) {}
-    if (v->ch <= 0 || v->ch % 32 || v->z <= 0 || v->levels < 1 || v->nres < 1)
-        return sd__fail(m, SD_ERR_MODEL, "VAE: cannot make out the layout (%d channels, %d levels, latent %d)", v->ch, v->levels, v->z);
-    /* the API's shapes are those of SD 1.x: 4 latent channels, 8x smaller (3 downsamplings) */
-    if (v->levels != 4) return sd__fail(m, SD_ERR_MODEL, "VAE: %d levels, 4 expected (SD 1.x scales images by 8)", v->levels);
-    if (v->z != 4) return sd__fail(m, SD_ERR_MODEL, "VAE: %d latent channels, 4 expected (SD 1.x)", v->z);
-    for (l = 0; l < v->levels; l++)
-        if (v->mult[l] <= 0) return sd__fail(m, SD_ERR_MODEL, "VAE: level %d has an unusable width", l);
-    /* encoder */
-    v->enc_conv_in = sd__lin_get(&L, SD__VAE "encoder.conv_in", v->ch, 3, 3, 1);
-    c = v->ch;
-    for (l = 0; l < v->levels; l++) {
-        for (r = 0; r < v->nres; r++) {
-            sd__res_get(&L, &v->enc_res[l][r], sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.block.%d", l, r), c, v->ch * v->mult[l], 0);
-            c = v->ch * v->mult[l];
-        }
-        if (l != v->levels - 1) v->enc_down[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.downsample.conv", l), c, c, 3, 1);
-    }
-    sd__res_get(&L, &v->enc_mid1, SD__VAE "encoder.mid.block_1", c, c, 0);
-    v->enc_attn.norm = sd__norm_get(&L, SD__VAE "encoder.mid.attn_1.norm", c);
-    v->enc_attn.q = sd__lin1x1_get(&L, SD__VAE "encoder.mid.attn_1.q", c);
-    v->enc_attn.k = sd__lin1x1_get(&L, SD__VAE "encoder.mid.attn_1.k", c);
-    v->enc_attn.v = sd__lin1x1_get(&L, SD__VAE "encoder.mid.attn_1.v", c);
-    v->enc_attn.proj = sd__lin1x1_get(&L, SD__VAE "encoder.mid.attn_1.proj_out", c);
-    sd__res_get(&L, &v->enc_mid2, SD__VAE "encoder.mid.block_2", c, c, 0);
-    v->enc_norm_out = sd__norm_get(&L, SD__VAE "encoder.norm_out", c);
-    v->enc_conv_out = sd__lin_get(&L, SD__VAE "encoder.conv_out", 2 * v->z, c, 3, 1);
-    v->quant = sd__lin_get(&L, SD__VAE "quant_conv", 2 * v->z, 2 * v->z, 1, 1);
-    /* decoder */
-    cl = v->ch * v->mult[v->levels - 1];
-    v->post_quant = sd__lin_get(&L, SD__VAE "post_quant_conv", v->z, v->z, 1, 1);
-    v->dec_conv_in = sd__lin_get(&L, SD__VAE "decoder.conv_in", cl, v->z, 3, 1);
-    c = cl;
-    sd__res_get(&L, &v->dec_mid1, SD__VAE "decoder.mid.block_1", c, c, 0);
-    v->dec_attn.norm = sd__norm_get(&L, SD__VAE "decoder.mid.attn_1.norm", c);
-    v->dec_attn.q = sd__lin1x1_get(&L, SD__VAE "decoder.mid.attn_1.q", c);
-    v->dec_attn.k = sd__lin1x1_get(&L, SD__VAE "decoder.mid.attn_1.k", c);
-    v->dec_attn.v = sd__lin1x1_get(&L, SD__VAE "decoder.mid.attn_1.v", c);
-    v->dec_attn.proj = sd__lin1x1_get(&L, SD__VAE "decoder.mid.attn_1.proj_out", c);
-    sd__res_get(&L, &v->dec_mid2, SD__VAE "decoder.mid.block_2", c, c, 0);
-    for (l = v->levels - 1; l >= 0; l--) {
-        for (r = 0; r <= v->nres; r++) {
-            sd__res_get(&L, &v->dec_res[l][r], sd__fmt(b, sizeof b, SD__VAE "decoder.up.%d.block.%d", l, r), c, v->ch * v->mult[l], 0);
-            c = v->ch * v->mult[l];
-        }
-        if (l != 0) v->dec_up[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "decoder.up.%d.upsample.conv", l), c, c, 3, 1);
-    }
-    v->dec_norm_out = sd__norm_get(&L, SD__VAE "decoder.norm_out", c);
-    v->dec_conv_out = sd__lin_get(&L, SD__VAE "decoder.conv_out", 3, c, 3, 1);
-    return L.r;
-}
 
-static sd_result sd__build_clip(sd_model *m)
-{
-    sd__clip *t = &m->clip;
-    sd__ld L;
-    char b[300];
-    int i, D;
-    int64_t d[2];
-    static const char *const need[] = { SD__CLIP "embeddings.token_embedding.weight", SD__CLIP "embeddings.position_embedding.weight",
-                                        SD__CLIP "encoder.layers.0.mlp.fc1.weight" };
-    L.m = m; L.r = SD_OK;
-    if ((L.r = sd__need(m, need, 3)) != SD_OK) return L.r;
-    t->vocab = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 0);
-    t->width = D = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 1);
-    t->positions = sd__dim(m, SD__CLIP "embeddings.position_embedding.weight", 0);
-    for (t->layers = 0; sd__has_part(m, SD__CLIP "encoder.layers.%d.", t->layers); t->layers++) {}
-    t->mlp = sd__dim(m, SD__CLIP "encoder.layers.0.mlp.fc1.weight", 0);
-    if (D <= 0 || D % 64 || t->layers < 1 || t->mlp <= 0 || t->vocab < 2)
-        return sd__fail(m, SD_ERR_MODEL, "text encoder: cannot make out the layout (width %d, %d layers)", D, t->layers);
-    if (t->positions != SD_TOKENS)
-        return sd__fail(m, SD_ERR_MODEL, "text encoder: %d positions, %d expected", t->positions, SD_TOKENS);
-    t->heads = D / 64;
-    d[0] = t->vocab; d[1] = D;
-    t->tok_emb = sd__tget(&L, SD__CLIP "embeddings.token_embedding", ".weight", 2, d);
-    d[0] = SD_TOKENS;
-    t->pos_emb = sd__tget(&L, SD__CLIP "embeddings.position_embedding", ".weight", 2, d);
-    if (L.r != SD_OK) return L.r;
-    t->layer = (sd__clip_layer *)sd__calloc(m, (size_t)t->layers, sizeof *t->layer);
-    if (!t->layer) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
-    for (i = 0; i < t->layers; i++) {
-        sd__clip_layer *y = &t->layer[i];
-        y->ln1 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm1", i), D);
-        y->ln2 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm2", i), D);
-        y->q = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.q_proj", i), D, D, 0, 1);
-        y->k = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.k_proj", i), D, D, 0, 1);
-        y->v = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.v_proj", i), D, D, 0, 1);
-        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.out_proj", i), D, D, 0, 1);
-        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc1", i), t->mlp, D, 0, 1);
-        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc2", i), D, t->mlp, 0, 1);
-    }
-    t->ln_final = sd__norm_get(&L, SD__CLIP "final_layer_norm", D);
-    return L.r;
-}
 
-/* frees what a model build allocated */
-static void sd__build_free(sd_model *m)
-{
-    int i;
-    for (i = 0; i < m->unet.n_in; i++) sd__free(m, m->unet.in[i].attn.blocks);
-    for (i = 0; i < m->unet.n_out; i++) sd__free(m, m->unet.out[i].attn.blocks);
-    sd__free(m, m->unet.mid_attn.blocks);
-    sd__free(m, m->clip.layer);
-    memset(&m->unet, 0, sizeof m->unet);
-    memset(&m->clip, 0, sizeof m->clip);
-    memset(&m->vae, 0, sizeof m->vae);
-    m->has_unet = m->has_vae = m->has_text = 0;
-}
 
-static sd_result sd__build(sd_model *m)
-{
-    sd_result r;
-    if (sd__has_prefix(m, "conditioner.embedders.") || sd__has(m, SD__UNET "label_emb.0.0.weight"))
-        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
-    if (sd__has_prefix(m, "cond_stage_model.model.") ||
-        (sd__dim(m, SD__UNET "input_blocks.1.1.proj_in.weight", 0) > 0 && sd__find(m, SD__UNET "input_blocks.1.1.proj_in.weight")->ndim == 2))
-        return sd__fail(m, SD_ERR_MODEL, "this is an SD 2.x checkpoint (OpenCLIP text encoder, linear projections); sd.h runs SD 1.x models only");
-    if (sd__has_prefix(m, SD__UNET "add_embedding."))
-        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
-    /* a part is there when any of its tensors is (position_ids is a buffer, not a weight) */
-    m->has_unet = sd__has_prefix(m, SD__UNET);
-    m->has_vae = sd__has_prefix(m, SD__VAE);
-    m->has_text = sd__has_prefix(m, SD__CLIP "embeddings.token_embedding.") || sd__has_prefix(m, SD__CLIP "embeddings.position_embedding.") ||
-                  sd__has_prefix(m, SD__CLIP "encoder.") || sd__has_prefix(m, SD__CLIP "final_layer_norm.");
-    if (!m->has_unet && !m->has_vae && !m->has_text)
-        return sd__fail(m, SD_ERR_MODEL, "no Stable Diffusion 1.x model in this file (no UNet, VAE or text encoder tensors)");
-    if (m->has_unet && (r = sd__build_unet(m)) != SD_OK) return r;
-    if (m->has_vae && (r = sd__build_vae(m)) != SD_OK) return r;
-    if (m->has_text && (r = sd__build_clip(m)) != SD_OK) return r;
-    if (m->has_unet && m->has_text && m->unet.ctx_dim != m->clip.width)
-        return sd__fail(m, SD_ERR_MODEL, "the text encoder is %d wide but the UNet attends to a context of %d", m->clip.width, m->unet.ctx_dim);
-    if (m->has_unet && m->has_text && m->unet.ctx_dim == 1024)
-        return sd__fail(m, SD_ERR_MODEL, "this looks like an SD 2.x checkpoint; sd.h runs SD 1.x models only");
-    if (!m->has_unet || !m->has_vae || !m->has_text)
-        sd__warn(m, "the checkpoint has %s only", m->has_unet ? (m->has_vae ? "a UNet and a VAE" : m->has_text ? "a UNet and a text encoder" : "a UNet")
-                                                              : m->has_vae ? (m->has_text ? "a VAE and a text encoder" : "a VAE") : "a text encoder");
-    return SD_OK;
-}
 
-SDDEF sd_result sd_model_info(const sd_model *m, sd_info *info)
-{
-    int i;
-    memset(info, 0, sizeof *info);
-    info->n_tensors = m->nt;
-    for (i = 0; i < m->nt; i++) {
-        const sd__tensor *t = &m->t[i];
-        if (t->dtype == SD__F32) info->n_f32++;
-        else if (t->dtype == SD__F16) info->n_f16++;
-        else if (t->dtype == SD__BF16) info->n_bf16++;
-        else info->n_other++;
-        if (!sd__is_float(t->dtype)) continue;
-        if (strncmp(t->name, SD__UNET, strlen(SD__UNET)) == 0) info->params_unet += t->numel;
-        else if (strncmp(t->name, SD__VAE, strlen(SD__VAE)) == 0) info->params_vae += t->numel;
-        else if (strncmp(t->name, SD__CLIP, strlen(SD__CLIP)) == 0) info->params_text += t->numel;
-    }
-    info->has_unet = m->has_unet; info->has_vae = m->has_vae; info->has_text = m->has_text;
-    if (m->has_unet) {
-        info->unet_channels = m->unet.ch; info->unet_levels = m->unet.levels; info->unet_res_blocks = m->unet.nres;
-        info->unet_depth = m->unet.depth; info->unet_heads = m->unet.heads; info->context_dim = m->unet.ctx_dim;
-        for (i = 0; i < m->unet.levels; i++) { info->unet_mult[i] = m->unet.mult[i]; info->unet_attention[i] = m->unet.attn[i]; }
-    }
-    if (m->has_text) {
-        info->text_width = m->clip.width; info->text_layers = m->clip.layers; info->text_heads = m->clip.heads;
-        info->text_vocab = m->clip.vocab; info->text_positions = m->clip.positions;
-    }
-    if (m->has_vae) {
-        info->vae_channels = m->vae.ch; info->vae_levels = m->vae.levels; info->vae_res_blocks = m->vae.nres;
-        info->latent_channels = m->vae.z;
-        for (i = 0; i < m->vae.levels; i++) info->vae_mult[i] = m->vae.mult[i];
-    }
-    return m->nt ? SD_OK : SD_ERR_STATE;
-}
 
 /* ---------------------------------------------------------------- model lifetime */
 
@@ -3321,7 +3039,6 @@ SDDEF sd_model *sd_create(const sd_config *config)
     if (!m) return NULL;
     memset(m, 0, sizeof *m);
     m->cfg = c;
-    m->reference = c.reference;
 #if SD__OMP
     m->n_threads = c.n_threads > 0 ? c.n_threads : omp_get_max_threads();
 #else
@@ -3334,11 +3051,12 @@ SDDEF sd_model *sd_create(const sd_config *config)
         else {
             char why[256];
             why[0] = 0;
-            m->gpu = sd_cuda_create(c.gpu == 2, why, sizeof why);
+            m->gpu = sd__cuda_create(c.gpu == SD_GPU_FP32, why, sizeof why);
             if (!m->gpu) sd__fail(m, SD_ERR_UNSUPPORTED, "no usable GPU (%s); running on the CPU", why);
         }
 #endif
     }
+    m->kern = sd__kernels_pick(m);
     return m;
 }
 
@@ -3349,7 +3067,7 @@ SDDEF void sd_free(sd_model *m)
     if (!m) return;
     sd__unload(m);
     sd__vocab_free(m);
-    if (m->gpu) { sd_cuda_free(m->gpu, m->arena); sd_cuda_destroy(m->gpu); }
+    if (m->gpu) { sd__cuda_free(m->gpu, m->arena); sd__cuda_destroy(m->gpu); }
     else sd__free(m, m->arena);
     sd__free(m, m);
 }
@@ -4876,17 +4594,103 @@ SDDEF sd_result sd_tokenize(sd_model *m, const char *prompt, int ids[SD_TOKENS])
    CLIPTextModel (OpenAI CLIP's text transformer without the final projection).
    ids [77] -> token + position embeddings [77, D]
      -> per layer (pre-LN): x += attn(ln1(x)) with a causal mask, heads of 64
-                            x += fc2(quick_gelu(fc1(ln2(x))))
+                            x += fc2(act(fc1(ln2(x))))
      -> final_layer_norm -> [77, D]
    clip_skip 2 stops one layer early ("Clip skip 2"); the final norm still applies. */
 
+/* A text encoder family: widths and depth read from the tensors, the activation the family's.
+     SD 1.x  OpenAI CLIP ViT-L/14: width 768, 12 layers, 12 heads, MLP 3072, quick_gelu
+     SD 2.x  OpenCLIP ViT-H/14: width 1024, 24 layers (the last unused: clip skip 2 by default),
+             16 heads, MLP 4096, gelu
+     SDXL    the ViT-L/14 above (its penultimate layer, without the final norm) beside OpenCLIP
+             ViT-bigG/14: width 1280, 32 layers, 20 heads, MLP 5120, gelu, and a text_projection
+             [1280,1280] of the EOS token's final state: the pooled vector */
+typedef struct sd__text_cfg {
+    int width, layers, heads, mlp;   /* D, transformer layers, heads (of 64), MLP width */
+    int vocab, positions;            /* 49408 ids, 77 positions */
+    sd__act act;                     /* the MLP's activation */
+} sd__text_cfg;
+
+typedef struct sd__clip_layer {  /* CLIPEncoderLayer (pre-LN) */
+    sd__norm ln1, ln2;       /* layer_norm1, layer_norm2 [D] */
+    sd__lin q, k, v, o;      /* self_attn.{q,k,v,out}_proj [D,D] */
+    sd__lin fc1, fc2;        /* mlp.fc1 [F,D], mlp.fc2 [D,F] */
+} sd__clip_layer;
+
+struct sd__clip {                /* CLIPTextModel */
+    sd__text_cfg cfg;
+    const sd__tensor *tok_emb;   /* embeddings.token_embedding.weight [V,D] */
+    const sd__tensor *pos_emb;   /* embeddings.position_embedding.weight [77,D] */
+    sd__clip_layer *layer;       /* encoder.layers.N */
+    sd__norm ln_final;           /* final_layer_norm [D] */
+};
+
+/* ---------------------------------------------------------------- built from the checkpoint */
+
+static sd_result sd__build_clip(sd_model *m)
+{
+    sd__clip *t;
+    sd__text_cfg *cf;
+    sd__ld L;
+    char b[300];
+    int i, D;
+    int64_t d[2];
+    static const char *const need[] = { SD__CLIP "embeddings.token_embedding.weight", SD__CLIP "embeddings.position_embedding.weight",
+                                        SD__CLIP "encoder.layers.0.mlp.fc1.weight" };
+    L.m = m; L.r = SD_OK;
+    if ((L.r = sd__need(m, need, 3)) != SD_OK) return L.r;
+    if (!(t = m->clip = (sd__clip *)sd__calloc(m, 1, sizeof *t))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    cf = &t->cfg;
+    cf->vocab = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 0);
+    cf->width = D = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 1);
+    cf->positions = sd__dim(m, SD__CLIP "embeddings.position_embedding.weight", 0);
+    for (cf->layers = 0; sd__has_part(m, SD__CLIP "encoder.layers.%d.", cf->layers); cf->layers++) {}
+    cf->mlp = sd__dim(m, SD__CLIP "encoder.layers.0.mlp.fc1.weight", 0);
+    if (D <= 0 || D % 64 || cf->layers < 1 || cf->mlp <= 0 || cf->vocab < 2)
+        return sd__fail(m, SD_ERR_MODEL, "text encoder: cannot make out the layout (width %d, %d layers)", D, cf->layers);
+    if (cf->positions != SD_TOKENS)
+        return sd__fail(m, SD_ERR_MODEL, "text encoder: %d positions, %d expected", cf->positions, SD_TOKENS);
+    cf->heads = D / 64;
+    cf->act = SD__ACT_QUICK_GELU;   /* OpenAI CLIP's (the layout of SD 1.x's cond_stage_model.transformer) */
+    d[0] = cf->vocab; d[1] = D;
+    t->tok_emb = sd__tget(&L, SD__CLIP "embeddings.token_embedding", ".weight", 2, d);
+    d[0] = SD_TOKENS;
+    t->pos_emb = sd__tget(&L, SD__CLIP "embeddings.position_embedding", ".weight", 2, d);
+    if (L.r != SD_OK) return L.r;
+    t->layer = (sd__clip_layer *)sd__calloc(m, (size_t)cf->layers, sizeof *t->layer);
+    if (!t->layer) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    for (i = 0; i < cf->layers; i++) {
+        sd__clip_layer *y = &t->layer[i];
+        y->ln1 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm1", i), D);
+        y->ln2 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm2", i), D);
+        y->q = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.q_proj", i), D, D, 0, 1);
+        y->k = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.k_proj", i), D, D, 0, 1);
+        y->v = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.v_proj", i), D, D, 0, 1);
+        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.out_proj", i), D, D, 0, 1);
+        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc1", i), cf->mlp, D, 0, 1);
+        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc2", i), D, cf->mlp, 0, 1);
+    }
+    t->ln_final = sd__norm_get(&L, SD__CLIP "final_layer_norm", D);
+    return L.r;
+}
+
+static void sd__clip_free(sd_model *m)
+{
+    if (m->clip) sd__free(m, m->clip->layer);
+    sd__free(m, m->clip);
+    m->clip = NULL;
+}
+
+/* ---------------------------------------------------------------- the forward pass */
+
+/* the embedded prompt [77,D] -> hidden states [77,D] after `layers` layers and the final norm */
 static void sd__text_forward(sd_model *m, float *out, const float *emb, int layers)
 {
-    const sd__clip *t = &m->clip;
-    int T = SD_TOKENS, D = t->width, l;
+    const sd__clip *t = m->clip;
+    int T = SD_TOKENS, D = t->cfg.width, F = t->cfg.mlp, heads = t->cfg.heads, l;
     float *x = sd__push(m, (size_t)T * D), *h = sd__push(m, (size_t)T * D);
     float *q = sd__push(m, (size_t)T * D), *k = sd__push(m, (size_t)T * D), *v = sd__push(m, (size_t)T * D);
-    float *a = sd__push(m, (size_t)T * D), *f = sd__push(m, (size_t)T * t->mlp);
+    float *a = sd__push(m, (size_t)T * D), *f = sd__push(m, (size_t)T * F);
     sd__op_upload(m, x, emb, (size_t)T * D);
     for (l = 0; l < layers; l++) {
         const sd__clip_layer *y = &t->layer[l];
@@ -4894,12 +4698,12 @@ static void sd__text_forward(sd_model *m, float *out, const float *emb, int laye
         sd__op_linear(m, q, h, T, D, &y->q, NULL);
         sd__op_linear(m, k, h, T, D, &y->k, NULL);
         sd__op_linear(m, v, h, T, D, &y->v, NULL);
-        sd__op_attention(m, a, q, k, v, 1, t->heads, T, T, D / t->heads, 1);
+        sd__op_attention(m, a, q, k, v, 1, heads, T, T, D / heads, SD__MASK_CAUSAL);
         sd__op_linear(m, x, a, T, D, &y->o, x);
         sd__op_layernorm(m, h, x, T, D, &y->ln2);                        /* MLP */
         sd__op_linear(m, f, h, T, D, &y->fc1, NULL);
-        sd__op_act(m, f, f, (size_t)T * t->mlp, 1);
-        sd__op_linear(m, x, f, T, t->mlp, &y->fc2, x);
+        sd__op_act(m, f, f, (size_t)T * F, t->cfg.act);
+        sd__op_linear(m, x, f, T, F, &y->fc2, x);
     }
     sd__op_layernorm(m, h, x, T, D, &t->ln_final);
     sd__op_download(m, out, h, (size_t)T * D);
@@ -4907,41 +4711,290 @@ static void sd__text_forward(sd_model *m, float *out, const float *emb, int laye
 }
 
 /* ================================================================ UNet
-   openaimodel.UNetModel of SD 1.x (diffusers UNet2DConditionModel), predicting the noise eps.
+   openaimodel.UNetModel (diffusers UNet2DConditionModel), predicting the noise eps.
    x [N,4,h,w], t, context [N,77,Dc] -> eps [N,4,h,w]
      time:    sinusoid(t) [N,ch] -> Linear -> SiLU -> Linear -> emb [N,4ch]
-     input:   conv_in, then per level: (ResBlock, SpatialTransformer?) x nres, stride-2 conv;
+     down:    conv_in, then per level: (ResBlock, SpatialTransformer?) x nres, stride-2 conv;
               every block's output is kept as a skip connection
      middle:  ResBlock, SpatialTransformer, ResBlock
-     output:  per level, from the deepest: (concat skip, ResBlock, SpatialTransformer?) x (nres+1),
+     up:      per level, from the deepest: (concat skip, ResBlock, SpatialTransformer?) x (nres+1),
               nearest upsampling to the next skip's size + conv
      out:     GroupNorm + SiLU + conv -> [N,4,h,w] */
 
-/* ResBlock: h = conv1(silu(gn1(x))) + emb_layers(silu(emb)); out = skip(x) + conv2(silu(gn2(h)))
-   x [N,Ci,H,W] -> out [N,Co,H,W]; emb_act [N,E] is silu(emb) (NULL in the VAE) */
-static void sd__resblock(sd_model *m, float *out, const float *x, const sd__res *r, int n, int h, int w,
-                         const float *emb_act, int emb_dim, float eps)
+/* A UNet family: what the builder and the forward pass read, filled in from the tensors (shape
+   inference) and, where the tensors cannot tell, by the family's rule. The families as instances:
+     SD 1.x  in 4, ch 320, mult 1,2,4,4, nres 2, depth 1,1,1,0, mid 1, 8 heads, conv proj, ctx 768
+     SD 2.x  in 4, ch 320, mult 1,2,4,4, nres 2, depth 1,1,1,0, mid 1, heads of 64, linear proj,
+             ctx 1024 (768-v and SD-Turbo: the same UNet; v-prediction is the sampler's business)
+     SDXL    in 4, ch 320, mult 1,2,4, nres 2, depth 0,2,10, mid 10, heads of 64, linear proj,
+             ctx 2048, adm_in 2816 (the pooled text [1280] and six size/crop sinusoids [6x256],
+             through label_emb into the time embedding)
+     inpainting models: in 9 (latent, mask, masked image's latent), otherwise their family's */
+typedef struct sd__unet_cfg {
+    int in_ch, out_ch;          /* latent channels in and out */
+    int ch;                     /* model_channels: the width of level 0 */
+    int levels;
+    int mult[SD__MAXLEV];       /* each level's width in units of ch */
+    int nres;                   /* ResBlocks a level on the way down (one more on the way up) */
+    int depth[SD__MAXLEV];      /* transformer blocks in each level's SpatialTransformers (0: none) */
+    int mid_depth;              /* ... in the middle block's */
+    int heads, head_dim;        /* attention heads: a fixed count (SD 1.x), or 0 and a fixed head size */
+    int linear_proj;            /* proj_in / proj_out are Linear [C,C] (SD 2.x, SDXL), not 1x1 convs */
+    int ctx_dim;                /* the text context's width */
+    int emb_dim;                /* the time embedding's width (4 ch) */
+    int adm_in;                 /* SDXL: the width of the vector added to the time embedding; 0: none */
+} sd__unet_cfg;
+
+typedef struct sd__res {   /* ResBlock (UNet: in_layers/emb_layers/out_layers) = ResnetBlock (VAE) */
+    int c_in, c_out;
+    int emb_dim;           /* the time embedding's width; 0 in the VAE, which has none */
+    float eps;             /* its GroupNorms': 1e-5 in the UNet, 1e-6 in the VAE */
+    sd__norm norm1;        /* in_layers.0 | norm1          [C] */
+    sd__lin conv1;         /* in_layers.2 | conv1          [Co,C,3,3] */
+    sd__lin emb;           /* emb_layers.1                 [Co,E]   (UNet only) */
+    sd__norm norm2;        /* out_layers.0 | norm2         [Co] */
+    sd__lin conv2;         /* out_layers.3 | conv2         [Co,Co,3,3] */
+    sd__lin skip;          /* skip_connection | nin_shortcut [Co,C,1,1], w NULL when C == Co */
+} sd__res;
+
+typedef struct sd__attn {  /* CrossAttention: to_q [D,D], to_k/to_v [D,Dc] (no bias), to_out.0 [D,D] */
+    sd__lin q, k, v, out;
+} sd__attn;
+
+typedef struct sd__tblock {  /* BasicTransformerBlock */
+    sd__norm norm1, norm2, norm3;   /* LayerNorm [D] */
+    sd__attn attn1, attn2;          /* self-attention, cross-attention on the text */
+    sd__lin ff1;                    /* ff.net.0.proj [8D, D]: GEGLU value and gate */
+    sd__lin ff2;                    /* ff.net.2 [D, 4D] */
+} sd__tblock;
+
+typedef struct sd__xformer { /* SpatialTransformer */
+    int c, depth, heads, ctx_dim;
+    sd__norm norm;           /* norm: GroupNorm(32, eps 1e-6) [C] */
+    sd__lin proj_in;         /* proj_in [C,C,1,1] (or Linear [C,C]) */
+    sd__tblock *blocks;      /* transformer_blocks.N */
+    sd__lin proj_out;        /* proj_out [C,C,1,1] (or Linear [C,C]) */
+} sd__xformer;
+
+typedef struct sd__ublock {  /* one TimestepEmbedSequential of input_blocks / output_blocks */
+    int level;               /* resolution level: size is the latent's / 2^level */
+    int c_out;               /* its output's width */
+    int down, up;            /* a stride-2 conv alone / ends with nearest upsampling + conv */
+    sd__res res;             /* c_out 0: none (a downsampling block) */
+    sd__xformer attn;        /* depth 0: none */
+    sd__lin conv;            /* input_blocks.N.0.op | output_blocks.N.{1,2}.conv [C,C,3,3] */
+} sd__ublock;
+
+struct sd__unet {            /* openaimodel.UNetModel */
+    sd__unet_cfg cfg;
+    sd__lin time1, time2;    /* time_embed.0 [E,ch], time_embed.2 [E,E] */
+    sd__lin conv_in;         /* input_blocks.0.0 [ch,in,3,3] */
+    int n_in, n_out;
+    sd__ublock in[SD__MAXBLK];    /* input_blocks.1.. */
+    sd__res mid1, mid2;      /* middle_block.0, middle_block.2 */
+    sd__xformer mid_attn;    /* middle_block.1 */
+    sd__ublock out[SD__MAXBLK];   /* output_blocks.0.. */
+    sd__norm norm_out;       /* out.0 [ch] */
+    sd__lin conv_out;        /* out.2 [out,ch,3,3] */
+};
+
+/* ---------------------------------------------------------------- built from the checkpoint */
+
+/* the family's description from the tensors: levels from the downsampling blocks, widths from the
+   ResBlocks' convs, attention from which blocks have transformer_blocks */
+static sd_result sd__unet_infer(sd_model *m, sd__unet_cfg *cf)
+{
+    char b[300];
+    int i, level = 0, c, nres0 = 0, attn_at = 0;
+    static const char *const need[] = { SD__UNET "input_blocks.0.0.weight", SD__UNET "time_embed.0.weight" };
+    sd_result r;
+    if ((r = sd__need(m, need, 2)) != SD_OK) return r;
+    memset(cf, 0, sizeof *cf);
+    cf->ch = sd__dim(m, SD__UNET "input_blocks.0.0.weight", 0);
+    cf->in_ch = sd__dim(m, SD__UNET "input_blocks.0.0.weight", 1);
+    cf->out_ch = 4;
+    if (cf->ch <= 0 || cf->ch % 32) return sd__fail(m, SD_ERR_MODEL, "UNet: input_blocks.0.0.weight has %d channels, a multiple of 32 expected", cf->ch);
+    if (cf->in_ch == 9) return sd__fail(m, SD_ERR_MODEL, "this is an inpainting checkpoint (UNet takes 9 channels): not supported");
+    if (cf->in_ch != 4) return sd__fail(m, SD_ERR_MODEL, "UNet takes %d input channels, 4 expected (SD 1.x)", cf->in_ch);
+    cf->emb_dim = sd__dim(m, SD__UNET "time_embed.0.weight", 0);
+    for (i = 1; i < SD__MAXBLK; i++) {
+        if (sd__has_part(m, SD__UNET "input_blocks.%d.0.op.", i)) { if (++level >= SD__MAXLEV) break; continue; }
+        if (!sd__has_part(m, SD__UNET "input_blocks.%d.", i)) break;
+        if (!sd__find(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.in_layers.2.weight", i)))
+            return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", b);
+        c = sd__dim(m, b, 0);
+        if (c <= 0 || c % cf->ch) return sd__fail(m, SD_ERR_MODEL, "UNet: input_blocks.%d has %d channels, a multiple of %d expected", i, c, cf->ch);
+        cf->mult[level] = c / cf->ch;
+        if (level == 0) nres0++;
+        if (sd__has_part(m, SD__UNET "input_blocks.%d.1.", i) && !cf->depth[level]) {
+            while (sd__has_part(m, SD__UNET "input_blocks.%d.1.transformer_blocks.%d.", i, cf->depth[level])) cf->depth[level]++;
+            if (!cf->depth[level]) cf->depth[level] = -1;   /* attention without blocks: reported below */
+            if (!attn_at) attn_at = i;
+        }
+    }
+    cf->levels = level + 1;
+    cf->nres = nres0;
+    while (sd__has_part(m, SD__UNET "middle_block.1.transformer_blocks.%d.", cf->mid_depth)) cf->mid_depth++;
+    if (attn_at) {
+        const sd__tensor *p = sd__find(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.1.proj_in.weight", attn_at));
+        if (!sd__find(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.1.transformer_blocks.0.attn2.to_k.weight", attn_at)))
+            return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", b);
+        cf->ctx_dim = sd__dim(m, b, 1);
+        cf->linear_proj = p && p->ndim == 2;
+    }
+    if (cf->linear_proj) cf->head_dim = 64;   /* SD 2.x and SDXL: heads of 64 */
+    else cf->heads = 8;                       /* SD 1.x: 8 heads whatever the width */
+    if (cf->mid_depth < 1) cf->mid_depth = 1;   /* so that a missing block is reported by its name */
+    for (i = 0; i < cf->levels; i++) if (cf->depth[i] < 0) attn_at = 0;
+    if (cf->levels < 2 || cf->nres < 1 || cf->nres > 3 || !attn_at || cf->ctx_dim <= 0)
+        return sd__fail(m, SD_ERR_MODEL, "UNet: cannot make out an SD 1.x layout (%d levels, %d res blocks, depth %d)",
+                        cf->levels, cf->nres, attn_at ? cf->depth[0] : 0);
+    for (i = 0; i < cf->levels; i++)
+        if (cf->mult[i] <= 0) return sd__fail(m, SD_ERR_MODEL, "UNet: level %d has no res block", i);
+    return SD_OK;
+}
+
+/* ResBlock / ResnetBlock: the UNet names its parts in_layers/out_layers, the VAE norm1/conv1 */
+static void sd__res_get(sd__ld *L, sd__res *r, const char *p, int ci, int co, int emb_dim)
+{
+    char b[300];
+    int unet = emb_dim > 0;
+    r->c_in = ci; r->c_out = co; r->emb_dim = emb_dim; r->eps = unet ? 1e-5f : 1e-6f;
+    r->norm1 = sd__norm_get(L, sd__fmt(b, sizeof b, unet ? "%s.in_layers.0" : "%s.norm1", p), ci);
+    r->conv1 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.in_layers.2" : "%s.conv1", p), co, ci, 3, 1);
+    if (unet) r->emb = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.emb_layers.1", p), co, emb_dim, 0, 1);
+    r->norm2 = sd__norm_get(L, sd__fmt(b, sizeof b, unet ? "%s.out_layers.0" : "%s.norm2", p), co);
+    r->conv2 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.out_layers.3" : "%s.conv2", p), co, co, 3, 1);
+    if (ci != co) r->skip = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.skip_connection" : "%s.nin_shortcut", p), co, ci, 1, 1);
+}
+
+static void sd__xformer_get(sd__ld *L, sd__xformer *x, const char *p, int c, int depth, const sd__unet_cfg *cf)
+{
+    char b[300];
+    int i, ctx = cf->ctx_dim, k = cf->linear_proj ? 0 : 1;
+    x->c = c; x->depth = depth; x->ctx_dim = ctx;
+    x->heads = cf->heads ? cf->heads : c / cf->head_dim;
+    x->norm = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.norm", p), c);
+    x->proj_in = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_in", p), c, c, k, 1);
+    x->proj_out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_out", p), c, c, k, 1);
+    if (L->r != SD_OK) return;
+    x->blocks = (sd__tblock *)sd__calloc(L->m, (size_t)depth, sizeof *x->blocks);
+    if (!x->blocks) { L->r = sd__fail(L->m, SD_ERR_NOMEM, "out of memory"); return; }
+    for (i = 0; i < depth; i++) {
+        sd__tblock *t = &x->blocks[i];
+        t->norm1 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm1", p, i), c);
+        t->norm2 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm2", p, i), c);
+        t->norm3 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm3", p, i), c);
+        t->attn1.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_q", p, i), c, c, 0, 0);
+        t->attn1.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_k", p, i), c, c, 0, 0);
+        t->attn1.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_v", p, i), c, c, 0, 0);
+        t->attn1.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_out.0", p, i), c, c, 0, 1);
+        t->attn2.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_q", p, i), c, c, 0, 0);
+        t->attn2.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_k", p, i), c, ctx, 0, 0);
+        t->attn2.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_v", p, i), c, ctx, 0, 0);
+        t->attn2.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_out.0", p, i), c, c, 0, 1);
+        t->ff1 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.0.proj", p, i), 8 * c, c, 0, 1);
+        t->ff2 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.2", p, i), c, 4 * c, 0, 1);
+    }
+}
+
+/* one input or output block: ResBlock (ci -> co) and, where the level has attention, a SpatialTransformer */
+static void sd__ublock_get(sd__ld *L, sd__ublock *k, const char *kind, int idx, int level, int ci, int co, const sd__unet_cfg *cf)
+{
+    char b[300];
+    k->level = level;
+    k->c_out = co;
+    sd__res_get(L, &k->res, sd__fmt(b, sizeof b, SD__UNET "%s.%d.0", kind, idx), ci, co, cf->emb_dim);
+    if (cf->depth[level]) sd__xformer_get(L, &k->attn, sd__fmt(b, sizeof b, SD__UNET "%s.%d.1", kind, idx), co, cf->depth[level], cf);
+}
+
+static sd_result sd__build_unet(sd_model *m)
+{
+    sd__unet *u;
+    sd__unet_cfg *cf;
+    sd__ld L;
+    char b[300];
+    int level, r, c, skip_ch[SD__MAXBLK + 1], nskip = 0;
+    if (!(u = m->unet = (sd__unet *)sd__calloc(m, 1, sizeof *u))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    cf = &u->cfg;
+    if ((L.r = sd__unet_infer(m, cf)) != SD_OK) return L.r;
+    L.m = m;
+    /* now every tensor, with the shape the description says */
+    u->time1 = sd__lin_get(&L, SD__UNET "time_embed.0", cf->emb_dim, cf->ch, 0, 1);
+    u->time2 = sd__lin_get(&L, SD__UNET "time_embed.2", cf->emb_dim, cf->emb_dim, 0, 1);
+    u->conv_in = sd__lin_get(&L, SD__UNET "input_blocks.0.0", cf->ch, cf->in_ch, 3, 1);
+    c = cf->ch;
+    skip_ch[nskip++] = c;
+    for (level = 0; level < cf->levels; level++) {   /* down */
+        for (r = 0; r < cf->nres; r++) {
+            sd__ublock_get(&L, &u->in[u->n_in], "input_blocks", u->n_in + 1, level, c, cf->ch * cf->mult[level], cf);
+            c = skip_ch[nskip++] = cf->ch * cf->mult[level];
+            u->n_in++;
+        }
+        if (level != cf->levels - 1) {
+            sd__ublock *k = &u->in[u->n_in];
+            k->level = level;
+            k->c_out = c;
+            k->down = 1;
+            k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.op", u->n_in + 1), c, c, 3, 1);
+            skip_ch[nskip++] = c;
+            u->n_in++;
+        }
+    }
+    sd__res_get(&L, &u->mid1, SD__UNET "middle_block.0", c, c, cf->emb_dim);
+    sd__xformer_get(&L, &u->mid_attn, SD__UNET "middle_block.1", c, cf->mid_depth, cf);
+    sd__res_get(&L, &u->mid2, SD__UNET "middle_block.2", c, c, cf->emb_dim);
+    for (level = cf->levels - 1; level >= 0; level--)   /* up */
+        for (r = 0; r <= cf->nres; r++) {
+            sd__ublock *k = &u->out[u->n_out];
+            int co = cf->ch * cf->mult[level];
+            sd__ublock_get(&L, k, "output_blocks", u->n_out, level, c + skip_ch[--nskip], co, cf);
+            c = co;
+            if (level != 0 && r == cf->nres) {
+                k->up = 1;
+                k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.%d.conv", u->n_out, k->attn.depth ? 2 : 1), c, c, 3, 1);
+            }
+            u->n_out++;
+        }
+    u->norm_out = sd__norm_get(&L, SD__UNET "out.0", c);
+    u->conv_out = sd__lin_get(&L, SD__UNET "out.2", cf->out_ch, c, 3, 1);
+    return L.r;
+}
+
+static void sd__unet_free(sd_model *m)
+{
+    int i;
+    sd__unet *u = m->unet;
+    if (u) {
+        for (i = 0; i < u->n_in; i++) sd__free(m, u->in[i].attn.blocks);
+        for (i = 0; i < u->n_out; i++) sd__free(m, u->out[i].attn.blocks);
+        sd__free(m, u->mid_attn.blocks);
+    }
+    sd__free(m, u);
+    m->unet = NULL;
+}
+
+/* ---------------------------------------------------------------- the forward pass */
+
+/* ResBlock: h = conv1(silu(gn1(x))) (+ emb_layers(silu(emb)) per channel); out = skip(x) + conv2(silu(gn2(h)))
+   x [N,Ci,H,W] -> out [N,Co,H,W]; emb_act [N,E] is silu(emb) (unused in the VAE) */
+static void sd__resblock(sd_model *m, float *out, const float *x, const sd__res *r, int n, int h, int w, const float *emb_act)
 {
     size_t mark = sd__mark(m);
     int ci = r->c_in, co = r->c_out, hw = h * w;
     float *st1 = sd__push(m, (size_t)n * ci * 2), *hh = sd__push(m, (size_t)n * co * hw), *st2 = sd__push(m, (size_t)n * co * 2);
-    sd__conv g3, g1;
-    g3.n = n; g3.c = ci; g3.h = h; g3.w = w; g3.up_h = g3.up_w = 0; g3.co = co; g3.k = 3; g3.stride = 1;
-    g3.pad_t = g3.pad_l = 1; g3.ho = h; g3.wo = w;
-    g1 = g3; g1.k = 1; g1.pad_t = g1.pad_l = 0;
-    sd__op_gn_stats(m, st1, x, n, ci, hw, eps, &r->norm1);
-    sd__op_conv(m, hh, x, &g3, &r->conv1, NULL, st1, 1);
-    if (emb_dim > 0) {          /* (emb_act is NULL while the arena is being planned) */
+    sd__op_gn_stats(m, st1, x, n, ci, hw, r->eps, &r->norm1);
+    sd__op_conv(m, hh, x, sd__conv_same(n, ci, h, w, co, 3), &r->conv1, NULL, st1, SD__ACT_SILU);
+    if (r->emb_dim > 0) {
         float *e = sd__push(m, (size_t)n * co);
-        sd__op_linear(m, e, emb_act, n, emb_dim, &r->emb, NULL);
+        sd__op_linear(m, e, emb_act, n, r->emb_dim, &r->emb, NULL);
         sd__op_add_chan(m, hh, e, n, co, hw);
     }
-    sd__op_gn_stats(m, st2, hh, n, co, hw, eps, &r->norm2);
-    g3.c = co;
-    if (r->skip.w) {
-        sd__op_conv(m, out, x, &g1, &r->skip, NULL, NULL, 0);
-        sd__op_conv(m, out, hh, &g3, &r->conv2, out, st2, 1);
-    } else sd__op_conv(m, out, hh, &g3, &r->conv2, x, st2, 1);
+    sd__op_gn_stats(m, st2, hh, n, co, hw, r->eps, &r->norm2);
+    if (r->skip.w) {   /* out = skip(x), then conv2 adds to it */
+        sd__op_conv(m, out, x, sd__conv_same(n, ci, h, w, co, 1), &r->skip, NULL, NULL, SD__ACT_NONE);
+        sd__op_conv(m, out, hh, sd__conv_same(n, co, h, w, co, 3), &r->conv2, out, st2, SD__ACT_SILU);
+    } else sd__op_conv(m, out, hh, sd__conv_same(n, co, h, w, co, 3), &r->conv2, x, st2, SD__ACT_SILU);
     sd__release(m, mark);
 }
 
@@ -4963,14 +5016,14 @@ static void sd__tblock_forward(sd_model *m, float *a, const sd__tblock *b, int n
     sd__op_linear(m, q, h, (int)rows, c, &b->attn1.q, NULL);
     sd__op_linear(m, k, h, (int)rows, c, &b->attn1.k, NULL);
     sd__op_linear(m, v, h, (int)rows, c, &b->attn1.v, NULL);
-    sd__op_attention(m, o, q, k, v, n, heads, T, T, c / heads, 0);
+    sd__op_attention(m, o, q, k, v, n, heads, T, T, c / heads, SD__MASK_NONE);
     sd__op_linear(m, a, o, (int)rows, c, &b->attn1.out, a);
     /* cross-attention on the text */
     sd__op_layernorm(m, h, a, (int)rows, c, &b->norm2);
     sd__op_linear(m, q, h, (int)rows, c, &b->attn2.q, NULL);
     sd__op_linear(m, kc, ctx, n * SD_TOKENS, ctx_dim, &b->attn2.k, NULL);
     sd__op_linear(m, vc, ctx, n * SD_TOKENS, ctx_dim, &b->attn2.v, NULL);
-    sd__op_attention(m, o, q, kc, vc, n, heads, T, SD_TOKENS, c / heads, 0);
+    sd__op_attention(m, o, q, kc, vc, n, heads, T, SD_TOKENS, c / heads, SD__MASK_NONE);
     sd__op_linear(m, a, o, (int)rows, c, &b->attn2.out, a);
     /* GEGLU feed-forward, a chunk of tokens at a time */
     sd__op_layernorm(m, h, a, (int)rows, c, &b->norm3);
@@ -4984,9 +5037,9 @@ static void sd__tblock_forward(sd_model *m, float *a, const sd__tblock *b, int n
     sd__release(m, mark);
 }
 
-/* SpatialTransformer: x [N,C,H,W] += proj_out(blocks(proj_in(gn(x)) as tokens [N,HW,C])), in place */
-static void sd__xformer_forward(sd_model *m, float *x, const sd__xformer *s, int n, int h, int w, int heads,
-                                const float *ctx, int ctx_dim)
+/* SpatialTransformer: x [N,C,H,W] += proj_out(blocks(proj_in(gn(x)) as tokens [N,HW,C])), in place
+   (a 1x1 conv and a Linear are the same product on tokens) */
+static void sd__xformer_forward(sd_model *m, float *x, const sd__xformer *s, int n, int h, int w, const float *ctx)
 {
     size_t mark = sd__mark(m);
     int c = s->c, T = h * w, i;
@@ -4994,7 +5047,7 @@ static void sd__xformer_forward(sd_model *m, float *x, const sd__xformer *s, int
     sd__op_gn_stats(m, st, x, n, c, T, 1e-6f, &s->norm);
     sd__op_tokens(m, tok, x, n, c, T, st);
     sd__op_linear(m, a, tok, n * T, c, &s->proj_in, NULL);
-    for (i = 0; i < s->depth; i++) sd__tblock_forward(m, a, &s->blocks[i], n, T, c, heads, ctx, ctx_dim);
+    for (i = 0; i < s->depth; i++) sd__tblock_forward(m, a, &s->blocks[i], n, T, c, s->heads, ctx, s->ctx_dim);
     sd__op_linear(m, tok, a, n * T, c, &s->proj_out, NULL);
     sd__op_untokens(m, x, tok, n, c, T, x);
     sd__release(m, mark);
@@ -5013,96 +5066,97 @@ static void sd__timestep_embedding(float *out, float t, int dim)
     }
 }
 
-static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int n, int h, int w, const float *temb, const float *ctx_in)
+/* one block of the way down or up, in [N,Ci,..] -> out [N,c_out,..]: a stride-2 conv alone (down);
+   or ResBlock and SpatialTransformer at its level's size, then (up) nearest upsampling to the next
+   level's size and a conv, from tmp */
+static void sd__ublock_forward(sd_model *m, float *out, float *tmp, const float *in, const sd__ublock *k, int n,
+                               const int *H, const int *W, const float *emb_act, const float *ctx)
 {
-    const sd__unet *u = &m->unet;
-    int H[SD__MAXLEV], W[SD__MAXLEV], l, i, c, ns = 0, cur_c, E = u->emb_dim;
-    float *skip[2 * SD__MAXBLK + 2], *emb, *emb_act, *t1, *cur, *cat, *ha, *hb, *st;
-    int skip_c[2 * SD__MAXBLK + 2];
-    size_t max_cat = 0, max_h = 0;
-    sd__conv g;
-    for (l = 0; l < u->levels; l++) {
+    int l = k->level, c = k->c_out;
+    float *r = k->up ? tmp : out;
+    if (k->down) {
+        sd__op_conv(m, out, in, sd__conv_down(n, c, H[l], W[l], c, 1), &k->conv, NULL, NULL, SD__ACT_NONE);
+        return;
+    }
+    sd__resblock(m, r, in, &k->res, n, H[l], W[l], emb_act);
+    if (k->attn.depth) sd__xformer_forward(m, r, &k->attn, n, H[l], W[l], ctx);
+    if (k->up) sd__op_conv(m, out, r, sd__conv_up(n, c, H[l], W[l], c, H[l - 1], W[l - 1]), &k->conv, NULL, NULL, SD__ACT_NONE);
+}
+
+/* the size of each level (halved, rounded up), and the widest concat and block output on the way up */
+static void sd__unet_sizes(const sd__unet *u, int n, int h, int w, int *H, int *W, size_t *max_cat, size_t *max_out)
+{
+    int l, i;
+    for (l = 0; l < u->cfg.levels; l++) {
         H[l] = l ? (H[l - 1] + 1) / 2 : h;
         W[l] = l ? (W[l - 1] + 1) / 2 : w;
     }
-    /* time embedding; every ResBlock takes silu(emb) */
-    float *x = sd__push(m, (size_t)n * 4 * h * w), *ctx = sd__push(m, (size_t)n * SD_TOKENS * u->ctx_dim);
-    float *eps = sd__push(m, (size_t)n * 4 * h * w);
-    sd__op_upload(m, x, x_in, (size_t)n * 4 * h * w);
-    sd__op_upload(m, ctx, ctx_in, (size_t)n * SD_TOKENS * u->ctx_dim);
-    emb = sd__push(m, (size_t)n * E); emb_act = sd__push(m, (size_t)n * E); t1 = sd__push(m, (size_t)n * E);
-    sd__op_upload(m, emb_act, temb, (size_t)n * u->ch);
-    sd__op_linear(m, t1, emb_act, n, u->ch, &u->time1, NULL);
-    sd__op_act(m, t1, t1, (size_t)n * E, 0);
+    *max_cat = *max_out = 0;
+    for (i = 0; i < u->n_out; i++) {
+        const sd__ublock *k = &u->out[i];
+        size_t hw = (size_t)H[k->level] * W[k->level], up = k->up ? (size_t)H[k->level - 1] * W[k->level - 1] : 0;
+        if ((size_t)n * k->res.c_in * hw > *max_cat) *max_cat = (size_t)n * k->res.c_in * hw;
+        if ((size_t)n * k->c_out * (hw > up ? hw : up) > *max_out) *max_out = (size_t)n * k->c_out * (hw > up ? hw : up);
+    }
+}
+
+/* x [N,in,h,w], temb [N,ch] (the sinusoid of t), context [N,77,Dc] -> eps [N,out,h,w] */
+static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int n, int h, int w, const float *temb, const float *ctx_in)
+{
+    const sd__unet *u = m->unet;
+    const sd__unet_cfg *cf = &u->cfg;
+    int H[SD__MAXLEV], W[SD__MAXLEV], skip_c[SD__MAXBLK + 1], i, ns, c = cf->ch, E = cf->emb_dim, L = cf->levels - 1;
+    float *skip[SD__MAXBLK + 1], *emb, *t1, *cur, *cat, *ha, *hb, *st;
+    size_t max_cat, max_out;
+    float *x = sd__push(m, (size_t)n * cf->in_ch * h * w), *ctx = sd__push(m, (size_t)n * SD_TOKENS * cf->ctx_dim);
+    float *eps = sd__push(m, (size_t)n * cf->out_ch * h * w);
+    sd__unet_sizes(u, n, h, w, H, W, &max_cat, &max_out);
+    sd__op_upload(m, x, x_in, (size_t)n * cf->in_ch * h * w);
+    sd__op_upload(m, ctx, ctx_in, (size_t)n * SD_TOKENS * cf->ctx_dim);
+    /* time: the sinusoid -> Linear -> SiLU -> Linear, then SiLU once for every ResBlock */
+    emb = sd__push(m, (size_t)n * E); t1 = sd__push(m, (size_t)n * E);
+    sd__op_upload(m, emb, temb, (size_t)n * cf->ch);
+    sd__op_linear(m, t1, emb, n, cf->ch, &u->time1, NULL);
+    sd__op_act(m, t1, t1, (size_t)n * E, SD__ACT_SILU);
     sd__op_linear(m, emb, t1, n, E, &u->time2, NULL);
-    sd__op_act(m, emb_act, emb, (size_t)n * E, 0);
-    /* input blocks */
-    c = u->ch;
-    memset(&g, 0, sizeof g);
-    g.n = n; g.c = 4; g.h = h; g.w = w; g.co = c; g.k = 3; g.stride = 1; g.pad_t = g.pad_l = 1; g.ho = h; g.wo = w;
-    skip[ns] = sd__push(m, (size_t)n * c * h * w); skip_c[ns] = c;
-    sd__op_conv(m, skip[ns], x, &g, &u->conv_in, NULL, NULL, 0);
-    cur = skip[ns++];
+    sd__op_act(m, emb, emb, (size_t)n * E, SD__ACT_SILU);
+    /* down: conv_in and the input blocks, each output kept for the way up */
+    skip[0] = sd__push(m, (size_t)n * c * h * w); skip_c[0] = c;
+    sd__op_conv(m, skip[0], x, sd__conv_same(n, cf->in_ch, h, w, c, 3), &u->conv_in, NULL, NULL, SD__ACT_NONE);
     for (i = 0; i < u->n_in; i++) {
         const sd__ublock *k = &u->in[i];
-        int lv = k->level;
-        if (k->down) {
-            g.c = c; g.h = H[lv]; g.w = W[lv]; g.co = c; g.stride = 2; g.ho = H[lv + 1]; g.wo = W[lv + 1];
-            skip[ns] = sd__push(m, (size_t)n * c * H[lv + 1] * W[lv + 1]);
-            sd__op_conv(m, skip[ns], cur, &g, &k->conv, NULL, NULL, 0);
-        } else {
-            skip[ns] = sd__push(m, (size_t)n * k->res.c_out * H[lv] * W[lv]);
-            sd__resblock(m, skip[ns], cur, &k->res, n, H[lv], W[lv], emb_act, E, 1e-5f);
-            c = k->res.c_out;
-            if (k->has_attn) sd__xformer_forward(m, skip[ns], &k->attn, n, H[lv], W[lv], u->heads, ctx, u->ctx_dim);
-        }
-        skip_c[ns] = c;
-        cur = skip[ns++];
+        int lo = k->level + k->down;
+        skip[i + 1] = sd__push(m, (size_t)n * k->c_out * H[lo] * W[lo]);
+        skip_c[i + 1] = k->c_out;
+        sd__ublock_forward(m, skip[i + 1], NULL, skip[i], k, n, H, W, emb, ctx);
     }
-    /* middle */
-    l = u->levels - 1;
-    ha = sd__push(m, (size_t)n * c * H[l] * W[l]);
-    hb = sd__push(m, (size_t)n * c * H[l] * W[l]);
-    sd__resblock(m, ha, cur, &u->mid1, n, H[l], W[l], emb_act, E, 1e-5f);
-    sd__xformer_forward(m, ha, &u->mid_attn, n, H[l], W[l], u->heads, ctx, u->ctx_dim);
-    sd__resblock(m, hb, ha, &u->mid2, n, H[l], W[l], emb_act, E, 1e-5f);
-    /* output blocks: buffers for the widest concat and the widest block output */
-    cur_c = c;
-    for (i = 0; i < u->n_out; i++) {
-        const sd__ublock *k = &u->out[i];
-        size_t hw = (size_t)H[k->level] * W[k->level];
-        if ((size_t)k->res.c_in * hw > max_cat) max_cat = (size_t)k->res.c_in * hw;
-        if ((size_t)k->res.c_out * hw > max_h) max_h = (size_t)k->res.c_out * hw;
-        if (k->up && (size_t)k->res.c_out * H[k->level - 1] * W[k->level - 1] > max_h)
-            max_h = (size_t)k->res.c_out * H[k->level - 1] * W[k->level - 1];
-    }
-    cat = sd__push(m, (size_t)n * max_cat);
-    ha = sd__push(m, (size_t)n * max_h);
+    ns = u->n_in + 1;
+    c = skip_c[u->n_in];
+    /* middle: ResBlock, SpatialTransformer, ResBlock at the smallest size */
+    ha = sd__push(m, (size_t)n * c * H[L] * W[L]);
+    hb = sd__push(m, (size_t)n * c * H[L] * W[L]);
+    sd__resblock(m, ha, skip[u->n_in], &u->mid1, n, H[L], W[L], emb);
+    sd__xformer_forward(m, ha, &u->mid_attn, n, H[L], W[L], ctx);
+    sd__resblock(m, hb, ha, &u->mid2, n, H[L], W[L], emb);
+    /* up: each output block takes the last skip beside what came before */
+    cat = sd__push(m, max_cat);
+    ha = sd__push(m, max_out);
     cur = hb;
-    hb = sd__push(m, (size_t)n * max_h);
+    hb = sd__push(m, max_out);
     for (i = 0; i < u->n_out; i++) {
         const sd__ublock *k = &u->out[i];
-        int lv = k->level;
-        --ns;
-        sd__op_concat(m, cat, cur, cur_c, skip[ns], skip_c[ns], n, H[lv] * W[lv]);
-        sd__resblock(m, ha, cat, &k->res, n, H[lv], W[lv], emb_act, E, 1e-5f);
-        cur_c = k->res.c_out;
-        if (k->has_attn) sd__xformer_forward(m, ha, &k->attn, n, H[lv], W[lv], u->heads, ctx, u->ctx_dim);
-        cur = ha;
-        if (k->up) {   /* nearest upsampling to the next skip's size, fused into the conv */
-            g.c = cur_c; g.h = H[lv]; g.w = W[lv]; g.up_h = H[lv - 1]; g.up_w = W[lv - 1];
-            g.co = cur_c; g.stride = 1; g.ho = H[lv - 1]; g.wo = W[lv - 1];
-            sd__op_conv(m, hb, ha, &g, &k->conv, NULL, NULL, 0);
-            g.up_h = g.up_w = 0;
-            cur = hb;
-        }
+        float *dst = k->up ? hb : ha;
+        ns--;
+        sd__op_concat(m, cat, cur, c, skip[ns], skip_c[ns], n, H[k->level] * W[k->level]);
+        sd__ublock_forward(m, dst, ha, cat, k, n, H, W, emb, ctx);
+        cur = dst;
+        c = k->c_out;
     }
     /* out: GroupNorm + SiLU + conv */
-    st = sd__push(m, (size_t)n * cur_c * 2);
-    sd__op_gn_stats(m, st, cur, n, cur_c, h * w, 1e-5f, &u->norm_out);
-    g.c = cur_c; g.h = h; g.w = w; g.co = 4; g.stride = 1; g.ho = h; g.wo = w;
-    sd__op_conv(m, eps, cur, &g, &u->conv_out, NULL, st, 1);
-    sd__op_download(m, eps_out, eps, (size_t)n * 4 * h * w);
+    st = sd__push(m, (size_t)n * c * 2);
+    sd__op_gn_stats(m, st, cur, n, c, h * w, 1e-5f, &u->norm_out);
+    sd__op_conv(m, eps, cur, sd__conv_same(n, c, h, w, cf->out_ch, 3), &u->conv_out, NULL, st, SD__ACT_SILU);
+    sd__op_download(m, eps_out, eps, (size_t)n * cf->out_ch * h * w);
     sd__pop(m, x);
 }
 
@@ -5113,6 +5167,137 @@ static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int
            -> GroupNorm + SiLU -> conv_out -> image [3,8h,8w]
    encode: image [3,H,W] -> conv_in -> per level: ResnetBlock x nres, stride-2 conv padded
            (0,1,0,1) -> mid -> GroupNorm + SiLU -> conv_out -> quant_conv -> mean, logvar [4,H/8,W/8] */
+
+/* A VAE family: the widths read from the tensors, the latent scale the family's.
+     SD 1.x, SD 2.x  ch 128, mult 1,2,4,4, nres 2, z 4, scale 0.18215
+     SDXL            the same shapes, scale 0.13025 */
+typedef struct sd__vae_cfg {
+    int ch, levels, mult[SD__MAXLEV], nres;
+    int z;                     /* latent channels */
+    float scale;               /* the UNet's latent = scale * the encoder's sample */
+} sd__vae_cfg;
+
+typedef struct sd__vattn {       /* AttnBlock of the VAE: single head over all pixels */
+    sd__norm norm;
+    sd__lin q, k, v, proj;       /* 1x1 convs [C,C,1,1] */
+} sd__vattn;
+
+struct sd__vae {                 /* AutoencoderKL (ldm Encoder / Decoder) */
+    sd__vae_cfg cfg;
+    /* encoder */
+    sd__lin enc_conv_in;                       /* encoder.conv_in [ch,3,3,3] */
+    sd__res enc_res[SD__MAXLEV][4];            /* encoder.down.L.block.B */
+    sd__lin enc_down[SD__MAXLEV];              /* encoder.down.L.downsample.conv */
+    sd__res enc_mid1, enc_mid2;  sd__vattn enc_attn;
+    sd__norm enc_norm_out;  sd__lin enc_conv_out;  /* [2z, C, 3, 3] */
+    sd__lin quant;                             /* quant_conv [2z,2z,1,1] */
+    /* decoder */
+    sd__lin post_quant;                        /* post_quant_conv [z,z,1,1] */
+    sd__lin dec_conv_in;                       /* decoder.conv_in [C,z,3,3] */
+    sd__res dec_mid1, dec_mid2;  sd__vattn dec_attn;
+    sd__res dec_res[SD__MAXLEV][5];            /* decoder.up.L.block.B */
+    sd__lin dec_up[SD__MAXLEV];                /* decoder.up.L.upsample.conv */
+    sd__norm dec_norm_out;  sd__lin dec_conv_out;  /* [3, ch, 3, 3] */
+};
+
+/* ---------------------------------------------------------------- built from the checkpoint */
+
+static sd_result sd__vae_infer(sd_model *m, sd__vae_cfg *v)
+{
+    char b[300];
+    int l;
+    static const char *const need[] = { SD__VAE "encoder.conv_in.weight", SD__VAE "decoder.conv_in.weight" };
+    sd_result r;
+    if ((r = sd__need(m, need, 2)) != SD_OK) return r;
+    memset(v, 0, sizeof *v);
+    v->ch = sd__dim(m, SD__VAE "encoder.conv_in.weight", 0);
+    v->z = sd__dim(m, SD__VAE "decoder.conv_in.weight", 1);
+    v->scale = 0.18215f;   /* SD 1.x's */
+    for (v->levels = 0; v->levels < SD__MAXLEV && sd__has_part(m, SD__VAE "encoder.down.%d.", v->levels); v->levels++) {
+        if (!sd__find(m, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.block.0.conv1.weight", v->levels)))
+            return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", b);
+        v->mult[v->levels] = sd__dim(m, b, 0) / (v->ch > 0 ? v->ch : 1);
+    }
+    for (v->nres = 0; v->nres < 4 && sd__has_part(m, SD__VAE "encoder.down.0.block.%d.", v->nres); v->nres++) {}
+    if (v->ch <= 0 || v->ch % 32 || v->z <= 0 || v->levels < 1 || v->nres < 1)
+        return sd__fail(m, SD_ERR_MODEL, "VAE: cannot make out the layout (%d channels, %d levels, latent %d)", v->ch, v->levels, v->z);
+    /* the API's shapes are those of SD: 4 latent channels, 8x smaller (3 downsamplings) */
+    if (v->levels != 4) return sd__fail(m, SD_ERR_MODEL, "VAE: %d levels, 4 expected (SD 1.x scales images by 8)", v->levels);
+    if (v->z != 4) return sd__fail(m, SD_ERR_MODEL, "VAE: %d latent channels, 4 expected (SD 1.x)", v->z);
+    for (l = 0; l < v->levels; l++)
+        if (v->mult[l] <= 0) return sd__fail(m, SD_ERR_MODEL, "VAE: level %d has an unusable width", l);
+    return SD_OK;
+}
+
+/* the VAE's attention projections: 1x1 convs in LDM files, Linear in some conversions */
+static void sd__vattn_get(sd__ld *L, sd__vattn *a, const char *p, int c)
+{
+    static const char *const part[4] = { "q", "k", "v", "proj_out" };
+    sd__lin *lin[4];
+    char b[300];
+    int i;
+    lin[0] = &a->q; lin[1] = &a->k; lin[2] = &a->v; lin[3] = &a->proj;
+    a->norm = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.norm", p), c);
+    for (i = 0; i < 4; i++) {
+        const sd__tensor *t = sd__find(L->m, sd__fmt(b, sizeof b, "%s.%s.weight", p, part[i]));
+        *lin[i] = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.%s", p, part[i]), c, c, t && t->ndim == 2 ? 0 : 1, 1);
+    }
+}
+
+static sd_result sd__build_vae(sd_model *m)
+{
+    sd__vae *v;
+    sd__vae_cfg *cf;
+    sd__ld L;
+    char b[300];
+    int l, r, c, cl;
+    if (!(v = m->vae = (sd__vae *)sd__calloc(m, 1, sizeof *v))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    cf = &v->cfg;
+    if ((L.r = sd__vae_infer(m, cf)) != SD_OK) return L.r;
+    L.m = m;
+    /* encoder */
+    v->enc_conv_in = sd__lin_get(&L, SD__VAE "encoder.conv_in", cf->ch, 3, 3, 1);
+    c = cf->ch;
+    for (l = 0; l < cf->levels; l++) {
+        for (r = 0; r < cf->nres; r++) {
+            sd__res_get(&L, &v->enc_res[l][r], sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.block.%d", l, r), c, cf->ch * cf->mult[l], 0);
+            c = cf->ch * cf->mult[l];
+        }
+        if (l != cf->levels - 1) v->enc_down[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.downsample.conv", l), c, c, 3, 1);
+    }
+    sd__res_get(&L, &v->enc_mid1, SD__VAE "encoder.mid.block_1", c, c, 0);
+    sd__vattn_get(&L, &v->enc_attn, SD__VAE "encoder.mid.attn_1", c);
+    sd__res_get(&L, &v->enc_mid2, SD__VAE "encoder.mid.block_2", c, c, 0);
+    v->enc_norm_out = sd__norm_get(&L, SD__VAE "encoder.norm_out", c);
+    v->enc_conv_out = sd__lin_get(&L, SD__VAE "encoder.conv_out", 2 * cf->z, c, 3, 1);
+    v->quant = sd__lin_get(&L, SD__VAE "quant_conv", 2 * cf->z, 2 * cf->z, 1, 1);
+    /* decoder */
+    cl = cf->ch * cf->mult[cf->levels - 1];
+    v->post_quant = sd__lin_get(&L, SD__VAE "post_quant_conv", cf->z, cf->z, 1, 1);
+    v->dec_conv_in = sd__lin_get(&L, SD__VAE "decoder.conv_in", cl, cf->z, 3, 1);
+    c = cl;
+    sd__res_get(&L, &v->dec_mid1, SD__VAE "decoder.mid.block_1", c, c, 0);
+    sd__vattn_get(&L, &v->dec_attn, SD__VAE "decoder.mid.attn_1", c);
+    sd__res_get(&L, &v->dec_mid2, SD__VAE "decoder.mid.block_2", c, c, 0);
+    for (l = cf->levels - 1; l >= 0; l--) {
+        for (r = 0; r <= cf->nres; r++) {
+            sd__res_get(&L, &v->dec_res[l][r], sd__fmt(b, sizeof b, SD__VAE "decoder.up.%d.block.%d", l, r), c, cf->ch * cf->mult[l], 0);
+            c = cf->ch * cf->mult[l];
+        }
+        if (l != 0) v->dec_up[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "decoder.up.%d.upsample.conv", l), c, c, 3, 1);
+    }
+    v->dec_norm_out = sd__norm_get(&L, SD__VAE "decoder.norm_out", c);
+    v->dec_conv_out = sd__lin_get(&L, SD__VAE "decoder.conv_out", 3, c, 3, 1);
+    return L.r;
+}
+
+static void sd__vae_free(sd_model *m)
+{
+    sd__free(m, m->vae);
+    m->vae = NULL;
+}
+
+/* ---------------------------------------------------------------- the forward pass */
 
 /* AttnBlock: x [1,C,HW] += proj(attention(q(t), k(t), v(t))) with t = gn(x) as tokens, one head */
 static void sd__vattn_forward(sd_model *m, float *x, const sd__vattn *a, int c, int hw)
@@ -5125,109 +5310,94 @@ static void sd__vattn_forward(sd_model *m, float *x, const sd__vattn *a, int c, 
     sd__op_linear(m, q, tok, hw, c, &a->q, NULL);
     sd__op_linear(m, k, tok, hw, c, &a->k, NULL);
     sd__op_linear(m, v, tok, hw, c, &a->v, NULL);
-    sd__op_attention(m, tok, q, k, v, 1, 1, hw, hw, c, 0);
+    sd__op_attention(m, tok, q, k, v, 1, 1, hw, hw, c, SD__MASK_NONE);
     sd__op_linear(m, q, tok, hw, c, &a->proj, NULL);
     sd__op_untokens(m, x, q, 1, c, hw, x);
     sd__release(m, mark);
 }
 
+/* the biggest activation of either direction: a level's width at its size or at its neighbour's */
+static size_t sd__vae_widest(const sd__vae_cfg *v, int h0, int w0, int decode)
+{
+    size_t max = 0;
+    int l, L = v->levels;
+    for (l = 0; l < L; l++) {
+        size_t hw = decode ? (size_t)(h0 << (L - 1 - l)) * (size_t)(w0 << (L - 1 - l)) : (size_t)(h0 >> l) * (size_t)(w0 >> l);
+        size_t cl = (size_t)v->ch * v->mult[l];
+        size_t cn = decode ? (size_t)v->ch * v->mult[l == L - 1 ? l : l + 1] : (size_t)v->ch * (l ? v->mult[l - 1] : 1);
+        if (cl * hw > max) max = cl * hw;
+        if (cn * hw > max) max = cn * hw;
+    }
+    return max;
+}
+
+/* z [4,h,w] -> image [3,8h,8w] */
 static void sd__vae_decode_forward(sd_model *m, float *image_out, const float *z_in, int h, int w)
 {
-    const sd__vae *v = &m->vae;
-    int L = v->levels, l, b, c, H = h, W = w;
-    size_t max = 0;
-    float *z1, *A, *B, *cur, *oth, *st;
-    sd__conv g;
-    for (l = L - 1; l >= 0; l--) {      /* the biggest activation: a level's width at its size, or at the next size */
-        size_t hw = (size_t)(h << (L - 1 - l)) * (size_t)(w << (L - 1 - l)), cl = (size_t)v->ch * v->mult[l];
-        size_t cprev = l == L - 1 ? cl : (size_t)v->ch * v->mult[l + 1];
-        if (cl * hw > max) max = cl * hw;
-        if (cprev * hw > max) max = cprev * hw;
-    }
-    float *z = sd__push(m, (size_t)v->z * h * w), *image = sd__push(m, (size_t)3 * 64 * h * w);
-    sd__op_upload(m, z, z_in, (size_t)v->z * h * w);
-    z1 = sd__push(m, (size_t)v->z * h * w);
-    A = sd__push(m, max);
-    B = sd__push(m, max);
-    memset(&g, 0, sizeof g);
-    g.n = 1; g.c = v->z; g.h = h; g.w = w; g.co = v->z; g.k = 1; g.stride = 1; g.ho = h; g.wo = w;
-    sd__op_conv(m, z1, z, &g, &v->post_quant, NULL, NULL, 0);
-    c = v->ch * v->mult[L - 1];
-    g.co = c; g.k = 3; g.pad_t = g.pad_l = 1;
-    sd__op_conv(m, A, z1, &g, &v->dec_conv_in, NULL, NULL, 0);
-    sd__resblock(m, B, A, &v->dec_mid1, 1, H, W, NULL, 0, 1e-6f);
-    sd__vattn_forward(m, B, &v->dec_attn, c, H * W);
-    sd__resblock(m, A, B, &v->dec_mid2, 1, H, W, NULL, 0, 1e-6f);
-    cur = A; oth = B;
+    const sd__vae *v = m->vae;
+    const sd__vae_cfg *cf = &v->cfg;
+    int L = cf->levels, l, b, c = cf->ch * cf->mult[L - 1], H = h, W = w;
+    size_t max = sd__vae_widest(cf, h, w, 1);
+    float *z = sd__push(m, (size_t)cf->z * h * w), *image = sd__push(m, (size_t)3 * 64 * h * w);
+    float *z1 = sd__push(m, (size_t)cf->z * h * w), *cur = sd__push(m, max), *oth = sd__push(m, max), *t, *st;
+    sd__op_upload(m, z, z_in, (size_t)cf->z * h * w);
+    sd__op_conv(m, z1, z, sd__conv_same(1, cf->z, h, w, cf->z, 1), &v->post_quant, NULL, NULL, SD__ACT_NONE);
+    sd__op_conv(m, cur, z1, sd__conv_same(1, cf->z, h, w, c, 3), &v->dec_conv_in, NULL, NULL, SD__ACT_NONE);
+    sd__resblock(m, oth, cur, &v->dec_mid1, 1, H, W, NULL);
+    sd__vattn_forward(m, oth, &v->dec_attn, c, H * W);
+    sd__resblock(m, cur, oth, &v->dec_mid2, 1, H, W, NULL);
     for (l = L - 1; l >= 0; l--) {
-        float *t;
-        for (b = 0; b <= v->nres; b++) {
-            sd__resblock(m, oth, cur, &v->dec_res[l][b], 1, H, W, NULL, 0, 1e-6f);
+        for (b = 0; b <= cf->nres; b++) {
+            sd__resblock(m, oth, cur, &v->dec_res[l][b], 1, H, W, NULL);
             t = cur; cur = oth; oth = t;
         }
-        c = v->ch * v->mult[l];
+        c = cf->ch * cf->mult[l];
         if (l != 0) {   /* nearest x2, fused into the conv */
-            g.c = c; g.h = H; g.w = W; g.up_h = 2 * H; g.up_w = 2 * W; g.co = c; g.ho = 2 * H; g.wo = 2 * W;
-            sd__op_conv(m, oth, cur, &g, &v->dec_up[l], NULL, NULL, 0);
-            g.up_h = g.up_w = 0;
+            sd__op_conv(m, oth, cur, sd__conv_up(1, c, H, W, c, 2 * H, 2 * W), &v->dec_up[l], NULL, NULL, SD__ACT_NONE);
             H *= 2; W *= 2;
             t = cur; cur = oth; oth = t;
         }
     }
     st = sd__push(m, (size_t)c * 2);
     sd__op_gn_stats(m, st, cur, 1, c, H * W, 1e-6f, &v->dec_norm_out);
-    g.c = c; g.h = H; g.w = W; g.co = 3; g.ho = H; g.wo = W;
-    sd__op_conv(m, image, cur, &g, &v->dec_conv_out, NULL, st, 1);
+    sd__op_conv(m, image, cur, sd__conv_same(1, c, H, W, 3, 3), &v->dec_conv_out, NULL, st, SD__ACT_SILU);
     sd__op_download(m, image_out, image, (size_t)3 * 64 * h * w);
     sd__pop(m, z);
 }
 
+/* image [3,H,W] -> moments [2z,H/8,W/8]: mean, then logvar */
 static void sd__vae_encode_forward(sd_model *m, float *moments_out, const float *image_in, int H, int W)
 {
-    const sd__vae *v = &m->vae;
-    int L = v->levels, l, b, c = v->ch;
-    size_t max = 0;
-    float *A, *B, *cur, *oth, *st, *t;
-    sd__conv g;
-    for (l = 0; l < L; l++) {
-        size_t hw = (size_t)(H >> l) * (size_t)(W >> l);
-        if ((size_t)v->ch * v->mult[l] * hw > max) max = (size_t)v->ch * v->mult[l] * hw;
-        if ((size_t)v->ch * (l ? v->mult[l - 1] : 1) * hw > max) max = (size_t)v->ch * (l ? v->mult[l - 1] : 1) * hw;
-    }
-    float *image = sd__push(m, (size_t)3 * H * W), *moments = sd__push(m, (size_t)2 * v->z * (H >> (L - 1)) * (W >> (L - 1)));
+    const sd__vae *v = m->vae;
+    const sd__vae_cfg *cf = &v->cfg;
+    int L = cf->levels, l, b, c = cf->ch;
+    size_t max = sd__vae_widest(cf, H, W, 0);
+    float *image = sd__push(m, (size_t)3 * H * W), *moments = sd__push(m, (size_t)2 * cf->z * (H >> (L - 1)) * (W >> (L - 1)));
+    float *cur = sd__push(m, max), *oth = sd__push(m, max), *t, *st;
     sd__op_upload(m, image, image_in, (size_t)3 * H * W);
-    A = sd__push(m, max);
-    B = sd__push(m, max);
-    memset(&g, 0, sizeof g);
-    g.n = 1; g.c = 3; g.h = H; g.w = W; g.co = c; g.k = 3; g.stride = 1; g.pad_t = g.pad_l = 1; g.ho = H; g.wo = W;
-    sd__op_conv(m, A, image, &g, &v->enc_conv_in, NULL, NULL, 0);
-    cur = A; oth = B;
+    sd__op_conv(m, cur, image, sd__conv_same(1, 3, H, W, c, 3), &v->enc_conv_in, NULL, NULL, SD__ACT_NONE);
     for (l = 0; l < L; l++) {
-        for (b = 0; b < v->nres; b++) {
-            sd__resblock(m, oth, cur, &v->enc_res[l][b], 1, H, W, NULL, 0, 1e-6f);
+        for (b = 0; b < cf->nres; b++) {
+            sd__resblock(m, oth, cur, &v->enc_res[l][b], 1, H, W, NULL);
             c = v->enc_res[l][b].c_out;
             t = cur; cur = oth; oth = t;
         }
         if (l != L - 1) {   /* stride 2, zero padding only on the bottom and right */
-            g.c = c; g.h = H; g.w = W; g.co = c; g.stride = 2; g.pad_t = g.pad_l = 0; g.ho = H / 2; g.wo = W / 2;
-            sd__op_conv(m, oth, cur, &g, &v->enc_down[l], NULL, NULL, 0);
+            sd__op_conv(m, oth, cur, sd__conv_down(1, c, H, W, c, 0), &v->enc_down[l], NULL, NULL, SD__ACT_NONE);
             H /= 2; W /= 2;
             t = cur; cur = oth; oth = t;
         }
     }
-    sd__resblock(m, oth, cur, &v->enc_mid1, 1, H, W, NULL, 0, 1e-6f);
+    sd__resblock(m, oth, cur, &v->enc_mid1, 1, H, W, NULL);
     sd__vattn_forward(m, oth, &v->enc_attn, c, H * W);
-    sd__resblock(m, cur, oth, &v->enc_mid2, 1, H, W, NULL, 0, 1e-6f);
+    sd__resblock(m, cur, oth, &v->enc_mid2, 1, H, W, NULL);
     st = sd__push(m, (size_t)c * 2);
     sd__op_gn_stats(m, st, cur, 1, c, H * W, 1e-6f, &v->enc_norm_out);
-    g.c = c; g.h = H; g.w = W; g.co = 2 * v->z; g.stride = 1; g.pad_t = g.pad_l = 1; g.ho = H; g.wo = W;
-    sd__op_conv(m, oth, cur, &g, &v->enc_conv_out, NULL, st, 1);
-    g.c = 2 * v->z; g.k = 1; g.pad_t = g.pad_l = 0;
-    sd__op_conv(m, moments, oth, &g, &v->quant, NULL, NULL, 0);
-    sd__op_download(m, moments_out, moments, (size_t)2 * v->z * H * W);
+    sd__op_conv(m, oth, cur, sd__conv_same(1, c, H, W, 2 * cf->z, 3), &v->enc_conv_out, NULL, st, SD__ACT_SILU);
+    sd__op_conv(m, moments, oth, sd__conv_same(1, 2 * cf->z, H, W, 2 * cf->z, 1), &v->quant, NULL, NULL, SD__ACT_NONE);
+    sd__op_download(m, moments_out, moments, (size_t)2 * cf->z * H * W);
     sd__pop(m, image);
 }
-
 
 /* ================================================================ samplers
    The diffusers schedulers with the SD 1.5 configuration (scaled_linear betas from 0.00085
@@ -5368,12 +5538,97 @@ SDDEF int sd_first_step(int steps, double strength)
     return start >= steps ? -1 : start;
 }
 
-/* ================================================================ one call per stage
-   Each stage runs twice: a planning pass that only counts scratch, then the real pass in an
-   arena sized once from that count. */
+/* ================================================================ the model and one call per stage
+   A checkpoint holds some of the three models; sd__build builds each one it has. Each stage then
+   runs twice: a planning pass that only counts scratch, then the real pass in an arena sized once
+   from that count. */
+
+/* frees what a model build allocated */
+static void sd__build_free(sd_model *m)
+{
+    sd__clip_free(m);
+    sd__unet_free(m);
+    sd__vae_free(m);
+}
+
+static sd_result sd__build(sd_model *m)
+{
+    sd_result r;
+    int has_unet, has_vae, has_text;
+    if (sd__has_prefix(m, "conditioner.embedders.") || sd__has(m, SD__UNET "label_emb.0.0.weight"))
+        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
+    if (sd__has_prefix(m, "cond_stage_model.model.") ||
+        (sd__dim(m, SD__UNET "input_blocks.1.1.proj_in.weight", 0) > 0 && sd__find(m, SD__UNET "input_blocks.1.1.proj_in.weight")->ndim == 2))
+        return sd__fail(m, SD_ERR_MODEL, "this is an SD 2.x checkpoint (OpenCLIP text encoder, linear projections); sd.h runs SD 1.x models only");
+    if (sd__has_prefix(m, SD__UNET "add_embedding."))
+        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
+    /* a part is there when any of its tensors is (position_ids is a buffer, not a weight) */
+    has_unet = sd__has_prefix(m, SD__UNET);
+    has_vae = sd__has_prefix(m, SD__VAE);
+    has_text = sd__has_prefix(m, SD__CLIP "embeddings.token_embedding.") || sd__has_prefix(m, SD__CLIP "embeddings.position_embedding.") ||
+                  sd__has_prefix(m, SD__CLIP "encoder.") || sd__has_prefix(m, SD__CLIP "final_layer_norm.");
+    if (!has_unet && !has_vae && !has_text)
+        return sd__fail(m, SD_ERR_MODEL, "no Stable Diffusion 1.x model in this file (no UNet, VAE or text encoder tensors)");
+    if (has_unet && (r = sd__build_unet(m)) != SD_OK) return r;
+    if (has_vae && (r = sd__build_vae(m)) != SD_OK) return r;
+    if (has_text && (r = sd__build_clip(m)) != SD_OK) return r;
+    if (has_unet && has_text && m->unet->cfg.ctx_dim != m->clip->cfg.width)
+        return sd__fail(m, SD_ERR_MODEL, "the text encoder is %d wide but the UNet attends to a context of %d", m->clip->cfg.width, m->unet->cfg.ctx_dim);
+    if (has_unet && has_text && m->unet->cfg.ctx_dim == 1024)
+        return sd__fail(m, SD_ERR_MODEL, "this looks like an SD 2.x checkpoint; sd.h runs SD 1.x models only");
+    if (!has_unet || !has_vae || !has_text)
+        sd__warn(m, "the checkpoint has %s only", has_unet ? (has_vae ? "a UNet and a VAE" : has_text ? "a UNet and a text encoder" : "a UNet")
+                                                              : has_vae ? (has_text ? "a VAE and a text encoder" : "a VAE") : "a text encoder");
+    return SD_OK;
+}
+
+SDDEF sd_result sd_model_info(sd_model *m, sd_info *info)
+{
+    int i;
+    memset(info, 0, sizeof *info);
+    info->n_tensors = m->nt;
+    for (i = 0; i < m->nt; i++) {
+        const sd__tensor *t = &m->t[i];
+        if (t->dtype == SD__F32) info->n_f32++;
+        else if (t->dtype == SD__F16) info->n_f16++;
+        else if (t->dtype == SD__BF16) info->n_bf16++;
+        else info->n_other++;
+        if (!sd__is_float(t->dtype)) continue;
+        if (strncmp(t->name, SD__UNET, strlen(SD__UNET)) == 0) info->params_unet += t->numel;
+        else if (strncmp(t->name, SD__VAE, strlen(SD__VAE)) == 0) info->params_vae += t->numel;
+        else if (strncmp(t->name, SD__CLIP, strlen(SD__CLIP)) == 0) info->params_text += t->numel;
+    }
+    info->has_unet = m->unet != NULL; info->has_vae = m->vae != NULL; info->has_text = m->clip != NULL;
+    if (m->unet) {
+        const sd__unet_cfg *u = &m->unet->cfg;
+        info->unet_channels = u->ch; info->unet_levels = u->levels; info->unet_res_blocks = u->nres;
+        info->unet_heads = u->heads ? u->heads : u->ch / u->head_dim; info->context_dim = u->ctx_dim;
+        for (i = 0; i < u->levels; i++) {
+            info->unet_mult[i] = u->mult[i];
+            info->unet_attention[i] = u->depth[i] > 0;
+            if (u->depth[i] > info->unet_depth) info->unet_depth = u->depth[i];
+        }
+    }
+    if (m->clip) {
+        const sd__text_cfg *t = &m->clip->cfg;
+        info->text_width = t->width; info->text_layers = t->layers; info->text_heads = t->heads;
+        info->text_vocab = t->vocab; info->text_positions = t->positions;
+    }
+    if (m->vae) {
+        const sd__vae_cfg *v = &m->vae->cfg;
+        info->vae_channels = v->ch; info->vae_levels = v->levels; info->vae_res_blocks = v->nres;
+        info->latent_channels = v->z; info->vae_scale = v->scale;
+        for (i = 0; i < v->levels; i++) info->vae_mult[i] = v->mult[i];
+    }
+    if (!m->nt) return sd__fail(m, SD_ERR_STATE, "sd_model_info: no model loaded");
+    return SD_OK;
+}
+
+
+typedef enum sd__stage_kind { SD__STAGE_TEXT, SD__STAGE_UNET, SD__STAGE_DECODE, SD__STAGE_ENCODE } sd__stage_kind;
 
 typedef struct sd__stage {
-    int kind;                       /* 0 text, 1 unet, 2 decode, 3 encode */
+    sd__stage_kind kind;
     float *out;
     const float *in, *in2;
     int n, h, w, layers;
@@ -5382,9 +5637,9 @@ typedef struct sd__stage {
 static void sd__stage_forward(sd_model *m, const sd__stage *s)
 {
     m->arena_top = 0;
-    if (s->kind == 0) sd__text_forward(m, s->out, s->in, s->layers);
-    else if (s->kind == 1) sd__unet_forward(m, s->out, s->in, s->n, s->h, s->w, s->in2 + (size_t)s->n * SD_TOKENS * m->unet.ctx_dim, s->in2);
-    else if (s->kind == 2) sd__vae_decode_forward(m, s->out, s->in, s->h, s->w);
+    if (s->kind == SD__STAGE_TEXT) sd__text_forward(m, s->out, s->in, s->layers);
+    else if (s->kind == SD__STAGE_UNET) sd__unet_forward(m, s->out, s->in, s->n, s->h, s->w, s->in2 + (size_t)s->n * SD_TOKENS * m->unet->cfg.ctx_dim, s->in2);
+    else if (s->kind == SD__STAGE_DECODE) sd__vae_decode_forward(m, s->out, s->in, s->h, s->w);
     else sd__vae_encode_forward(m, s->out, s->in, s->h, s->w);
 }
 
@@ -5425,10 +5680,10 @@ static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size
     m->io_failed = 0;
     sd__stage_forward(m, s);
     if (m->io_failed) return sd__fail(m, SD_ERR_IO, "reading weights from the checkpoint failed during the %s", what);
-    if (m->gpu && sd_cuda_error(m->gpu)[0]) return sd__fail(m, SD_ERR_UNSUPPORTED, "GPU: %s (in the %s)", sd_cuda_error(m->gpu), what);
+    if (m->gpu && sd__cuda_error(m->gpu)[0]) return sd__fail(m, SD_ERR_UNSUPPORTED, "GPU: %s (in the %s)", sd__cuda_error(m->gpu), what);
     for (i = 0; i < n_out; i++)
         if (!(s->out[i] == s->out[i]) || s->out[i] - s->out[i] != 0.0f) {
-            const char *bad = sd__nonfinite_weight(m, s->kind == 0 ? SD__CLIP : s->kind == 1 ? SD__UNET : SD__VAE);
+            const char *bad = sd__nonfinite_weight(m, s->kind == SD__STAGE_TEXT ? SD__CLIP : s->kind == SD__STAGE_UNET ? SD__UNET : SD__VAE);
             if (bad) return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf: tensor '%s' of the checkpoint holds NaN or Inf values", what, bad);
             return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf (at element %lu), from finite weights: the values overflowed float32",
                             what, (unsigned long)i);
@@ -5438,14 +5693,15 @@ static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size
 
 SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out)
 {
-    const sd__clip *t = &m->clip;
+    const sd__clip *t = m->clip;
     sd__stage s;
-    int i, D = t->width;
-    if (!m->has_text) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
-    if (clip_skip < 1 || clip_skip > t->layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, t->layers);
+    int i, D;
+    if (!t) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
+    D = t->cfg.width;
+    if (clip_skip < 1 || clip_skip > t->cfg.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, t->cfg.layers);
     for (i = 0; i < SD_TOKENS; i++)
-        if (ids[i] < 0 || ids[i] >= t->vocab)
-            return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d", ids[i], i, t->vocab - 1);
+        if (ids[i] < 0 || ids[i] >= t->cfg.vocab)
+            return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d", ids[i], i, t->cfg.vocab - 1);
     for (i = 0; i < SD_TOKENS; i++) {   /* token + position embeddings, into out first */
         const unsigned char *tok = m->src[t->tok_emb->src].bytes ? t->tok_emb->data : NULL, *pos;
         float *row = out + (size_t)i * D, p;
@@ -5460,7 +5716,7 @@ SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_s
         sd__unacquire(m, t->pos_emb);
     }
     memset(&s, 0, sizeof s);
-    s.kind = 0; s.out = out; s.in = out; s.layers = t->layers - (clip_skip - 1);
+    s.kind = SD__STAGE_TEXT; s.out = out; s.in = out; s.layers = t->cfg.layers - (clip_skip - 1);
     return sd__run(m, &s, "text encoder", (size_t)SD_TOKENS * D);
 }
 
@@ -5471,18 +5727,18 @@ SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float 
     size_t cn;
     int i;
     sd_result r;
-    if (!m->has_unet) return sd__fail(m, SD_ERR_STATE, "no UNet loaded");
+    if (!m->unet) return sd__fail(m, SD_ERR_STATE, "no UNet loaded");
     if (n < 1 || n > 64 || h < 1 || w < 1 || h > 512 || w > 512)
         return sd__fail(m, SD_ERR_ARG, "UNet input [%d,4,%d,%d]: batch 1..64, latent height and width 1..512", n, h, w);
     if (!(t >= 0.0f && t <= 1000.0f)) return sd__fail(m, SD_ERR_ARG, "timestep %g: 0..1000 allowed", t);
     /* the context and the sinusoid travel together: [n,77,Dc] then [n,ch] */
-    cn = (size_t)n * SD_TOKENS * m->unet.ctx_dim;
-    buf = (float *)sd__malloc(m, (cn + (size_t)n * m->unet.ch) * sizeof(float));
+    cn = (size_t)n * SD_TOKENS * m->unet->cfg.ctx_dim;
+    buf = (float *)sd__malloc(m, (cn + (size_t)n * m->unet->cfg.ch) * sizeof(float));
     if (!buf) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     memcpy(buf, context, cn * sizeof(float));
-    for (i = 0; i < n; i++) sd__timestep_embedding(buf + cn + (size_t)i * m->unet.ch, t, m->unet.ch);
+    for (i = 0; i < n; i++) sd__timestep_embedding(buf + cn + (size_t)i * m->unet->cfg.ch, t, m->unet->cfg.ch);
     memset(&s, 0, sizeof s);
-    s.kind = 1; s.out = eps; s.in = x; s.in2 = buf; s.n = n; s.h = h; s.w = w;
+    s.kind = SD__STAGE_UNET; s.out = eps; s.in = x; s.in2 = buf; s.n = n; s.h = h; s.w = w;
     r = sd__run(m, &s, "UNet", (size_t)n * 4 * h * w);
     sd__free(m, buf);
     return r;
@@ -5520,7 +5776,7 @@ static float sd__ramp(int i, int s, int len, int n, int ramp)
 static sd_result sd__vae_tiled(sd_model *m, const float *in, int h, int w, float *out, int decode)
 {
     int ys[512], xs[512], ny = sd__tile_starts(h, ys), nx = sd__tile_starts(w, xs), ty, tx, c, y, x;
-    int T = SD__TILE, cin = decode ? m->vae.z : 3, cout = decode ? 3 : 2 * m->vae.z, f = decode ? 8 : 1;
+    int T = SD__TILE, cin = decode ? m->vae->cfg.z : 3, cout = decode ? 3 : 2 * m->vae->cfg.z, f = decode ? 8 : 1;
     int th = h < T ? h : T, tw = w < T ? w : T, scale_in = decode ? 1 : 8;
     size_t ohw = (size_t)h * f * w * f;
     float *tin = (float *)sd__malloc(m, sizeof(float) * cin * th * scale_in * tw * scale_in);
@@ -5540,7 +5796,7 @@ static sd_result sd__vae_tiled(sd_model *m, const float *in, int h, int w, float
                            in + ((size_t)c * h * scale_in + (size_t)y0 * scale_in + y) * w * scale_in + (size_t)x0 * scale_in,
                            sizeof(float) * tw * scale_in);
             memset(&s, 0, sizeof s);
-            s.kind = decode ? 2 : 3; s.out = tout; s.in = tin; s.h = decode ? th : th * 8; s.w = decode ? tw : tw * 8;
+            s.kind = decode ? SD__STAGE_DECODE : SD__STAGE_ENCODE; s.out = tout; s.in = tin; s.h = decode ? th : th * 8; s.w = decode ? tw : tw * 8;
             if ((r = sd__run(m, &s, decode ? "VAE decoder" : "VAE encoder", (size_t)cout * th * f * tw * f)) != SD_OK) break;
             flops += m->flops;
             for (y = 0; y < th * f; y++) {
@@ -5567,11 +5823,11 @@ done:
 SDDEF sd_result sd_vae_decode(sd_model *m, const float *z, int h, int w, float *image)
 {
     sd__stage s;
-    if (!m->has_vae) return sd__fail(m, SD_ERR_STATE, "no VAE loaded");
+    if (!m->vae) return sd__fail(m, SD_ERR_STATE, "no VAE loaded");
     if (h < 1 || w < 1 || h > 512 || w > 512) return sd__fail(m, SD_ERR_ARG, "latent %dx%d: 1..512 allowed", h, w);
     if (m->cfg.low_memory && (h > SD__TILE || w > SD__TILE)) return sd__vae_tiled(m, z, h, w, image, 1);
     memset(&s, 0, sizeof s);
-    s.kind = 2; s.out = image; s.in = z; s.h = h; s.w = w;
+    s.kind = SD__STAGE_DECODE; s.out = image; s.in = z; s.h = h; s.w = w;
     return sd__run(m, &s, "VAE decoder", (size_t)3 * 64 * h * w);
 }
 
@@ -5581,8 +5837,9 @@ SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, flo
     float *moments;
     size_t hw = (size_t)(H / 8) * (W / 8);
     sd_result r;
-    int z = m->vae.z;
-    if (!m->has_vae) return sd__fail(m, SD_ERR_STATE, "no VAE loaded");
+    int z;
+    if (!m->vae) return sd__fail(m, SD_ERR_STATE, "no VAE loaded");
+    z = m->vae->cfg.z;
     if (H < 8 || W < 8 || H % 8 || W % 8 || H > 4096 || W > 4096)
         return sd__fail(m, SD_ERR_ARG, "image %dx%d: width and height must be multiples of 8, 8..4096", W, H);
     moments = (float *)sd__malloc(m, 2 * (size_t)z * hw * sizeof(float));
@@ -5590,7 +5847,7 @@ SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, flo
     if (m->cfg.low_memory && (H / 8 > SD__TILE || W / 8 > SD__TILE)) r = sd__vae_tiled(m, image, H / 8, W / 8, moments, 0);
     else {
         memset(&s, 0, sizeof s);
-        s.kind = 3; s.out = moments; s.in = image; s.h = H; s.w = W;
+        s.kind = SD__STAGE_ENCODE; s.out = moments; s.in = image; s.h = H; s.w = W;
         r = sd__run(m, &s, "VAE encoder", 2 * (size_t)z * hw);
     }
     if (r == SD_OK) {
@@ -5626,24 +5883,28 @@ SDDEF sd_params sd_params_default(void)
 
 static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned char *init, unsigned char *rgb)
 {
-    int h = p->height / 8, w = p->width / 8, D = m->clip.width, i, start = 0, guide = p->cfg_scale > 1.0f, nb;
-    size_t nl = (size_t)4 * h * w, npix = (size_t)p->width * p->height, k;
+    int h = p->height / 8, w = p->width / 8, D, i, start = 0, guide = p->cfg_scale > 1.0f, nb;
+    size_t nl, npix = (size_t)p->width * p->height, k;
+    float scale;
     int ids[SD_TOKENS];
     float *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL;
     sd_schedule *sch = NULL;
     sd_rng rng;
     sd_result r = SD_OK;
-    if (!m->has_unet || !m->has_vae || !m->has_text)
+    if (!m->unet || !m->vae || !m->clip)
         return sd__fail(m, SD_ERR_STATE, "the checkpoint lacks %s: txt2img needs the UNet, the VAE and the text encoder",
-                        !m->has_unet ? "the UNet" : !m->has_vae ? "the VAE" : "the text encoder");
+                        !m->unet ? "the UNet" : !m->vae ? "the VAE" : "the text encoder");
+    D = m->clip->cfg.width;
+    nl = (size_t)m->vae->cfg.z * h * w;
+    scale = m->vae->cfg.scale;
     if (!m->vocab) return sd__fail(m, SD_ERR_STATE, "no vocabulary loaded (sd_load_vocab with the model's tokenizer/merges.txt)");
-    if (p->width < 64 || p->height < 64 || p->width > 2048 || p->height > 2048 || p->width % 8 || p->height % 8)
-        return sd__fail(m, SD_ERR_ARG, "size %dx%d: width and height must be multiples of 8 in 64..2048", p->width, p->height);
+    if (p->width < 8 || p->height < 8 || p->width > 2048 || p->height > 2048 || p->width % 8 || p->height % 8)
+        return sd__fail(m, SD_ERR_ARG, "size %dx%d: width and height must be multiples of 8 in 8..2048", p->width, p->height);
     if (p->steps < 1 || p->steps > SD_MAX_STEPS) return sd__fail(m, SD_ERR_ARG, "steps %d: 1..%d allowed", p->steps, SD_MAX_STEPS);
     if (!(p->cfg_scale >= 0.0f && p->cfg_scale <= 100.0f)) return sd__fail(m, SD_ERR_ARG, "cfg scale %g: 0..100 allowed", p->cfg_scale);
     if (p->sampler != SD_SAMPLER_EULER_A && p->sampler != SD_SAMPLER_EULER && p->sampler != SD_SAMPLER_DDIM)
         return sd__fail(m, SD_ERR_ARG, "sampler %d: SD_SAMPLER_EULER_A, SD_SAMPLER_EULER or SD_SAMPLER_DDIM", (int)p->sampler);
-    if (p->clip_skip < 1 || p->clip_skip > m->clip.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", p->clip_skip, m->clip.layers);
+    if (p->clip_skip < 1 || p->clip_skip > m->clip->cfg.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", p->clip_skip, m->clip->cfg.layers);
     if (!(p->eta >= 0.0f && p->eta <= 1.0f)) return sd__fail(m, SD_ERR_ARG, "eta %g: 0..1 allowed", p->eta);
     if (init && !(p->strength >= 0.0 && p->strength <= 1.0)) return sd__fail(m, SD_ERR_ARG, "strength %g: 0..1 allowed", p->strength);
     if (init && (start = sd_first_step(p->steps, p->strength)) < 0)
@@ -5677,7 +5938,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
         sd_randn(&rng, lat, nl);                      /* latent_dist.sample() draws first */
         for (k = 0; k < nl; k++) {
             float lv = logvar[k] < -30.0f ? -30.0f : (logvar[k] > 20.0f ? 20.0f : logvar[k]);
-            lat[k] = 0.18215f * (mean[k] + expf(0.5f * lv) * lat[k]);
+            lat[k] = scale * (mean[k] + expf(0.5f * lv) * lat[k]);
         }
         sd_randn(&rng, den, nl);                      /* then the noise added to it */
         sd_add_noise(sch, start, lat, den, lat, nl);
@@ -5704,7 +5965,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     }
     if (p->latent_out) memcpy(p->latent_out, lat, nl * sizeof(float));
     /* decode */
-    for (k = 0; k < nl; k++) lat[k] = lat[k] / 0.18215f;
+    for (k = 0; k < nl; k++) lat[k] = lat[k] / scale;
     if ((r = sd_vae_decode(m, lat, h, w, img)) != SD_OK) goto done;
     if (p->image_out) memcpy(p->image_out, img, 3 * npix * sizeof(float));
     for (k = 0; k < npix; k++) {

@@ -54,10 +54,22 @@
      threads are independent. Errors come back as an sd_result code and a message on the
      model (sd_error). The library never prints and never exits (see sd_config.log).
 
-   MAP OF THIS FILE (the order data flows)
-     utilities (errors, memory, fp16, torch's RNG, .npy) -> kernels (reference, then fast)
-     -> loading (safetensors, shape inference) -> tokenizer -> text encoder -> UNet -> VAE
-     -> samplers -> pipelines (txt2img, img2img)
+   MAP OF THIS FILE (the order data flows; each "====" line below starts a section)
+     public API             types, model lifetime, the easy calls, one call per stage
+     configuration          allocator, assert, OpenMP, SIMD, mmap, FP contraction, the GPU backend
+     utilities              errors, memory and the scratch arena, bytes and fp16, torch's RNG, .npy
+     kernels                each operation's scalar reference (_ref) with its fast twin (_fast)
+                            beside it; the matrix product they share; the kernel sets; sd__op_*
+     loading                safetensors, other layouts renamed, the tensor table, shape helpers
+     tokenizer              CLIP's BPE and text normalization
+     text encoder           CLIPTextModel: its description (sd__text_cfg), struct, builder, forward
+     UNet                   sd__unet_cfg, struct, builder, forward; ResBlock, SpatialTransformer
+     VAE                    sd__vae_cfg, struct, builder, decoder and encoder forward
+     samplers               the schedules, scale_input, step, add_noise
+     the model and stages   which parts a checkpoint holds; one call per stage (planning + run)
+     pipelines              txt2img, img2img
+     Unicode tables         generated data the tokenizer reads, and its look-ups
+     licence
 
    REVISION HISTORY
      0.1  first release: SD 1.x txt2img / img2img, DDIM, Euler, Euler a
@@ -221,6 +233,8 @@ SDDEF sd_result   sd_load_vae(sd_model *m, const char *path);
 #endif
 SDDEF sd_result   sd_load_memory(sd_model *m, const void *data, size_t size);  /* caller keeps data alive */
 SDDEF sd_result   sd_load_vocab_memory(sd_model *m, const char *text, size_t size);
+/* a separate VAE in memory (the caller keeps it alive), replacing the model's own */
+SDDEF sd_result   sd_load_vae_memory(sd_model *m, const void *data, size_t size);
 SDDEF sd_result   sd_model_info(sd_model *m, sd_info *info);   /* SD_ERR_STATE when nothing is loaded */
 /* the work of the last stage call (text encoder, UNet, VAE): 2 x the multiply-adds of its
    convolutions, matrix products and attention, and the scratch memory it used */
@@ -426,6 +440,9 @@ static void sd__cuda_download(sd__cuda *g, void *host, const void *dev, size_t b
 #define SD__MAXLEV 8        /* levels of the UNet / VAE */
 #define SD__MAXBLK 40       /* input or output blocks of the UNet */
 
+/* the stages a model runs, each alone (one call per stage) */
+typedef enum sd__stage_kind { SD__STAGE_TEXT, SD__STAGE_UNET, SD__STAGE_DECODE, SD__STAGE_ENCODE } sd__stage_kind;
+
 typedef struct sd__tensor sd__tensor;
 typedef struct sd__clip sd__clip;   /* the models: each defined in its chapter */
 typedef struct sd__unet sd__unet;
@@ -518,6 +535,15 @@ static sd_result sd__fail(sd_model *m, sd_result code, const char *fmt, ...)
     vsnprintf(m->err, sizeof m->err, fmt, ap);
     va_end(ap);
     return code;
+}
+
+/* the last failure's message framed as "prefix: message suffix" (either may be NULL); returns r */
+static sd_result sd__wrap(sd_model *m, sd_result r, const char *prefix, const char *suffix)
+{
+    char msg[SD__ERRLEN];
+    if (r == SD_OK) return r;
+    memcpy(msg, m->err, sizeof msg);
+    return sd__fail(m, r, "%s%s%s%s", prefix ? prefix : "", prefix ? ": " : "", msg, suffix ? suffix : "");
 }
 
 static void sd__warn(sd_model *m, const char *fmt, ...)
@@ -967,12 +993,7 @@ SDDEF sd_result sd_npy_read(sd_model *m, const char *path, sd_array *a)
     if (r != SD_OK) return r;
     r = sd_npy_parse(m, buf, n, a);
     sd__free(m, buf);
-    if (r != SD_OK) {
-        char msg[SD__ERRLEN];
-        memcpy(msg, m->err, sizeof msg);
-        return sd__fail(m, r, "%s: %s", path, msg);
-    }
-    return SD_OK;
+    return sd__wrap(m, r, path, NULL);
 }
 
 static void sd__put_u32le(unsigned char *p, uint32_t v)
@@ -2722,18 +2743,51 @@ static void sd__unload(sd_model *m)
     m->io_failed = 0;
 }
 
+/* one more file, in the caller's memory: its table */
+static sd_result sd__add_memory(sd_model *m, const void *data, size_t size)
+{
+    sd__source *s;
+    if (m->nsrc == SD__MAXSRC) return sd__fail(m, SD_ERR_ARG, "too many files for one model");
+    s = &m->src[m->nsrc++];
+    s->bytes = (const unsigned char *)data;
+    s->size = size;
+    return sd__parse(m, m->nsrc - 1, s->bytes);
+}
+
 SDDEF sd_result sd_load_memory(sd_model *m, const void *data, size_t size)
 {
     sd_result r;
     sd__unload(m);
     m->err[0] = 0;
-    m->src[0].bytes = (const unsigned char *)data;
-    m->src[0].size = size;
-    m->nsrc = 1;
-    r = sd__parse(m, 0, m->src[0].bytes);
+    r = sd__add_memory(m, data, size);
     if (r == SD_OK) r = sd__finish(m);
     if (r != SD_OK) sd__unload(m);
     return r;
+}
+
+/* a separate VAE's table was read (r), from tensors nt on: it must hold VAE tensors, which replace
+   the model's own; on failure the whole model is unloaded */
+static sd_result sd__vae_added(sd_model *m, sd_result r, int nt, const char *what)
+{
+    if (r == SD_OK) {
+        int i, vae = 0;
+        for (i = nt; i < m->nt; i++) if (!strncmp(m->t[i].name, "first_stage_model.", 18)) vae++;
+        if (!vae) r = sd__fail(m, SD_ERR_MODEL, "%s: no VAE tensors in this file", what);
+    }
+    if (r == SD_OK) r = sd__finish(m);
+    if (r != SD_OK) {
+        r = sd__wrap(m, r, NULL, " (the model is unloaded)");
+        sd__unload(m);
+    }
+    return r;
+}
+
+SDDEF sd_result sd_load_vae_memory(sd_model *m, const void *data, size_t size)
+{
+    int nt = m->nt;
+    m->err[0] = 0;
+    if (m->nsrc == 0) return sd__fail(m, SD_ERR_STATE, "load the model before its VAE");
+    return sd__vae_added(m, sd__add_memory(m, data, size), nt, "the VAE");
 }
 
 #ifndef SD_NO_STDIO
@@ -2802,12 +2856,7 @@ static sd_result sd__add_file(sd_model *m, const char *path)
         if (r == SD_OK) r = sd__parse(m, m->nsrc - 1, head);
         sd__free(m, head);
     }
-    if (r != SD_OK) {
-        char msg[SD__ERRLEN];
-        memcpy(msg, m->err, sizeof msg);
-        return sd__fail(m, r, "%s: %s", path, msg);
-    }
-    return SD_OK;
+    return sd__wrap(m, r, path, NULL);
 }
 
 static int sd__exists(const char *path)
@@ -2842,11 +2891,7 @@ SDDEF sd_result sd_load(sd_model *m, const char *path)
     } else r = sd__add_file(m, path);
     if (r == SD_OK) {
         r = sd__finish(m);
-        if (r != SD_OK && m->nsrc == 1) {
-            char msg[SD__ERRLEN];
-            memcpy(msg, m->err, sizeof msg);
-            sd__fail(m, r, "%s: %s", path, msg);
-        }
+        if (m->nsrc == 1) r = sd__wrap(m, r, path, NULL);
     }
     if (r != SD_OK) sd__unload(m);
     return r;
@@ -2854,24 +2899,10 @@ SDDEF sd_result sd_load(sd_model *m, const char *path)
 
 SDDEF sd_result sd_load_vae(sd_model *m, const char *path)
 {
-    sd_result r;
     int nt = m->nt;
     m->err[0] = 0;
     if (m->nsrc == 0) return sd__fail(m, SD_ERR_STATE, "load the model before its VAE");
-    r = sd__add_file(m, path);
-    if (r == SD_OK) {
-        int i, vae = 0;
-        for (i = nt; i < m->nt; i++) if (!strncmp(m->t[i].name, "first_stage_model.", 18)) vae++;
-        if (!vae) r = sd__fail(m, SD_ERR_MODEL, "%s: no VAE tensors in this file", path);
-    }
-    if (r == SD_OK) r = sd__finish(m);
-    if (r != SD_OK) {
-        char msg[SD__ERRLEN];
-        memcpy(msg, m->err, sizeof msg);
-        sd__unload(m);
-        sd__fail(m, r, "%s (the model is unloaded)", msg);
-    }
-    return r;
+    return sd__vae_added(m, sd__add_file(m, path), nt, path);
 }
 #endif
 
@@ -2979,7 +3010,11 @@ static sd__norm sd__norm_get(sd__ld *L, const char *prefix, int c)
     return n;
 }
 
-/* a Linear [co,ci] (k == 0) or a Conv2d [co,ci,k,k] (k > 0); bias [co] when asked */
+/* the kind of a layer's weight, and whether it has a bias */
+enum { SD__LINEAR = 0, SD__CONV1 = 1, SD__CONV3 = 3 };   /* [Co,C], [Co,C,1,1], [Co,C,3,3] */
+enum { SD__NO_BIAS, SD__BIAS };
+
+/* a Linear [co,ci] (k SD__LINEAR) or a Conv2d [co,ci,k,k]; bias [co] with SD__BIAS */
 static sd__lin sd__lin_get(sd__ld *L, const char *prefix, int co, int ci, int k, int bias)
 {
     sd__lin l;
@@ -3314,12 +3349,7 @@ SDDEF sd_result sd_load_vocab(sd_model *m, const char *path)
     if (r != SD_OK) return r;
     r = sd_load_vocab_memory(m, (const char *)buf, n);
     sd__free(m, buf);
-    if (r != SD_OK) {
-        char msg[SD__ERRLEN];
-        memcpy(msg, m->err, sizeof msg);
-        return sd__fail(m, r, "%s: %s", path, msg);
-    }
-    return SD_OK;
+    return sd__wrap(m, r, path, NULL);
 }
 #endif
 
@@ -3797,12 +3827,12 @@ static sd_result sd__build_clip(sd_model *m)
         sd__clip_layer *y = &t->layer[i];
         y->ln1 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm1", i), D);
         y->ln2 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm2", i), D);
-        y->q = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.q_proj", i), D, D, 0, 1);
-        y->k = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.k_proj", i), D, D, 0, 1);
-        y->v = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.v_proj", i), D, D, 0, 1);
-        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.out_proj", i), D, D, 0, 1);
-        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc1", i), cf->mlp, D, 0, 1);
-        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc2", i), D, cf->mlp, 0, 1);
+        y->q = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.q_proj", i), D, D, SD__LINEAR, SD__BIAS);
+        y->k = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.k_proj", i), D, D, SD__LINEAR, SD__BIAS);
+        y->v = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.v_proj", i), D, D, SD__LINEAR, SD__BIAS);
+        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.out_proj", i), D, D, SD__LINEAR, SD__BIAS);
+        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc1", i), cf->mlp, D, SD__LINEAR, SD__BIAS);
+        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc2", i), D, cf->mlp, SD__LINEAR, SD__BIAS);
     }
     t->ln_final = sd__norm_get(&L, SD__CLIP "final_layer_norm", D);
     return L.r;
@@ -3995,22 +4025,22 @@ static void sd__res_get(sd__ld *L, sd__res *r, const char *p, int ci, int co, in
     int unet = emb_dim > 0;
     r->c_in = ci; r->c_out = co; r->emb_dim = emb_dim; r->eps = unet ? 1e-5f : 1e-6f;
     r->norm1 = sd__norm_get(L, sd__fmt(b, sizeof b, unet ? "%s.in_layers.0" : "%s.norm1", p), ci);
-    r->conv1 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.in_layers.2" : "%s.conv1", p), co, ci, 3, 1);
-    if (unet) r->emb = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.emb_layers.1", p), co, emb_dim, 0, 1);
+    r->conv1 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.in_layers.2" : "%s.conv1", p), co, ci, SD__CONV3, SD__BIAS);
+    if (unet) r->emb = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.emb_layers.1", p), co, emb_dim, SD__LINEAR, SD__BIAS);
     r->norm2 = sd__norm_get(L, sd__fmt(b, sizeof b, unet ? "%s.out_layers.0" : "%s.norm2", p), co);
-    r->conv2 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.out_layers.3" : "%s.conv2", p), co, co, 3, 1);
-    if (ci != co) r->skip = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.skip_connection" : "%s.nin_shortcut", p), co, ci, 1, 1);
+    r->conv2 = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.out_layers.3" : "%s.conv2", p), co, co, SD__CONV3, SD__BIAS);
+    if (ci != co) r->skip = sd__lin_get(L, sd__fmt(b, sizeof b, unet ? "%s.skip_connection" : "%s.nin_shortcut", p), co, ci, SD__CONV1, SD__BIAS);
 }
 
 static void sd__xformer_get(sd__ld *L, sd__xformer *x, const char *p, int c, int depth, const sd__unet_cfg *cf)
 {
     char b[300];
-    int i, ctx = cf->ctx_dim, k = cf->linear_proj ? 0 : 1;
+    int i, ctx = cf->ctx_dim, k = cf->linear_proj ? SD__LINEAR : SD__CONV1;
     x->c = c; x->depth = depth; x->ctx_dim = ctx;
     x->heads = cf->heads ? cf->heads : c / cf->head_dim;
     x->norm = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.norm", p), c);
-    x->proj_in = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_in", p), c, c, k, 1);
-    x->proj_out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_out", p), c, c, k, 1);
+    x->proj_in = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_in", p), c, c, k, SD__BIAS);
+    x->proj_out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.proj_out", p), c, c, k, SD__BIAS);
     if (L->r != SD_OK) return;
     x->blocks = (sd__tblock *)sd__calloc(L->m, (size_t)depth, sizeof *x->blocks);
     if (!x->blocks) { L->r = sd__fail(L->m, SD_ERR_NOMEM, "out of memory"); return; }
@@ -4019,16 +4049,16 @@ static void sd__xformer_get(sd__ld *L, sd__xformer *x, const char *p, int c, int
         t->norm1 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm1", p, i), c);
         t->norm2 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm2", p, i), c);
         t->norm3 = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.norm3", p, i), c);
-        t->attn1.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_q", p, i), c, c, 0, 0);
-        t->attn1.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_k", p, i), c, c, 0, 0);
-        t->attn1.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_v", p, i), c, c, 0, 0);
-        t->attn1.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_out.0", p, i), c, c, 0, 1);
-        t->attn2.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_q", p, i), c, c, 0, 0);
-        t->attn2.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_k", p, i), c, ctx, 0, 0);
-        t->attn2.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_v", p, i), c, ctx, 0, 0);
-        t->attn2.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_out.0", p, i), c, c, 0, 1);
-        t->ff1 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.0.proj", p, i), 8 * c, c, 0, 1);
-        t->ff2 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.2", p, i), c, 4 * c, 0, 1);
+        t->attn1.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_q", p, i), c, c, SD__LINEAR, SD__NO_BIAS);
+        t->attn1.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_k", p, i), c, c, SD__LINEAR, SD__NO_BIAS);
+        t->attn1.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_v", p, i), c, c, SD__LINEAR, SD__NO_BIAS);
+        t->attn1.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn1.to_out.0", p, i), c, c, SD__LINEAR, SD__BIAS);
+        t->attn2.q = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_q", p, i), c, c, SD__LINEAR, SD__NO_BIAS);
+        t->attn2.k = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_k", p, i), c, ctx, SD__LINEAR, SD__NO_BIAS);
+        t->attn2.v = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_v", p, i), c, ctx, SD__LINEAR, SD__NO_BIAS);
+        t->attn2.out = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.attn2.to_out.0", p, i), c, c, SD__LINEAR, SD__BIAS);
+        t->ff1 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.0.proj", p, i), 8 * c, c, SD__LINEAR, SD__BIAS);
+        t->ff2 = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.transformer_blocks.%d.ff.net.2", p, i), c, 4 * c, SD__LINEAR, SD__BIAS);
     }
 }
 
@@ -4054,9 +4084,9 @@ static sd_result sd__build_unet(sd_model *m)
     if ((L.r = sd__unet_infer(m, cf)) != SD_OK) return L.r;
     L.m = m;
     /* now every tensor, with the shape the description says */
-    u->time1 = sd__lin_get(&L, SD__UNET "time_embed.0", cf->emb_dim, cf->ch, 0, 1);
-    u->time2 = sd__lin_get(&L, SD__UNET "time_embed.2", cf->emb_dim, cf->emb_dim, 0, 1);
-    u->conv_in = sd__lin_get(&L, SD__UNET "input_blocks.0.0", cf->ch, cf->in_ch, 3, 1);
+    u->time1 = sd__lin_get(&L, SD__UNET "time_embed.0", cf->emb_dim, cf->ch, SD__LINEAR, SD__BIAS);
+    u->time2 = sd__lin_get(&L, SD__UNET "time_embed.2", cf->emb_dim, cf->emb_dim, SD__LINEAR, SD__BIAS);
+    u->conv_in = sd__lin_get(&L, SD__UNET "input_blocks.0.0", cf->ch, cf->in_ch, SD__CONV3, SD__BIAS);
     c = cf->ch;
     skip_ch[nskip++] = c;
     for (level = 0; level < cf->levels; level++) {   /* down */
@@ -4070,7 +4100,7 @@ static sd_result sd__build_unet(sd_model *m)
             k->level = level;
             k->c_out = c;
             k->down = 1;
-            k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.op", u->n_in + 1), c, c, 3, 1);
+            k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.0.op", u->n_in + 1), c, c, SD__CONV3, SD__BIAS);
             skip_ch[nskip++] = c;
             u->n_in++;
         }
@@ -4086,12 +4116,12 @@ static sd_result sd__build_unet(sd_model *m)
             c = co;
             if (level != 0 && r == cf->nres) {
                 k->up = 1;
-                k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.%d.conv", u->n_out, k->attn.depth ? 2 : 1), c, c, 3, 1);
+                k->conv = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.%d.conv", u->n_out, k->attn.depth ? 2 : 1), c, c, SD__CONV3, SD__BIAS);
             }
             u->n_out++;
         }
     u->norm_out = sd__norm_get(&L, SD__UNET "out.0", c);
-    u->conv_out = sd__lin_get(&L, SD__UNET "out.2", cf->out_ch, c, 3, 1);
+    u->conv_out = sd__lin_get(&L, SD__UNET "out.2", cf->out_ch, c, SD__CONV3, SD__BIAS);
     return L.r;
 }
 
@@ -4374,7 +4404,7 @@ static void sd__vattn_get(sd__ld *L, sd__vattn *a, const char *p, int c)
     a->norm = sd__norm_get(L, sd__fmt(b, sizeof b, "%s.norm", p), c);
     for (i = 0; i < 4; i++) {
         const sd__tensor *t = sd__find(L->m, sd__fmt(b, sizeof b, "%s.%s.weight", p, part[i]));
-        *lin[i] = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.%s", p, part[i]), c, c, t && t->ndim == 2 ? 0 : 1, 1);
+        *lin[i] = sd__lin_get(L, sd__fmt(b, sizeof b, "%s.%s", p, part[i]), c, c, t && t->ndim == 2 ? SD__LINEAR : SD__CONV1, SD__BIAS);
     }
 }
 
@@ -4390,25 +4420,25 @@ static sd_result sd__build_vae(sd_model *m)
     if ((L.r = sd__vae_infer(m, cf)) != SD_OK) return L.r;
     L.m = m;
     /* encoder */
-    v->enc_conv_in = sd__lin_get(&L, SD__VAE "encoder.conv_in", cf->ch, 3, 3, 1);
+    v->enc_conv_in = sd__lin_get(&L, SD__VAE "encoder.conv_in", cf->ch, 3, SD__CONV3, SD__BIAS);
     c = cf->ch;
     for (l = 0; l < cf->levels; l++) {
         for (r = 0; r < cf->nres; r++) {
             sd__res_get(&L, &v->enc_res[l][r], sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.block.%d", l, r), c, cf->ch * cf->mult[l], 0);
             c = cf->ch * cf->mult[l];
         }
-        if (l != cf->levels - 1) v->enc_down[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.downsample.conv", l), c, c, 3, 1);
+        if (l != cf->levels - 1) v->enc_down[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "encoder.down.%d.downsample.conv", l), c, c, SD__CONV3, SD__BIAS);
     }
     sd__res_get(&L, &v->enc_mid1, SD__VAE "encoder.mid.block_1", c, c, 0);
     sd__vattn_get(&L, &v->enc_attn, SD__VAE "encoder.mid.attn_1", c);
     sd__res_get(&L, &v->enc_mid2, SD__VAE "encoder.mid.block_2", c, c, 0);
     v->enc_norm_out = sd__norm_get(&L, SD__VAE "encoder.norm_out", c);
-    v->enc_conv_out = sd__lin_get(&L, SD__VAE "encoder.conv_out", 2 * cf->z, c, 3, 1);
-    v->quant = sd__lin_get(&L, SD__VAE "quant_conv", 2 * cf->z, 2 * cf->z, 1, 1);
+    v->enc_conv_out = sd__lin_get(&L, SD__VAE "encoder.conv_out", 2 * cf->z, c, SD__CONV3, SD__BIAS);
+    v->quant = sd__lin_get(&L, SD__VAE "quant_conv", 2 * cf->z, 2 * cf->z, SD__CONV1, SD__BIAS);
     /* decoder */
     cl = cf->ch * cf->mult[cf->levels - 1];
-    v->post_quant = sd__lin_get(&L, SD__VAE "post_quant_conv", cf->z, cf->z, 1, 1);
-    v->dec_conv_in = sd__lin_get(&L, SD__VAE "decoder.conv_in", cl, cf->z, 3, 1);
+    v->post_quant = sd__lin_get(&L, SD__VAE "post_quant_conv", cf->z, cf->z, SD__CONV1, SD__BIAS);
+    v->dec_conv_in = sd__lin_get(&L, SD__VAE "decoder.conv_in", cl, cf->z, SD__CONV3, SD__BIAS);
     c = cl;
     sd__res_get(&L, &v->dec_mid1, SD__VAE "decoder.mid.block_1", c, c, 0);
     sd__vattn_get(&L, &v->dec_attn, SD__VAE "decoder.mid.attn_1", c);
@@ -4418,10 +4448,10 @@ static sd_result sd__build_vae(sd_model *m)
             sd__res_get(&L, &v->dec_res[l][r], sd__fmt(b, sizeof b, SD__VAE "decoder.up.%d.block.%d", l, r), c, cf->ch * cf->mult[l], 0);
             c = cf->ch * cf->mult[l];
         }
-        if (l != 0) v->dec_up[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "decoder.up.%d.upsample.conv", l), c, c, 3, 1);
+        if (l != 0) v->dec_up[l] = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__VAE "decoder.up.%d.upsample.conv", l), c, c, SD__CONV3, SD__BIAS);
     }
     v->dec_norm_out = sd__norm_get(&L, SD__VAE "decoder.norm_out", c);
-    v->dec_conv_out = sd__lin_get(&L, SD__VAE "decoder.conv_out", 3, c, 3, 1);
+    v->dec_conv_out = sd__lin_get(&L, SD__VAE "decoder.conv_out", 3, c, SD__CONV3, SD__BIAS);
     return L.r;
 }
 
@@ -4451,8 +4481,9 @@ static void sd__vattn_forward(sd_model *m, float *x, const sd__vattn *a, int c, 
 }
 
 /* the biggest activation of either direction: a level's width at its size or at its neighbour's */
-static size_t sd__vae_widest(const sd__vae_cfg *v, int h0, int w0, int decode)
+static size_t sd__vae_widest(const sd__vae_cfg *v, int h0, int w0, sd__stage_kind kind)
 {
+    int decode = kind == SD__STAGE_DECODE;
     size_t max = 0;
     int l, L = v->levels;
     for (l = 0; l < L; l++) {
@@ -4471,7 +4502,7 @@ static void sd__vae_decode_forward(sd_model *m, float *image_out, const float *z
     const sd__vae *v = m->vae;
     const sd__vae_cfg *cf = &v->cfg;
     int L = cf->levels, l, b, c = cf->ch * cf->mult[L - 1], H = h, W = w;
-    size_t max = sd__vae_widest(cf, h, w, 1);
+    size_t max = sd__vae_widest(cf, h, w, SD__STAGE_DECODE);
     float *z = sd__push(m, (size_t)cf->z * h * w), *image = sd__push(m, (size_t)3 * 64 * h * w);
     float *z1 = sd__push(m, (size_t)cf->z * h * w), *cur = sd__push(m, max), *oth = sd__push(m, max), *t, *st;
     sd__op_upload(m, z, z_in, (size_t)cf->z * h * w);
@@ -4505,7 +4536,7 @@ static void sd__vae_encode_forward(sd_model *m, float *moments_out, const float 
     const sd__vae *v = m->vae;
     const sd__vae_cfg *cf = &v->cfg;
     int L = cf->levels, l, b, c = cf->ch;
-    size_t max = sd__vae_widest(cf, H, W, 0);
+    size_t max = sd__vae_widest(cf, H, W, SD__STAGE_ENCODE);
     float *image = sd__push(m, (size_t)3 * H * W), *moments = sd__push(m, (size_t)2 * cf->z * (H >> (L - 1)) * (W >> (L - 1)));
     float *cur = sd__push(m, max), *oth = sd__push(m, max), *t, *st;
     sd__op_upload(m, image, image_in, (size_t)3 * H * W);
@@ -4759,8 +4790,6 @@ SDDEF sd_result sd_model_info(sd_model *m, sd_info *info)
 }
 
 
-typedef enum sd__stage_kind { SD__STAGE_TEXT, SD__STAGE_UNET, SD__STAGE_DECODE, SD__STAGE_ENCODE } sd__stage_kind;
-
 typedef struct sd__stage {
     sd__stage_kind kind;
     float *out;
@@ -4907,8 +4936,9 @@ static float sd__ramp(int i, int s, int len, int n, int ramp)
 }
 
 /* decode (up = 8: z [C,h,w] -> [3,8h,8w]) or encode (up = 0: image [3,H,W] -> moments) by tiles */
-static sd_result sd__vae_tiled(sd_model *m, const float *in, int h, int w, float *out, int decode)
+static sd_result sd__vae_tiled(sd_model *m, const float *in, int h, int w, float *out, sd__stage_kind kind)
 {
+    int decode = kind == SD__STAGE_DECODE;
     int ys[512], xs[512], ny = sd__tile_starts(h, ys), nx = sd__tile_starts(w, xs), ty, tx, c, y, x;
     int T = SD__TILE, cin = decode ? m->vae->cfg.z : 3, cout = decode ? 3 : 2 * m->vae->cfg.z, f = decode ? 8 : 1;
     int th = h < T ? h : T, tw = w < T ? w : T, scale_in = decode ? 1 : 8;
@@ -4930,7 +4960,7 @@ static sd_result sd__vae_tiled(sd_model *m, const float *in, int h, int w, float
                            in + ((size_t)c * h * scale_in + (size_t)y0 * scale_in + y) * w * scale_in + (size_t)x0 * scale_in,
                            sizeof(float) * tw * scale_in);
             memset(&s, 0, sizeof s);
-            s.kind = decode ? SD__STAGE_DECODE : SD__STAGE_ENCODE; s.out = tout; s.in = tin; s.h = decode ? th : th * 8; s.w = decode ? tw : tw * 8;
+            s.kind = kind; s.out = tout; s.in = tin; s.h = decode ? th : th * 8; s.w = decode ? tw : tw * 8;
             if ((r = sd__run(m, &s, decode ? "VAE decoder" : "VAE encoder", (size_t)cout * th * f * tw * f)) != SD_OK) break;
             flops += m->flops;
             for (y = 0; y < th * f; y++) {
@@ -4959,7 +4989,7 @@ SDDEF sd_result sd_vae_decode(sd_model *m, const float *z, int h, int w, float *
     sd__stage s;
     if (!m->vae) return sd__fail(m, SD_ERR_STATE, "no VAE loaded");
     if (h < 1 || w < 1 || h > 512 || w > 512) return sd__fail(m, SD_ERR_ARG, "latent %dx%d: 1..512 allowed", h, w);
-    if (m->cfg.low_memory && (h > SD__TILE || w > SD__TILE)) return sd__vae_tiled(m, z, h, w, image, 1);
+    if (m->cfg.low_memory && (h > SD__TILE || w > SD__TILE)) return sd__vae_tiled(m, z, h, w, image, SD__STAGE_DECODE);
     memset(&s, 0, sizeof s);
     s.kind = SD__STAGE_DECODE; s.out = image; s.in = z; s.h = h; s.w = w;
     return sd__run(m, &s, "VAE decoder", (size_t)3 * 64 * h * w);
@@ -4978,7 +5008,7 @@ SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, flo
         return sd__fail(m, SD_ERR_ARG, "image %dx%d: width and height must be multiples of 8, 8..4096", W, H);
     moments = (float *)sd__malloc(m, 2 * (size_t)z * hw * sizeof(float));
     if (!moments) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
-    if (m->cfg.low_memory && (H / 8 > SD__TILE || W / 8 > SD__TILE)) r = sd__vae_tiled(m, image, H / 8, W / 8, moments, 0);
+    if (m->cfg.low_memory && (H / 8 > SD__TILE || W / 8 > SD__TILE)) r = sd__vae_tiled(m, image, H / 8, W / 8, moments, SD__STAGE_ENCODE);
     else {
         memset(&s, 0, sizeof s);
         s.kind = SD__STAGE_ENCODE; s.out = moments; s.in = image; s.h = H; s.w = W;

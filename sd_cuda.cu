@@ -3,9 +3,9 @@
    One function per operation of sd.h's op layer, each computing what the scalar reference kernel of
    the same name in sd.h computes (sd__conv2d_ref, sd__linear_ref, ...). Activations are float32 in
    device memory (NCHW, tokens [N,T,C]); sd.h hands out pointers into one arena it allocates with
-   sd_cuda_malloc. Weights arrive once per tensor through sd_cuda_weight and stay on the device.
+   sd__cuda_malloc. Weights arrive once per tensor through sd__cuda_weight and stay on the device.
 
-   Two precisions, chosen at sd_cuda_create:
+   Two precisions, chosen at sd__cuda_create:
    - FP32 (sd --gpu-fp32): float32 arithmetic everywhere (no TF32): tiled SIMT matrix products, an
      online-softmax attention with one warp per query; weights kept as float32. This is the
      reference mode: it passes the conformance suite with the default bounds.
@@ -18,9 +18,9 @@
      memory, online softmax in registers, no score matrix in global memory. Everything else
      (norm statistics, transposes, activations) is FP32 as in the reference.
 
-   State: everything lives in the sd_cuda context (stream, scratch, the list of convolution weights
+   State: everything lives in the sd__cuda context (stream, scratch, the list of convolution weights
    already reordered for the fast loader); no global mutable state besides CUDA's own. Errors inside
-   operations are recorded (the first one wins) and read with sd_cuda_error; after an error the
+   operations are recorded (the first one wins) and read with sd__cuda_error; after an error the
    operations do nothing. Dependencies: the CUDA runtime only. */
 
 #ifndef SDC_EMU
@@ -55,7 +55,7 @@ using namespace nvcuda;
 
 /* ================================================================ the context */
 
-struct sd_cuda {
+struct sd__cuda {
     int fp32;                  /* 1: FP32 everywhere; 0: FP16 tensor cores */
     int device, sms, smem_optin;
     int occ_tc, occ_f32;       /* resident blocks per SM of the GEMM kernels (for split-K) */
@@ -67,7 +67,7 @@ struct sd_cuda {
     int n_reord, cap_reord;
 };
 
-static void sdc_fail(sd_cuda *g, const char *fmt, ...)
+static void sdc_fail(sd__cuda *g, const char *fmt, ...)
 {
     va_list ap;
     if (g->err[0]) return;
@@ -76,7 +76,7 @@ static void sdc_fail(sd_cuda *g, const char *fmt, ...)
     va_end(ap);
 }
 
-static int sdc_ok(sd_cuda *g, cudaError_t e, const char *what)
+static int sdc_ok(sd__cuda *g, cudaError_t e, const char *what)
 {
     if (e == cudaSuccess) return 1;
     sdc_fail(g, "%s: %s", what, cudaGetErrorString(e));
@@ -84,9 +84,9 @@ static int sdc_ok(sd_cuda *g, cudaError_t e, const char *what)
 }
 
 /* after a launch: configuration errors show at once, faults at the next synchronization */
-static int sdc_launched(sd_cuda *g, const char *what) { return sdc_ok(g, cudaGetLastError(), what); }
+static int sdc_launched(sd__cuda *g, const char *what) { return sdc_ok(g, cudaGetLastError(), what); }
 
-static void *sdc_scratch(sd_cuda *g, size_t bytes)
+static void *sdc_scratch(sd__cuda *g, size_t bytes)
 {
     if (bytes <= g->scratch_size) return g->scratch;
     if (g->scratch) {
@@ -552,7 +552,7 @@ __global__ void __launch_bounds__(256, 2) k_gemm_tc(sdc_gemm a)
 }
 
 /* launches a product: picks the K split so that small products fill the GPU */
-static void sdc_gemm_run(sd_cuda *g, sdc_gemm *a, const char *what)
+static void sdc_gemm_run(sd__cuda *g, sdc_gemm *a, const char *what)
 {
     int bm = g->fp32 ? F_BM : T_BM, bn = g->fp32 ? F_BN : T_BN, bk = g->fp32 ? F_BK : T_BK;
     int mt = (a->M + bm - 1) / bm, nt = (a->N + bn - 1) / bn, nkt = (a->K + bk - 1) / bk, splits = 1;
@@ -986,7 +986,7 @@ __global__ void k_add_chan(float *x, const float *e, size_t rows, int hw)
 __global__ void k_probe(int *p) { *p = 42; }
 
 template <int NO>
-static void sdc_attn_launch(sd_cuda *g, const sdc_attn &a, dim3 grid)
+static void sdc_attn_launch(sd__cuda *g, const sdc_attn &a, dim3 grid)
 {
     size_t smem = sdc_attn_smem(a.dp, NO, a.stages);
     SDC_LAUNCH(k_attn_tc<NO>, grid, 128, smem, g->st, a);
@@ -997,16 +997,16 @@ static void sdc_attn_launch(sd_cuda *g, const sdc_attn &a, dim3 grid)
 
 extern "C" {
 
-sd_cuda *sd_cuda_create(int fp32, char *err, size_t errlen)
+sd__cuda *sd__cuda_create(int fp32, char *err, size_t errlen)
 {
-    sd_cuda *g;
+    sd__cuda *g;
     cudaDeviceProp prop;
     int n = 0, *probe = NULL, got = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
 #define SDC_REFUSE(...) do { if (err && errlen) snprintf(err, errlen, __VA_ARGS__); return NULL; } while (0)
     if (e != cudaSuccess) SDC_REFUSE("CUDA: %s", cudaGetErrorString(e));
     if (n < 1) SDC_REFUSE("no CUDA device");
-    g = (sd_cuda *)calloc(1, sizeof *g);
+    g = (sd__cuda *)calloc(1, sizeof *g);
     if (!g) SDC_REFUSE("out of memory");
     g->fp32 = fp32 != 0;
     if (cudaGetDevice(&g->device) != cudaSuccess || cudaGetDeviceProperties(&prop, g->device) != cudaSuccess) {
@@ -1049,7 +1049,7 @@ sd_cuda *sd_cuda_create(int fp32, char *err, size_t errlen)
 #undef SDC_REFUSE
 }
 
-void sd_cuda_destroy(sd_cuda *g)
+void sd__cuda_destroy(sd__cuda *g)
 {
     if (!g) return;
     cudaStreamSynchronize(g->st);
@@ -1059,9 +1059,9 @@ void sd_cuda_destroy(sd_cuda *g)
     free(g);
 }
 
-const char *sd_cuda_error(sd_cuda *g) { return g ? g->err : "no GPU context"; }
+const char *sd__cuda_error(sd__cuda *g) { return g ? g->err : "no GPU context"; }
 
-void *sd_cuda_malloc(sd_cuda *g, size_t bytes)
+void *sd__cuda_malloc(sd__cuda *g, size_t bytes)
 {
     void *p = NULL;
     (void)g;
@@ -1069,7 +1069,7 @@ void *sd_cuda_malloc(sd_cuda *g, size_t bytes)
     return p;
 }
 
-void sd_cuda_free(sd_cuda *g, void *dev)
+void sd__cuda_free(sd__cuda *g, void *dev)
 {
     int i;
     if (!dev) return;
@@ -1079,14 +1079,14 @@ void sd_cuda_free(sd_cuda *g, void *dev)
     cudaFree(dev);
 }
 
-void sd_cuda_upload(sd_cuda *g, void *dev, const void *host, size_t bytes)
+void sd__cuda_upload(sd__cuda *g, void *dev, const void *host, size_t bytes)
 {
     if (g->err[0] || !bytes) return;
     if (sdc_ok(g, cudaMemcpyAsync(dev, host, bytes, cudaMemcpyHostToDevice, g->st), "upload"))
         sdc_ok(g, cudaStreamSynchronize(g->st), "upload");
 }
 
-void sd_cuda_download(sd_cuda *g, void *host, const void *dev, size_t bytes)
+void sd__cuda_download(sd__cuda *g, void *host, const void *dev, size_t bytes)
 {
     if (g->err[0]) { memset(host, 0, bytes); return; }
     if (!bytes) return;
@@ -1095,7 +1095,7 @@ void sd_cuda_download(sd_cuda *g, void *host, const void *dev, size_t bytes)
         memset(host, 0, bytes);
 }
 
-void *sd_cuda_weight(sd_cuda *g, const void *le_bytes, int dtype, size_t n)
+void *sd__cuda_weight(sd__cuda *g, const void *le_bytes, int dtype, size_t n)
 {
     size_t in_sz = dtype == 0 ? 4 : 2, out_sz = g->fp32 ? 4 : 2;
     void *dst = NULL, *stage;
@@ -1113,7 +1113,7 @@ void *sd_cuda_weight(sd_cuda *g, const void *le_bytes, int dtype, size_t n)
 }
 
 /* fast mode: a k x k convolution weight is reordered in place to [Co][k][k][C] on first use */
-static int sdc_conv_weight_ready(sd_cuda *g, const void *wt, int co, int c, int k)
+static int sdc_conv_weight_ready(sd__cuda *g, const void *wt, int co, int c, int k)
 {
     size_t n = (size_t)co * c * k * k;
     void *tmp;
@@ -1136,7 +1136,7 @@ static int sdc_conv_weight_ready(sd_cuda *g, const void *wt, int co, int c, int 
     return 1;
 }
 
-void sd_cuda_conv2d(sd_cuda *g, float *out, const float *in, int n, int c, int h, int w, int up_h, int up_w, int co, int k,
+void sd__cuda_conv2d(sd__cuda *g, float *out, const float *in, int n, int c, int h, int w, int up_h, int up_w, int co, int k,
                     int stride, int pad_t, int pad_l, int ho, int wo, const void *wt, const float *bias, const float *add,
                     const float *stats, int silu)
 {
@@ -1160,7 +1160,7 @@ void sd_cuda_conv2d(sd_cuda *g, float *out, const float *in, int n, int c, int h
     sdc_gemm_run(g, &a, "conv2d");
 }
 
-void sd_cuda_linear(sd_cuda *g, float *out, const float *in, int rows, int c, int co, const void *wt, const float *bias, const float *add)
+void sd__cuda_linear(sd__cuda *g, float *out, const float *in, int rows, int c, int co, const void *wt, const float *bias, const float *add)
 {
     sdc_gemm a;
     if (g->err[0]) return;
@@ -1174,7 +1174,7 @@ void sd_cuda_linear(sd_cuda *g, float *out, const float *in, int rows, int c, in
     sdc_gemm_run(g, &a, "linear");
 }
 
-void sd_cuda_gn_stats(sd_cuda *g, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const float *gamma, const float *beta)
+void sd__cuda_gn_stats(sd__cuda *g, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const float *gamma, const float *beta)
 {
     size_t cnt, chunk;
     int nchunk;
@@ -1193,14 +1193,14 @@ void sd_cuda_gn_stats(sd_cuda *g, float *stats, const float *in, int n, int c, i
     sdc_launched(g, "gn_stats");
 }
 
-void sd_cuda_layernorm(sd_cuda *g, float *out, const float *in, int rows, int c, float eps, const float *gamma, const float *beta)
+void sd__cuda_layernorm(sd__cuda *g, float *out, const float *in, int rows, int c, float eps, const float *gamma, const float *beta)
 {
     if (g->err[0] || rows <= 0 || c <= 0) return;
     SDC_LAUNCH(k_layernorm, (unsigned)((rows + 7) / 8), 256, 0, g->st, out, in, rows, c, eps, gamma, beta);
     sdc_launched(g, "layernorm");
 }
 
-void sd_cuda_attention(sd_cuda *g, float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal)
+void sd__cuda_attention(sd__cuda *g, float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal)
 {
     if (g->err[0] || n <= 0 || heads <= 0 || tq <= 0 || tk <= 0 || d <= 0) return;
     if (d > 512) { sdc_fail(g, "attention: head size %d (at most 512)", d); return; }
@@ -1252,7 +1252,7 @@ void sd_cuda_attention(sd_cuda *g, float *out, const float *q, const float *k, c
     }
 }
 
-void sd_cuda_transpose(sd_cuda *g, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
+void sd__cuda_transpose(sd__cuda *g, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
 {
     if (g->err[0] || n <= 0 || a <= 0 || b <= 0) return;
     if (n > 65535 || (a + 31) / 32 > 65535) { sdc_fail(g, "transpose: %d x %d x %d is too large", n, a, b); return; }
@@ -1260,28 +1260,28 @@ void sd_cuda_transpose(sd_cuda *g, float *out, const float *in, int n, int a, in
     sdc_launched(g, "transpose");
 }
 
-void sd_cuda_geglu(sd_cuda *g, float *out, const float *in, int rows, int f)
+void sd__cuda_geglu(sd__cuda *g, float *out, const float *in, int rows, int f)
 {
     if (g->err[0] || rows <= 0 || f <= 0) return;
     SDC_LAUNCH(k_geglu, sdc_blocks((size_t)rows * f, 256), 256, 0, g->st, out, in, rows, f, g->fp32);
     sdc_launched(g, "geglu");
 }
 
-void sd_cuda_act(sd_cuda *g, float *out, const float *in, size_t n, int kind)
+void sd__cuda_act(sd__cuda *g, float *out, const float *in, size_t n, int kind)
 {
     if (g->err[0] || !n) return;
     SDC_LAUNCH(k_act, sdc_blocks(n, 256), 256, 0, g->st, out, in, n, kind, g->fp32);
     sdc_launched(g, "activation");
 }
 
-void sd_cuda_add_chan(sd_cuda *g, float *x, const float *e, int n, int c, int hw)
+void sd__cuda_add_chan(sd__cuda *g, float *x, const float *e, int n, int c, int hw)
 {
     if (g->err[0] || n <= 0 || c <= 0 || hw <= 0) return;
     SDC_LAUNCH(k_add_chan, sdc_blocks((size_t)n * c * hw, 256), 256, 0, g->st, x, e, (size_t)n * c, hw);
     sdc_launched(g, "add_chan");
 }
 
-void sd_cuda_concat(sd_cuda *g, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
+void sd__cuda_concat(sd__cuda *g, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
 {
     size_t row = (size_t)(ca + cb) * hw * sizeof(float);
     if (g->err[0] || n <= 0 || hw <= 0) return;

@@ -22,7 +22,7 @@
 #include <vector>
 
 static int failures, checks;
-static sd_cuda *G;
+static sd__cuda *G;
 static int FP32;
 
 /* float -> IEEE half, round to nearest even */
@@ -66,12 +66,12 @@ static void check(const char *what, const float *got, const float *ref, size_t n
     }
     e = den > 0 ? sqrt(num / den) : sqrt(num);
     checks++;
-    if (finite && e <= tl && sd_cuda_error(G)[0] == 0)
+    if (finite && e <= tl && sd__cuda_error(G)[0] == 0)
         printf("ok   %-5s %-58s rel_l2 %.2e (tol %.0e)  max_abs %.2e\n", FP32 ? "fp32" : "fp16", what, e, tl, worst);
     else {
         failures++;
         printf("FAIL %-5s %-58s rel_l2 %.2e (tol %.0e)  max_abs %.2e at %lu%s%s\n", FP32 ? "fp32" : "fp16", what, e, tl, worst,
-               (unsigned long)at, finite ? "" : " (NaN/Inf)", sd_cuda_error(G));
+               (unsigned long)at, finite ? "" : " (NaN/Inf)", sd__cuda_error(G));
         for (i = 0; i < 4 && i < n; i++) printf("       [%lu] got %.7g ref %.7g\n", (unsigned long)i, got[i], ref[i]);
         if (at >= 4) printf("       [%lu] got %.7g ref %.7g\n", (unsigned long)at, got[at], ref[at]);
     }
@@ -80,9 +80,9 @@ static void check(const char *what, const float *got, const float *ref, size_t n
 /* device buffers */
 static float *dev(const float *host, size_t n)
 {
-    float *d = (float *)sd_cuda_malloc(G, (n ? n : 1) * sizeof(float));
+    float *d = (float *)sd__cuda_malloc(G, (n ? n : 1) * sizeof(float));
     if (!d) { printf("FAIL cannot allocate %lu floats on the GPU\n", (unsigned long)n); exit(1); }
-    if (host) sd_cuda_upload(G, d, host, n * sizeof(float));
+    if (host) sd__cuda_upload(G, d, host, n * sizeof(float));
     else { cudaMemset(d, 0xff, (n ? n : 1) * sizeof(float)); cudaDeviceSynchronize(); }   /* NaN */
     return d;
 }
@@ -91,7 +91,7 @@ static void poison(float *d, size_t n) { cudaMemset(d, 0xff, n * sizeof(float));
 static std::vector<float> get(const float *d, size_t n)
 {
     std::vector<float> h(n);
-    sd_cuda_download(G, h.data(), d, n * sizeof(float));
+    sd__cuda_download(G, h.data(), d, n * sizeof(float));
     return h;
 }
 
@@ -118,7 +118,7 @@ static void make_weight(weight &w, int dtype, int co, int ci, int k, uint32_t *s
     w.t.dtype = dtype; w.t.data = w.store.data();
     w.t.ndim = k ? 4 : 2; w.t.shape[0] = co; w.t.shape[1] = ci; w.t.shape[2] = k; w.t.shape[3] = k;
     w.t.numel = (int64_t)n;
-    w.d = sd_cuda_weight(G, w.store.data(), dtype == SD__F32 ? 0 : dtype == SD__F16 ? 1 : 2, n);
+    w.d = sd__cuda_weight(G, w.store.data(), dtype == SD__F32 ? 0 : dtype == SD__F16 ? 1 : 2, n);
 }
 
 static const char *dtn(int dtype) { return dtype == SD__F32 ? "F32" : dtype == SD__F16 ? "F16" : "BF16"; }
@@ -149,30 +149,30 @@ static void test_conv(int n, int c, int h, int w, int co, int k, int stride, int
         fill(gw.data(), c, &s, 1.0f); fill(gb.data(), c, &s, 1.0f);
         nm.w = gw.data(); nm.b = gb.data();
         stats.resize((size_t)n * c * 2);
-        sd__gn_stats_ref(stats.data(), in.data(), n, c, h * w, c % 32 == 0 ? 32 : 1, 1e-5f, &nm);
+        sd__gn_stats_ref(NULL, stats.data(), in.data(), n, c, h * w, c % 32 == 0 ? 32 : 1, 1e-5f, &nm);
     }
     l.w = &wt.t; l.b = bias.data();
-    sd__conv2d_ref(NULL, ref.data(), in.data(), &g, &l, with_add ? add.data() : NULL, gn ? stats.data() : NULL, silu);
+    sd__conv2d_ref(NULL, ref.data(), in.data(), &g, &l, with_add ? add.data() : NULL, gn ? stats.data() : NULL, silu ? SD__ACT_SILU : SD__ACT_NONE, NULL);
     float *din = dev(in.data(), nin), *dbias = dev(bias.data(), co), *dout = dev(NULL, nout);
     float *dst = gn ? dev(stats.data(), stats.size()) : NULL;
     snprintf(name, sizeof name, "conv %dx%dx%dx%d%s k%d s%d p%d%d%d%d%s%s -> %d %s%s", n, c, h, w,
              up_h ? " up" : "", k, stride, pt, pl, pb, pr, gn ? " gn" : "", silu ? "+silu" : "", co, dtn(dtype),
              with_add ? " out==add" : "");
     if (up_h) snprintf(name + strlen(name), sizeof name - strlen(name), " (%dx%d)", up_h, up_w);
-    if (with_add) sd_cuda_upload(G, dout, add.data(), nout * 4);   /* the residual form: out aliases add */
-    sd_cuda_conv2d(G, dout, din, n, c, h, w, up_h, up_w, co, k, stride, pt, pl, g.ho, g.wo, wt.d, dbias, with_add ? dout : NULL,
+    if (with_add) sd__cuda_upload(G, dout, add.data(), nout * 4);   /* the residual form: out aliases add */
+    sd__cuda_conv2d(G, dout, din, n, c, h, w, up_h, up_w, co, k, stride, pt, pl, g.ho, g.wo, wt.d, dbias, with_add ? dout : NULL,
                    dst, silu);
     std::vector<float> got = get(dout, nout);
     check(name, got.data(), ref.data(), nout, tol(1e-5, 3e-3));
     /* the same weight again (the fast mode reorders a k x k weight once) */
     if (k > 1 && !with_add) {
         poison(dout, nout);
-        sd_cuda_conv2d(G, dout, din, n, c, h, w, up_h, up_w, co, k, stride, pt, pl, g.ho, g.wo, wt.d, dbias, NULL, dst, silu);
+        sd__cuda_conv2d(G, dout, din, n, c, h, w, up_h, up_w, co, k, stride, pt, pl, g.ho, g.wo, wt.d, dbias, NULL, dst, silu);
         got = get(dout, nout);
         snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d -> %d, second call", n, c, h, w, k, co);
         check(name, got.data(), ref.data(), nout, tol(1e-5, 3e-3));
     }
-    sd_cuda_free(G, din); sd_cuda_free(G, dbias); sd_cuda_free(G, dout); sd_cuda_free(G, dst); sd_cuda_free(G, wt.d);
+    sd__cuda_free(G, din); sd__cuda_free(G, dbias); sd__cuda_free(G, dout); sd__cuda_free(G, dst); sd__cuda_free(G, wt.d);
 }
 
 static void test_linear(int rows, int c, int co, int dtype, int with_add, int with_bias)
@@ -185,14 +185,14 @@ static void test_linear(int rows, int c, int co, int dtype, int with_add, int wi
     std::vector<float> in((size_t)rows * c), bias(co), add((size_t)rows * co), ref((size_t)rows * co);
     fill(in.data(), in.size(), &s, 1.0f); fill(bias.data(), co, &s, 0.5f); fill(add.data(), add.size(), &s, 1.0f);
     l.w = &wt.t; l.b = with_bias ? bias.data() : NULL;
-    sd__linear_ref(NULL, ref.data(), in.data(), rows, c, &l, with_add ? add.data() : NULL);
+    sd__linear_ref(NULL, ref.data(), in.data(), rows, c, &l, with_add ? add.data() : NULL, NULL);
     float *din = dev(in.data(), in.size()), *dbias = dev(bias.data(), co), *dout = dev(NULL, add.size());
-    if (with_add) sd_cuda_upload(G, dout, add.data(), add.size() * 4);
-    sd_cuda_linear(G, dout, din, rows, c, co, wt.d, with_bias ? dbias : NULL, with_add ? dout : NULL);
+    if (with_add) sd__cuda_upload(G, dout, add.data(), add.size() * 4);
+    sd__cuda_linear(G, dout, din, rows, c, co, wt.d, with_bias ? dbias : NULL, with_add ? dout : NULL);
     std::vector<float> got = get(dout, add.size());
     snprintf(name, sizeof name, "linear %dx%d -> %d %s%s%s", rows, c, co, dtn(dtype), with_bias ? " +bias" : "", with_add ? " out==add" : "");
     check(name, got.data(), ref.data(), ref.size(), tol(1e-5, 3e-3));
-    sd_cuda_free(G, din); sd_cuda_free(G, dbias); sd_cuda_free(G, dout); sd_cuda_free(G, wt.d);
+    sd__cuda_free(G, din); sd__cuda_free(G, dbias); sd__cuda_free(G, dout); sd__cuda_free(G, wt.d);
 }
 
 static void test_gn(int n, int c, int hw, int groups, float offset)
@@ -203,13 +203,13 @@ static void test_gn(int n, int c, int hw, int groups, float offset)
     char name[96];
     fill(in.data(), in.size(), &s, 2.0f, offset); fill(gw.data(), c, &s, 1.0f); fill(gb.data(), c, &s, 1.0f);
     nm.w = gw.data(); nm.b = gb.data();
-    sd__gn_stats_ref(ref.data(), in.data(), n, c, hw, groups, 1e-5f, &nm);
+    sd__gn_stats_ref(NULL, ref.data(), in.data(), n, c, hw, groups, 1e-5f, &nm);
     float *din = dev(in.data(), in.size()), *dw = dev(gw.data(), c), *db = dev(gb.data(), c), *dout = dev(NULL, ref.size());
-    sd_cuda_gn_stats(G, dout, din, n, c, hw, groups, 1e-5f, dw, db);
+    sd__cuda_gn_stats(G, dout, din, n, c, hw, groups, 1e-5f, dw, db);
     std::vector<float> got = get(dout, ref.size());
     snprintf(name, sizeof name, "groupnorm stats %dx%dx%d g%d mean %g", n, c, hw, groups, offset);
     check(name, got.data(), ref.data(), ref.size(), tol(1e-6, 1e-6));
-    sd_cuda_free(G, din); sd_cuda_free(G, dw); sd_cuda_free(G, db); sd_cuda_free(G, dout);
+    sd__cuda_free(G, din); sd__cuda_free(G, dw); sd__cuda_free(G, db); sd__cuda_free(G, dout);
 }
 
 static void test_layernorm(int rows, int c)
@@ -220,13 +220,13 @@ static void test_layernorm(int rows, int c)
     char name[96];
     fill(in.data(), in.size(), &s, 3.0f, 0.5f); fill(gw.data(), c, &s, 1.0f); fill(gb.data(), c, &s, 1.0f);
     nm.w = gw.data(); nm.b = gb.data();
-    sd__layernorm_ref(ref.data(), in.data(), rows, c, 1e-5f, &nm);
+    sd__layernorm_ref(NULL, ref.data(), in.data(), rows, c, 1e-5f, &nm);
     float *din = dev(in.data(), in.size()), *dw = dev(gw.data(), c), *db = dev(gb.data(), c), *dout = dev(NULL, in.size());
-    sd_cuda_layernorm(G, dout, din, rows, c, 1e-5f, dw, db);
+    sd__cuda_layernorm(G, dout, din, rows, c, 1e-5f, dw, db);
     std::vector<float> got = get(dout, in.size());
     snprintf(name, sizeof name, "layernorm %dx%d", rows, c);
     check(name, got.data(), ref.data(), ref.size(), 1e-6);
-    sd_cuda_free(G, din); sd_cuda_free(G, dw); sd_cuda_free(G, db); sd_cuda_free(G, dout);
+    sd__cuda_free(G, din); sd__cuda_free(G, dw); sd__cuda_free(G, db); sd__cuda_free(G, dout);
 }
 
 static void test_attention(int n, int heads, int tq, int tk, int d, int causal)
@@ -236,13 +236,13 @@ static void test_attention(int n, int heads, int tq, int tk, int d, int causal)
     std::vector<float> q(n * tq * ld), k(n * tk * ld), v(n * tk * ld), ref(n * tq * ld), ws(tk);
     char name[96];
     fill(q.data(), q.size(), &s, 2.0f); fill(k.data(), k.size(), &s, 2.0f); fill(v.data(), v.size(), &s, 1.0f);
-    sd__attention_ref(ref.data(), q.data(), k.data(), v.data(), n, heads, tq, tk, d, causal, ws.data());
+    sd__attention_ref(NULL, ref.data(), q.data(), k.data(), v.data(), n, heads, tq, tk, d, causal ? SD__MASK_CAUSAL : SD__MASK_NONE, ws.data());
     float *dq = dev(q.data(), q.size()), *dk = dev(k.data(), k.size()), *dv = dev(v.data(), v.size()), *dout = dev(NULL, ref.size());
-    sd_cuda_attention(G, dout, dq, dk, dv, n, heads, tq, tk, d, causal);
+    sd__cuda_attention(G, dout, dq, dk, dv, n, heads, tq, tk, d, causal);
     std::vector<float> got = get(dout, ref.size());
     snprintf(name, sizeof name, "attention n%d h%d tq%d tk%d d%d%s", n, heads, tq, tk, d, causal ? " causal" : "");
     check(name, got.data(), ref.data(), ref.size(), tol(1e-5, 5e-3));
-    sd_cuda_free(G, dq); sd_cuda_free(G, dk); sd_cuda_free(G, dv); sd_cuda_free(G, dout);
+    sd__cuda_free(G, dq); sd__cuda_free(G, dk); sd__cuda_free(G, dv); sd__cuda_free(G, dout);
 }
 
 static void test_elementwise(int n, int c, int hw)
@@ -256,23 +256,23 @@ static void test_elementwise(int n, int c, int hw)
     float *dout = dev(NULL, 2 * len);
     std::vector<float> got;
 
-    sd__tokens_ref(ref.data(), x.data(), n, c, hw, st.data());
-    sd_cuda_transpose(G, dout, dx, n, c, hw, dst, NULL);
+    sd__tokens_ref(NULL, ref.data(), x.data(), n, c, hw, st.data());
+    sd__cuda_transpose(G, dout, dx, n, c, hw, dst, NULL);
     got = get(dout, len);
     snprintf(name, sizeof name, "tokens (gn map) %dx%dx%d", n, c, hw);
     check(name, got.data(), ref.data(), len, 0.0);
 
-    sd__untokens_ref(ref.data(), x.data(), n, c, hw, add.data());
-    sd_cuda_upload(G, dout, add.data(), len * 4);
-    sd_cuda_transpose(G, dout, dx, n, hw, c, NULL, dout);
+    sd__untokens_ref(NULL, ref.data(), x.data(), n, c, hw, add.data());
+    sd__cuda_upload(G, dout, add.data(), len * 4);
+    sd__cuda_transpose(G, dout, dx, n, hw, c, NULL, dout);
     got = get(dout, len);
     snprintf(name, sizeof name, "untokens + add (out==add) %dx%dx%d", n, c, hw);
     check(name, got.data(), ref.data(), len, 0.0);
 
     for (int kind = 0; kind < 2; kind++) {
-        sd__act_ref(ref.data(), x.data(), len, kind);
-        sd_cuda_upload(G, dout, x.data(), len * 4);
-        sd_cuda_act(G, dout, dout, len, kind);   /* in place, as sd.h calls it */
+        sd__act_ref(NULL, ref.data(), x.data(), len, kind ? SD__ACT_QUICK_GELU : SD__ACT_SILU);
+        sd__cuda_upload(G, dout, x.data(), len * 4);
+        sd__cuda_act(G, dout, dout, len, kind);   /* in place, as sd.h calls it */
         got = get(dout, len);
         snprintf(name, sizeof name, "%s %lu (in place)", kind ? "quick_gelu" : "silu", (unsigned long)len);
         check(name, got.data(), ref.data(), len, tol(1e-6, 1e-6));
@@ -282,34 +282,34 @@ static void test_elementwise(int n, int c, int hw)
         int rows = n * hw, f = c;   /* GEGLU of [rows, 2f] */
         std::vector<float> gin((size_t)rows * 2 * f), gref((size_t)rows * f);
         fill(gin.data(), gin.size(), &s, 4.0f);
-        sd__geglu_ref(gref.data(), gin.data(), rows, f);
+        sd__geglu_ref(NULL, gref.data(), gin.data(), rows, f);
         float *dg = dev(gin.data(), gin.size());
         poison(dout, gref.size());
-        sd_cuda_geglu(G, dout, dg, rows, f);
+        sd__cuda_geglu(G, dout, dg, rows, f);
         got = get(dout, gref.size());
         snprintf(name, sizeof name, "geglu %dx%d", rows, f);
         check(name, got.data(), gref.data(), gref.size(), tol(1e-7, 1e-6));
-        sd_cuda_free(G, dg);
+        sd__cuda_free(G, dg);
     }
 
     ref = x;
-    sd__add_chan_ref(ref.data(), e.data(), n, c, hw);
-    sd_cuda_upload(G, dout, x.data(), len * 4);
-    sd_cuda_add_chan(G, dout, de, n, c, hw);
+    sd__add_chan_ref(NULL, ref.data(), e.data(), n, c, hw);
+    sd__cuda_upload(G, dout, x.data(), len * 4);
+    sd__cuda_add_chan(G, dout, de, n, c, hw);
     got = get(dout, len);
     snprintf(name, sizeof name, "add_chan %dx%dx%d", n, c, hw);
     check(name, got.data(), ref.data(), len, 0.0);
 
     {   /* concat of x [n, c1, hw'] and add [n, c2, hw'] with c1 + c2 = c */
         int c1 = c / 3 + 1, c2 = c - c1;
-        sd__concat_ref(ref2.data(), x.data(), c1, add.data(), c2, n, hw);
+        sd__concat_ref(NULL, ref2.data(), x.data(), c1, add.data(), c2, n, hw);
         poison(dout, len);
-        sd_cuda_concat(G, dout, dx, c1, dadd, c2, n, hw);
+        sd__cuda_concat(G, dout, dx, c1, dadd, c2, n, hw);
         got = get(dout, len);
         snprintf(name, sizeof name, "concat %d+%d x %d x %d", c1, c2, n, hw);
         check(name, got.data(), ref2.data(), len, 0.0);
     }
-    sd_cuda_free(G, dx); sd_cuda_free(G, dadd); sd_cuda_free(G, dst); sd_cuda_free(G, de); sd_cuda_free(G, dout);
+    sd__cuda_free(G, dx); sd__cuda_free(G, dadd); sd__cuda_free(G, dst); sd__cuda_free(G, de); sd__cuda_free(G, dout);
 }
 
 static void run_all(void)
@@ -381,13 +381,13 @@ static void run_conv(void *p)
 {
     conv_case *c = (conv_case *)p;
     int H = c->up ? 2 * c->h : c->h, W = c->up ? 2 * c->w : c->w;
-    sd_cuda_conv2d(G, c->out, c->in, c->n, c->c, c->h, c->w, c->up ? H : 0, c->up ? W : 0, c->co, c->k, 1, c->k / 2, c->k / 2, H, W,
+    sd__cuda_conv2d(G, c->out, c->in, c->n, c->c, c->h, c->w, c->up ? H : 0, c->up ? W : 0, c->co, c->k, 1, c->k / 2, c->k / 2, H, W,
                    c->wt, c->bias, NULL, c->st, c->st != NULL);
 }
 struct lin_case { int rows, c, co; float *in, *out, *bias; void *wt; };
-static void run_lin(void *p) { lin_case *l = (lin_case *)p; sd_cuda_linear(G, l->out, l->in, l->rows, l->c, l->co, l->wt, l->bias, NULL); }
+static void run_lin(void *p) { lin_case *l = (lin_case *)p; sd__cuda_linear(G, l->out, l->in, l->rows, l->c, l->co, l->wt, l->bias, NULL); }
 struct attn_case { int n, heads, tq, tk, d; float *q, *k, *v, *out; };
-static void run_attn(void *p) { attn_case *a = (attn_case *)p; sd_cuda_attention(G, a->out, a->q, a->k, a->v, a->n, a->heads, a->tq, a->tk, a->d, 0); }
+static void run_attn(void *p) { attn_case *a = (attn_case *)p; sd__cuda_attention(G, a->out, a->q, a->k, a->v, a->n, a->heads, a->tq, a->tk, a->d, 0); }
 
 static void bench(void)
 {
@@ -410,7 +410,7 @@ static void bench(void)
         std::vector<uint16_t> wh(nw);
         fill(h.data(), nw, &s, 0.05f);
         for (size_t j = 0; j < nw; j++) wh[j] = f32_to_f16(h[j]);
-        c.wt = sd_cuda_weight(G, wh.data(), 1, nw);
+        c.wt = sd__cuda_weight(G, wh.data(), 1, nw);
         fill(h.data(), nin, &s, 1.0f);
         c.in = dev(h.data(), nin); c.out = dev(NULL, nout); c.bias = dev(h.data(), c.co);
         fill(h.data(), 2 * (size_t)c.n * c.c, &s, 1.0f);
@@ -418,7 +418,7 @@ static void bench(void)
         double ms = time_ms(run_conv, &c, 20), fl = 2.0 * nout * c.c * c.k * c.k;
         printf("  conv   %dx%dx%dx%d%s k%d -> %-5d  %8.3f ms  %6.1f TFLOP/s\n", c.n, c.c, c.h, c.w, c.up ? " up2" : "", c.k, c.co, ms,
                fl / ms / 1e9);
-        sd_cuda_free(G, c.in); sd_cuda_free(G, c.out); sd_cuda_free(G, c.bias); sd_cuda_free(G, c.st); sd_cuda_free(G, c.wt);
+        sd__cuda_free(G, c.in); sd__cuda_free(G, c.out); sd__cuda_free(G, c.bias); sd__cuda_free(G, c.st); sd__cuda_free(G, c.wt);
     }
     for (i = 0; i < sizeof lins / sizeof lins[0]; i++) {
         lin_case l = { lins[i][0], lins[i][1], lins[i][2], 0, 0, 0, 0 };
@@ -427,12 +427,12 @@ static void bench(void)
         std::vector<uint16_t> wh(nw);
         fill(h.data(), nw, &s, 0.05f);
         for (size_t j = 0; j < nw; j++) wh[j] = f32_to_f16(h[j]);
-        l.wt = sd_cuda_weight(G, wh.data(), 1, nw);
+        l.wt = sd__cuda_weight(G, wh.data(), 1, nw);
         fill(h.data(), nin, &s, 1.0f);
         l.in = dev(h.data(), nin); l.out = dev(NULL, (size_t)l.rows * l.co); l.bias = dev(h.data(), l.co);
         double ms = time_ms(run_lin, &l, 20), fl = 2.0 * l.rows * l.c * (double)l.co;
         printf("  linear %5d x %-5d -> %-5d        %8.3f ms  %6.1f TFLOP/s\n", l.rows, l.c, l.co, ms, fl / ms / 1e9);
-        sd_cuda_free(G, l.in); sd_cuda_free(G, l.out); sd_cuda_free(G, l.bias); sd_cuda_free(G, l.wt);
+        sd__cuda_free(G, l.in); sd__cuda_free(G, l.out); sd__cuda_free(G, l.bias); sd__cuda_free(G, l.wt);
     }
     for (i = 0; i < sizeof attns / sizeof attns[0]; i++) {
         attn_case a = { attns[i][0], attns[i][1], attns[i][2], attns[i][3], attns[i][4], 0, 0, 0, 0 };
@@ -442,9 +442,9 @@ static void bench(void)
         a.q = dev(h.data(), nq); a.k = dev(h.data(), nk); a.v = dev(h.data(), nk); a.out = dev(NULL, nq);
         double ms = time_ms(run_attn, &a, 10), fl = 4.0 * a.n * a.heads * (double)a.tq * a.tk * a.d;
         printf("  attention n%d h%d %dx%d d%-3d       %8.3f ms  %6.1f TFLOP/s\n", a.n, a.heads, a.tq, a.tk, a.d, ms, fl / ms / 1e9);
-        sd_cuda_free(G, a.q); sd_cuda_free(G, a.k); sd_cuda_free(G, a.v); sd_cuda_free(G, a.out);
+        sd__cuda_free(G, a.q); sd__cuda_free(G, a.k); sd__cuda_free(G, a.v); sd__cuda_free(G, a.out);
     }
-    if (sd_cuda_error(G)[0]) { printf("FAIL bench: %s\n", sd_cuda_error(G)); failures++; }
+    if (sd__cuda_error(G)[0]) { printf("FAIL bench: %s\n", sd__cuda_error(G)); failures++; }
 }
 
 int main(int argc, char **argv)
@@ -459,15 +459,15 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < nm; i++) {
         FP32 = modes[i];
-        G = sd_cuda_create(FP32, why, sizeof why);
+        G = sd__cuda_create(FP32, why, sizeof why);
         if (!G) {
             printf("SKIP test_cuda: no usable GPU (%s)\n", why);
             return getenv("SD_CUDA_REQUIRE") ? 1 : 0;
         }
         if (do_bench) { if (!FP32) bench(); }
         else run_all();
-        if (sd_cuda_error(G)[0]) { printf("FAIL %s mode: %s\n", FP32 ? "fp32" : "fp16", sd_cuda_error(G)); failures++; }
-        sd_cuda_destroy(G);
+        if (sd__cuda_error(G)[0]) { printf("FAIL %s mode: %s\n", FP32 ? "fp32" : "fp16", sd__cuda_error(G)); failures++; }
+        sd__cuda_destroy(G);
     }
     printf("test_cuda: %d checks, %d failed\n", checks, failures);
     return failures != 0;

@@ -65,7 +65,7 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
     const int H = 512, W = 512, h = 64, w = 64;
     c.n_threads = threads;
     c.low_memory = low;
-    c.gpu = gpu;
+    c.gpu = (sd_gpu)gpu;
     m = sd_create(&c);
     if (m && gpu && !sd_using_gpu(m)) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
     if (!m || sd_load(m, model) != SD_OK) { fprintf(stderr, "bench: %s\n", m ? sd_error(m) : "out of memory"); return 1; }
@@ -187,8 +187,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--stage") && i + 1 < argc) stage = argv[++i];
         else if (!strcmp(argv[i], "--low-memory")) low = 1;
-        else if (!strcmp(argv[i], "--gpu")) gpu = 1;
-        else if (!strcmp(argv[i], "--gpu-fp32")) gpu = 2;
+        else if (!strcmp(argv[i], "--gpu")) gpu = SD_GPU_FP16;
+        else if (!strcmp(argv[i], "--gpu-fp32")) gpu = SD_GPU_FP32;
         else if (!strcmp(argv[i], "--ceiling") && i + 2 < argc) { given_ceiling = atof(argv[++i]); given_who = argv[++i]; }
         else {
             fprintf(stderr, "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [--low-memory] [--steps N] [-o FILE]"
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
         char hdr[512];
         snprintf(hdr, sizeof hdr, "\nsd.h bench, %s: %s, 512x512, %d thread%s%s%s\nceiling: %s = %.1f GFLOP/s\n",
                  ctime(&now_t) ? "run" : "", model, threads, threads == 1 ? "" : "s", low ? ", low-memory mode" : "",
-                 gpu == 1 ? ", GPU (FP16 tensor cores)" : gpu == 2 ? ", GPU (FP32)" : "", who, ceil_gf);
+                 gpu == SD_GPU_FP16 ? ", GPU (FP16 tensor cores)" : gpu == SD_GPU_FP32 ? ", GPU (FP32)" : "", who, ceil_gf);
         fputs(hdr, stdout);
         if (o) fputs(hdr, o);
     }
@@ -225,7 +225,7 @@ int main(int argc, char **argv)
             double best = 0, med = 0, gf = 0, mb = 0;
             int runs = 0, got = 0;
             snprintf(cmd, sizeof cmd, "'%s' --stage %s -m '%s' --vocab '%s' -t %d --steps %d%s%s", argv[0], stages[s], model, vocab,
-                     threads, steps, low ? " --low-memory" : "", gpu == 1 ? " --gpu" : gpu == 2 ? " --gpu-fp32" : "");
+                     threads, steps, low ? " --low-memory" : "", gpu == SD_GPU_FP16 ? " --gpu" : gpu == SD_GPU_FP32 ? " --gpu-fp32" : "");
             f = popen(cmd, "r");
             while (f && fgets(line, sizeof line, f))
                 if (sscanf(line, "RESULT %31s %lf %lf %lf %lf %d", name, &best, &med, &gf, &mb, &runs) == 6) got = 1;

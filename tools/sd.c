@@ -251,8 +251,8 @@ static int parse_args(int argc, char **argv, opts *o)
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--reference")) { o->reference = 1; continue; }
         if (!strcmp(a, "--low-memory")) { o->low_memory = 1; continue; }
-        if (!strcmp(a, "--gpu")) { o->gpu = 1; continue; }
-        if (!strcmp(a, "--gpu-fp32")) { o->gpu = 2; continue; }
+        if (!strcmp(a, "--gpu")) { o->gpu = SD_GPU_FP16; continue; }
+        if (!strcmp(a, "--gpu-fp32")) { o->gpu = SD_GPU_FP32; continue; }
         if (!strcmp(a, "--preview-decode")) { o->preview_decode = 1; continue; }
         if (a[1] == '-' && eq && (size_t)(eq - a) < sizeof name) {
             memcpy(name, a, (size_t)(eq - a)); name[eq - a] = 0;
@@ -292,8 +292,8 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--cfg") || !strcmp(a, "--cfg-scale")) { if (!parse_double(a, v, 0, 100, &o->cfg)) return 1; }
         else if (!strcmp(a, "--eta")) { if (!parse_double("--eta", v, 0, 1, &o->eta)) return 1; }
         else if (!strcmp(a, "--steps")) { if (!parse_int("--steps", v, 1, 1000, &o->steps)) return 1; }
-        else if (OPT("-W", "--width")) { if (!parse_int("--width", v, 64, 2048, &o->width)) return 1; }
-        else if (OPT("-H", "--height")) { if (!parse_int("--height", v, 64, 2048, &o->height)) return 1; }
+        else if (OPT("-W", "--width")) { if (!parse_int("--width", v, 8, 2048, &o->width)) return 1; }
+        else if (OPT("-H", "--height")) { if (!parse_int("--height", v, 8, 2048, &o->height)) return 1; }
         else if (!strcmp(a, "--clip-skip")) { if (!parse_int("--clip-skip", v, 1, 12, &o->clip_skip)) return 1; }
         else if (OPT("-t", "--threads")) { if (!parse_int("--threads", v, 1, 1024, &o->threads)) return 1; }
         else if (OPT("-s", "--seed")) { if (!parse_u64("--seed", v, &o->seed)) return 1; o->have_seed = 1; }
@@ -321,7 +321,7 @@ static sd_model *new_model(const opts *o)
     c.n_threads = o->threads;
     if (o->reference) c.reference = 1;
     c.low_memory = o->low_memory;
-    c.gpu = o->gpu;
+    c.gpu = (sd_gpu)o->gpu;
     m = sd_create(&c);
     if (!m) fprintf(stderr, "sd: out of memory\n");
     else if (o->gpu && !sd_using_gpu(m)) fprintf(stderr, "sd: %s\n", sd_error(m));

@@ -158,7 +158,8 @@ $(B)/emu/test_cuda: sd_cuda.cu tests/test_cuda.cu tests/cuda_emu.h sd.h
 test-cuda-emu: $(B)/emu/test_cuda
 	$(B)/emu/test_cuda
 
-# the porting suite: cross compilers and qemu-user (tools/cross.sh lists the Debian packages)
+# the porting suite: cross compilers and qemu-user (tools/cross.sh lists the Debian packages; it exits
+# 77, a make error, when no target could be built here: every one says SKIP)
 cross:
 	sh tools/cross.sh $(CROSS)
 

@@ -6,7 +6,15 @@
 #   make test-asan  the test suite under AddressSanitizer + UBSan     make fuzz   libFuzzer, FUZZ_TIME s a target
 #   make cross      the tests and conformance on s390x, armhf, aarch64, riscv64, i386 under qemu-user
 CC      ?= cc
-ARCH    ?= -march=native
+# ARCH: -march=native when $(CC) builds for the machine make runs on (the first field of
+# `$(CC) -dumpmachine` is the CPU of `cc -dumpmachine`, or of `uname -m` without a cc) and takes
+# the option; else nothing, the target's default: a cross compiler (make CC=s390x-linux-gnu-gcc)
+# builds with no further flags. ARCH=... on the command line or in the environment wins.
+ifeq ($(origin ARCH),undefined)
+  SD_CC_CPU   := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine 2>/dev/null)))
+  SD_HOST_CPU := $(firstword $(subst -, ,$(shell cc -dumpmachine 2>/dev/null || uname -m 2>/dev/null)))
+  ARCH := $(if $(and $(SD_CC_CPU),$(filter $(SD_HOST_CPU),$(SD_CC_CPU)),$(shell echo 'int x;' | $(CC) -march=native -x c -c - -o /dev/null 2>/dev/null && echo 1)),-march=native)
+endif
 OPT     ?= -O3
 WARN    ?= -std=c99 -Wall -Wextra -pedantic
 OMP     ?= -fopenmp
@@ -150,7 +158,8 @@ $(B)/emu/test_cuda: sd_cuda.cu tests/test_cuda.cu tests/cuda_emu.h sd.h
 test-cuda-emu: $(B)/emu/test_cuda
 	$(B)/emu/test_cuda
 
-# the porting suite: cross compilers and qemu-user (tools/cross.sh lists the Debian packages)
+# the porting suite: cross compilers and qemu-user (tools/cross.sh lists the Debian packages; it exits
+# 77, a make error, when no target could be built here: every one says SKIP)
 cross:
 	sh tools/cross.sh $(CROSS)
 

@@ -69,6 +69,7 @@ int main(void)
         unsigned char *a = (unsigned char *)malloc(64 * 64 * 3), *b = (unsigned char *)malloc(64 * 64 * 3), *init = (unsigned char *)malloc(64 * 64 * 3);
         counter c;
         sd_result r;
+        int k;
         p.prompt = "a lighthouse"; p.width = p.height = 64; p.steps = 7; p.seed = 11;
         memset(&c, 0, sizeof c);
         p.progress = on_step; p.progress_user = &c;
@@ -91,18 +92,41 @@ int main(void)
         t_ok(sd_img2img(m, &p, init, b) == SD_OK, "img2img with Euler");
         {
             static const struct { int w, h, steps; float cfg; double strength; const char *msg; } bad[] = {
-                { 60, 64, 7, 7, 0.5, "multiples of 8" }, { 64, 32, 7, 7, 0.5, "64..2048" }, { 64, 64, 0, 7, 0.5, "1..1000" },
-                { 64, 64, 7, -1, 0.5, "0..100" }, { 64, 64, 7, 7, 0.05, "runs no step" }, { 64, 64, 7, 7, 1.5, "0..1" } };
-            int k;
-            for (k = 0; k < 6; k++) {
+                { 60, 64, 7, 7, 0.5, "multiples of 8" }, { 64, 0, 7, 7, 0.5, "8..2048" }, { 2056, 64, 7, 7, 0.5, "8..2048" },
+                { 64, 64, 0, 7, 0.5, "1..1000" }, { 64, 64, 7, -1, 0.5, "0..100" }, { 64, 64, 7, 7, 0.05, "runs no step" },
+                { 64, 64, 7, 7, 1.5, "0..1" } };
+            for (k = 0; k < 7; k++) {
                 sd_params q = p;
                 q.width = bad[k].w; q.height = bad[k].h; q.steps = bad[k].steps; q.cfg_scale = bad[k].cfg; q.strength = bad[k].strength;
                 r = sd_img2img(m, &q, init, b);
                 t_ok(r == SD_ERR_ARG && strstr(sd_error(m), bad[k].msg), "refused: %s", sd_error(m));
             }
         }
+        {   /* every multiple of 8 works, as in diffusers: latents of 1, 5, 6 (odd sizes inside the UNet) */
+            static const int sizes[][2] = { { 8, 8 }, { 48, 40 }, { 8, 64 }, { 56, 24 } };
+            for (k = 0; k < 4; k++) {
+                sd_params q = p;
+                float *lat = (float *)malloc(sizeof(float) * 4 * (sizes[k][0] / 8) * (sizes[k][1] / 8)), mx = 0;
+                size_t n = (size_t)4 * (sizes[k][0] / 8) * (sizes[k][1] / 8), j;
+                q.width = sizes[k][0]; q.height = sizes[k][1]; q.steps = 2; q.latent_out = lat;
+                r = sd_txt2img(m, &q, b);
+                for (j = 0; r == SD_OK && j < n; j++) mx = fabsf(lat[j]) > mx ? fabsf(lat[j]) : mx;
+                t_ok(r == SD_OK && mx > 0 && mx < 1e3f, "%dx%d txt2img runs, latent finite (max |x| %.3g) %s", q.width, q.height, mx, sd_error(m));
+                free(lat);
+            }
+        }
         free(a); free(b); free(init);
         sd_free(m);
+    }
+    {   /* the latent's shape and scale are the model's, and an empty model says why it has none */
+        sd_model *m = t_load(model, vocab, 0, 0), *e = sd_create(NULL);
+        sd_info in;
+        sd_result r = m ? sd_model_info(m, &in) : SD_ERR_STATE;
+        t_ok(r == SD_OK && in.latent_channels == 4 && in.vae_scale == 0.18215f, "sd_model_info: %d latent channels, VAE scale %g",
+             in.latent_channels, in.vae_scale);
+        r = e ? sd_model_info(e, &in) : SD_OK;
+        t_ok(r == SD_ERR_STATE && strstr(sd_error(e), "no model loaded"), "sd_model_info on an empty model: %s", e ? sd_error(e) : "");
+        sd_free(m); sd_free(e);
     }
     return t_done("test_pipeline");
 }

@@ -43,7 +43,7 @@ double t_close(const char *what, const float *got, const float *ref, size_t n, d
         if (fabs(d) > worst) { worst = fabs(d); at = i; }
     }
     e = den > 0 ? sqrt(num / den) : sqrt(num);
-    t_ok(finite && e <= tol, "%-48s rel_l2 %.2e (tol %.0e)  max_abs %.2e at %lu%s", what, e, tol, worst, (unsigned long)at,
+    t_ok(finite && e <= tol, "%-48s rel_l2 %.2e (tol %.2g)  max_abs %.2e at %lu%s", what, e, tol, worst, (unsigned long)at,
          finite ? "" : "  NOT FINITE");
     if (!(finite && e <= tol)) {
         for (i = 0; i < 4 && i < n; i++) printf("       [%lu] got %.9g ref %.9g\n", (unsigned long)i, got[i], ref[i]);

@@ -10,8 +10,9 @@
      5. decode the final latent with the VAE into an image, and map it to 8-bit RGB
 
    build: make (gives build/stages)
-   run:   build/stages MODEL.safetensors MERGES.txt "a prompt" out.png [WIDTH HEIGHT STEPS]
-          (512 512 20 by default) */
+   run:   build/stages MODEL.safetensors MERGES.txt "a prompt" out.png [WIDTH HEIGHT STEPS [LATENT.npy]]
+          (512 512 20 by default; LATENT.npy gets the final latent [1,4,h,w] before decoding, the
+          file `sd --sampler euler --cfg 7.5 -s 42 --latent-out` writes for the same settings) */
 
 #define SD_IMPLEMENTATION
 #include "../sd.h"
@@ -32,16 +33,19 @@ int main(int argc, char **argv)
     sd_rng rng;
     int ids[SD_TOKENS], W = 512, H = 512, STEPS = 20, h, w, i;   /* image size in pixels, steps */
     size_t n, k;
-    float *context, *latent, *x2, *eps2, *eps, *image;
+    float *context, *latent, *x2, *eps2, *eps, *image, vae_scale;
     unsigned char *rgb;
 
-    if (argc != 5 && argc != 8) { fprintf(stderr, "usage: %s MODEL MERGES PROMPT OUT.png [WIDTH HEIGHT STEPS]\n", argv[0]); return 2; }
-    if (argc == 8) { W = atoi(argv[5]); H = atoi(argv[6]); STEPS = atoi(argv[7]); }
+    if (argc != 5 && argc != 8 && argc != 9) {
+        fprintf(stderr, "usage: %s MODEL MERGES PROMPT OUT.png [WIDTH HEIGHT STEPS [LATENT.npy]]\n", argv[0]);
+        return 2;
+    }
+    if (argc >= 8) { W = atoi(argv[5]); H = atoi(argv[6]); STEPS = atoi(argv[7]); }
     if (W < 64 || W > 2048 || W % 8 || H < 64 || H > 2048 || H % 8 || STEPS < 1 || STEPS > SD_MAX_STEPS) {
         fprintf(stderr, "width and height: multiples of 8 in 64..2048; steps: 1..%d\n", SD_MAX_STEPS);
         return 2;
     }
-    h = H / 8; w = W / 8; n = (size_t)4 * h * w;
+    h = H / 8; w = W / 8;
     m = sd_create(NULL);
     sched = (sd_schedule *)malloc(sizeof *sched);
     if (!m || !sched) return 1;
@@ -50,6 +54,8 @@ int main(int argc, char **argv)
         return 1;
     }
     sd_model_info(m, &info);
+    n = (size_t)info.latent_channels * h * w;   /* the latent [4, h, w] */
+    vae_scale = 0.18215f;   /* the VAE's latent scale (scaling_factor in diffusers) */
     context = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * info.text_width);
     latent = (float *)malloc(sizeof(float) * n);
     x2 = (float *)malloc(sizeof(float) * 2 * n);
@@ -85,8 +91,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "step %d/%d (t = %.1f)\n", i + 1, STEPS, sched->timesteps[i]);
     }
 
-    /* 5. the VAE decodes latent / 0.18215 into [-1, 1]; then to bytes */
-    for (k = 0; k < n; k++) latent[k] /= 0.18215f;
+    if (argc == 9) {   /* the final latent, as the sd tool's --latent-out writes it */
+        int64_t shape[4];
+        shape[0] = 1; shape[1] = info.latent_channels; shape[2] = h; shape[3] = w;
+        if (sd_npy_write(m, argv[8], latent, 4, shape) != SD_OK) { fprintf(stderr, "%s\n", sd_error(m)); return 1; }
+    }
+
+    /* 5. the VAE decodes latent / vae_scale into [-1, 1]; then to bytes */
+    for (k = 0; k < n; k++) latent[k] /= vae_scale;
     if (sd_vae_decode(m, latent, h, w, image) != SD_OK) { fprintf(stderr, "%s\n", sd_error(m)); return 1; }
     for (k = 0; k < (size_t)W * H; k++) {
         int c;

@@ -3,7 +3,8 @@
 
    Each test includes this after sd.h (with SD_IMPLEMENTATION) and runs from the repository root
    (as `make test` runs it): the fixtures are read from $SHARED (default ../shared), the models
-   made here go to build/tests-tmp/. */
+   made here go to build/tests-tmp/. A test without sd.h (test_png) gets the checks and the files
+   only: what needs sd.h's types stands under #ifdef SD_H_INCLUDED. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +29,6 @@ void t_ok(int cond, const char *fmt, ...)
 
 void t_skip(const char *what) { printf("SKIP %s\n", what); fflush(stdout); }
 
-/* a call's result code and message: the code wanted and the words the message must hold */
-int t_err(sd_model *m, sd_result got, sd_result want, const char *words, const char *what)
-{
-    const char *msg = sd_error(m);
-    int ok = got == want && (!words || strstr(msg, words) != NULL);
-    t_ok(ok, "%s -> %s \"%s\"", what, sd_result_name(got), msg);
-    if (!ok) printf("       wanted %s with \"%s\"\n", sd_result_name(want), words ? words : "");
-    return ok;
-}
-
 /* relative L2 of got vs ref within tol; prints the worst element and the first pairs on failure */
 double t_close(const char *what, const float *got, const float *ref, size_t n, double tol)
 {
@@ -52,7 +43,7 @@ double t_close(const char *what, const float *got, const float *ref, size_t n, d
         if (fabs(d) > worst) { worst = fabs(d); at = i; }
     }
     e = den > 0 ? sqrt(num / den) : sqrt(num);
-    t_ok(finite && e <= tol, "%-48s rel_l2 %.2e (tol %.0e)  max_abs %.2e at %lu%s", what, e, tol, worst, (unsigned long)at,
+    t_ok(finite && e <= tol, "%-48s rel_l2 %.2e (tol %.2g)  max_abs %.2e at %lu%s", what, e, tol, worst, (unsigned long)at,
          finite ? "" : "  NOT FINITE");
     if (!(finite && e <= tol)) {
         for (i = 0; i < 4 && i < n; i++) printf("       [%lu] got %.9g ref %.9g\n", (unsigned long)i, got[i], ref[i]);
@@ -158,28 +149,50 @@ const char *t_made(const char *name, const char *args)
     return p;
 }
 
+/* $SHARED/<rel> if it is there (*shared = 1), else the file build/mkmodel makes with args */
+static const char *t__shared_or_made(const char *rel, const char *name, const char *args, int *shared, char keep[1024])
+{
+    const char *p = t_shared(rel);
+    *shared = p != NULL;
+    p = p ? p : t_made(name, args);
+    if (!p) return NULL;
+    snprintf(keep, 1024, "%s", p);
+    return keep;
+}
+
 /* the reference fixture model if present, else a random model of its architecture */
 const char *t_model(int *is_fixture)
 {
     static char keep[1024];
-    const char *f = t_fixture("model.safetensors");
-    *is_fixture = f != NULL;
-    f = f ? f : t_made("tiny-fx.safetensors", "--config tiny --init fixture -o");
-    if (!f) return NULL;
-    snprintf(keep, sizeof keep, "%s", f);
-    return keep;
+    return t__shared_or_made("fixtures/sd1-tiny/model.safetensors", "tiny-fx.safetensors", "--config tiny --init fixture -o", is_fixture, keep);
 }
 
 /* the real CLIP vocabulary if present, else mkmodel's small one */
 const char *t_vocab(int *real)
 {
     static char keep[1024];
-    const char *v = t_shared("clip-vocab/merges.txt");
-    *real = v != NULL;
-    v = v ? v : t_made("tiny-merges.txt", "--vocab-out");
-    if (!v) return NULL;
-    snprintf(keep, sizeof keep, "%s", v);
-    return keep;
+    return t__shared_or_made("clip-vocab/merges.txt", "tiny-merges.txt", "--vocab-out", real, keep);
+}
+
+/* ---------------------------------------------------------------- what needs sd.h */
+#ifdef SD_H_INCLUDED
+
+/* a call's result code and message: the code wanted and the words the message must hold */
+int t_err(sd_model *m, sd_result got, sd_result want, const char *words, const char *what)
+{
+    const char *msg = sd_error(m);
+    int ok = got == want && (!words || strstr(msg, words) != NULL);
+    t_ok(ok, "%s -> %s \"%s\"", what, sd_result_name(got), msg);
+    if (!ok) printf("       wanted %s with \"%s\"\n", sd_result_name(want), words ? words : "");
+    return ok;
+}
+
+/* a call whose result the next check compares: SD_OK says nothing (that check prints the line),
+   anything else is a FAIL line with the message; returns got == SD_OK */
+int t_call(sd_model *m, sd_result got, const char *what)
+{
+    if (got != SD_OK) t_ok(0, "%s -> %s \"%s\"", what, sd_result_name(got), sd_error(m));
+    return got == SD_OK;
 }
 
 sd_model *t_load(const char *model, const char *vocab, int reference, int threads)
@@ -199,13 +212,19 @@ sd_model *t_load(const char *model, const char *vocab, int reference, int thread
     return m;
 }
 
-/* a fixture .npy (NULL data when missing: the check that uses it then fails) */
-sd_array t_npy(sd_model *m, const char *name)
+/* a fixture .npy, its name printf-style (NULL data when missing or unreadable: a FAIL line) */
+sd_array t_npy(sd_model *m, const char *fmt, ...)
 {
     sd_array a;
-    const char *p = t_fixture(name);
+    char name[200];
+    const char *p;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    p = t_fixture(name);
     memset(&a, 0, sizeof a);
-    if (!p || sd_npy_read(m, p, &a) != SD_OK) { printf("FAIL reading fixture %s: %s\n", name, p ? sd_error(m) : "missing"); t_failures++; }
+    if (!p || sd_npy_read(m, p, &a) != SD_OK) t_ok(0, "reading fixture %s: %s", name, p ? sd_error(m) : "missing");
     return a;
 }
 
@@ -218,8 +237,8 @@ size_t t_numel(const sd_array *a)
 }
 
 /* ---------------------------------------------------------------- JSON (cases.json)
-   A small reader for the fixtures' cases: objects, arrays, strings (escapes and surrogate pairs
-   to UTF-8), numbers, true/false/null. */
+   A small reader for the fixtures' cases: objects, arrays, strings (unescaped to UTF-8 by sd.h's
+   safetensors reader, which refuses what JSON does not allow), numbers, true/false/null. */
 
 typedef struct t_json {
     int type;                    /* 0 null, 1 false, 2 true, 3 number, 4 string, 5 array, 6 object */
@@ -230,54 +249,29 @@ typedef struct t_json {
     char **key;                  /* object keys */
 } t_json;
 
-static int t__jhex(const char *p)
-{
-    int i, v = 0;
-    for (i = 0; i < 4; i++) {
-        int c = p[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0) return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
 static const char *t__jws(const char *s) { while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++; return s; }
 
+/* the string at s, unescaped by sd.h's own reader (sd__jstring) into *out (malloc'd); what
+   follows it, or NULL */
 static const char *t__jstr(const char *s, char **out)
 {
-    char *w = (char *)malloc(strlen(s) + 1);
-    *out = w;
-    if (*s++ != '"') return NULL;
-    while (*s && *s != '"') {
-        long cp;
-        if (*s != '\\') { *w++ = *s++; continue; }
-        s++;
-        switch (*s++) {
-        case '"': *w++ = '"'; break;
-        case '\\': *w++ = '\\'; break;
-        case '/': *w++ = '/'; break;
-        case 'b': *w++ = '\b'; break;
-        case 'f': *w++ = '\f'; break;
-        case 'n': *w++ = '\n'; break;
-        case 'r': *w++ = '\r'; break;
-        case 't': *w++ = '\t'; break;
-        case 'u':
-            if ((cp = t__jhex(s)) < 0) return NULL;
-            s += 4;
-            if (cp >= 0xD800 && cp < 0xDC00 && s[0] == '\\' && s[1] == 'u') {
-                long lo = t__jhex(s + 2);
-                if (lo >= 0xDC00 && lo < 0xE000) { cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); s += 6; }
-            }
-            if (cp < 0x80) *w++ = (char)cp;
-            else if (cp < 0x800) { *w++ = (char)(0xC0 | (cp >> 6)); *w++ = (char)(0x80 | (cp & 63)); }
-            else if (cp < 0x10000) { *w++ = (char)(0xE0 | (cp >> 12)); *w++ = (char)(0x80 | ((cp >> 6) & 63)); *w++ = (char)(0x80 | (cp & 63)); }
-            else { *w++ = (char)(0xF0 | (cp >> 18)); *w++ = (char)(0x80 | ((cp >> 12) & 63)); *w++ = (char)(0x80 | ((cp >> 6) & 63)); *w++ = (char)(0x80 | (cp & 63)); }
-            break;
-        default: return NULL;
-        }
-    }
-    *w = 0;
-    return *s == '"' ? s + 1 : NULL;
+    static sd_model errors;   /* where sd__jstring leaves its message */
+    const char *e = s + 1;
+    size_t n;
+    sd__json j;
+    *out = NULL;
+    if (*s != '"') return NULL;
+    while (*e && *e != '"') e += e[0] == '\\' && e[1] ? 2 : 1;
+    if (*e++ != '"') return NULL;
+    n = (size_t)(e - s);
+    *out = (char *)malloc(n + 1);
+    memcpy(*out, s, n);
+    (*out)[n] = 0;
+    j.s = j.base = *out; j.e = *out + n; j.m = &errors;
+    if (sd__jstring(&j, out) != SD_OK) { free(j.base); *out = NULL; return NULL; }
+    memmove(j.base, *out, strlen(*out) + 1);   /* unescaped in place after the quote: to the start */
+    *out = j.base;
+    return e;
 }
 
 static const char *t__jval(const char *s, t_json *v)
@@ -359,15 +353,35 @@ const t_json *t_cases(const char *stage)
     return t_jget(t_jget(&t__cases, "cases"), stage);
 }
 
+/* cases.<stage> as a test reads them: NULL with a SKIP line without ../shared/fixtures, NULL with
+   a FAIL line when cases.json does not hold them */
+const t_json *t_stage_cases(const char *stage)
+{
+    const t_json *cs;
+    char what[128];
+    if (!t_fixture("cases.json")) {
+        snprintf(what, sizeof what, "fixture %s cases (no ../shared/fixtures)", stage);
+        t_skip(what);
+        return NULL;
+    }
+    cs = t_cases(stage);
+    if (!cs || cs->type != 5) { t_ok(0, "cases.json holds an array of %s cases", stage); return NULL; }
+    return cs;
+}
+
 /* sampler name in cases.json -> sd_sampler */
 sd_sampler t_sampler(const char *name)
 {
     return name && !strcmp(name, "ddim") ? SD_SAMPLER_DDIM : name && !strcmp(name, "euler") ? SD_SAMPLER_EULER : SD_SAMPLER_EULER_A;
 }
 
+#endif /* SD_H_INCLUDED */
+
 int t_done(const char *name)
 {
+#ifdef SD_H_INCLUDED
     t_json_free(&t__cases);
+#endif
     printf("%s: %d checks, %d failed\n", name, t_checks, t_failures);
     return t_failures != 0;
 }

@@ -4,15 +4,16 @@
 #
 #   sh tests/test_examples.sh        from the repository root; needs no ../shared
 #
-# Checks, one line each (ok / FAIL / SKIP):
+# Checks, one line each (ok / FAIL):
 #   - each example run without arguments prints a usage message and exits non-zero
 #   - build/minimal writes a binary PPM of the size asked for; a missing model file fails cleanly
 #   - build/img2img reads that PPM, writes a PNG; reads the PNG, writes a PPM (sizes kept);
 #     an input that is no image fails cleanly
-#   - build/stages writes a PNG. It runs at a small size when its usage line offers
-#     [WIDTH HEIGHT STEPS]; with its fixed 512x512, 20 steps it takes minutes even on the tiny
-#     model, so then it runs only with SD_TEST_SLOW=1 and is skipped (and said so) otherwise.
-# The examples and the tiny model are made first when missing or out of date (make -j1 of those only).
+#   - build/stages (80x64, 2 steps) writes a PNG and its final latent as .npy; that latent is the
+#     same file, byte for byte, as the one build/sd txt2img writes with --latent-out for the same
+#     prompt and settings (stages.c is sd_txt2img written out stage by stage: Euler, cfg 7.5,
+#     seed 42, the empty negative prompt)
+# The examples, build/sd and the tiny model are made first when missing or out of date (make -j1 of those only).
 # OMP_NUM_THREADS defaults to 1: the machine may be shared, and results do not depend on it.
 # Exits non-zero when any check fails.
 
@@ -22,13 +23,11 @@ MODEL=$B/tiny.safetensors
 VOCAB=$B/tiny-merges.txt
 fails=0
 checks=0
-skips=0
 : "${OMP_NUM_THREADS:=1}"
 export OMP_NUM_THREADS
 
 ok()   { checks=$((checks + 1)); echo "ok    $*"; }
 fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL  $*"; }
-skip() { skips=$((skips + 1)); echo "SKIP  $*"; }
 
 if [ ! -f sd.h ] || [ ! -d examples ]; then
     echo "test_examples.sh: run it from the repository root" >&2
@@ -36,7 +35,7 @@ if [ ! -f sd.h ] || [ ! -d examples ]; then
 fi
 
 # the examples and the tiny model, made (make -j1 of these targets only) when missing or out of date
-targets="$B/minimal $B/img2img $B/stages $MODEL $VOCAB"
+targets="$B/minimal $B/img2img $B/stages $B/sd $MODEL $VOCAB"
 # shellcheck disable=SC2086
 if ! make -q $targets 2>/dev/null; then
     echo "making $targets"
@@ -126,21 +125,21 @@ if [ "$rc" -ne 0 ] && [ -s "$T/img2img-bad.log" ] && [ ! -e $T/never.png ]; then
 else fail "img2img with a non-image input: status $rc, a message and no output file expected"; show img2img-bad
 fi
 
-echo "== stages: the denoising loop by hand -> PNG"
-if grep -q 'WIDTH HEIGHT STEPS' "$T/stages-usage.log"; then
-    run stages $B/stages $MODEL $VOCAB "a lighthouse at dawn" $T/stages.png 80 64 2
-    sw=80; sh=64
-elif [ "${SD_TEST_SLOW:-0}" = 1 ]; then
-    run stages $B/stages $MODEL $VOCAB "a lighthouse at dawn" $T/stages.png
-    sw=512; sh=512
+echo "== stages: the denoising loop by hand -> PNG, and the same latent as sd txt2img"
+# stages.c fixes these: the Euler sampler, guidance 7.5, seed 42, no negative prompt
+run stages $B/stages $MODEL $VOCAB "a lighthouse at dawn" $T/stages.png 80 64 2 $T/stages-latent.npy
+if [ "$rc" -eq 0 ]; then ok "stages 80x64, 2 steps: status 0 (${secs} s)"; else fail "stages: status $rc:"; show stages; fi
+check_png $T/stages.png 80 64
+run stages-sd $B/sd txt2img -q -m $MODEL --vocab $VOCAB -p "a lighthouse at dawn" -W 80 -H 64 --steps 2 \
+    --sampler euler --cfg-scale 7.5 -s 42 -o $T/stages-sd.png --latent-out $T/stages-sd-latent.npy
+if [ "$rc" -ne 0 ]; then fail "sd txt2img with the settings of stages: status $rc:"; show stages-sd
+elif [ ! -s $T/stages-latent.npy ] || [ ! -s $T/stages-sd-latent.npy ]; then
+    fail "final latents: stages wrote $(size_of $T/stages-latent.npy 2>/dev/null || echo no) bytes, sd $(size_of $T/stages-sd-latent.npy 2>/dev/null || echo no)"
+elif cmp -s $T/stages-latent.npy $T/stages-sd-latent.npy; then
+    ok "stages' final latent == sd txt2img --latent-out, byte for byte ($(size_of $T/stages-latent.npy) bytes of .npy)"
 else
-    rc=skip
-    skip "stages: fixed at 512x512, 20 steps (minutes on the tiny model); SD_TEST_SLOW=1 runs it"
-fi
-if [ "$rc" != skip ]; then
-    if [ "$rc" -eq 0 ]; then ok "stages ${sw}x${sh}: status 0 (${secs} s)"; else fail "stages: status $rc:"; show stages; fi
-    check_png $T/stages.png "$sw" "$sh"
+    fail "stages' final latent differs from sd txt2img --latent-out: $(cmp -l $T/stages-latent.npy $T/stages-sd-latent.npy 2>/dev/null | wc -l | tr -d ' ') of $(size_of $T/stages-latent.npy) bytes differ, the first: $(cmp $T/stages-latent.npy $T/stages-sd-latent.npy 2>&1 | head -n 1)"
 fi
 
-echo "$checks checks, $fails failed, $skips skipped"
+echo "$checks checks, $fails failed"
 [ "$fails" -eq 0 ]

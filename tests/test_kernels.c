@@ -1,5 +1,6 @@
 /* test_kernels: every fast kernel against its scalar reference on random inputs of several
-   shapes, odd sizes included. Prints one line per check; exits non-zero on failure. */
+   shapes, odd sizes included; the attention reference (causal mask too) against attention written
+   out in double. Prints one line per check (SKIP for what this build lacks); exits non-zero on failure. */
 #define SD_IMPLEMENTATION
 #include "../sd.h"
 #include <stdio.h>
@@ -144,6 +145,36 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
     free(in); free(bias); free(a); free(b); free(add); free(ws); free(store); free(stats);
 }
 
+/* attention written out in double, one query at a time: softmax over keys 0..i for query i when
+   causal, over all keys otherwise (an independent check of the reference) */
+static void attention_plain(float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal)
+{
+    size_t ld = (size_t)heads * d;
+    double *p = (double *)malloc(sizeof(double) * tk);
+    int b, h, i, j, e;
+    for (b = 0; b < n; b++)
+        for (h = 0; h < heads; h++)
+            for (i = 0; i < tq; i++) {
+                const float *qi = q + ((size_t)b * tq + i) * ld + (size_t)h * d;
+                int nk = causal ? i + 1 : tk;
+                double mx = -1e300, sum = 0;
+                for (j = 0; j < nk; j++) {
+                    const float *kj = k + ((size_t)b * tk + j) * ld + (size_t)h * d;
+                    double dot = 0;
+                    for (e = 0; e < d; e++) dot += (double)qi[e] * kj[e];
+                    p[j] = dot / sqrt((double)d);
+                    if (p[j] > mx) mx = p[j];
+                }
+                for (j = 0; j < nk; j++) { p[j] = exp(p[j] - mx); sum += p[j]; }
+                for (e = 0; e < d; e++) {
+                    double acc = 0;
+                    for (j = 0; j < nk; j++) acc += p[j] * v[((size_t)b * tk + j) * ld + (size_t)h * d + e];
+                    out[((size_t)b * tq + i) * ld + (size_t)h * d + e] = (float)(acc / sum);
+                }
+            }
+    free(p);
+}
+
 static void test_attention(sd_model *m, int n, int heads, int tq, int tk, int d, int causal)
 {
     uint32_t s = (uint32_t)(n + heads * 3 + tq * 5 + tk * 7 + d * 11 + causal);
@@ -154,9 +185,29 @@ static void test_attention(sd_model *m, int n, int heads, int tq, int tk, int d,
     char name[96];
     fill(q, (size_t)n * tq * ld, &s, 2.0f); fill(k, (size_t)n * tk * ld, &s, 2.0f); fill(v, (size_t)n * tk * ld, &s, 1.0f);
     sd__attention_ref(a, q, k, v, n, heads, tq, tk, d, causal, ws);
-    if (causal) { free(q); free(k); free(v); free(a); free(b); free(ws); return; }   /* the fast path has no mask */
+    attention_plain(b, q, k, v, n, heads, tq, tk, d, causal);
+    snprintf(name, sizeof name, "attention n%d h%d %dx%d d%d%s: reference = plain", n, heads, tq, tk, d, causal ? " causal" : "");
+    check(name, a, b, (size_t)n * tq * ld, 1e-5);
+    if (causal) {   /* keys and values after row `cut` changed: rows 0..cut keep their bits, every later row changes */
+        int cut = tq / 2, i, r, e, same_before = 1, changed_after = 0, later = n * (tq - cut - 1);
+        for (i = 0; i < n; i++)
+            for (r = cut + 1; r < tk; r++)
+                for (e = 0; e < (int)ld; e++) { k[((size_t)i * tk + r) * ld + (size_t)e] += 0.5f; v[((size_t)i * tk + r) * ld + (size_t)e] -= 0.25f; }
+        sd__attention_ref(b, q, k, v, n, heads, tq, tk, d, causal, ws);
+        for (i = 0; i < n * tq; i++) {
+            int row = i % tq, diff = memcmp(a + (size_t)i * ld, b + (size_t)i * ld, 4 * ld) != 0;
+            if (row <= cut && diff) same_before = 0;
+            if (row > cut && diff) changed_after++;
+        }
+        printf("%s attention causal n%d h%d %dx%d d%d: keys and values after %d changed: rows 0..%d %s, %d of %d later rows changed\n",
+               same_before && changed_after == later ? "ok  " : "FAIL", n, heads, tq, tk, d, cut, cut,
+               same_before ? "keep their bits" : "CHANGED", changed_after, later);
+        failures += !(same_before && changed_after == later);
+        free(q); free(k); free(v); free(a); free(b); free(ws);
+        return;   /* the fast path has no mask */
+    }
     sd__attention_fast(m, b, q, k, v, n, heads, tq, tk, d, ws);
-    snprintf(name, sizeof name, "attention n%d h%d %dx%d d%d%s", n, heads, tq, tk, d, causal ? " causal" : "");
+    snprintf(name, sizeof name, "attention n%d h%d %dx%d d%d", n, heads, tq, tk, d);
     check(name, b, a, (size_t)n * tq * ld, 1e-5);
     free(q); free(k); free(v); free(a); free(b); free(ws);
 }
@@ -256,7 +307,7 @@ static void test_kernel_twin(void)
         free(a); free(b);
     }
 #else
-    printf("ok   (this build has no SIMD micro-kernel: the scalar one runs)\n");
+    printf("SKIP SIMD micro-kernel = scalar twin (this build has no SIMD micro-kernel: the scalar one runs)\n");
 #endif
 }
 

@@ -24,20 +24,7 @@ static void t_free(void *p) { if (p) t_live--; free(p); }
 #define SDPNG_FREE(p) t_free(p)
 #define SD_PNG_IMPLEMENTATION
 #include "../tools/sd_png.h"
-#include <stdarg.h>
-
-static int t_failures, t_checks;
-static void t_ok(int cond, const char *fmt, ...)   /* one line per check, as tests/common.h prints them */
-{
-    va_list ap;
-    t_checks++;
-    printf("%s ", cond ? "ok  " : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    if (!cond) t_failures++;
-}
+#include "common.h"   /* t_ok, t_done (without sd.h: the checks only) */
 
 static unsigned rnd(unsigned *s) { *s ^= *s << 13; *s ^= *s >> 17; *s ^= *s << 5; return *s; }   /* xorshift32 */
 static const char *dump_dir;
@@ -375,7 +362,7 @@ static void test_fixtures(void)
     FILE *m = fopen("tests/data/png/manifest.txt", "r");
     char line[512];
     int files = 0, good = 0;
-    if (!m) { printf("SKIP tests/data/png/manifest.txt not found (run from the repository root)\n"); return; }
+    if (!m) { t_ok(0, "tests/data/png/manifest.txt (tracked in the repository) opens: run from the repository root"); return; }
     while (fgets(line, sizeof line, m)) {
         char name[128], path[256], a[128] = "", *reason;
         int w = 0, h = 0, bw = 0, bh = 0, nt = 0, ok;
@@ -604,6 +591,7 @@ static void test_alloc_failures(void)
     int w, h, n, bad = 0;
     const char *why;
     if (f) fclose(f);
+    if (!fn) t_ok(0, "tests/data/png/text.png (tracked in the repository) reads: %s", f ? "empty" : "cannot open it");
     t_calls = 0; t_fail_at = -1;
     sdpng_free(sdpng_write_mem(px, 70, 40, 3, t, 2, &size));
     calls_w = t_calls;
@@ -689,6 +677,5 @@ int main(int argc, char **argv)
     test_alloc_failures();
     test_speed();
     t_ok(t_live == 0, "no allocation of sd_png.h left behind (%ld)", t_live);
-    printf("test_png: %d checks, %d failed\n", t_checks, t_failures);
-    return t_failures != 0;
+    return t_done("test_png");
 }

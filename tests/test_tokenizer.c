@@ -5,41 +5,27 @@
 #include "../sd.h"
 #include "common.h"
 
-/* the fixtures' cases, read with sd.h's own JSON string reader */
+/* the fixtures' cases (t_cases: the prompts unescaped by sd.h's own JSON string reader) */
 static void fixture_cases(sd_model *m)
 {
-    const char *path = t_fixture("cases.json");
-    FILE *f;
-    char *text, *p;
-    long n;
-    int cases = 0;
-    if (!path) { t_skip("fixture tokenize cases (no ../shared/fixtures)"); return; }
-    f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END); n = ftell(f); fseek(f, 0, SEEK_SET);
-    text = (char *)malloc((size_t)n + 1);
-    if (fread(text, 1, (size_t)n, f) != (size_t)n) n = 0;
-    fclose(f);
-    text[n] = 0;
-    p = strstr(text, "\"tokenize\"");
-    while (p && (p = strstr(p, "\"prompt\"")) && cases < 12) {
-        sd__json j;
-        char *prompt;
-        int want[SD_TOKENS], got[SD_TOKENS], k = 0, bpe[400], nb = 0, gotb[400], ngot = 0, same;
-        j.s = j.base = strchr(p + 8, '"'); j.e = text + n; j.m = m;
-        if (sd__jstring(&j, &prompt) != SD_OK) break;
-        p = strstr(j.s, "\"ids\"") + 5;
-        while (k < SD_TOKENS) { p = strpbrk(p, "0123456789"); want[k++] = (int)strtol(p, &p, 10); }
-        p = strstr(p, "\"bpe\"") + 5;
-        p = strchr(p, '[') + 1;
-        for (;;) { while (*p == ' ' || *p == ',' || *p == '\n' || *p == '\r' || *p == '\t') p++; if (*p == ']' || nb == 400) break; bpe[nb++] = (int)strtol(p, &p, 10); }
-        sd_tokenize(m, prompt, got);
-        sd_tokenize_bpe(m, prompt, gotb, 400, &ngot);
-        same = ngot == nb && !memcmp(gotb, bpe, sizeof(int) * (size_t)nb);
-        t_ok(!memcmp(got, want, sizeof got) && same, "fixture tokenize #%d (%d BPE ids) '%.40s'", cases, nb, prompt);
+    const t_json *cs = t_stage_cases("tokenize");
+    int i, k, cases = 0;
+    for (i = 0; cs && i < cs->n; i++) {
+        const t_json *c = &cs->item[i], *ids = t_jget(c, "ids"), *bpe = t_jget(c, "bpe");
+        const char *prompt = t_jstr(c, "prompt");
+        int want[SD_TOKENS], got[SD_TOKENS], nb, gotb[400], ngot = 0, same;
+        sd_result r1, r2;
+        if (!prompt || !ids || ids->n != SD_TOKENS || !bpe || bpe->n > 400) { t_ok(0, "fixture tokenize case %d: malformed", i); continue; }
+        for (k = 0; k < SD_TOKENS; k++) want[k] = (int)ids->item[k].num;
+        nb = bpe->n;
+        r1 = sd_tokenize(m, prompt, got);
+        r2 = sd_tokenize_bpe(m, prompt, gotb, 400, &ngot);
+        same = r2 == SD_OK && ngot == nb;
+        for (k = 0; same && k < nb; k++) same = gotb[k] == (int)bpe->item[k].num;
+        t_ok(r1 == SD_OK && !memcmp(got, want, sizeof got) && same, "fixture tokenize #%d (%d BPE ids) '%.40s'", cases, nb, prompt);
         cases++;
     }
-    t_ok(cases == 12, "read %d fixture tokenize cases", cases);
-    free(text);
+    if (cs) t_ok(cases == 12, "read %d fixture tokenize cases", cases);
 }
 
 static const char merges[] =

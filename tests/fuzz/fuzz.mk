@@ -12,7 +12,7 @@ FUZZ_TIME    ?= 600
 FUZZ_CC      ?= clang
 FUZZ_CFLAGS  ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -ffp-contract=off -std=c99
 FUZZ_DEFS    ?=
-FUZZ_DEPS     = sd.h tools/sd_png.h tools/sd.c
+FUZZ_DEPS     = sd.h tools/sd_png.h tools/sd.c tests/fuzz/fuzz.h
 FUZZ_BINS     = $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_REPLAYS  = $(patsubst %,$(B)/fuzz/replay_%,$(FUZZ_TARGETS))
 

@@ -14,17 +14,14 @@
 #endif
 #include "../../tools/sd.c"
 #include <sys/stat.h>
+#define FUZZ_NAME "fuzz_cli"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc; (void)argv;
     (void)usage;
     return 0;
-}
-
-static void fuzz_check(int cond, const char *what)
-{
-    if (!cond) { fprintf(stderr, "fuzz_cli: invariant broken: %s\n", what); abort(); }
 }
 
 /* a --from value it is safe to read: relative, no "..", a regular file of at most 1 MB */

@@ -7,23 +7,9 @@
 #define SD_STATIC
 #define SD_IMPLEMENTATION
 #include "../../sd.h"
-#include <stdio.h>
-#include <stdlib.h>
-
-static sd_model *fuzz_m;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc; (void)argv;
-    fuzz_m = sd_create(NULL);
-    if (!fuzz_m) abort();
-    return 0;
-}
-
-static void fuzz_check(int cond, const char *what)
-{
-    if (!cond) { fprintf(stderr, "fuzz_npy: invariant broken: %s\n", what); abort(); }
-}
+#define FUZZ_NAME "fuzz_npy"
+#define FUZZ_ONE_MODEL
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

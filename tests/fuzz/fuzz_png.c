@@ -17,16 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define FUZZ_NAME "fuzz_png"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc; (void)argv;
     return 0;
-}
-
-static void fuzz_check(int cond, const char *what)
-{
-    if (!cond) { fprintf(stderr, "fuzz_png: invariant broken: %s\n", what); abort(); }
 }
 
 /* rewrites each whole chunk's CRC in place */

@@ -24,6 +24,8 @@
 #include "../../sd.h"
 #include <stdio.h>
 #include <stdlib.h>
+#define FUZZ_NAME "fuzz_safetensors"
+#include "fuzz.h"
 
 #define FUZZ_MAX_DATA ((size_t)4 << 20)
 
@@ -42,11 +44,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!fuzz_file || !fuzz_pattern) abort();
     for (i = 0; i < FUZZ_MAX_DATA; i += 2) { fuzz_pattern[i] = (unsigned char)(0x33 * (i >> 1)); fuzz_pattern[i + 1] = (unsigned char)(0x2C + (i >> 1) % 3); }
     return 0;
-}
-
-static void fuzz_check(int cond, const char *what)
-{
-    if (!cond) { fprintf(stderr, "fuzz_safetensors: invariant broken: %s\n", what); abort(); }
 }
 
 /* the largest decimal number in the header, capped (the data size that fits its offsets) */

@@ -16,6 +16,8 @@
 #include "../../sd.h"
 #include <stdio.h>
 #include <stdlib.h>
+#define FUZZ_NAME "fuzz_tokenizer"
+#include "fuzz.h"
 
 static const char *const fuzz_merges[] = {
     "i n", "in g</w>", "a n", "i g", "i t", "a r", "ig h", "s t", "o r", "t h", "i n</w>", "r a", "o n</w>",
@@ -79,11 +81,6 @@ static sd_model *fuzz_m;
 static int fuzz_bos, fuzz_eos, fuzz_nsym;
 static int *fuzz_ids;               /* sd_tokenize_bpe's output, room for every id */
 static size_t fuzz_ids_cap;
-
-static void fuzz_check(int cond, const char *what)
-{
-    if (!cond) { fprintf(stderr, "fuzz_tokenizer: invariant broken: %s\n", what); abort(); }
-}
 
 /* the merges file's text: from a path, or the built-in list; NULL if the path cannot be read */
 static char *fuzz_vocab_text(const char *path, size_t *n)

@@ -87,7 +87,7 @@ static void test_linear(sd_model *m, int rows, int c, int co, int dtype, int wit
     char name[96];
     fill(in, (size_t)rows * c, &s, 1.0f); fill(bias, (size_t)co, &s, 0.5f); fill(add, (size_t)rows * co, &s, 1.0f);
     l.w = &w; l.b = bias;
-    sd__linear_ref(m, a, in, rows, c, &l, with_add ? add : NULL);
+    sd__linear_ref(m, a, in, rows, c, &l, with_add ? add : NULL, NULL);
     sd__linear_fast(m, b, in, rows, c, &l, with_add ? add : NULL, ws);
     snprintf(name, sizeof name, "linear %dx%d -> %d %s%s", rows, c, co, sd__dtype_name[dtype], with_add ? " +add" : "");
     check(name, b, a, (size_t)rows * co, 1e-5);
@@ -127,19 +127,19 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
         fill(gw, (size_t)c, &s, 1.0f); fill(gb, (size_t)c, &s, 1.0f);
         nm.w = gw; nm.b = gb;
         stats = (float *)malloc((size_t)n * c * 8);
-        sd__gn_stats_ref(stats, in, n, c, h * w, 32, 1e-5f, &nm);
+        sd__gn_stats_ref(m, stats, in, n, c, h * w, 32, 1e-5f, &nm);
         sd__gn_stats_fast(m, st2, in, n, c, h * w, 32, 1e-5f, &nm);
         snprintf(name, sizeof name, "groupnorm stats %dx%dx%dx%d", n, c, h, w);
         check(name, st2, stats, (size_t)n * c * 2, 1e-6);
         free(gw); free(gb); free(st2);
     }
     l.w = &wt; l.b = bias;
-    sd__conv2d_ref(m, a, in, &g, &l, add, stats, gn);
-    sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn, ws);
+    sd__conv2d_ref(m, a, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, NULL);
+    sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
     snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d s%d p%d%s%s -> %d %s", n, c, h, w, k, stride, pad, up ? " up" : "", gn ? " gn+silu" : "", co, sd__dtype_name[dtype]);
     check(name, b, a, nout, 1e-5);
     memcpy(b, add, nout * 4);
-    sd__conv2d_fast(m, b, in, &g, &l, b, stats, gn, ws);
+    sd__conv2d_fast(m, b, in, &g, &l, b, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
     snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d -> %d, out == add", n, c, h, w, k, co);
     check(name, b, a, nout, 1e-5);
     free(in); free(bias); free(a); free(b); free(add); free(ws); free(store); free(stats);
@@ -184,7 +184,7 @@ static void test_attention(sd_model *m, int n, int heads, int tq, int tk, int d,
     float *ws = (float *)malloc(4 * (sd__attn_ws_total(m->n_threads, n, heads, tk, d) + (size_t)tk));
     char name[96];
     fill(q, (size_t)n * tq * ld, &s, 2.0f); fill(k, (size_t)n * tk * ld, &s, 2.0f); fill(v, (size_t)n * tk * ld, &s, 1.0f);
-    sd__attention_ref(a, q, k, v, n, heads, tq, tk, d, causal, ws);
+    sd__attention_ref(m, a, q, k, v, n, heads, tq, tk, d, causal ? SD__MASK_CAUSAL : SD__MASK_NONE, ws);
     attention_plain(b, q, k, v, n, heads, tq, tk, d, causal);
     snprintf(name, sizeof name, "attention n%d h%d %dx%d d%d%s: reference = plain", n, heads, tq, tk, d, causal ? " causal" : "");
     check(name, a, b, (size_t)n * tq * ld, 1e-5);
@@ -193,7 +193,7 @@ static void test_attention(sd_model *m, int n, int heads, int tq, int tk, int d,
         for (i = 0; i < n; i++)
             for (r = cut + 1; r < tk; r++)
                 for (e = 0; e < (int)ld; e++) { k[((size_t)i * tk + r) * ld + (size_t)e] += 0.5f; v[((size_t)i * tk + r) * ld + (size_t)e] -= 0.25f; }
-        sd__attention_ref(b, q, k, v, n, heads, tq, tk, d, causal, ws);
+        sd__attention_ref(m, b, q, k, v, n, heads, tq, tk, d, causal ? SD__MASK_CAUSAL : SD__MASK_NONE, ws);
         for (i = 0; i < n * tq; i++) {
             int row = i % tq, diff = memcmp(a + (size_t)i * ld, b + (size_t)i * ld, 4 * ld) != 0;
             if (row <= cut && diff) same_before = 0;
@@ -206,7 +206,7 @@ static void test_attention(sd_model *m, int n, int heads, int tq, int tk, int d,
         free(q); free(k); free(v); free(a); free(b); free(ws);
         return;   /* the fast path has no mask */
     }
-    sd__attention_fast(m, b, q, k, v, n, heads, tq, tk, d, ws);
+    sd__attention_fast(m, b, q, k, v, n, heads, tq, tk, d, SD__MASK_NONE, ws);
     snprintf(name, sizeof name, "attention n%d h%d %dx%d d%d", n, heads, tq, tk, d);
     check(name, b, a, (size_t)n * tq * ld, 1e-5);
     free(q); free(k); free(v); free(a); free(b); free(ws);
@@ -218,7 +218,7 @@ static void test_geglu(sd_model *m, int rows, int f)
     float *in = (float *)malloc(4 * (size_t)rows * 2 * f), *a = (float *)malloc(4 * (size_t)rows * f), *b = (float *)malloc(4 * (size_t)rows * f);
     char name[64];
     fill(in, (size_t)rows * 2 * f, &s, 4.0f);
-    sd__geglu_ref(a, in, rows, f);
+    sd__geglu_ref(m, a, in, rows, f);
     sd__geglu_fast(m, b, in, rows, f);
     snprintf(name, sizeof name, "geglu %dx%d", rows, f);
     check(name, b, a, (size_t)rows * f, 1e-6);
@@ -236,24 +236,24 @@ static void test_memory_ops(sd_model *m, int n, int c, int hw)
     fill(x, len, &s, 3.0f); fill(add, len, &s, 1.0f); fill(gw, (size_t)c, &s, 1.0f); fill(gb, (size_t)c, &s, 1.0f); fill(e, (size_t)n * c, &s, 1.0f);
     fill(st, 2 * (size_t)n * c, &s, 1.0f);
     nm.w = gw; nm.b = gb;
-    sd__layernorm_ref(a, x, n * hw, c, 1e-5f, &nm);
+    sd__layernorm_ref(m, a, x, n * hw, c, 1e-5f, &nm);
     sd__layernorm_fast(m, b, x, n * hw, c, 1e-5f, &nm);
     snprintf(name, sizeof name, "layernorm %dx%d", n * hw, c);
     check(name, b, a, len, 0.0);
-    sd__tokens_ref(a, x, n, c, hw, st);
-    sd__transpose_fast(m, b, x, n, c, hw, st, NULL);
+    sd__tokens_ref(m, a, x, n, c, hw, st);
+    sd__tokens_fast(m, b, x, n, c, hw, st);
     snprintf(name, sizeof name, "tokens (gn map) %dx%dx%d", n, c, hw);
     check(name, b, a, len, 0.0);
-    sd__untokens_ref(a, x, n, c, hw, add);
-    sd__transpose_fast(m, b, x, n, hw, c, NULL, add);
+    sd__untokens_ref(m, a, x, n, c, hw, add);
+    sd__untokens_fast(m, b, x, n, c, hw, add);
     snprintf(name, sizeof name, "untokens + add %dx%dx%d", n, c, hw);
     check(name, b, a, len, 0.0);
-    sd__act_ref(a, x, len, 0); sd__act_fast(m, b, x, len, 0);
+    sd__act_ref(m, a, x, len, SD__ACT_SILU); sd__act_fast(m, b, x, len, SD__ACT_SILU);
     check("silu", b, a, len, 0.0);
-    sd__act_ref(a, x, len, 1); sd__act_fast(m, b, x, len, 1);
+    sd__act_ref(m, a, x, len, SD__ACT_QUICK_GELU); sd__act_fast(m, b, x, len, SD__ACT_QUICK_GELU);
     check("quick_gelu", b, a, len, 0.0);
     memcpy(a, x, 4 * len); memcpy(b, x, 4 * len);
-    sd__add_chan_ref(a, e, n, c, hw); sd__add_chan_fast(m, b, e, n, c, hw);
+    sd__add_chan_ref(m, a, e, n, c, hw); sd__add_chan_fast(m, b, e, n, c, hw);
     check("add per channel", b, a, len, 0.0);
     free(x); free(a); free(b); free(add); free(st); free(gw); free(gb); free(e);
 }
@@ -325,7 +325,7 @@ static void test_nan(sd_model *m)
     failures += !(x != x && big > 1e38f && small >= 0 && small < 1e-37f);
     fill(q, (size_t)tq * ld, &s, 2.0f); fill(k, (size_t)tk * ld, &s, 2.0f); fill(v, (size_t)tk * ld, &s, 1.0f);
     q[3 * ld + 1] = NAN;   /* query 3, head 0 */
-    sd__attention_fast(m, o, q, k, v, n, heads, tq, tk, d, ws);
+    sd__attention_fast(m, o, q, k, v, n, heads, tq, tk, d, SD__MASK_NONE, ws);
     for (i = 0; i < (size_t)tq; i++)
         for (e = 0; e < (int)ld; e++) {
             int is_nan = o[i * ld + e] != o[i * ld + e];

@@ -114,11 +114,37 @@ typedef enum sd_result {
     SD_ERR_UNSUPPORTED   /* asked for something this build or machine cannot do */
 } sd_result;
 
-typedef enum sd_sampler {
-    SD_SAMPLER_EULER_A = 0,  /* Euler ancestral (diffusers EulerAncestralDiscreteScheduler) */
-    SD_SAMPLER_EULER,        /* Euler (EulerDiscreteScheduler) */
-    SD_SAMPLER_DDIM          /* DDIM (DDIMScheduler), eta from sd_params.eta */
+typedef enum sd_sampler {       /* A1111's name in brackets */
+    SD_SAMPLER_EULER_A = 0,     /* Euler ancestral [Euler a] (diffusers EulerAncestralDiscreteScheduler; k-diffusion) */
+    SD_SAMPLER_EULER,           /* Euler [Euler] (EulerDiscreteScheduler; k-diffusion sample_euler) */
+    SD_SAMPLER_DDIM,            /* DDIM [DDIM] (DDIMScheduler), eta from sd_params.eta */
+    SD_SAMPLER_PNDM,            /* PNDM/PLMS (diffusers PNDMScheduler): diffusers' SD 1.5 default */
+    SD_SAMPLER_HEUN,            /* Heun [Heun]: two evaluations a step (k-diffusion sample_heun) */
+    SD_SAMPLER_DPM2,            /* DPM2 [DPM2]: two evaluations a step */
+    SD_SAMPLER_DPM2_A,          /* DPM2 ancestral [DPM2 a] */
+    SD_SAMPLER_LMS,             /* linear multistep, order 4 [LMS] */
+    SD_SAMPLER_DPMPP_2M,        /* DPM-Solver++(2M) [DPM++ 2M]: A1111's default */
+    SD_SAMPLER_DPMPP_2S_A,      /* DPM-Solver++(2S) ancestral [DPM++ 2S a] */
+    SD_SAMPLER_LCM,             /* latent consistency (ComfyUI sample_lcm) [LCM] */
+    SD_SAMPLER_COUNT
 } sd_sampler;
+
+typedef enum sd_scheduler {     /* the noise levels a sampler steps through (A1111's "Schedule type") */
+    SD_SCHEDULER_DEFAULT = 0,   /* the sampler's own (sd_scheduler_default): diffusers for euler_a, euler,
+                                   ddim, pndm; karras for the others */
+    SD_SCHEDULER_DIFFUSERS,     /* diffusers' timesteps: linspace (Euler kinds), leading (DDIM, PNDM) */
+    SD_SCHEDULER_NORMAL,        /* even in t (k-diffusion get_sigmas) [Uniform]; ComfyUI "normal" */
+    SD_SCHEDULER_KARRAS,        /* Karras et al. 2022, rho 7 [Karras] */
+    SD_SCHEDULER_EXPONENTIAL,   /* even in ln sigma [Exponential] */
+    SD_SCHEDULER_SGM_UNIFORM,   /* even in t, the last t = 0 left out [SGM Uniform] */
+    SD_SCHEDULER_SIMPLE,        /* every (1000/n)-th training sigma (ComfyUI "simple") [Simple] */
+    SD_SCHEDULER_COUNT
+} sd_scheduler;
+
+typedef enum sd_rng_kind {      /* where the noise comes from */
+    SD_RNG_CPU = 0,             /* torch's CPU generator (torch.randn with a seeded torch.Generator) */
+    SD_RNG_PHILOX               /* A1111's GPU/NV noise: Philox4x32-10 as torch's CUDA randn draws it */
+} sd_rng_kind;
 
 typedef enum sd_gpu {
     SD_GPU_NONE = 0,         /* the CPU */
@@ -179,7 +205,9 @@ typedef struct sd_params {
     int steps;                         /* 1..1000 */
     float cfg_scale;                   /* classifier-free guidance; <= 1 runs the UNet on the prompt alone */
     sd_sampler sampler;
-    uint64_t seed;                     /* torch.Generator().manual_seed(seed) */
+    sd_scheduler scheduler;            /* SD_SCHEDULER_DEFAULT (0): the sampler's own */
+    sd_rng_kind rng;                   /* SD_RNG_CPU (0) or SD_RNG_PHILOX (A1111's GPU seeds) */
+    uint64_t seed;                     /* torch.Generator().manual_seed(seed), or Philox's key */
     int clip_skip;                     /* 1 = last CLIP layer, 2 = the one before ("Clip skip 2") */
     float eta;                         /* DDIM only: 0 = deterministic */
     double strength;                   /* img2img only: 0..1, how much of the init image to redo */
@@ -189,24 +217,45 @@ typedef struct sd_params {
     float *image_out;                  /* optional: the decoded image [3, height, width], before clamping */
 } sd_params;
 
-/* The RNG of torch's CPU generator: Mersenne twister mt19937 plus torch's normal sampling. */
+/* A noise generator: torch's CPU generator (Mersenne twister mt19937 plus torch's normal sampling),
+   or Philox4x32-10 as A1111 imitates torch's CUDA generator. */
 typedef struct sd_rng {
-    uint32_t mt[624];
+    sd_rng_kind kind;
+    uint32_t mt[624];                  /* CPU: the twister's state */
     int index;
     int has_normal;                    /* torch caches the second value of a scalar Box-Muller pair */
     double normal;
+    uint64_t seed;                     /* Philox: the key */
+    uint32_t offset;                   /* Philox: calls so far (each sd_randn is one call) */
 } sd_rng;
 
 #define SD_MAX_STEPS 1000
-typedef struct sd_schedule {           /* a sampler's timetable (sd_schedule_init) */
+typedef struct sd_schedule {           /* a sampler's timetable (sd_schedule_make) */
     sd_sampler sampler;
+    sd_scheduler scheduler;            /* never SD_SCHEDULER_DEFAULT: the kind it resolved to */
     int steps;
+    int n_t;                           /* entries of timesteps: steps (PNDM: steps + 1 from 2 steps on) */
     float eta;
     float init_noise_sigma;            /* the scale of the starting noise */
-    float timesteps[SD_MAX_STEPS];     /* the UNet's t at each step */
-    float sigmas[SD_MAX_STEPS + 1];    /* Euler kinds: noise level at each step, then 0 */
-    float alphas_cumprod[1000];        /* of the 1000 training steps (SD 1.5 config) */
+    float timesteps[SD_MAX_STEPS + 1]; /* the UNet's t at each step (sigma kinds: fractional) */
+    float sigmas[SD_MAX_STEPS + 1];    /* all but DDIM and PNDM: noise level at each step, then 0 */
+    float alphas_cumprod[1000];        /* diffusers' of the 1000 training steps (SD 1.5 config) */
+    float sigma_table[1000];           /* sigma space: the training steps' sigmas, and their logs */
+    float log_sigmas[1000];
 } sd_schedule;
+
+typedef struct sd_sampling {           /* a sampler run, one evaluation at a time; the caller owns it */
+    const sd_schedule *s;
+    sd_rng *rng;                       /* the noise of ancestral steps (NULL: none) */
+    float *x;                          /* the latent [n], updated in place */
+    float *work;                       /* the caller's sd_sampling_work(sampler) * n floats */
+    size_t n;
+    int i, stage;                      /* the step under way, and its evaluation (heun, dpm2...: 0 or 1) */
+    int evals, total;                  /* evaluations done, and the run's total */
+    int count;                         /* steps done in this run */
+    float sigma;                       /* the noise level of the next evaluation */
+    float h_last;                      /* dpm++2m: the last step's h */
+} sd_sampling;
 
 typedef struct sd_array {              /* an n-d float array, e.g. read from .npy */
     int ndim;
@@ -268,20 +317,41 @@ SDDEF sd_result sd_vae_decode(sd_model *m, const float *z, int h, int w, float *
 SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, float *mean, float *logvar);
 
 /* samplers: plain functions of the schedule, no model needed */
-SDDEF sd_result sd_schedule_init(sd_schedule *s, sd_sampler sampler, int steps, float eta);
-/* the UNet input at step i: x scaled by 1/sqrt(sigma^2+1) for Euler kinds, unchanged for DDIM */
+/* the timetable of a sampler on a kind of schedule (SD_SCHEDULER_DEFAULT: the sampler's own);
+   SD_ERR_ARG for steps out of 1..SD_MAX_STEPS or a pair that does not go together (ddim and pndm
+   take only diffusers' timesteps, the k-diffusion samplers only sigma kinds) */
+SDDEF sd_result sd_schedule_make(sd_schedule *s, sd_sampler sampler, sd_scheduler kind, int steps, float eta);
+SDDEF sd_result sd_schedule_init(sd_schedule *s, sd_sampler sampler, int steps, float eta);   /* the default kind */
+SDDEF sd_scheduler sd_scheduler_default(sd_sampler s);
+/* names: "euler_a", "dpm++2m", ... and "diffusers", "karras", ...; parse returns 0 for an unknown name */
+SDDEF const char *sd_sampler_name(sd_sampler s);
+SDDEF const char *sd_scheduler_name(sd_scheduler k);
+SDDEF int       sd_sampler_parse(const char *name, sd_sampler *out);
+SDDEF int       sd_scheduler_parse(const char *name, sd_scheduler *out);
+/* A run, one UNet evaluation at a time: begin at step `first` (0, or the img2img start) on the
+   latent x [n] with work = sd_sampling_work(sampler) * n floats; then while sd_sampling_next gives
+   the UNet's input and timestep, evaluate it (with guidance) and pass eps to sd_sampling_update
+   (denoised, optional, gets the estimate of x_0). Ancestral steps draw their noise from rng. */
+SDDEF size_t    sd_sampling_work(sd_sampler s);
+SDDEF void      sd_sampling_begin(sd_sampling *r, const sd_schedule *s, int first, float *x, size_t n, float *work, sd_rng *rng);
+SDDEF int       sd_sampling_next(sd_sampling *r, float *model_in, float *t);   /* 0 when the run is done */
+SDDEF void      sd_sampling_update(sd_sampling *r, const float *eps, float *denoised);
+/* the same by hand for samplers that remember nothing (euler_a, euler, ddim, lcm): the UNet input
+   at step i (x scaled by 1/sqrt(sigma^2+1), unchanged for DDIM and PNDM), and one step x_t -> x_{t-1}
+   in place given the guided eps (SD_ERR_ARG for the others: they need a run) */
 SDDEF void      sd_scale_input(const sd_schedule *s, int i, const float *x, float *out, size_t n);
-/* one step: x_t -> x_{t-1} in place, given the guided noise prediction eps; draws noise from
-   rng for Euler a and for DDIM with eta > 0; denoised (optional) gets the estimate of x_0 */
-SDDEF void      sd_step(const sd_schedule *s, int i, const float *eps, float *x, float *denoised, size_t n, sd_rng *rng);
+SDDEF sd_result sd_step(const sd_schedule *s, int i, const float *eps, float *x, float *denoised, size_t n, sd_rng *rng);
 /* img2img start: x0 noised to the level of step i */
 SDDEF void      sd_add_noise(const sd_schedule *s, int i, const float *x0, const float *noise, float *out, size_t n);
-/* img2img: the first step for a strength (diffusers' rule); -1 if no step would run */
-SDDEF int       sd_first_step(int steps, double strength);
+/* img2img: the first step for a strength: diffusers' rule on diffusers' timesteps, A1111's on
+   sigma kinds (int(min(strength, 0.999) * steps) steps after the first); -1 if no step would run */
+SDDEF int       sd_schedule_first_step(const sd_schedule *s, double strength);
+SDDEF int       sd_first_step(int steps, double strength);   /* diffusers' rule */
 
 /* torch.Generator().manual_seed(seed); torch.randn(n, generator=...) */
 SDDEF void      sd_rng_seed(sd_rng *r, uint64_t seed);
-SDDEF void      sd_randn(sd_rng *r, float *out, size_t n);
+SDDEF void      sd_rng_init(sd_rng *r, sd_rng_kind kind, uint64_t seed);   /* CPU or Philox */
+SDDEF void      sd_randn(sd_rng *r, float *out, size_t n);   /* one call of randn(n) */
 
 /* .npy files (float32/float64/float16, int8..int64, uint8, bool; read as float32) */
 SDDEF sd_result sd_npy_parse(sd_model *m, const void *data, size_t size, sd_array *a);
@@ -759,6 +829,9 @@ static void sd__weights_done(sd_model *m, const sd__tensor *t)
 SDDEF void sd_rng_seed(sd_rng *r, uint64_t seed)
 {
     int i;
+    r->kind = SD_RNG_CPU;
+    r->seed = seed;
+    r->offset = 0;
     r->mt[0] = (uint32_t)(seed & 0xffffffffu);
     for (i = 1; i < 624; i++)
         r->mt[i] = 1812433253u * (r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) + (uint32_t)i;
@@ -808,6 +881,36 @@ static void sd__normal16(float *d)
     }
 }
 
+/* ---------------------------------------------------------------- A1111's GPU noise
+   modules/rng_philox.py: value i of call number `offset` is Philox4x32-10 of the counter
+   (offset, 0, i, 0) under the key (low, high 32 bits of the seed), its first two words through
+   the sine branch of Box-Muller, in double, rounded to float once. */
+
+static float sd__philox_normal(uint64_t seed, uint32_t offset, uint32_t i)
+{
+    uint32_t c0 = offset, c1 = 0, c2 = i, c3 = 0, k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    double a = (double)sd__bits_f32(0x2F800000u), b = (double)sd__bits_f32(0x30C90FDBu);   /* 2^-32, 2^-32 2 pi in float */
+    double u, v;
+    int round;
+    for (round = 0; round < 10; round++) {
+        uint64_t p0 = (uint64_t)c0 * 0xD2511F53u, p1 = (uint64_t)c2 * 0xCD9E8D57u;
+        c0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+        c1 = (uint32_t)p1;
+        c2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c3 = (uint32_t)p0;
+        if (round < 9) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+    }
+    u = (double)c0 * a + a / 2.0;
+    v = (double)c1 * b + b / 2.0;
+    return (float)(sqrt(-2.0 * log(u)) * sin(v));
+}
+
+SDDEF void sd_rng_init(sd_rng *r, sd_rng_kind kind, uint64_t seed)
+{
+    sd_rng_seed(r, seed);
+    r->kind = kind;
+}
+
 /* out = randn(n) * scale, or out += randn(n) * scale when add is set. Streams in blocks of
    16 (each block of normals depends only on its own 16 uniforms), so no buffer of n is needed;
    the tail rule of torch (the last 16 values redrawn after the rest) is kept exactly. */
@@ -815,6 +918,14 @@ static void sd__randn_into(sd_rng *r, float *out, size_t n, float scale, int add
 {
     float d[16];
     size_t i, k, full = n / 16 * 16, keep = n % 16 ? n - 16 : n;   /* the tail overwrites from n-16 on */
+    if (r->kind == SD_RNG_PHILOX) {   /* one call: n values of the counter's next offset */
+        for (i = 0; i < n; i++) {
+            float z = sd__philox_normal(r->seed, r->offset, (uint32_t)i);
+            out[i] = add ? out[i] + z * scale : z * scale;
+        }
+        r->offset++;
+        return;
+    }
     if (n < 16) {
         for (i = 0; i < n; i++) {
             float z;
@@ -4565,11 +4676,56 @@ static void sd__vae_encode_forward(sd_model *m, float *moments_out, const float 
 }
 
 /* ================================================================ samplers
-   The diffusers schedulers with the SD 1.5 configuration (scaled_linear betas from 0.00085
-   to 0.012 over 1000 training steps), computed with the same float32 operations in the same
-   order so that the numbers agree to the last bit where the formulas allow. */
+   A sampler walks the latent from noise to an image, one UNet evaluation at a time, in one of two
+   timetables (sd_schedule):
+   - diffusers' own timesteps (SD_SCHEDULER_DIFFUSERS): DDIM, Euler, Euler a and PNDM as diffusers'
+     schedulers with the SD 1.5 configuration (scaled_linear betas from 0.00085 to 0.012 over 1000
+     training steps), with the same float32 operations in the same order;
+   - sigma space (k-diffusion, as A1111 and ComfyUI run it): a list of noise levels
+     sigma_0 > ... > sigma_n = 0 (normal, karras, exponential, sgm_uniform, simple). The latent is
+     x = x_0 + sigma * noise; the UNet sees x / sqrt(sigma^2 + 1) at the fractional timestep whose
+     sigma it is, and its guided eps gives the denoised estimate D = x - sigma eps, from which
+     each sampler (Euler, Heun, DPM2, LMS, DPM++ 2M, ...) takes its step to the next sigma.
+   A run (sd_sampling) asks for one evaluation at a time and keeps what multistep samplers
+   remember; the caller owns it and its work memory. */
 
-/* torch.linspace(sqrt(0.00085), sqrt(0.012), 1000, float32) ** 2; cumprod accumulates in
+SDDEF const char *sd_sampler_name(sd_sampler s)
+{
+    static const char *const name[SD_SAMPLER_COUNT] = { "euler_a", "euler", "ddim", "pndm", "heun", "dpm2", "dpm2_a", "lms",
+                                                        "dpm++2m", "dpm++2s_a", "lcm" };
+    return (int)s >= 0 && s < SD_SAMPLER_COUNT ? name[s] : "?";
+}
+
+SDDEF const char *sd_scheduler_name(sd_scheduler k)
+{
+    static const char *const name[SD_SCHEDULER_COUNT] = { "default", "diffusers", "normal", "karras", "exponential", "sgm_uniform", "simple" };
+    return (int)k >= 0 && k < SD_SCHEDULER_COUNT ? name[k] : "?";
+}
+
+SDDEF int sd_sampler_parse(const char *name, sd_sampler *out)
+{
+    int i;
+    for (i = 0; i < SD_SAMPLER_COUNT; i++) if (!strcmp(name, sd_sampler_name((sd_sampler)i))) { *out = (sd_sampler)i; return 1; }
+    return 0;
+}
+
+SDDEF int sd_scheduler_parse(const char *name, sd_scheduler *out)
+{
+    int i;
+    for (i = 0; i < SD_SCHEDULER_COUNT; i++) if (!strcmp(name, sd_scheduler_name((sd_scheduler)i))) { *out = (sd_scheduler)i; return 1; }
+    return 0;
+}
+
+/* the schedule kind a sampler takes by default: diffusers' for the diffusers samplers, karras for the others */
+SDDEF sd_scheduler sd_scheduler_default(sd_sampler s)
+{
+    return s == SD_SAMPLER_EULER_A || s == SD_SAMPLER_EULER || s == SD_SAMPLER_DDIM || s == SD_SAMPLER_PNDM
+           ? SD_SCHEDULER_DIFFUSERS : SD_SCHEDULER_KARRAS;
+}
+
+/* ---------------------------------------------------------------- the training noise levels */
+
+/* diffusers: torch.linspace(sqrt(0.00085), sqrt(0.012), 1000, float32) ** 2; cumprod accumulates in
    double and rounds each product to float, as torch's CPU cumprod does */
 static void sd__alphas_cumprod(float *ac)
 {
@@ -4585,23 +4741,106 @@ static void sd__alphas_cumprod(float *ac)
     }
 }
 
-SDDEF sd_result sd_schedule_init(sd_schedule *s, sd_sampler sampler, int steps, float eta)
+/* sigma space (k-diffusion's DiscreteEpsDDPMDenoiser on the checkpoint's alphas_cumprod buffer):
+   betas in double, their cumulative product rounded to float32, sigma_t = sqrt((1 - a_t) / a_t)
+   and ln sigma_t in float32 */
+static void sd__sigma_table(float *sigma, float *log_sigma)
 {
+    double b0 = sqrt(0.00085), b1 = sqrt(0.012), prod = 1.0;
     int i;
+    for (i = 0; i < 1000; i++) {
+        double b = b0 + (double)i * (b1 - b0) / 999.0;
+        float a;
+        prod *= 1.0 - b * b;
+        a = (float)prod;
+        sigma[i] = sqrtf((1.0f - a) / a);
+        log_sigma[i] = logf(sigma[i]);
+    }
+}
+
+/* t -> sigma: log-linear between the two training steps around t */
+static double sd__t_to_sigma(const sd_schedule *s, double t)
+{
+    int lo = (int)floor(t), hi = (int)ceil(t);
+    double w = t - lo;
+    return exp((1.0 - w) * s->log_sigmas[lo] + w * s->log_sigmas[hi]);
+}
+
+/* sigma -> the fractional timestep the UNet sees (k-diffusion's sigma_to_t, quantize=False):
+   k = the last step in 0..998 with ln sigma_k <= ln sigma, then linear in ln sigma up to k + 1 */
+static float sd__sigma_to_t(const sd_schedule *s, float sigma)
+{
+    double l = log(sigma), w;
+    int k = 0, i;
+    for (i = 0; i < 999; i++) if (s->log_sigmas[i] <= l) k = i;
+    w = ((double)s->log_sigmas[k] - l) / ((double)s->log_sigmas[k] - (double)s->log_sigmas[k + 1]);
+    w = w < 0.0 ? 0.0 : w > 1.0 ? 1.0 : w;
+    return (float)((1.0 - w) * k + w * (k + 1));
+}
+
+/* n noise levels of a kind, then 0; f_i = i / (n - 1) runs from sigma_max to sigma_min */
+static void sd__sigmas(const sd_schedule *s, sd_scheduler kind, int n, float *out)
+{
+    double smin = s->sigma_table[0], smax = s->sigma_table[999];
+    int i;
+    for (i = 0; i < n; i++) {
+        double f = n > 1 ? (double)i / (n - 1) : 0.0, sig;
+        switch (kind) {
+        case SD_SCHEDULER_KARRAS:        /* Karras et al. 2022, eq. 5, rho 7: even steps in sigma^(1/7) */
+            sig = pow(pow(smax, 1.0 / 7) + f * (pow(smin, 1.0 / 7) - pow(smax, 1.0 / 7)), 7.0); break;
+        case SD_SCHEDULER_EXPONENTIAL:   /* even steps in ln sigma */
+            sig = exp(log(smax) + f * (log(smin) - log(smax))); break;
+        case SD_SCHEDULER_SGM_UNIFORM:   /* even steps in t from 999, the last (t = 0) left out */
+            sig = sd__t_to_sigma(s, 999.0 * (1.0 - (double)i / n)); break;
+        case SD_SCHEDULER_SIMPLE:        /* every 1000/n-th training sigma, from the top */
+            sig = s->sigma_table[999 - (int)((double)i * (1000.0 / n))]; break;
+        default:                         /* normal: even steps in t from 999 to 0 */
+            sig = sd__t_to_sigma(s, 999.0 * (1.0 - f)); break;
+        }
+        out[i] = (float)sig;
+    }
+    out[n] = 0.0f;
+}
+
+/* ---------------------------------------------------------------- the timetable */
+
+SDDEF sd_result sd_schedule_make(sd_schedule *s, sd_sampler sampler, sd_scheduler kind, int steps, float eta)
+{
+    int i, diffusers_only = sampler == SD_SAMPLER_DDIM || sampler == SD_SAMPLER_PNDM;
     memset(s, 0, sizeof *s);
-    if (steps < 1 || steps > SD_MAX_STEPS) return SD_ERR_ARG;
-    if (sampler != SD_SAMPLER_DDIM && sampler != SD_SAMPLER_EULER && sampler != SD_SAMPLER_EULER_A) return SD_ERR_ARG;
+    if (steps < 1 || steps > SD_MAX_STEPS || (int)sampler < 0 || sampler >= SD_SAMPLER_COUNT || (int)kind < 0 || kind >= SD_SCHEDULER_COUNT)
+        return SD_ERR_ARG;
+    if (kind == SD_SCHEDULER_DEFAULT) kind = sd_scheduler_default(sampler);
+    if (diffusers_only && kind != SD_SCHEDULER_DIFFUSERS) return SD_ERR_ARG;   /* ddim and pndm: diffusers' timesteps only */
+    if (kind == SD_SCHEDULER_DIFFUSERS && sd_scheduler_default(sampler) != SD_SCHEDULER_DIFFUSERS) return SD_ERR_ARG;   /* k-diffusion only */
     s->sampler = sampler;
-    s->steps = steps;
+    s->scheduler = kind;
+    s->steps = s->n_t = steps;
     s->eta = eta;
     sd__alphas_cumprod(s->alphas_cumprod);
-    if (sampler == SD_SAMPLER_DDIM) {
+    sd__sigma_table(s->sigma_table, s->log_sigmas);
+    if (kind != SD_SCHEDULER_DIFFUSERS) {
+        float tmp[SD_MAX_STEPS + 2];
+        if (sampler == SD_SAMPLER_DPM2 || sampler == SD_SAMPLER_DPM2_A) {   /* one more level, the next-to-last dropped */
+            sd__sigmas(s, kind, steps + 1, tmp);
+            memcpy(s->sigmas, tmp, (size_t)steps * sizeof(float));
+            s->sigmas[steps] = 0.0f;
+        } else sd__sigmas(s, kind, steps, s->sigmas);
+        for (i = 0; i < steps; i++) s->timesteps[i] = sd__sigma_to_t(s, s->sigmas[i]);
+        s->init_noise_sigma = s->sigmas[0];
+        return SD_OK;
+    }
+    if (sampler == SD_SAMPLER_DDIM || sampler == SD_SAMPLER_PNDM) {
         /* "leading" spacing: (0, r, 2r, ...) reversed, plus steps_offset 1; at 1000 steps diffusers
            would index past the table: there the timesteps are 999..0 */
         int ratio = 1000 / steps;
         for (i = 0; i < steps; i++) {
             int t = (steps - 1 - i) * ratio + 1;
             s->timesteps[i] = (float)(t > 999 - i ? 999 - i : t);
+        }
+        if (sampler == SD_SAMPLER_PNDM && steps > 1) {   /* PLMS: the second timestep twice (its warm-up step) */
+            for (i = steps; i > 1; i--) s->timesteps[i] = s->timesteps[i - 1];
+            s->n_t = steps + 1;
         }
         s->init_noise_sigma = 1.0f;
         return SD_OK;
@@ -4629,17 +4868,62 @@ SDDEF sd_result sd_schedule_init(sd_schedule *s, sd_sampler sampler, int steps, 
     return SD_OK;
 }
 
-SDDEF void sd_scale_input(const sd_schedule *s, int i, const float *x, float *out, size_t n)
+SDDEF sd_result sd_schedule_init(sd_schedule *s, sd_sampler sampler, int steps, float eta)
+{
+    return sd_schedule_make(s, sampler, SD_SCHEDULER_DEFAULT, steps, eta);
+}
+
+/* DDIM and PNDM see x itself; every sigma-based sampler x / sqrt(sigma^2 + 1) */
+static int sd__unscaled(const sd_schedule *s) { return s->sampler == SD_SAMPLER_DDIM || s->sampler == SD_SAMPLER_PNDM; }
+
+static void sd__scale(const sd_schedule *s, float sigma, const float *x, float *out, size_t n)
 {
     size_t k;
-    if (s->sampler == SD_SAMPLER_DDIM) { if (out != x) memcpy(out, x, n * sizeof *x); return; }
-    {
-        float sigma = s->sigmas[i], d = sqrtf(sigma * sigma + 1.0f);
-        for (k = 0; k < n; k++) out[k] = x[k] / d;
+    float d = sqrtf(sigma * sigma + 1.0f);
+    if (sd__unscaled(s)) { if (out != x) memcpy(out, x, n * sizeof *x); return; }
+    for (k = 0; k < n; k++) out[k] = x[k] / d;
+}
+
+SDDEF void sd_scale_input(const sd_schedule *s, int i, const float *x, float *out, size_t n)
+{
+    sd__scale(s, s->sigmas[i], x, out, n);
+}
+
+SDDEF void sd_add_noise(const sd_schedule *s, int i, const float *x0, const float *noise, float *out, size_t n)
+{
+    size_t k;
+    if (sd__unscaled(s)) {
+        float a = s->alphas_cumprod[(int)s->timesteps[i]], sa = sqrtf(a), sb = sqrtf(1.0f - a);
+        for (k = 0; k < n; k++) out[k] = sa * x0[k] + sb * noise[k];
+    } else {
+        float sigma = s->sigmas[i];
+        for (k = 0; k < n; k++) out[k] = x0[k] + noise[k] * sigma;
     }
 }
 
-SDDEF void sd_step(const sd_schedule *s, int i, const float *eps, float *x, float *denoised, size_t n, sd_rng *rng)
+SDDEF int sd_first_step(int steps, double strength)
+{
+    volatile double prod = steps * strength;   /* rounded to double as diffusers computes it, also where */
+    int init = (int)prod, start;               /* floats are evaluated wider (x87): 10 x 0.6 is 6, not 5.999 */
+    if (init > steps) init = steps;
+    start = steps - init;
+    if (start < 0) start = 0;
+    return start >= steps ? -1 : start;
+}
+
+SDDEF int sd_schedule_first_step(const sd_schedule *s, double strength)
+{
+    volatile double prod = (strength < 0.999 ? strength : 0.999) * s->steps;
+    if (s->scheduler == SD_SCHEDULER_DIFFUSERS) return sd_first_step(s->steps, strength);
+    return s->steps - (int)prod - 1;   /* A1111: t_enc = int(min(strength, 0.999) * steps) steps after this one */
+}
+
+/* ---------------------------------------------------------------- the steps
+   Each update takes the guided eps of the evaluation sd_sampling_next asked for. Single-evaluation
+   steps are plain functions of the schedule (sd_step); the others keep what they need in the run. */
+
+/* diffusers' DDIM, Euler and Euler a on diffusers' timesteps */
+static void sd__step_diffusers(const sd_schedule *s, int i, const float *eps, float *x, float *denoised, size_t n, sd_rng *rng)
 {
     size_t k;
     if (s->sampler == SD_SAMPLER_DDIM) {
@@ -4681,26 +4965,224 @@ SDDEF void sd_step(const sd_schedule *s, int i, const float *eps, float *x, floa
     }
 }
 
-SDDEF void sd_add_noise(const sd_schedule *s, int i, const float *x0, const float *noise, float *out, size_t n)
+/* the ancestral split of a step sigma -> sigma' (k-diffusion get_ancestral_step, eta 1): down to
+   sigma_down deterministically, then fresh noise of sigma_up */
+static void sd__ancestral(float sigma, float next, float *down, float *up)
 {
-    size_t k;
-    if (s->sampler == SD_SAMPLER_DDIM) {
-        float a = s->alphas_cumprod[(int)s->timesteps[i]], sa = sqrtf(a), sb = sqrtf(1.0f - a);
-        for (k = 0; k < n; k++) out[k] = sa * x0[k] + sb * noise[k];
+    float u = sqrtf(next * next * (sigma * sigma - next * next) / (sigma * sigma));
+    *up = u < next ? u : next;
+    *down = sqrtf(next * next - *up * *up);
+}
+
+/* the LMS coefficient of the derivative j steps back, at step i of order m: the integral over
+   [sigma_i, sigma_i+1] of the Lagrange polynomial that is 1 at sigma_{i-j}, 0 at the other m - 1 */
+static float sd__lms_coeff(const float *sig, int i, int m, int j)
+{
+    double p[4] = { 1.0, 0.0, 0.0, 0.0 }, a = sig[i], b = sig[i + 1], sum = 0.0;
+    int deg = 0, k, e;
+    for (k = 0; k < m; k++) {
+        double xk = sig[i - k], den = (double)sig[i - j] - xk;
+        if (k == j) continue;
+        for (e = deg + 1; e >= 1; e--) p[e] = (p[e - 1] - xk * p[e]) / den;   /* p *= (tau - xk) / den */
+        p[0] = -xk * p[0] / den;
+        deg++;
+    }
+    for (e = 0; e <= deg; e++) sum += p[e] * (pow(b, e + 1) - pow(a, e + 1)) / (e + 1);
+    return (float)sum;
+}
+
+/* k-diffusion's samplers (sampling.py; lcm: ComfyUI's): one evaluation at r->sigma of x = r->x.
+   Stage 0 evaluates at sigma_i; heun, dpm2, dpm2_a and dpm++2s_a evaluate once more inside the step
+   (stage 1) from x_2, keeping x in work[0] (heun: d in work[1]). */
+static void sd__step_k(sd_sampling *r, const float *eps, float *denoised)
+{
+    const sd_schedule *s = r->s;
+    size_t k, n = r->n;
+    float *x = r->x, *x0 = r->work, *dk = r->work ? r->work + n : NULL;
+    float sg = s->sigmas[r->i], sn = s->sigmas[r->i + 1], se = r->sigma, down = sn, up = 0.0f;
+    sd_sampler a = s->sampler;
+    int ancestral = a == SD_SAMPLER_EULER_A || a == SD_SAMPLER_DPM2_A || a == SD_SAMPLER_DPMPP_2S_A, next_stage = 0;
+    if (ancestral) sd__ancestral(sg, sn, &down, &up);
+    if (r->stage == 1) {   /* the second evaluation, at se from x_2 = x */
+        float dt = (a == SD_SAMPLER_DPM2_A ? down : sn) - sg;
+        if (a == SD_SAMPLER_DPMPP_2S_A) {
+            double h = log(sg) - log(down);
+            float cx = (float)(down / sg), cd = (float)expm1(-h);
+            for (k = 0; k < n; k++) x[k] = cx * x0[k] - cd * (x[k] - se * eps[k]);
+        } else
+            for (k = 0; k < n; k++) {
+                float d2 = (x[k] - (x[k] - se * eps[k])) / se;
+                x[k] = a == SD_SAMPLER_HEUN ? x0[k] + ((dk[k] + d2) / 2.0f) * dt : x0[k] + d2 * dt;
+            }
     } else {
-        float sigma = s->sigmas[i];
-        for (k = 0; k < n; k++) out[k] = x0[k] + noise[k] * sigma;
+        if (denoised) for (k = 0; k < n; k++) denoised[k] = x[k] - sg * eps[k];
+        switch (a) {
+        case SD_SAMPLER_HEUN: case SD_SAMPLER_DPM2: case SD_SAMPLER_DPM2_A: {
+            /* Heun: x_2 = x + d (sigma' - sigma), the step with the mean of d and d(x_2, sigma');
+               DPM2: x_2 = x + d (sigma_mid - sigma) at the geometric midpoint, the step with d(x_2) */
+            float target = a == SD_SAMPLER_DPM2_A ? down : sn, dt;
+            if (target == 0.0f) {   /* the last step: Euler */
+                for (k = 0; k < n; k++) x[k] = x[k] + ((x[k] - (x[k] - sg * eps[k])) / sg) * (target - sg);
+                break;
+            }
+            r->sigma = a == SD_SAMPLER_HEUN ? sn : (float)exp((log(sg) + log(target)) / 2.0);
+            dt = r->sigma - sg;
+            for (k = 0; k < n; k++) {
+                float d = (x[k] - (x[k] - sg * eps[k])) / sg;
+                x0[k] = x[k];
+                if (a == SD_SAMPLER_HEUN) dk[k] = d;
+                x[k] = x[k] + d * dt;
+            }
+            next_stage = 1;
+            break;
+        }
+        case SD_SAMPLER_DPMPP_2S_A:
+            /* DPM-Solver++(2S): half a step in ln sigma towards sigma_down, then the full one from x with D(x_2) */
+            if (down == 0.0f) {
+                for (k = 0; k < n; k++) x[k] = x[k] + ((x[k] - (x[k] - sg * eps[k])) / sg) * (down - sg);
+                break;
+            } else {
+                double h = log(sg) - log(down);
+                float ss = (float)exp(log(sg) - h / 2), cx = ss / sg, cd = (float)expm1(-h / 2);
+                for (k = 0; k < n; k++) { x0[k] = x[k]; x[k] = cx * x[k] - cd * (x[k] - sg * eps[k]); }
+                r->sigma = ss;
+                next_stage = 1;
+            }
+            break;
+        case SD_SAMPLER_LMS: {
+            /* linear multistep of order 4: x += sum_j c_j d_{i-j} over the last m derivatives */
+            int m = r->count + 1 < 4 ? r->count + 1 : 4, j;
+            float c[4], *d = r->work + (size_t)(r->count % 4) * n;
+            for (k = 0; k < n; k++) d[k] = (x[k] - (x[k] - sg * eps[k])) / sg;
+            for (j = 0; j < m; j++) c[j] = sd__lms_coeff(s->sigmas, r->i, m, j);
+            for (k = 0; k < n; k++) {
+                float acc = 0.0f;
+                for (j = 0; j < m; j++) acc += c[j] * r->work[(size_t)((r->count - j) % 4) * n + k];
+                x[k] = x[k] + acc;
+            }
+            break;
+        }
+        case SD_SAMPLER_DPMPP_2M: {
+            /* DPM-Solver++(2M): h = ln sigma - ln sigma'; x = (sigma'/sigma) x - expm1(-h) D', D' extrapolated
+               from this D and the last one (D itself on the first and the last step) */
+            float *old = r->work;
+            if (sn == 0.0f) {
+                for (k = 0; k < n; k++) x[k] = x[k] - sg * eps[k];
+            } else {
+                double h = log(sg) - log(sn), rr = r->count ? r->h_last / h : 1.0;
+                float cx = sn / sg, cd = (float)expm1(-h), c1 = (float)(1.0 + 1.0 / (2.0 * rr)), c2 = (float)(1.0 / (2.0 * rr));
+                for (k = 0; k < n; k++) {
+                    float D = x[k] - sg * eps[k], Dp = r->count == 0 ? D : c1 * D - c2 * old[k];
+                    old[k] = D;
+                    x[k] = cx * x[k] - cd * Dp;
+                }
+                r->h_last = (float)h;
+            }
+            break;
+        }
+        case SD_SAMPLER_LCM:   /* latent consistency: jump to D, then noise of the next level */
+            for (k = 0; k < n; k++) x[k] = x[k] - sg * eps[k];
+            if (sn > 0.0f && r->rng) sd__randn_into(r->rng, x, n, sn, 1);
+            break;
+        default:   /* euler, euler_a: x += d (sigma' - sigma), sigma_down for euler_a */
+            for (k = 0; k < n; k++) x[k] = x[k] + ((x[k] - (x[k] - sg * eps[k])) / sg) * (down - sg);
+            break;
+        }
+    }
+    if (next_stage) { r->stage = 1; return; }
+    if (ancestral && sn > 0.0f && r->rng) sd__randn_into(r->rng, x, n, up, 1);
+    r->stage = 0;
+    r->i++;
+    r->count++;
+    r->sigma = s->sigmas[r->i];
+}
+
+/* diffusers' PNDMScheduler (PLMS, skip_prk_steps): eps' from the last four eps by the
+   Adams-Bashforth weights, then x moved from t to t_prev as if eps' were the noise; the first
+   step is redone (the repeated timestep) with the mean of its eps and the next. work: the last
+   four eps, then the first step's x. */
+static void sd__step_pndm(sd_sampling *r, const float *eps, float *denoised)
+{
+    const sd_schedule *s = r->s;
+    size_t k, n = r->n;
+    int c = r->count, ratio = 1000 / s->steps, t = (int)s->timesteps[r->i], tp = t - ratio;
+    int at = c == 0 ? 0 : c - 1, ne = c == 0 ? 1 : c == 1 ? 1 : (c < 4 ? c : 4);   /* this eps' slot; eps kept */
+    float *E = r->work, *S = r->work + 4 * n, *x = r->x;
+    float *e1 = E + (size_t)(at % 4) * n, *e2 = E + (size_t)((at + 3) % 4) * n, *e3 = E + (size_t)((at + 2) % 4) * n,
+          *e4 = E + (size_t)((at + 1) % 4) * n;
+    float a, ap, sample_coeff, denom;
+    if (c == 1) { tp = t; t = t + ratio; }
+    a = s->alphas_cumprod[t]; ap = tp >= 0 ? s->alphas_cumprod[tp] : s->alphas_cumprod[0];
+    sample_coeff = sqrtf(ap / a);
+    denom = a * sqrtf(1.0f - ap) + sqrtf(a * (1.0f - a) * ap);
+    for (k = 0; k < n; k++) {
+        float ep;
+        if (c != 1) e1[k] = eps[k];
+        if (c == 0) { ep = eps[k]; S[k] = x[k]; }
+        else if (c == 1) { ep = (eps[k] + e1[k]) / 2.0f; x[k] = S[k]; }
+        else if (ne == 2) ep = (3.0f * e1[k] - e2[k]) / 2.0f;
+        else if (ne == 3) ep = (23.0f * e1[k] - 16.0f * e2[k] + 5.0f * e3[k]) / 12.0f;
+        else ep = (1.0f / 24.0f) * (55.0f * e1[k] - 59.0f * e2[k] + 37.0f * e3[k] - 9.0f * e4[k]);
+        if (denoised) denoised[k] = (x[k] - sqrtf(1.0f - a) * ep) / sqrtf(a);
+        x[k] = sample_coeff * x[k] - (ap - a) * ep / denom;
+    }
+    r->count++;
+    r->i++;
+}
+
+/* ---------------------------------------------------------------- a run */
+
+SDDEF size_t sd_sampling_work(sd_sampler s)
+{
+    switch (s) {
+    case SD_SAMPLER_PNDM: return 5;
+    case SD_SAMPLER_LMS: return 4;
+    case SD_SAMPLER_HEUN: return 2;
+    case SD_SAMPLER_DPM2: case SD_SAMPLER_DPM2_A: case SD_SAMPLER_DPMPP_2S_A: case SD_SAMPLER_DPMPP_2M: return 1;
+    default: return 0;
     }
 }
 
-SDDEF int sd_first_step(int steps, double strength)
+SDDEF void sd_sampling_begin(sd_sampling *r, const sd_schedule *s, int first, float *x, size_t n, float *work, sd_rng *rng)
 {
-    volatile double prod = steps * strength;   /* rounded to double as diffusers computes it, also where */
-    int init = (int)prod, start;               /* floats are evaluated wider (x87): 10 x 0.6 is 6, not 5.999 */
-    if (init > steps) init = steps;
-    start = steps - init;
-    if (start < 0) start = 0;
-    return start >= steps ? -1 : start;
+    int i, two = s->sampler == SD_SAMPLER_HEUN || s->sampler == SD_SAMPLER_DPM2 || s->sampler == SD_SAMPLER_DPM2_A ||
+                 s->sampler == SD_SAMPLER_DPMPP_2S_A;
+    memset(r, 0, sizeof *r);
+    r->s = s; r->x = x; r->n = n; r->work = work; r->rng = rng;
+    r->i = first < 0 ? 0 : first;
+    r->sigma = s->sigmas[r->i];
+    for (i = r->i; i < s->n_t; i++) r->total += 1 + (two && s->sigmas[i + 1] > 0.0f);
+}
+
+SDDEF int sd_sampling_next(sd_sampling *r, float *model_in, float *t)
+{
+    const sd_schedule *s = r->s;
+    if (r->i >= s->n_t) return 0;
+    sd__scale(s, r->sigma, r->x, model_in, r->n);
+    *t = r->stage ? sd__sigma_to_t(s, r->sigma) : s->timesteps[r->i];
+    return 1;
+}
+
+SDDEF void sd_sampling_update(sd_sampling *r, const float *eps, float *denoised)
+{
+    const sd_schedule *s = r->s;
+    r->evals++;
+    if (s->sampler == SD_SAMPLER_PNDM) sd__step_pndm(r, eps, denoised);
+    else if (s->scheduler == SD_SCHEDULER_DIFFUSERS) {
+        sd__step_diffusers(s, r->i, eps, r->x, denoised, r->n, r->rng);
+        r->i++;
+        r->sigma = s->sigmas[r->i];
+    } else sd__step_k(r, eps, denoised);
+}
+
+SDDEF sd_result sd_step(const sd_schedule *s, int i, const float *eps, float *x, float *denoised, size_t n, sd_rng *rng)
+{
+    sd_sampling r;
+    if (sd_sampling_work(s->sampler)) return SD_ERR_ARG;   /* these remember: they need a run (sd_sampling) */
+    memset(&r, 0, sizeof r);
+    r.s = s; r.i = i; r.x = x; r.n = n; r.rng = rng; r.sigma = s->sigmas[i];
+    sd_sampling_update(&r, eps, denoised);
+    return SD_OK;
 }
 
 /* ================================================================ the model and one call per stage
@@ -5045,15 +5527,34 @@ SDDEF sd_params sd_params_default(void)
     return p;
 }
 
+/* the sampler, its schedule and the noise source: known values that go together */
+static sd_result sd__check_sampler(sd_model *m, const sd_params *p)
+{
+    if ((int)p->sampler < 0 || p->sampler >= SD_SAMPLER_COUNT)
+        return sd__fail(m, SD_ERR_ARG, "sampler %d: euler_a, euler, ddim, pndm, heun, dpm2, dpm2_a, lms, dpm++2m, dpm++2s_a or lcm "
+                        "(SD_SAMPLER_*, 0..%d)", (int)p->sampler, SD_SAMPLER_COUNT - 1);
+    if ((int)p->scheduler < 0 || p->scheduler >= SD_SCHEDULER_COUNT)
+        return sd__fail(m, SD_ERR_ARG, "schedule %d: default, diffusers, normal, karras, exponential, sgm_uniform or simple "
+                        "(SD_SCHEDULER_*, 0..%d)", (int)p->scheduler, SD_SCHEDULER_COUNT - 1);
+    if (p->rng != SD_RNG_CPU && p->rng != SD_RNG_PHILOX) return sd__fail(m, SD_ERR_ARG, "rng %d: SD_RNG_CPU or SD_RNG_PHILOX", (int)p->rng);
+    if (p->scheduler == SD_SCHEDULER_DEFAULT) return SD_OK;
+    if ((p->sampler == SD_SAMPLER_DDIM || p->sampler == SD_SAMPLER_PNDM) && p->scheduler != SD_SCHEDULER_DIFFUSERS)
+        return sd__fail(m, SD_ERR_ARG, "%s takes only the diffusers schedule, not %s", sd_sampler_name(p->sampler), sd_scheduler_name(p->scheduler));
+    if (sd_scheduler_default(p->sampler) != SD_SCHEDULER_DIFFUSERS && p->scheduler == SD_SCHEDULER_DIFFUSERS)
+        return sd__fail(m, SD_ERR_ARG, "%s takes normal, karras, exponential, sgm_uniform or simple, not diffusers", sd_sampler_name(p->sampler));
+    return SD_OK;
+}
+
 static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned char *init, unsigned char *rgb)
 {
-    int h = p->height / 8, w = p->width / 8, D, i, start = 0, guide = p->cfg_scale > 1.0f, nb;
+    int h = p->height / 8, w = p->width / 8, D, start = 0, guide = p->cfg_scale > 1.0f, nb;
     size_t nl, npix = (size_t)p->width * p->height, k;
     float scale;
     int ids[SD_TOKENS];
-    float *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL;
+    float *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL, *work = NULL, t;
     sd_schedule *sch = NULL;
-    sd_rng rng;
+    sd_sampling run;
+    sd_rng rng, philox, *noise;
     sd_result r = SD_OK;
     if (!m->unet || !m->vae || !m->clip)
         return sd__fail(m, SD_ERR_STATE, "the checkpoint lacks %s: txt2img needs the UNet, the VAE and the text encoder",
@@ -5066,13 +5567,17 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
         return sd__fail(m, SD_ERR_ARG, "size %dx%d: width and height must be multiples of 8 in 8..2048", p->width, p->height);
     if (p->steps < 1 || p->steps > SD_MAX_STEPS) return sd__fail(m, SD_ERR_ARG, "steps %d: 1..%d allowed", p->steps, SD_MAX_STEPS);
     if (!(p->cfg_scale >= 0.0f && p->cfg_scale <= 100.0f)) return sd__fail(m, SD_ERR_ARG, "cfg scale %g: 0..100 allowed", p->cfg_scale);
-    if (p->sampler != SD_SAMPLER_EULER_A && p->sampler != SD_SAMPLER_EULER && p->sampler != SD_SAMPLER_DDIM)
-        return sd__fail(m, SD_ERR_ARG, "sampler %d: SD_SAMPLER_EULER_A, SD_SAMPLER_EULER or SD_SAMPLER_DDIM", (int)p->sampler);
+    if ((r = sd__check_sampler(m, p)) != SD_OK) return r;
     if (p->clip_skip < 1 || p->clip_skip > m->clip->cfg.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", p->clip_skip, m->clip->cfg.layers);
     if (!(p->eta >= 0.0f && p->eta <= 1.0f)) return sd__fail(m, SD_ERR_ARG, "eta %g: 0..1 allowed", p->eta);
     if (init && !(p->strength >= 0.0 && p->strength <= 1.0)) return sd__fail(m, SD_ERR_ARG, "strength %g: 0..1 allowed", p->strength);
-    if (init && (start = sd_first_step(p->steps, p->strength)) < 0)
+    sch = (sd_schedule *)sd__malloc(m, sizeof *sch);
+    if (!sch) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    sd_schedule_make(sch, p->sampler, p->scheduler, p->steps, p->eta);
+    if (init && (start = sd_schedule_first_step(sch, p->strength)) < 0) {
+        sd__free(m, sch);
         return sd__fail(m, SD_ERR_ARG, "strength %g with %d steps runs no step (steps x strength must be at least 1)", p->strength, p->steps);
+    }
     nb = guide ? 2 : 1;
     ctx = (float *)sd__malloc(m, (size_t)2 * SD_TOKENS * D * sizeof(float));
     lat = (float *)sd__malloc(m, nl * sizeof(float));
@@ -5080,8 +5585,8 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     eps = (float *)sd__malloc(m, 2 * nl * sizeof(float));
     den = (float *)sd__malloc(m, nl * sizeof(float));
     img = (float *)sd__malloc(m, 3 * npix * sizeof(float));
-    sch = (sd_schedule *)sd__malloc(m, sizeof *sch);
-    if (!ctx || !lat || !xin || !eps || !den || !img || !sch) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
+    work = (float *)sd__calloc(m, (sd_sampling_work(p->sampler) + 1) * nl, sizeof(float));
+    if (!ctx || !lat || !xin || !eps || !den || !img || !work) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
     /* the text: negative (unconditional) first */
     if (guide) {
         if ((r = sd_tokenize(m, p->negative_prompt, ids)) != SD_OK) goto done;
@@ -5089,9 +5594,10 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     }
     if ((r = sd_tokenize(m, p->prompt, ids)) != SD_OK) goto done;
     if ((r = sd_text_encode(m, ids, p->clip_skip, ctx + (guide ? (size_t)SD_TOKENS * D : 0))) != SD_OK) goto done;
-    /* the starting latent */
-    sd_schedule_init(sch, p->sampler, p->steps, p->eta);
+    /* the starting latent; the noise from the chosen generator (the VAE's sample always from the CPU's) */
     sd_rng_seed(&rng, p->seed);
+    sd_rng_init(&philox, SD_RNG_PHILOX, p->seed);
+    noise = p->rng == SD_RNG_PHILOX ? &philox : &rng;
     if (init) {
         float *mean = xin, *logvar = eps;
         for (k = 0; k < npix; k++) {   /* HWC bytes -> CHW in [-1, 1] */
@@ -5104,25 +5610,25 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
             float lv = logvar[k] < -30.0f ? -30.0f : (logvar[k] > 20.0f ? 20.0f : logvar[k]);
             lat[k] = scale * (mean[k] + expf(0.5f * lv) * lat[k]);
         }
-        sd_randn(&rng, den, nl);                      /* then the noise added to it */
+        sd_randn(noise, den, nl);                     /* then the noise added to it */
         sd_add_noise(sch, start, lat, den, lat, nl);
     } else {
-        sd_randn(&rng, lat, nl);
+        sd_randn(noise, lat, nl);
         for (k = 0; k < nl; k++) lat[k] = lat[k] * sch->init_noise_sigma;
     }
-    /* the denoising loop */
-    for (i = start; i < p->steps; i++) {
-        sd_scale_input(sch, i, lat, xin, nl);
+    /* the denoising loop: one guided UNet evaluation at a time, as the sampler asks */
+    sd_sampling_begin(&run, sch, start, lat, nl, work, noise);
+    while (sd_sampling_next(&run, xin, &t)) {
         if (guide) memcpy(xin + nl, xin, nl * sizeof(float));
         if (guide && m->cfg.low_memory) {   /* the two halves one after the other: half the activations, same bits */
-            if ((r = sd_unet(m, xin, 1, h, w, sch->timesteps[i], ctx, eps)) != SD_OK) goto done;
-            if ((r = sd_unet(m, xin + nl, 1, h, w, sch->timesteps[i], ctx + (size_t)SD_TOKENS * D, eps + nl)) != SD_OK) goto done;
-        } else if ((r = sd_unet(m, xin, nb, h, w, sch->timesteps[i], ctx, eps)) != SD_OK) goto done;
+            if ((r = sd_unet(m, xin, 1, h, w, t, ctx, eps)) != SD_OK) goto done;
+            if ((r = sd_unet(m, xin + nl, 1, h, w, t, ctx + (size_t)SD_TOKENS * D, eps + nl)) != SD_OK) goto done;
+        } else if ((r = sd_unet(m, xin, nb, h, w, t, ctx, eps)) != SD_OK) goto done;
         if (guide) for (k = 0; k < nl; k++) eps[k] = eps[k] + p->cfg_scale * (eps[nl + k] - eps[k]);
-        sd_step(sch, i, eps, lat, den, nl, &rng);
+        sd_sampling_update(&run, eps, den);
         if (p->progress) {
             sd_progress pr;
-            pr.step = i - start + 1; pr.total = p->steps - start; pr.width = w; pr.height = h;
+            pr.step = run.evals; pr.total = run.total; pr.width = w; pr.height = h;
             pr.latent = lat; pr.denoised = den;
             if (p->progress(p->progress_user, &pr)) { r = sd__fail(m, SD_ERR_CANCELLED, "cancelled at step %d of %d", pr.step, pr.total); goto done; }
         }
@@ -5142,6 +5648,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     }
 done:
     sd__free(m, ctx); sd__free(m, lat); sd__free(m, xin); sd__free(m, eps); sd__free(m, den); sd__free(m, img); sd__free(m, sch);
+    sd__free(m, work);
     return r;
 }
 

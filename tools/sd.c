@@ -33,6 +33,8 @@ typedef struct opts {
     int have_seed, steps, width, height, clip_skip, threads, quiet, reference, low_memory, gpu, preview_every, preview_decode;
     char from_text[3][4096];   /* prompt, negative prompt, model name read by --from */
     sd_sampler sampler;
+    sd_scheduler scheduler;
+    sd_rng_kind rng;
 } opts;
 
 static const char *usage =
@@ -139,10 +141,28 @@ static int parse_u64(const char *name, const char *s, uint64_t *out)
 
 static int parse_sampler(const char *s, sd_sampler *out)
 {
-    if (!strcmp(s, "euler_a") || !strcmp(s, "euler-a") || !strcmp(s, "euler_ancestral")) *out = SD_SAMPLER_EULER_A;
-    else if (!strcmp(s, "euler")) *out = SD_SAMPLER_EULER;
-    else if (!strcmp(s, "ddim")) *out = SD_SAMPLER_DDIM;
-    else { fprintf(stderr, "sd: --sampler: '%s' is not one of euler_a, euler, ddim\n", s); return 0; }
+    if (!strcmp(s, "euler-a") || !strcmp(s, "euler_ancestral")) *out = SD_SAMPLER_EULER_A;
+    else if (!sd_sampler_parse(s, out)) {
+        fprintf(stderr, "sd: --sampler: '%s' is not one of euler_a, euler, ddim, pndm, heun, dpm2, dpm2_a, lms, dpm++2m, dpm++2s_a, lcm\n", s);
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_scheduler(const char *s, sd_scheduler *out)
+{
+    if (!sd_scheduler_parse(s, out)) {
+        fprintf(stderr, "sd: --scheduler: '%s' is not one of diffusers, normal, karras, exponential, sgm_uniform, simple\n", s);
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_rng(const char *s, sd_rng_kind *out)
+{
+    if (!strcmp(s, "cpu")) *out = SD_RNG_CPU;
+    else if (!strcmp(s, "philox")) *out = SD_RNG_PHILOX;
+    else { fprintf(stderr, "sd: --rng: '%s' is not one of cpu, philox\n", s); return 0; }
     return 1;
 }
 
@@ -261,7 +281,7 @@ static int parse_args(int argc, char **argv, opts *o)
             static const char *const valued[] = { "-m", "--model", "--vocab", "--vae", "-p", "--prompt", "-n", "--negative-prompt",
                 "--negative", "-o", "--output", "-i", "--init-img", "--init", "--latent-out", "--image-out", "--x", "--context", "--z",
                 "--image", "--logvar", "--shape", "--preview", "--preview-every", "--from", "--t", "--strength", "--cfg", "--cfg-scale",
-                "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", NULL };
+                "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", "--scheduler", "--rng", NULL };
             int k;
             for (k = 0; valued[k] && strcmp(valued[k], a); k++) {}
             if (!valued[k]) { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
@@ -298,6 +318,8 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (OPT("-t", "--threads")) { if (!parse_int("--threads", v, 1, 1024, &o->threads)) return 1; }
         else if (OPT("-s", "--seed")) { if (!parse_u64("--seed", v, &o->seed)) return 1; o->have_seed = 1; }
         else if (!strcmp(a, "--sampler")) { if (!parse_sampler(v, &o->sampler)) return 1; }
+        else if (!strcmp(a, "--scheduler")) { if (!parse_scheduler(v, &o->scheduler)) return 1; }
+        else if (!strcmp(a, "--rng")) { if (!parse_rng(v, &o->rng)) return 1; }
         else { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
 #undef OPT
     }
@@ -417,7 +439,7 @@ static int cmd_randn(const opts *o)
     buf = (float *)malloc(n ? n * sizeof(float) : 1);
     m = new_model(o);
     if (!buf || !m) { free(buf); sd_free(m); return die("out of memory"); }
-    sd_rng_seed(&rng, o->seed);
+    sd_rng_init(&rng, o->rng, o->seed);
     sd_randn(&rng, buf, n);
     rc = write_npy(m, o->output, buf, nd, shape);
     free(buf);
@@ -429,11 +451,11 @@ static int cmd_schedule(const opts *o)
 {
     static sd_schedule s;
     int i;
-    if (sd_schedule_init(&s, o->sampler, o->steps, (float)o->eta) != SD_OK) return die("bad schedule arguments");
+    if (sd_schedule_make(&s, o->sampler, o->scheduler, o->steps, (float)o->eta) != SD_OK) return die("bad schedule arguments");
     printf("{\"timesteps\": [");
-    for (i = 0; i < s.steps; i++) printf("%s%.9g", i ? ", " : "", s.timesteps[i]);
+    for (i = 0; i < s.n_t; i++) printf("%s%.9g", i ? ", " : "", s.timesteps[i]);
     printf("]");
-    if (o->sampler != SD_SAMPLER_DDIM) {
+    if (o->sampler != SD_SAMPLER_DDIM && o->sampler != SD_SAMPLER_PNDM) {
         printf(", \"sigmas\": [");
         for (i = 0; i <= s.steps; i++) printf("%s%.9g", i ? ", " : "", s.sigmas[i]);
         printf("]");
@@ -769,6 +791,7 @@ static int cmd_generate(const opts *o, int img2img)
     p.prompt = o->prompt ? o->prompt : "";
     p.negative_prompt = o->negative;
     p.width = w; p.height = h; p.steps = o->steps; p.cfg_scale = (float)o->cfg; p.sampler = o->sampler;
+    p.scheduler = o->scheduler; p.rng = o->rng;
     p.seed = o->have_seed ? o->seed : random_seed();
     p.clip_skip = o->clip_skip; p.eta = (float)o->eta; p.strength = o->strength;
     pr.start = wall(); pr.quiet = o->quiet; pr.o = o; pr.m = m;

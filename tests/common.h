@@ -353,6 +353,22 @@ const t_json *t_cases(const char *stage)
     return t_jget(t_jget(&t__cases, "cases"), stage);
 }
 
+/* cases.<stage> as a test reads them: NULL with a SKIP line without ../shared/fixtures, NULL with
+   a FAIL line when cases.json does not hold them */
+const t_json *t_stage_cases(const char *stage)
+{
+    const t_json *cs;
+    char what[128];
+    if (!t_fixture("cases.json")) {
+        snprintf(what, sizeof what, "fixture %s cases (no ../shared/fixtures)", stage);
+        t_skip(what);
+        return NULL;
+    }
+    cs = t_cases(stage);
+    if (!cs || cs->type != 5) { t_ok(0, "cases.json holds an array of %s cases", stage); return NULL; }
+    return cs;
+}
+
 /* sampler name in cases.json -> sd_sampler */
 sd_sampler t_sampler(const char *name)
 {

@@ -27,13 +27,11 @@ typedef struct st_tensor {
 
 typedef struct st_file { st_tensor *t; int n, cap; } st_file;
 
-static st_tensor *st_add(st_file *f, const char *name, const char *dtype, int ndim, const long long *shape, const void *data, size_t nbytes)
+/* tensor i gets new bytes (and dtype, shape) */
+static void st_replace(st_file *f, int i, const char *dtype, int ndim, const long long *shape, const void *data, size_t nbytes)
 {
-    st_tensor *t;
-    if (f->n == f->cap) { f->cap = f->cap ? 2 * f->cap : 64; f->t = (st_tensor *)realloc(f->t, (size_t)f->cap * sizeof *f->t); }
-    t = &f->t[f->n++];
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", name);
+    st_tensor *t = &f->t[i];
+    free(t->own);
     snprintf(t->dtype, sizeof t->dtype, "%s", dtype);
     t->ndim = ndim;
     if (ndim > 0) memcpy(t->shape, shape, sizeof(long long) * (size_t)ndim);
@@ -41,6 +39,16 @@ static st_tensor *st_add(st_file *f, const char *name, const char *dtype, int nd
     if (data) memcpy(t->own, data, nbytes);
     t->data = t->own;
     t->nbytes = nbytes;
+}
+
+static st_tensor *st_add(st_file *f, const char *name, const char *dtype, int ndim, const long long *shape, const void *data, size_t nbytes)
+{
+    st_tensor *t;
+    if (f->n == f->cap) { f->cap = f->cap ? 2 * f->cap : 64; f->t = (st_tensor *)realloc(f->t, (size_t)f->cap * sizeof *f->t); }
+    t = &f->t[f->n++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    st_replace(f, f->n - 1, dtype, ndim, shape, data, nbytes);
     return t;
 }
 
@@ -54,20 +62,6 @@ static st_tensor *st_ref(st_file *f, const st_tensor *src, const char *name)
     t->nbytes = src->nbytes;
     t->off = src->off;
     return t;
-}
-
-/* tensor i gets new bytes (and dtype, shape) */
-static void st_replace(st_file *f, int i, const char *dtype, int ndim, const long long *shape, const void *data, size_t nbytes)
-{
-    st_tensor *t = &f->t[i];
-    free(t->own);
-    snprintf(t->dtype, sizeof t->dtype, "%s", dtype);
-    t->ndim = ndim;
-    if (ndim > 0) memcpy(t->shape, shape, sizeof(long long) * (size_t)ndim);
-    t->own = (unsigned char *)calloc(nbytes ? nbytes : 1, 1);
-    if (data) memcpy(t->own, data, nbytes);
-    t->data = t->own;
-    t->nbytes = nbytes;
 }
 
 static void st_free(st_file *f)

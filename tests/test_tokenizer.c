@@ -8,9 +8,8 @@
 /* the fixtures' cases (t_cases: the prompts unescaped by sd.h's own JSON string reader) */
 static void fixture_cases(sd_model *m)
 {
-    const t_json *cs = t_cases("tokenize");
+    const t_json *cs = t_stage_cases("tokenize");
     int i, k, cases = 0;
-    if (!t_fixture("cases.json")) { t_skip("fixture tokenize cases (no ../shared/fixtures)"); return; }
     for (i = 0; cs && i < cs->n; i++) {
         const t_json *c = &cs->item[i], *ids = t_jget(c, "ids"), *bpe = t_jget(c, "bpe");
         const char *prompt = t_jstr(c, "prompt");
@@ -26,7 +25,7 @@ static void fixture_cases(sd_model *m)
         t_ok(r1 == SD_OK && !memcmp(got, want, sizeof got) && same, "fixture tokenize #%d (%d BPE ids) '%.40s'", cases, nb, prompt);
         cases++;
     }
-    t_ok(cases == 12, "read %d fixture tokenize cases", cases);
+    if (cs) t_ok(cases == 12, "read %d fixture tokenize cases", cases);
 }
 
 static const char merges[] =

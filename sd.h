@@ -1,8 +1,9 @@
 /* sd.h - v0.1 - Stable Diffusion 1.x in one C header - public domain or MIT (see end of file)
 
    Text in, image out: the CLIP BPE tokenizer, the CLIP text encoder, the UNet with
-   cross-attention, the DDIM / Euler / Euler-ancestral samplers and the VAE, in readable
-   scalar C99 with an OpenMP path. Equal to diffusers for the same checkpoint and seed.
+   cross-attention, diffusers' and k-diffusion's samplers and the VAE, in readable scalar C99
+   with an OpenMP path. Equal to diffusers, k-diffusion (A1111, ComfyUI) for the same checkpoint,
+   sampler and seed.
 
    QUICK START
 
@@ -27,9 +28,13 @@
      Vocabulary: the Hugging Face `tokenizer/merges.txt` that every SD model folder carries.
      SD 2.x, SDXL and other families are recognised and refused with a message.
 
-   SAMPLERS
-     DDIM (leading spacing, steps_offset 1, eta), Euler and Euler ancestral (linspace
-     spacing), all with the SD 1.5 scheduler configuration, 1 to 1000 steps.
+   SAMPLERS (sd_sampler, sd_scheduler, sd_rng_kind; 1 to 1000 steps)
+     On diffusers' timesteps (SD 1.5 scheduler configuration): DDIM (leading spacing, eta),
+     PNDM (PLMS), Euler and Euler ancestral (linspace spacing).
+     In sigma space as k-diffusion runs them (A1111, ComfyUI): Euler, Euler a, Heun, DPM2,
+     DPM2 a, LMS, DPM++ 2M, DPM++ 2S a and LCM, on the normal, karras, exponential, sgm_uniform
+     or simple schedule, the UNet at k-diffusion's fractional timesteps.
+     Noise: torch's CPU generator, or A1111's GPU noise (Philox4x32-10).
 
    CONFIGURATION MACROS (define before the implementation)
      SD_STATIC             all functions static (private to one translation unit)

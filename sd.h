@@ -4996,6 +4996,9 @@ static float sd__lms_coeff(const float *sig, int i, int m, int j)
     return (float)sum;
 }
 
+/* the derivative dx/dsigma = (x - D) / sigma at x, with D = x - sigma eps (k-diffusion's to_d) */
+static float sd__to_d(float x, float sigma, float eps) { return (x - (x - sigma * eps)) / sigma; }
+
 /* k-diffusion's samplers (sampling.py; lcm: ComfyUI's): one evaluation at r->sigma of x = r->x.
    Stage 0 evaluates at sigma_i; heun, dpm2, dpm2_a and dpm++2s_a evaluate once more inside the step
    (stage 1) from x_2, keeping x in work[0] (heun: d in work[1]). */
@@ -5016,7 +5019,7 @@ static void sd__step_k(sd_sampling *r, const float *eps, float *denoised)
             for (k = 0; k < n; k++) x[k] = cx * x0[k] - cd * (x[k] - se * eps[k]);
         } else
             for (k = 0; k < n; k++) {
-                float d2 = (x[k] - (x[k] - se * eps[k])) / se;
+                float d2 = sd__to_d(x[k], se, eps[k]);
                 x[k] = a == SD_SAMPLER_HEUN ? x0[k] + ((dk[k] + d2) / 2.0f) * dt : x0[k] + d2 * dt;
             }
     } else {
@@ -5027,13 +5030,13 @@ static void sd__step_k(sd_sampling *r, const float *eps, float *denoised)
                DPM2: x_2 = x + d (sigma_mid - sigma) at the geometric midpoint, the step with d(x_2) */
             float target = a == SD_SAMPLER_DPM2_A ? down : sn, dt;
             if (target == 0.0f) {   /* the last step: Euler */
-                for (k = 0; k < n; k++) x[k] = x[k] + ((x[k] - (x[k] - sg * eps[k])) / sg) * (target - sg);
+                for (k = 0; k < n; k++) x[k] = x[k] + sd__to_d(x[k], sg, eps[k]) * (target - sg);
                 break;
             }
             r->sigma = a == SD_SAMPLER_HEUN ? sn : (float)exp((log(sg) + log(target)) / 2.0);
             dt = r->sigma - sg;
             for (k = 0; k < n; k++) {
-                float d = (x[k] - (x[k] - sg * eps[k])) / sg;
+                float d = sd__to_d(x[k], sg, eps[k]);
                 x0[k] = x[k];
                 if (a == SD_SAMPLER_HEUN) dk[k] = d;
                 x[k] = x[k] + d * dt;
@@ -5044,7 +5047,7 @@ static void sd__step_k(sd_sampling *r, const float *eps, float *denoised)
         case SD_SAMPLER_DPMPP_2S_A:
             /* DPM-Solver++(2S): half a step in ln sigma towards sigma_down, then the full one from x with D(x_2) */
             if (down == 0.0f) {
-                for (k = 0; k < n; k++) x[k] = x[k] + ((x[k] - (x[k] - sg * eps[k])) / sg) * (down - sg);
+                for (k = 0; k < n; k++) x[k] = x[k] + sd__to_d(x[k], sg, eps[k]) * (down - sg);
                 break;
             } else {
                 double h = log(sg) - log(down);
@@ -5058,7 +5061,7 @@ static void sd__step_k(sd_sampling *r, const float *eps, float *denoised)
             /* linear multistep of order 4: x += sum_j c_j d_{i-j} over the last m derivatives */
             int m = r->count + 1 < 4 ? r->count + 1 : 4, j;
             float c[4], *d = r->work + (size_t)(r->count % 4) * n;
-            for (k = 0; k < n; k++) d[k] = (x[k] - (x[k] - sg * eps[k])) / sg;
+            for (k = 0; k < n; k++) d[k] = sd__to_d(x[k], sg, eps[k]);
             for (j = 0; j < m; j++) c[j] = sd__lms_coeff(s->sigmas, r->i, m, j);
             for (k = 0; k < n; k++) {
                 float acc = 0.0f;
@@ -5090,7 +5093,7 @@ static void sd__step_k(sd_sampling *r, const float *eps, float *denoised)
             if (sn > 0.0f && r->rng) sd__randn_into(r->rng, x, n, sn, 1);
             break;
         default:   /* euler, euler_a: x += d (sigma' - sigma), sigma_down for euler_a */
-            for (k = 0; k < n; k++) x[k] = x[k] + ((x[k] - (x[k] - sg * eps[k])) / sg) * (down - sg);
+            for (k = 0; k < n; k++) x[k] = x[k] + sd__to_d(x[k], sg, eps[k]) * (down - sg);
             break;
         }
     }

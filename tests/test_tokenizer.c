@@ -69,6 +69,19 @@ static void small_vocab(void)
     t_ok(ok, "empty prompt: BOS then EOS padding");
     r = sd_tokenize(m, "bad \xff\xfe utf-8 \xe2\x82 end \xc0\xaf", ids);
     t_ok(r == SD_OK, "invalid UTF-8 is replaced (U+FFFD), not refused");
+    {   /* ftfy's fix_latin_ligatures, its whole table: each ligature tokenizes as its NFKC letters */
+        static const char *const lig[][2] = {
+            { "\xc4\xb2\xc4\xb3", "IJij" }, { "\xc5\x89", "\xca\xbcn" },                        /* U+0132/0133, U+0149 */
+            { "\xc7\x84\xc7\x85\xc7\x86", "D\xc5\xbd" "D\xc5\xbe" "d\xc5\xbe" },                        /* U+01C4..01C6 */
+            { "\xc7\x87\xc7\x88\xc7\x89\xc7\x8a\xc7\x8b\xc7\x8c", "LJLjljNJNjnj" },             /* U+01C7..01CC */
+            { "\xc7\xb1\xc7\xb2\xc7\xb3", "DZDzdz" },                                             /* U+01F1..01F3 */
+            { "\xef\xac\x80\xef\xac\x81\xef\xac\x82\xef\xac\x83\xef\xac\x84\xef\xac\x85\xef\xac\x86", "fffiflffifflstst" } };
+        int k, want[SD_TOKENS], got[SD_TOKENS];
+        for (k = 0; k < 6; k++) {
+            sd_result r1 = sd_tokenize(m, lig[k][0], got), r2 = sd_tokenize(m, lig[k][1], want);
+            t_ok(r1 == SD_OK && r2 == SD_OK && !memcmp(got, want, sizeof got), "ligatures %d tokenize as '%s'", k, lig[k][1]);
+        }
+    }
     sd_free(m);
 }
 

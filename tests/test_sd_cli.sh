@@ -37,7 +37,7 @@
 
 B=build
 T=$B/test-sd-cli
-SD=$B/sd
+SD=${SD:-$B/sd}   # SD=build/asan/sd runs it on the sanitized build
 MODEL=$B/tiny.safetensors
 VOCAB=$B/tiny-merges.txt
 fails=0

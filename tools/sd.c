@@ -664,7 +664,7 @@ static void print_settings(const opts *o)
     if (o->sampler == SD_SAMPLER_DDIM && o->eta > 0) printf(" --eta %s", fmt_num(num, sizeof num, (float)o->eta, 1));
     if (o->from_strength) printf(" --strength %s", fmt_num(num, sizeof num, o->strength, 0));
     printf("\n  (in A1111's words: Sampler: %s, Schedule type: %s, noise: %s)\n", sampler_table[o->sampler].a1111,
-           k == SD_SCHEDULER_DIFFUSERS ? "none, diffusers' own" : schedule_table[k].a1111, o->rng == SD_RNG_PHILOX ? "GPU" : "CPU");
+           schedule_label(k), o->rng == SD_RNG_PHILOX ? "GPU" : "CPU");
     for (i = 0; i < FROM_N; i++) if (o->from_issue[i][0]) printf("sd cannot take: %s\n", o->from_issue[i]);
     if (!check_schedule(o)) printf("sd cannot take: the sampler and the schedule together (see above)\n");
     if (o->from_note[0]) printf("sd does not apply: %s\n", o->from_note);

@@ -144,7 +144,9 @@ bad() {
     if [ "$rc" -eq 2 ] && grep -qF -- "$word" "$T/bad.log" && [ ! -e "$T/bad.png" ] && [ ! -e "$T/bad.npy" ] && [ ! -e "$T/bad.png.part" ]; then
         ok "$what: status 2, '$(head -n 1 "$T/bad.log" | cut -c1-150)'"
     else
-        fail "$what: status $rc (2 expected), message with '$word', output files: $(ls "$T"/bad.* 2>/dev/null | grep -v log | tr '\n' ' ')"; show bad
+        left=""
+        for f in "$T/bad.png" "$T/bad.npy" "$T/bad.png.part"; do [ -e "$f" ] && left="$left $f"; done
+        fail "$what: status $rc (2 expected), message with '$word', files left:${left:- none}"; show bad
     fi
 }
 bad "unknown sampler" "dpm++2s_a, lcm" -p x --sampler dpm++3m
@@ -233,8 +235,8 @@ if text rt-img2img | grep -qF "Denoising strength: 0.6,"; then ok "img2img: Deno
 else fail "img2img: no 'Denoising strength: 0.6' in '$(text rt-img2img)'"; fi
 
 echo "== A1111's texts: --from gives the same latent as the explicit options"
-# a1111 NAME TEXT: $T/NAME.png, a 64x64 PNG whose parameters text is TEXT (printf's escapes: \n)
-a1111() { printf "$2" > "$T/$1.txt" && "$T/retext" "$T/rt-default.png" "$T/$1.txt" "$T/$1.png"; }
+# a1111 NAME TEXT: $T/NAME.png, a 64x64 PNG whose parameters text is TEXT (with \n for a newline)
+a1111() { printf '%b' "$2" > "$T/$1.txt" && "$T/retext" "$T/rt-default.png" "$T/$1.txt" "$T/$1.png"; }
 # from NAME WHAT SD-OPTIONS...: --from NAME.png against the explicit options
 from() {
     fn=$1; what=$2; shift 2

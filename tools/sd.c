@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <time.h>
 #include <math.h>
+#include <ctype.h>
 #if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
 #include <sys/stat.h>
@@ -23,6 +24,10 @@
 #include <stdarg.h>
 
 /* ---------------------------------------------------------------- options */
+
+/* the settings a --from text can get wrong, each with the option that replaces it */
+enum { FROM_SAMPLER, FROM_SCHEDULER, FROM_RNG, FROM_STEPS, FROM_CFG, FROM_SEED, FROM_SIZE, FROM_CLIP_SKIP,
+       FROM_STRENGTH, FROM_ETA, FROM_N };
 
 typedef struct opts {
     const char *cmd;
@@ -33,8 +38,14 @@ typedef struct opts {
     int have_seed, steps, width, height, clip_skip, threads, quiet, reference, low_memory, gpu, preview_every, preview_decode;
     char from_text[3][4096];   /* prompt, negative prompt, model name read by --from */
     sd_sampler sampler;
-    sd_scheduler scheduler;
+    sd_scheduler scheduler;    /* SD_SCHEDULER_DEFAULT: the sampler's own */
     sd_rng_kind rng;
+    /* --from: the PNG, what of its text sd cannot take (each cleared by the option given after it;
+       any left is an error), what sd leaves out (a warning), which settings came from it */
+    const char *from_path;
+    char from_issue[FROM_N][192];
+    char from_note[512];
+    int from_sampler, from_scheduler, from_strength;
 } opts;
 
 static const char *usage =
@@ -47,8 +58,8 @@ static const char *usage =
     "  img2img      init image + prompt -> image\n"
     "  info         what a checkpoint holds (sd info MODEL), or how a PNG was made (sd info IMAGE.png)\n"
     "  tokenize     sd tokenize --vocab MERGES -p PROMPT       (prints the 77 ids)\n"
-    "  randn        sd randn --seed S --shape 1,4,64,64 -o OUT.npy  (torch.randn)\n"
-    "  schedule     sd schedule --sampler NAME --steps N       (prints JSON)\n"
+    "  randn        sd randn --seed S --shape 1,4,64,64 [--rng cpu|philox] -o OUT.npy  (torch.randn)\n"
+    "  schedule     sd schedule --sampler NAME [--scheduler KIND] --steps N  (prints the timesteps and sigmas as JSON)\n"
     "  text         sd text -m MODEL --vocab MERGES -p PROMPT [--clip-skip N] -o OUT.npy\n"
     "  unet         sd unet -m MODEL --x X.npy --t T --context CTX.npy -o OUT.npy\n"
     "  vae-decode   sd vae-decode -m MODEL --z Z.npy -o OUT.npy\n"
@@ -58,7 +69,8 @@ static const char *usage =
     "  -m, --model PATH          an SD 1.x checkpoint (.safetensors single file, or a diffusers folder)\n"
     "      --vae PATH            a separate VAE file replacing the model's own\n"
     "      --vocab PATH          CLIP merges.txt [$SD_VOCAB, or tokenizer/merges.txt or merges.txt beside the model]\n"
-    "      --from IMAGE.png      take prompt and settings from a PNG made by sd or A1111 (options after it win)\n"
+    "      --from IMAGE.png      take prompt and settings from a PNG made by sd or A1111 (options after it win;\n"
+    "                            sd info IMAGE.png shows what it takes)\n"
     "  -p, --prompt TEXT         the prompt\n"
     "  -n, --negative-prompt TEXT  what to steer away from [\"\"]\n"
     "  -o, --output PATH         output file [output.png]\n"
@@ -66,8 +78,10 @@ static const char *usage =
     "  -H, --height N            image height, a multiple of 8 [512]\n"
     "      --steps N             sampling steps, 1..1000 [20]\n"
     "      --cfg-scale X         classifier-free guidance scale (--cfg) [7]\n"
-    "      --sampler NAME        euler_a, euler or ddim [euler_a]\n"
-    "      --eta X               DDIM noise, 0..1 [0]\n"
+    "      --sampler NAME        the sampler, see below [euler_a]\n"
+    "      --scheduler KIND      the noise schedule, see below [the sampler's own]\n"
+    "      --rng KIND            the noise: cpu (torch's CPU generator) or philox (A1111's GPU noise) [cpu]\n"
+    "      --eta X               DDIM's noise, 0..1 [0]\n"
     "  -s, --seed N              random seed, 0..2^64-1 [a random one, printed]\n"
     "  -i, --init-img PATH       img2img: init image, PNG or HxWx3 uint8 .npy (--init)\n"
     "      --strength X          img2img: how much to change, 0..1 [0.75]\n"
@@ -139,11 +153,111 @@ static int parse_u64(const char *name, const char *s, uint64_t *out)
     return 1;
 }
 
+/* ---------------------------------------------------------------- samplers, schedules and noise by name
+   sd's names are sd.h's (sd_sampler_name, sd_scheduler_name). Beside them, the names A1111, ComfyUI
+   and diffusers give the same thing. A1111's are the labels of its sampler lists
+   (modules/sd_samplers_kdiffusion.py samplers_k_diffusion, sd_samplers_timesteps.py for DDIM and
+   PLMS, sd_samplers_lcm.py for LCM) and of modules/sd_schedulers.py; ComfyUI's are comfy/samplers.py's
+   KSAMPLER_NAMES and SCHEDULER_NAMES; diffusers' the scheduler class its documentation names as the
+   counterpart (docs/source/en/api/schedulers/overview.md). A counterpart, not the same bits: only
+   sd's own names promise the references' numbers. */
+
+typedef struct sampler_names {
+    const char *a1111, *alias;        /* A1111's label, and its old k_ alias */
+    const char *comfy, *diffusers;
+    sd_scheduler a1111_auto;          /* what A1111 (v1.9 on) runs for its "Schedule type: Automatic" */
+    const char *about;
+} sampler_names;
+
+static const sampler_names sampler_table[SD_SAMPLER_COUNT] = {   /* in sd_sampler's order */
+    { "Euler a", "k_euler_a", "euler_ancestral", "EulerAncestralDiscreteScheduler", SD_SCHEDULER_NORMAL, "Euler ancestral" },
+    { "Euler", "k_euler", "euler", "EulerDiscreteScheduler", SD_SCHEDULER_NORMAL, "Euler" },
+    { "DDIM", "ddim", "ddim", "DDIMScheduler", SD_SCHEDULER_DIFFUSERS, "DDIM (--eta: its noise)" },
+    { "PLMS", "plms", "-", "PNDMScheduler", SD_SCHEDULER_DIFFUSERS, "PNDM's PLMS, diffusers' SD 1.5 default" },
+    { "Heun", "k_heun", "heun", "HeunDiscreteScheduler", SD_SCHEDULER_NORMAL, "Heun, 2 evaluations a step" },
+    { "DPM2", "k_dpm_2", "dpm_2", "KDPM2DiscreteScheduler", SD_SCHEDULER_KARRAS, "DPM-Solver-2, 2 evaluations a step" },
+    { "DPM2 a", "k_dpm_2_a", "dpm_2_ancestral", "KDPM2AncestralDiscreteScheduler", SD_SCHEDULER_KARRAS, "DPM2 ancestral" },
+    { "LMS", "k_lms", "lms", "LMSDiscreteScheduler", SD_SCHEDULER_NORMAL, "linear multistep, order 4" },
+    { "DPM++ 2M", "k_dpmpp_2m", "dpmpp_2m", "DPMSolverMultistepScheduler", SD_SCHEDULER_KARRAS, "DPM-Solver++(2M); A1111's default" },
+    { "DPM++ 2S a", "k_dpmpp_2s_a", "dpmpp_2s_ancestral", "-", SD_SCHEDULER_KARRAS, "DPM-Solver++(2S) ancestral" },
+    { "LCM", "k_lcm", "lcm", "LCMScheduler", SD_SCHEDULER_NORMAL, "latent consistency (ComfyUI's sample_lcm)" },
+};
+
+typedef struct schedule_names { const char *a1111, *comfy, *diffusers, *about; } schedule_names;
+
+static const schedule_names schedule_table[SD_SCHEDULER_COUNT] = {   /* in sd_scheduler's order */
+    { "Automatic", "-", "-", "the sampler's own" },
+    { "-", "-", "timestep_spacing linspace (Euler) or leading (DDIM, PNDM)", "diffusers' own timesteps" },
+    { "Uniform", "normal", "-", "even in t (k-diffusion's get_sigmas; A1111's Normal is the same to float rounding)" },
+    { "Karras", "karras", "use_karras_sigmas=True", "Karras et al. 2022, rho 7" },
+    { "Exponential", "exponential", "use_exponential_sigmas=True", "even in log sigma" },
+    { "SGM Uniform", "sgm_uniform", "timestep_spacing trailing", "even in t, the last t = 0 left out" },
+    { "Simple", "simple", "timestep_spacing trailing", "every (1000/n)-th training sigma" },
+};
+
+/* A1111's schedule types (modules/sd_schedulers.py: name, label, alias) and sd's kind for each:
+   SD_SCHEDULER_DEFAULT for "Automatic", -1 where sd has none */
+static const struct a1111_schedule { const char *name, *label, *alias; int kind; } a1111_schedules[] = {
+    { "automatic", "Automatic", NULL, SD_SCHEDULER_DEFAULT },
+    { "uniform", "Uniform", NULL, SD_SCHEDULER_NORMAL },            /* k-diffusion's get_sigmas */
+    { "karras", "Karras", NULL, SD_SCHEDULER_KARRAS },
+    { "exponential", "Exponential", NULL, SD_SCHEDULER_EXPONENTIAL },
+    { "polyexponential", "Polyexponential", NULL, -1 },
+    { "sgm_uniform", "SGM Uniform", "SGMUniform", SD_SCHEDULER_SGM_UNIFORM },
+    { "kl_optimal", "KL Optimal", NULL, -1 },
+    { "align_your_steps", "Align Your Steps", NULL, -1 },
+    { "simple", "Simple", NULL, SD_SCHEDULER_SIMPLE },
+    { "normal", "Normal", NULL, SD_SCHEDULER_NORMAL },   /* t even from sigma_to_t(sigma_max) ~ 999 to 0: Uniform */
+    { "ddim", "DDIM", NULL, -1 },
+    { "beta", "Beta", NULL, -1 },
+};
+#define N_A1111_SCHEDULES (int)(sizeof a1111_schedules / sizeof a1111_schedules[0])
+
+/* the same letters, ASCII case aside */
+static int same_name(const char *a, const char *b)
+{
+    if (!a || !b) return 0;
+    while (*a && tolower((unsigned char)*a) == tolower((unsigned char)*b)) { a++; b++; }
+    return *a == 0 && *b == 0;
+}
+
+/* which schedules a sampler takes: 0 diffusers' only (ddim, pndm), 1 any (euler_a, euler), 2 the
+   sigma kinds only (the k-diffusion samplers: heun ... lcm), as sd_schedule_make has it */
+static int sampler_takes(sd_sampler s)
+{
+    if (s == SD_SAMPLER_DDIM || s == SD_SAMPLER_PNDM) return 0;
+    return sd_scheduler_default(s) == SD_SCHEDULER_DIFFUSERS ? 1 : 2;
+}
+
+/* a sampler by sd's name, or A1111's, its old alias, ComfyUI's (any case); 0 if none */
+static int find_sampler(const char *s, sd_sampler *out)
+{
+    int i;
+    if (sd_sampler_parse(s, out)) return 1;
+    if (same_name(s, "euler-a") || same_name(s, "euler_ancestral")) { *out = SD_SAMPLER_EULER_A; return 1; }
+    for (i = 0; i < SD_SAMPLER_COUNT; i++)
+        if (same_name(s, sd_sampler_name((sd_sampler)i)) || same_name(s, sampler_table[i].a1111) ||
+            same_name(s, sampler_table[i].alias) || same_name(s, sampler_table[i].comfy)) { *out = (sd_sampler)i; return 1; }
+    return 0;
+}
+
+/* a schedule by sd's name or A1111's (label or name, any case): the kind, SD_SCHEDULER_DEFAULT for
+   "default" / "Automatic", -1 for one of A1111's that sd has not, -2 for an unknown name */
+static int find_schedule(const char *s)
+{
+    int i;
+    for (i = 0; i < SD_SCHEDULER_COUNT; i++) if (same_name(s, sd_scheduler_name((sd_scheduler)i))) return i;
+    for (i = 0; i < N_A1111_SCHEDULES; i++)
+        if (same_name(s, a1111_schedules[i].name) || same_name(s, a1111_schedules[i].label) || same_name(s, a1111_schedules[i].alias))
+            return a1111_schedules[i].kind;
+    return -2;
+}
+
 static int parse_sampler(const char *s, sd_sampler *out)
 {
-    if (!strcmp(s, "euler-a") || !strcmp(s, "euler_ancestral")) *out = SD_SAMPLER_EULER_A;
-    else if (!sd_sampler_parse(s, out)) {
-        fprintf(stderr, "sd: --sampler: '%s' is not one of euler_a, euler, ddim, pndm, heun, dpm2, dpm2_a, lms, dpm++2m, dpm++2s_a, lcm\n", s);
+    if (!find_sampler(s, out)) {
+        fprintf(stderr, "sd: --sampler: '%s' is not one of euler_a, euler, ddim, pndm, heun, dpm2, dpm2_a, lms, dpm++2m, dpm++2s_a, lcm "
+                        "(sd --help lists them with A1111's names)\n", s);
         return 0;
     }
     return 1;
@@ -151,19 +265,69 @@ static int parse_sampler(const char *s, sd_sampler *out)
 
 static int parse_scheduler(const char *s, sd_scheduler *out)
 {
-    if (!sd_scheduler_parse(s, out)) {
-        fprintf(stderr, "sd: --scheduler: '%s' is not one of diffusers, normal, karras, exponential, sgm_uniform, simple\n", s);
+    int k = find_schedule(s);
+    if (k < 0) {
+        fprintf(stderr, "sd: --scheduler: '%s' is not one of diffusers, normal, karras, exponential, sgm_uniform, simple "
+                        "(sd --help says which sampler takes which)\n", s);
         return 0;
     }
+    *out = (sd_scheduler)k;
     return 1;
 }
 
 static int parse_rng(const char *s, sd_rng_kind *out)
 {
-    if (!strcmp(s, "cpu")) *out = SD_RNG_CPU;
-    else if (!strcmp(s, "philox")) *out = SD_RNG_PHILOX;
-    else { fprintf(stderr, "sd: --rng: '%s' is not one of cpu, philox\n", s); return 0; }
+    if (same_name(s, "cpu")) *out = SD_RNG_CPU;
+    else if (same_name(s, "philox")) *out = SD_RNG_PHILOX;
+    else { fprintf(stderr, "sd: --rng: '%s' is not one of cpu, philox (philox is A1111's GPU noise)\n", s); return 0; }
     return 1;
+}
+
+/* the sampler and the schedule go together (the pairs sd_schedule_make takes); else a message that
+   says what the sampler takes, and 0 */
+static int check_schedule(const opts *o)
+{
+    int takes = sampler_takes(o->sampler);
+    sd_scheduler k = o->scheduler;
+    char from[4200] = "";
+    if (k == SD_SCHEDULER_DEFAULT || takes == 1) return 1;
+    if ((o->from_sampler || o->from_scheduler) && o->from_path && strlen(o->from_path) < 4000)
+        snprintf(from, sizeof from, " (--from %s gave the %s)", o->from_path,
+                 o->from_sampler && o->from_scheduler ? "pair" : o->from_sampler ? "sampler" : "schedule");
+    if (takes == 0 && k != SD_SCHEDULER_DIFFUSERS) {
+        fprintf(stderr, "sd: --sampler %s takes only --scheduler diffusers, not %s%s\n", sd_sampler_name(o->sampler), sd_scheduler_name(k), from);
+        return 0;
+    }
+    if (takes == 2 && k == SD_SCHEDULER_DIFFUSERS) {
+        fprintf(stderr, "sd: --sampler %s takes --scheduler normal, karras, exponential, sgm_uniform or simple [%s], not diffusers "
+                        "(diffusers' schedule is for euler_a, euler, ddim and pndm)%s\n",
+                sd_sampler_name(o->sampler), sd_scheduler_name(sd_scheduler_default(o->sampler)), from);
+        return 0;
+    }
+    return 1;
+}
+
+/* --help's tables: every sampler and schedule with its default, and A1111's names */
+static void print_names(void)
+{
+    int i, k;
+    printf("\nsamplers (--sampler NAME; A1111's and ComfyUI's names are taken too):\n");
+    printf("  %-10s %-11s %-12s %s\n", "sd", "A1111", "default", "schedules it takes; what it is");
+    for (i = 0; i < SD_SAMPLER_COUNT; i++) {
+        int t = sampler_takes((sd_sampler)i);
+        printf("  %-10s %-11s %-12s %s; %s\n", sd_sampler_name((sd_sampler)i), sampler_table[i].a1111,
+               sd_scheduler_name(sd_scheduler_default((sd_sampler)i)),
+               t == 0 ? "diffusers only" : t == 1 ? "any" : "the sigma kinds", sampler_table[i].about);
+    }
+    printf("\nschedules (--scheduler KIND; A1111's \"Schedule type\"):\n");
+    printf("  %-12s %-12s %s\n", "sd", "A1111", "what it is");
+    for (k = SD_SCHEDULER_DIFFUSERS; k < SD_SCHEDULER_COUNT; k++)
+        printf("  %-12s %-12s %s\n", sd_scheduler_name((sd_scheduler)k), schedule_table[k].a1111, schedule_table[k].about);
+    printf("  ddim and pndm take only diffusers; euler_a and euler take any; heun, dpm2, dpm2_a, lms, dpm++2m,\n"
+           "  dpm++2s_a and lcm take the sigma kinds (normal, karras, exponential, sgm_uniform, simple).\n");
+    printf("\nnoise (--rng KIND; A1111's \"RNG\"):\n");
+    printf("  %-12s %-12s %s\n", "cpu", "CPU", "torch's CPU generator (torch.randn with a seeded torch.Generator) [the default]");
+    printf("  %-12s %-12s %s\n", "philox", "GPU, NV", "A1111's default GPU noise: torch's CUDA Philox, computed as A1111's NV source does");
 }
 
 static const char *const commands[] = { "txt2img", "img2img", "info", "tokenize", "randn", "schedule", "text", "unet",
@@ -171,59 +335,301 @@ static const char *const commands[] = { "txt2img", "img2img", "info", "tokenize"
 
 
 /* ---------------------------------------------------------------- generation parameters in PNGs
-   The A1111 form of the "parameters" text chunk:
+   The "parameters" text chunk, in the form A1111 writes it (modules/processing.py, create_infotext):
      PROMPT
      Negative prompt: NEGATIVE
-     Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x512, Model: NAME, Clip skip: 2 */
+     Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 42, Size: 512x512, Model: NAME, RNG: CPU
+   The settings are "Key: value" pairs separated by ", ", a value in double quotes (JSON escapes)
+   when it holds ',', ':' or a newline; missing fields mean A1111's defaults: no "Clip skip" is 1,
+   no "RNG" is A1111's GPU noise (sd's philox), no "Schedule type" is "Automatic", the sampler's own.
 
-static const char *sampler_name(sd_sampler s) { return s == SD_SAMPLER_DDIM ? "DDIM" : s == SD_SAMPLER_EULER ? "Euler" : "Euler a"; }
+   What sd writes: A1111's sampler label; the schedule's A1111 label, except diffusers' own schedule,
+   which A1111 has not: "Automatic", which A1111 reads as its default for the sampler (for Euler and
+   Euler a the same timesteps with sigmas interpolated in log space, for DDIM and PLMS the same
+   timesteps) and sd, seeing "Version: sd.h ...", as sd's default (diffusers'); "RNG: CPU" for the
+   CPU generator and nothing for philox, as A1111 writes its GPU noise. Numbers are written with the
+   fewest digits that read back to the same float, so --from makes the same latent, bit for bit.
 
-/* "Key: value" in the settings line (values end at ", " unless quoted); 0 if absent */
-static int setting(const char *line, const char *key, char *out, size_t cap)
+   What sd reads: A1111's texts (the schedule folded into the sampler's name, "DPM++ 2M Karras", as
+   A1111 wrote it before v1.9, included; A1111 reads it so too: sd_samplers.get_sampler_and_scheduler),
+   and sd's. Texts that sd wrote before it had schedules and Philox noise carry "Version: sd.h" and no
+   "Schedule type": their samplers ran on sd's default schedule and CPU noise, and read so. */
+
+#define MAX_SETTINGS 64
+typedef struct infotext {
+    const char *prompt, *negative;   /* into the text; negative NULL when there is none */
+    size_t prompt_n, negative_n;
+    int n;
+    char key[MAX_SETTINGS][48];
+    char value[MAX_SETTINGS][256];   /* longer values are cut (none that sd reads is that long) */
+} infotext;
+
+/* splits a "parameters" text; 0 if it has no settings line (one that starts with "Steps: ": the last
+   such line, so that a prompt may hold one) */
+static int infotext_parse(const char *t, infotext *it)
 {
-    size_t kl = strlen(key), n = 0;
-    const char *p = line;
-    while ((p = strstr(p, key)) != NULL) {
-        if ((p == line || p[-1] == ' ') && p[kl] == ':' && p[kl + 1] == ' ') break;
-        p += kl;
+    const char *set = NULL, *neg = NULL, *p;
+    memset(it, 0, sizeof *it);
+    for (p = t; (p = strstr(p, "\nSteps: ")) != NULL; p++) set = p + 1;
+    if (!set && !strncmp(t, "Steps: ", 7)) set = t;
+    if (!set) return 0;
+    if (!strncmp(t, "Negative prompt: ", 17)) neg = t;
+    else if ((p = strstr(t, "\nNegative prompt: ")) != NULL && p + 1 < set) neg = p + 1;
+    it->prompt = t;
+    it->prompt_n = (size_t)((neg ? neg : set) - t);
+    if (it->prompt_n) it->prompt_n--;   /* the newline before */
+    if (neg) { it->negative = neg + 17; it->negative_n = (size_t)(set - 1 - it->negative); }
+    for (p = set; *p && *p != '\n' && it->n < MAX_SETTINGS;) {
+        size_t kn = 0, vn = 0;
+        char *key = it->key[it->n], *val = it->value[it->n];
+        while (*p == ' ' || *p == ',') p++;
+        while (*p && *p != ':' && *p != ',' && *p != '\n') { if (kn + 1 < sizeof it->key[0]) key[kn++] = *p; p++; }
+        if (*p != ':') continue;   /* not "Key: value": skipped, as A1111's pattern skips it */
+        key[kn] = 0;
+        for (p++; *p == ' '; p++) {}
+        if (*p == '"') {
+            for (p++; *p && *p != '"' && *p != '\n'; p++) {
+                char c = *p;
+                if (c == '\\' && p[1] && p[1] != '\n') { c = *++p; if (c == 'n') c = '\n'; else if (c == 't') c = '\t'; }
+                if (vn + 1 < sizeof it->value[0]) val[vn++] = c;
+            }
+            while (*p && *p != ',' && *p != '\n') p++;
+        } else {
+            while (*p && *p != ',' && *p != '\n') { if (vn + 1 < sizeof it->value[0]) val[vn++] = *p; p++; }
+            while (vn && val[vn - 1] == ' ') vn--;
+        }
+        val[vn] = 0;
+        if (kn) it->n++;
     }
-    if (!p) return 0;
-    p += kl + 2;
-    if (*p == '"') { p++; while (*p && *p != '"' && n + 1 < cap) out[n++] = *p++; }
-    else while (*p && !(p[0] == ',' && p[1] == ' ') && *p != '\n' && n + 1 < cap) out[n++] = *p++;
-    out[n] = 0;
     return 1;
 }
 
-/* fills o from a "parameters" text; 0 if it is not one */
+static const char *infotext_get(const infotext *it, const char *key)
+{
+    int i;
+    for (i = 0; i < it->n; i++) if (!strcmp(it->key[i], key)) return it->value[i];
+    return NULL;
+}
+
+/* whole values only: a number in lo..hi */
+static int text_int(const char *v, long lo, long hi, int *out)
+{
+    char *end;
+    long x;
+    errno = 0;
+    x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi) return 0;
+    *out = (int)x;
+    return 1;
+}
+
+static int text_double(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    double x;
+    errno = 0;
+    x = strtod(v, &end);
+    if (errno || end == v || *end || !(x >= lo && x <= hi)) return 0;
+    *out = x;
+    return 1;
+}
+
+/* the fewest digits that read back to the same float (is_float) or double */
+static const char *fmt_num(char *buf, size_t cap, double v, int is_float)
+{
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
+        double back;
+        snprintf(buf, cap, "%.*g", prec, v);
+        back = strtod(buf, NULL);
+        if (is_float ? (float)back == (float)v : back == v) break;
+    }
+    return buf;
+}
+
+/* A1111's quote(): the value as it is, or as a JSON string when it holds ',', ':' or a newline */
+static const char *quote(char *buf, size_t cap, const char *v)
+{
+    size_t n = 0;
+    if (!strpbrk(v, ",:\n")) return v;
+    buf[n++] = '"';
+    for (; *v && n + 4 < cap; v++) {
+        if (*v == '"' || *v == '\\') buf[n++] = '\\';
+        if (*v == '\n') { buf[n++] = '\\'; buf[n++] = 'n'; continue; }
+        buf[n++] = *v;
+    }
+    buf[n++] = '"';
+    buf[n] = 0;
+    return buf;
+}
+
+static void append(char *out, size_t cap, const char *fmt, ...)
+{
+    size_t n = strlen(out);
+    va_list ap;
+    if (n + 1 >= cap) return;
+    va_start(ap, fmt);
+    vsnprintf(out + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
+/* A1111's "Schedule type" for a kind: its label; diffusers' own schedule, which A1111 has not, is
+   "Automatic" (see above) */
+static const char *schedule_label(sd_scheduler k)
+{
+    return k == SD_SCHEDULER_DIFFUSERS || k == SD_SCHEDULER_DEFAULT ? "Automatic" : schedule_table[k].a1111;
+}
+
+/* the "parameters" text of an image sd made */
+static void write_parameters(char *out, size_t cap, const sd_params *p, const char *model, int img2img)
+{
+    sd_scheduler k = p->scheduler == SD_SCHEDULER_DEFAULT ? sd_scheduler_default(p->sampler) : p->scheduler;
+    const char *neg = p->negative_prompt ? p->negative_prompt : "";
+    char num[40], q[1024];
+    out[0] = 0;
+    if (p->prompt[0]) append(out, cap, "%s\n", p->prompt);
+    if (neg[0]) append(out, cap, "Negative prompt: %s\n", neg);
+    append(out, cap, "Steps: %d, Sampler: %s, Schedule type: %s", p->steps, sampler_table[p->sampler].a1111, schedule_label(k));
+    append(out, cap, ", CFG scale: %s", fmt_num(num, sizeof num, p->cfg_scale, 1));
+    append(out, cap, ", Seed: %llu, Size: %dx%d, Model: %s", (unsigned long long)p->seed, p->width, p->height, quote(q, sizeof q, model));
+    if (img2img) append(out, cap, ", Denoising strength: %s", fmt_num(num, sizeof num, p->strength, 0));
+    if (p->clip_skip > 1) append(out, cap, ", Clip skip: %d", p->clip_skip);
+    if (p->rng == SD_RNG_CPU) append(out, cap, ", RNG: CPU");
+    if (p->sampler == SD_SAMPLER_DDIM && p->eta > 0) append(out, cap, ", Eta DDIM: %s", fmt_num(num, sizeof num, p->eta, 1));
+    append(out, cap, ", Version: sd.h %s", SD_VERSION_STRING);
+}
+
+static void from_bad(opts *o, int which, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->from_issue[which], sizeof o->from_issue[which], fmt, ap);
+    va_end(ap);
+}
+
+static void from_note(opts *o, const char *what)
+{
+    size_t n = strlen(o->from_note);
+    if (n + 1 < sizeof o->from_note) snprintf(o->from_note + n, sizeof o->from_note - n, "%s%s", n ? ", " : "", what);
+}
+
+/* fills o from a "parameters" text; 0 if it is not one. What it cannot take goes to o->from_issue,
+   what sd does not do to o->from_note (see above for how each field reads) */
 static int parse_parameters(opts *o, const char *t)
 {
-    const char *neg = strstr(t, "\nNegative prompt: "), *set = strstr(t, "\nSteps: ");
-    char v[256];
+    static const char *const ignored[] = { "Hires upscale", "Hires resize-1", "Variation seed", "Seed resize from", "Schedule rho",
+                                           "Schedule min sigma", "Schedule max sigma", "Refiner", NULL };
+    infotext *it = (infotext *)malloc(sizeof *it);
+    const char *v, *ver, *sch;
+    char name[256];
+    int sd_made, old_a1111 = 0, known = 1, k, i;
     size_t n;
-    if (!set) return 0;
-    n = (size_t)((neg && neg < set ? neg : set) - t);
-    if (n >= sizeof o->from_text[0]) n = sizeof o->from_text[0] - 1;
-    memcpy(o->from_text[0], t, n); o->from_text[0][n] = 0;
+    if (!it) return 0;
+    memset(o->from_issue, 0, sizeof o->from_issue);
+    o->from_note[0] = 0;
+    o->from_sampler = o->from_scheduler = o->from_strength = 0;
+    if (!infotext_parse(t, it)) { free(it); return 0; }
+    n = it->prompt_n < sizeof o->from_text[0] ? it->prompt_n : sizeof o->from_text[0] - 1;
+    memcpy(o->from_text[0], it->prompt, n); o->from_text[0][n] = 0;
     o->prompt = o->from_text[0];
-    if (neg && neg < set) {
-        n = (size_t)(set - neg - 18);
-        if (n >= sizeof o->from_text[1]) n = sizeof o->from_text[1] - 1;
-        memcpy(o->from_text[1], neg + 18, n); o->from_text[1][n] = 0;
-        o->negative = o->from_text[1];
+    n = it->negative_n < sizeof o->from_text[1] ? it->negative_n : sizeof o->from_text[1] - 1;
+    if (it->negative) memcpy(o->from_text[1], it->negative, n);
+    o->from_text[1][it->negative ? n : 0] = 0;
+    o->negative = o->from_text[1];
+    if ((v = infotext_get(it, "Model")) != NULL) { n = strlen(v); memcpy(o->from_text[2], v, n + 1); }
+
+    /* who wrote it: sd, A1111 before v1.9 (no schedule choice: every sampler on k-diffusion's
+       get_sigmas unless its name said Karras) or A1111 from v1.9 (and forks that say "v1.N") */
+    ver = infotext_get(it, "Version");
+    sd_made = ver && !strncmp(ver, "sd.h", 4);
+    if (ver && !sd_made) {
+        const char *q = strstr(ver, "v1.");
+        if (q && isdigit((unsigned char)q[3]) && atoi(q + 3) < 9) old_a1111 = 1;
     }
-    set++;
-    if (setting(set, "Steps", v, sizeof v)) o->steps = atoi(v);
-    if (setting(set, "Sampler", v, sizeof v))
-        o->sampler = !strcmp(v, "DDIM") ? SD_SAMPLER_DDIM : !strcmp(v, "Euler") ? SD_SAMPLER_EULER : SD_SAMPLER_EULER_A;
-    if (setting(set, "CFG scale", v, sizeof v)) o->cfg = atof(v);
-    if (setting(set, "Seed", v, sizeof v)) { o->seed = strtoull(v, NULL, 10); o->have_seed = 1; }
-    if (setting(set, "Size", v, sizeof v)) { o->width = atoi(v); if (strchr(v, 'x')) o->height = atoi(strchr(v, 'x') + 1); }
-    if (setting(set, "Clip skip", v, sizeof v)) o->clip_skip = atoi(v);
-    if (setting(set, "Denoising strength", v, sizeof v)) o->strength = atof(v);
-    if (setting(set, "Eta", v, sizeof v)) o->eta = atof(v);
-    if (o->steps < 1 || o->steps > 1000) o->steps = 20;
-    if (o->clip_skip < 1) o->clip_skip = 1;
+
+    if ((v = infotext_get(it, "Steps")) != NULL && !text_int(v, 1, 1000, &o->steps))
+        from_bad(o, FROM_STEPS, "Steps: '%s' is not a whole number in 1..1000 (give --steps after --from)", v);
+
+    sch = infotext_get(it, "Schedule type");
+    if ((v = infotext_get(it, "Sampler")) != NULL) {
+        size_t len, best = 0;
+        const char *folded = NULL;
+        sd_sampler s;
+        snprintf(name, sizeof name, "%s", v);
+        len = strlen(name);
+        for (i = 0; i < N_A1111_SCHEDULES; i++) {   /* "DPM++ 2M Karras": the longest schedule name it ends with */
+            const char *opt[3];
+            int j;
+            opt[0] = a1111_schedules[i].label; opt[1] = a1111_schedules[i].name; opt[2] = a1111_schedules[i].alias;
+            for (j = 0; j < 3; j++) {
+                size_t ol = opt[j] ? strlen(opt[j]) : 0;
+                if (ol && len > ol + 1 && ol > best && name[len - ol - 1] == ' ' && same_name(name + len - ol, opt[j])) { best = ol; folded = opt[j]; }
+            }
+        }
+        if (folded) { name[len - best - 1] = 0; sch = folded; }
+        if (find_sampler(name, &s)) { o->sampler = s; o->from_sampler = 1; }
+        else {
+            char list[256] = "";
+            for (i = 0; i < SD_SAMPLER_COUNT; i++) append(list, sizeof list, "%s%s", i ? ", " : "", sampler_table[i].a1111);
+            from_bad(o, FROM_SAMPLER, "Sampler: '%s' is not one sd has (%s); give --sampler after --from", name, list);
+            known = 0;
+        }
+    }
+    k = sch ? find_schedule(sch) : SD_SCHEDULER_DEFAULT;
+    if (k < 0) {
+        from_bad(o, FROM_SCHEDULER, "Schedule type: '%s' is not one sd has (Automatic, Uniform, Normal, Karras, Exponential, "
+                                    "SGM Uniform, Simple); give --scheduler after --from", sch);
+        k = SD_SCHEDULER_DEFAULT;
+    } else if (!sd_made && known && sampler_takes(o->sampler) == 0)
+        k = SD_SCHEDULER_DIFFUSERS;   /* A1111's DDIM and PLMS run their own timesteps whatever the schedule says */
+    else if (!sd_made && known && k == SD_SCHEDULER_DEFAULT)   /* A1111's "Automatic": its choice for the sampler */
+        k = old_a1111 ? SD_SCHEDULER_NORMAL : sampler_table[o->sampler].a1111_auto;
+    o->scheduler = (sd_scheduler)k;
+    o->from_scheduler = 1;
+
+    if ((v = infotext_get(it, "RNG")) != NULL) {
+        if (same_name(v, "CPU")) o->rng = SD_RNG_CPU;
+        else if (same_name(v, "GPU") || same_name(v, "NV")) o->rng = SD_RNG_PHILOX;
+        else from_bad(o, FROM_RNG, "RNG: '%s' is not one sd has (CPU, GPU, NV); give --rng after --from", v);
+    } else   /* A1111's GPU noise; sd before it had Philox (no "Schedule type" either) wrote no RNG for its CPU noise */
+        o->rng = sd_made && !infotext_get(it, "Schedule type") ? SD_RNG_CPU : SD_RNG_PHILOX;
+
+    if ((v = infotext_get(it, "CFG scale")) != NULL && !text_double(v, 0, 100, &o->cfg))
+        from_bad(o, FROM_CFG, "CFG scale: '%s' is not a number in 0..100 (give --cfg-scale after --from)", v);
+    if ((v = infotext_get(it, "Seed")) != NULL) {
+        char *end;
+        unsigned long long x;
+        errno = 0;
+        x = strtoull(v, &end, 10);
+        if (errno || end == v || *end || *v == '-' || *v == '+' || *v == ' ')
+            from_bad(o, FROM_SEED, "Seed: '%s' is not a whole number in 0..18446744073709551615 (give --seed after --from)", v);
+        else { o->seed = (uint64_t)x; o->have_seed = 1; }
+    }
+    if ((v = infotext_get(it, "Size")) != NULL) {
+        int w, h;
+        char *x;
+        snprintf(name, sizeof name, "%s", v);
+        x = strchr(name, 'x');
+        if (x) *x = 0;
+        if (x && text_int(name, 8, 2048, &w) && text_int(x + 1, 8, 2048, &h) && w % 8 == 0 && h % 8 == 0) { o->width = w; o->height = h; }
+        else from_bad(o, FROM_SIZE, "Size: '%s' is not WxH with multiples of 8 in 8..2048 (give -W and -H after --from)", v);
+    }
+    o->clip_skip = 1;
+    if ((v = infotext_get(it, "Clip skip")) != NULL && !text_int(v, 1, 12, &o->clip_skip))
+        from_bad(o, FROM_CLIP_SKIP, "Clip skip: '%s' is not a whole number in 1..12 (give --clip-skip after --from)", v);
+    if ((v = infotext_get(it, "Denoising strength")) != NULL && !(o->from_strength = text_double(v, 0, 1, &o->strength)))
+        from_bad(o, FROM_STRENGTH, "Denoising strength: '%s' is not a number in 0..1 (give --strength after --from)", v);
+    /* DDIM's eta: A1111's "Eta DDIM" (none: 0); sd wrote "Eta" before. A1111's "Eta" is the ancestral samplers' */
+    o->eta = 0;
+    v = infotext_get(it, "Eta DDIM");
+    if (!v && sd_made) v = infotext_get(it, "Eta");
+    if (v && !text_double(v, 0, 1, &o->eta)) from_bad(o, FROM_ETA, "Eta DDIM: '%s' is not a number in 0..1 (give --eta after --from)", v);
+    if (!sd_made && (v = infotext_get(it, "Eta")) != NULL && atof(v) != 1.0) from_note(o, "Eta (the ancestral samplers' noise; sd's is 1)");
+    if ((v = infotext_get(it, "ENSD")) != NULL && atof(v) != 0.0) from_note(o, "ENSD");
+    if ((v = infotext_get(it, "Discard penultimate sigma")) != NULL && same_name(v, "True")) from_note(o, "Discard penultimate sigma");
+    for (i = 0; ignored[i]; i++) if (infotext_get(it, ignored[i])) from_note(o, ignored[i]);
+    if (!sd_made && known && o->sampler == SD_SAMPLER_LCM) from_note(o, "A1111's LCM denoiser (sd's lcm is ComfyUI's)");
+    free(it);
     return 1;
 }
 
@@ -235,16 +641,39 @@ static int apply_from(opts *o, const char *png)
     unsigned char *img = sdpng_read_file(png, &w, &h, 3, &t, &n, &why);
     if (!img) { fprintf(stderr, "sd: --from %s: %s\n", png, why); return 0; }
     sdpng_free(img);
+    o->from_path = png;
     for (i = 0; i < n; i++) if (!strcmp(t[i].key, "parameters")) found = parse_parameters(o, t[i].text);
     sdpng_free_texts(t, n);
     if (!found) fprintf(stderr, "sd: --from %s: no generation parameters in this PNG\n", png);
+    else if (o->from_note[0]) fprintf(stderr, "sd: --from %s: not applied (the image may differ): %s\n", png, o->from_note);
     return found;
+}
+
+/* what sd takes from a text, as the options that say the same */
+static void print_settings(const opts *o)
+{
+    sd_scheduler k = o->scheduler == SD_SCHEDULER_DEFAULT ? sd_scheduler_default(o->sampler) : o->scheduler;
+    char num[40];
+    int i;
+    printf("sd reads it as: --sampler %s --scheduler %s --rng %s --steps %d", sd_sampler_name(o->sampler), sd_scheduler_name(k),
+           o->rng == SD_RNG_PHILOX ? "philox" : "cpu", o->steps);
+    printf(" --cfg-scale %s", fmt_num(num, sizeof num, (float)o->cfg, 1));
+    if (o->have_seed) printf(" --seed %llu", (unsigned long long)o->seed);
+    printf(" -W %d -H %d", o->width, o->height);
+    if (o->clip_skip > 1) printf(" --clip-skip %d", o->clip_skip);
+    if (o->sampler == SD_SAMPLER_DDIM && o->eta > 0) printf(" --eta %s", fmt_num(num, sizeof num, (float)o->eta, 1));
+    if (o->from_strength) printf(" --strength %s", fmt_num(num, sizeof num, o->strength, 0));
+    printf("\n  (in A1111's words: Sampler: %s, Schedule type: %s, noise: %s)\n", sampler_table[o->sampler].a1111,
+           schedule_label(k), o->rng == SD_RNG_PHILOX ? "GPU" : "CPU");
+    for (i = 0; i < FROM_N; i++) if (o->from_issue[i][0]) printf("sd cannot take: %s\n", o->from_issue[i]);
+    if (!check_schedule(o)) printf("sd cannot take: the sampler and the schedule together (see above)\n");
+    if (o->from_note[0]) printf("sd does not apply: %s\n", o->from_note);
 }
 
 /* returns 0 on success, 1 on a bad command line (message printed), 2 for --help */
 static int parse_args(int argc, char **argv, opts *o)
 {
-    int i;
+    int i, bad;
     memset(o, 0, sizeof *o);
     o->cmd = "txt2img";
     o->negative = "";
@@ -308,18 +737,18 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--preview-every")) { if (!parse_int("--preview-every", v, 1, 1000, &o->preview_every)) return 1; }
         else if (!strcmp(a, "--from")) { if (!apply_from(o, v)) return 1; }
         else if (!strcmp(a, "--t")) { if (!parse_double("--t", v, 0, 1000, &o->t)) return 1; }
-        else if (!strcmp(a, "--strength")) { if (!parse_double("--strength", v, 0, 1, &o->strength)) return 1; }
-        else if (!strcmp(a, "--cfg") || !strcmp(a, "--cfg-scale")) { if (!parse_double(a, v, 0, 100, &o->cfg)) return 1; }
-        else if (!strcmp(a, "--eta")) { if (!parse_double("--eta", v, 0, 1, &o->eta)) return 1; }
-        else if (!strcmp(a, "--steps")) { if (!parse_int("--steps", v, 1, 1000, &o->steps)) return 1; }
-        else if (OPT("-W", "--width")) { if (!parse_int("--width", v, 8, 2048, &o->width)) return 1; }
-        else if (OPT("-H", "--height")) { if (!parse_int("--height", v, 8, 2048, &o->height)) return 1; }
-        else if (!strcmp(a, "--clip-skip")) { if (!parse_int("--clip-skip", v, 1, 12, &o->clip_skip)) return 1; }
+        else if (!strcmp(a, "--strength")) { if (!parse_double("--strength", v, 0, 1, &o->strength)) return 1; o->from_issue[FROM_STRENGTH][0] = 0; }
+        else if (!strcmp(a, "--cfg") || !strcmp(a, "--cfg-scale")) { if (!parse_double(a, v, 0, 100, &o->cfg)) return 1; o->from_issue[FROM_CFG][0] = 0; }
+        else if (!strcmp(a, "--eta")) { if (!parse_double("--eta", v, 0, 1, &o->eta)) return 1; o->from_issue[FROM_ETA][0] = 0; }
+        else if (!strcmp(a, "--steps")) { if (!parse_int("--steps", v, 1, 1000, &o->steps)) return 1; o->from_issue[FROM_STEPS][0] = 0; }
+        else if (OPT("-W", "--width")) { if (!parse_int("--width", v, 8, 2048, &o->width)) return 1; o->from_issue[FROM_SIZE][0] = 0; }
+        else if (OPT("-H", "--height")) { if (!parse_int("--height", v, 8, 2048, &o->height)) return 1; o->from_issue[FROM_SIZE][0] = 0; }
+        else if (!strcmp(a, "--clip-skip")) { if (!parse_int("--clip-skip", v, 1, 12, &o->clip_skip)) return 1; o->from_issue[FROM_CLIP_SKIP][0] = 0; }
         else if (OPT("-t", "--threads")) { if (!parse_int("--threads", v, 1, 1024, &o->threads)) return 1; }
-        else if (OPT("-s", "--seed")) { if (!parse_u64("--seed", v, &o->seed)) return 1; o->have_seed = 1; }
-        else if (!strcmp(a, "--sampler")) { if (!parse_sampler(v, &o->sampler)) return 1; }
-        else if (!strcmp(a, "--scheduler")) { if (!parse_scheduler(v, &o->scheduler)) return 1; }
-        else if (!strcmp(a, "--rng")) { if (!parse_rng(v, &o->rng)) return 1; }
+        else if (OPT("-s", "--seed")) { if (!parse_u64("--seed", v, &o->seed)) return 1; o->have_seed = 1; o->from_issue[FROM_SEED][0] = 0; }
+        else if (!strcmp(a, "--sampler")) { if (!parse_sampler(v, &o->sampler)) return 1; o->from_sampler = 0; o->from_issue[FROM_SAMPLER][0] = 0; }
+        else if (!strcmp(a, "--scheduler")) { if (!parse_scheduler(v, &o->scheduler)) return 1; o->from_scheduler = 0; o->from_issue[FROM_SCHEDULER][0] = 0; }
+        else if (!strcmp(a, "--rng")) { if (!parse_rng(v, &o->rng)) return 1; o->from_issue[FROM_RNG][0] = 0; }
         else { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
 #undef OPT
     }
@@ -331,6 +760,9 @@ static int parse_args(int argc, char **argv, opts *o)
         fprintf(stderr, "sd: width and height must be multiples of 8 (got %dx%d)\n", o->width, o->height);
         return 1;
     }
+    for (i = 0, bad = 0; i < FROM_N; i++)
+        if (o->from_issue[i][0]) { fprintf(stderr, "sd: --from %s: %s\n", o->from_path ? o->from_path : "", o->from_issue[i]); bad = 1; }
+    if (bad || !check_schedule(o)) return 1;
     return 0;
 }
 
@@ -451,8 +883,14 @@ static int cmd_schedule(const opts *o)
 {
     static sd_schedule s;
     int i;
-    if (sd_schedule_make(&s, o->sampler, o->scheduler, o->steps, (float)o->eta) != SD_OK) return die("bad schedule arguments");
-    printf("{\"timesteps\": [");
+    if (sd_schedule_make(&s, o->sampler, o->scheduler, o->steps, (float)o->eta) != SD_OK) {   /* parse_args checked the pair */
+        die("schedule: sd.h makes no schedule of %s, %s, %d steps", sd_sampler_name(o->sampler), sd_scheduler_name(o->scheduler), o->steps);
+        return 2;
+    }
+    /* the timesteps the UNet sees (fractional on the sigma kinds; PNDM: steps + 1), and the sigmas where
+       the sampler has them (all but DDIM and PNDM; dpm2, dpm2_a: after the next-to-last was dropped) */
+    printf("{\"sampler\": \"%s\", \"scheduler\": \"%s\", \"steps\": %d, \"timesteps\": [", sd_sampler_name(s.sampler),
+           sd_scheduler_name(s.scheduler), s.steps);
     for (i = 0; i < s.n_t; i++) printf("%s%.9g", i ? ", " : "", s.timesteps[i]);
     printf("]");
     if (o->sampler != SD_SAMPLER_DDIM && o->sampler != SD_SAMPLER_PNDM) {
@@ -484,8 +922,16 @@ static int cmd_info(const opts *o0)
             if (!img) return die("%s: %s", o->model, why);
             printf("%s: %dx%d PNG\n", o->model, w, h);
             for (i = 0; i < n; i++) {
-                if (!strcmp(t[i].key, "parameters")) found = 1;
                 printf("%s:\n%s\n", t[i].key, t[i].text);
+                if (!strcmp(t[i].key, "parameters")) {   /* what --from takes from it */
+                    opts d;
+                    char *argv0[2];
+                    argv0[0] = (char *)"sd"; argv0[1] = NULL;
+                    parse_args(1, argv0, &d);
+                    d.from_path = o->model;
+                    if (parse_parameters(&d, t[i].text)) { found = 1; print_settings(&d); }
+                    else printf("sd cannot read it: no settings line (one that starts with \"Steps: \")\n");
+                }
             }
             if (!found) printf("no generation parameters in this PNG\n");
             sdpng_free(img); sdpng_free_texts(t, n);
@@ -811,7 +1257,10 @@ static int cmd_generate(const opts *o, int img2img)
     if (!rgb || !lat || !img) { rc = die("out of memory"); goto done; }
     p.latent_out = lat; p.image_out = img;
     pr.start = wall();
-    if ((img2img ? sd_img2img(m, &p, init, rgb) : sd_txt2img(m, &p, rgb)) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
+    {
+        sd_result r = img2img ? sd_img2img(m, &p, init, rgb) : sd_txt2img(m, &p, rgb);
+        if (r != SD_OK) { rc = die("%s", sd_error(m)); if (r == SD_ERR_ARG) rc = 2; goto done; }   /* 2: bad input, as parse_args */
+    }
     if (o->latent_out) {
         int64_t s[4];
         s[0] = 1; s[1] = 4; s[2] = h / 8; s[3] = w / 8;
@@ -823,15 +1272,9 @@ static int cmd_generate(const opts *o, int img2img)
         if ((rc = write_npy(m, o->image_out, img, 4, s))) goto done;
     }
     {
-        char params[16384], more[512];
+        static char params[65536];
         const char *base = strrchr(o->model, '/') ? strrchr(o->model, '/') + 1 : o->model;
-        more[0] = 0;
-        if (p.clip_skip > 1) snprintf(more + strlen(more), sizeof more - strlen(more), ", Clip skip: %d", p.clip_skip);
-        if (img2img) snprintf(more + strlen(more), sizeof more - strlen(more), ", Denoising strength: %g", p.strength);
-        if (p.sampler == SD_SAMPLER_DDIM && p.eta > 0) snprintf(more + strlen(more), sizeof more - strlen(more), ", Eta: %g", p.eta);
-        snprintf(params, sizeof params, "%s%s%s\nSteps: %d, Sampler: %s, CFG scale: %g, Seed: %llu, Size: %dx%d, Model: %s%s, Version: sd.h %s",
-                 p.prompt, p.negative_prompt && p.negative_prompt[0] ? "\nNegative prompt: " : "", p.negative_prompt ? p.negative_prompt : "",
-                 p.steps, sampler_name(p.sampler), p.cfg_scale, (unsigned long long)p.seed, w, h, base, more, SD_VERSION_STRING);
+        write_parameters(params, sizeof params, &p, base, img2img);
         if ((rc = save_png(out, rgb, w, h, params)) != 0) goto done;
     }
     if (!o->quiet) fprintf(stderr, "wrote %s (%dx%d, seed %llu, %.1f s)\n", out, w, h, (unsigned long long)p.seed, wall() - t0);
@@ -846,7 +1289,7 @@ int main(int argc, char **argv)
 {
     opts o;
     int r = parse_args(argc, argv, &o);
-    if (r == 2) { fputs(usage, stdout); return 0; }
+    if (r == 2) { fputs(usage, stdout); print_names(); return 0; }
     if (r) return 2;
     if (!strcmp(o.cmd, "tokenize")) return cmd_tokenize(&o);
     if (!strcmp(o.cmd, "randn")) return cmd_randn(&o);

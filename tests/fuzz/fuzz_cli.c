@@ -90,10 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (i = 0; commands[i]; i++) if (o.cmd == commands[i]) known = 1;
         fuzz_check(known, "a known command");
         fuzz_check(o.width % 8 == 0 && o.height % 8 == 0, "width and height multiples of 8");
-        fuzz_check(o.sampler == SD_SAMPLER_EULER_A || o.sampler == SD_SAMPLER_EULER || o.sampler == SD_SAMPLER_DDIM, "a sampler");
+        fuzz_check((int)o.sampler >= 0 && o.sampler < SD_SAMPLER_COUNT && (int)o.scheduler >= 0 && o.scheduler < SD_SCHEDULER_COUNT &&
+                   (o.rng == SD_RNG_CPU || o.rng == SD_RNG_PHILOX), "a sampler, a schedule and a noise source");
         if (!from) {
             fuzz_check(o.steps >= 1 && o.steps <= 1000, "steps 1..1000");
-            fuzz_check(o.width >= 64 && o.width <= 4096 && o.height >= 64 && o.height <= 4096, "width and height 64..4096");
+            static sd_schedule sch;
+            fuzz_check(sd_schedule_make(&sch, o.sampler, o.scheduler, o.steps, 0.0f) == SD_OK, "a sampler and a schedule that go together");
+            fuzz_check(o.width >= 8 && o.width <= 2048 && o.height >= 8 && o.height <= 2048, "width and height 8..2048");
             fuzz_check(o.clip_skip >= 1 && o.clip_skip <= 12, "clip skip 1..12");
             fuzz_check(o.cfg >= 0 && o.cfg <= 100, "cfg 0..100");
             fuzz_check(o.eta >= 0 && o.eta <= 1 && o.strength >= 0 && o.strength <= 1, "eta and strength 0..1");

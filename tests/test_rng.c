@@ -177,8 +177,10 @@ static void philox(void)
             sd_randn(&r, x, sizes[c]);
             for (i = 0; i < sizes[c]; i++) {
                 float want = philox_value(seeds[k], (uint32_t)c, (uint32_t)i);
-                if (memcmp(&x[i], &want, 4) != 0) { if (bad < 4) printf("       seed %llu call %d [%lu]: %.9g, want %.9g\n",
-                                                                        (unsigned long long)seeds[k], c, (unsigned long)i, x[i], want); bad++; }
+                if (memcmp(&x[i], &want, 4) != 0) {
+                    if (bad < 4) printf("       seed %llu call %d [%lu]: %.9g, want %.9g\n", (unsigned long long)seeds[k], c, (unsigned long)i, x[i], want);
+                    bad++;
+                }
                 values++;
             }
         }

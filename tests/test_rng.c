@@ -249,7 +249,7 @@ static void fixtures_samplers(void)
     for (i = 0; cs && i < cs->n; i++) {
         const t_json *c = &cs->item[i], *shape = t_jget(c, "shape");
         const char *out = t_jstr(c, "out"), *rng = t_jstr(c, "rng");
-        uint64_t seed = (uint64_t)t_jnum(c, "seed", -1);
+        uint64_t seed = (uint64_t)t_jnum(c, "seed", 0);
         char rel[160];
         const char *p;
         size_t n = 1;

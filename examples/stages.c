@@ -5,14 +5,20 @@
      2. encode both with CLIP: the context [2, 77, 768] the UNet attends to
      3. draw the starting latent: Gaussian noise [4, h, w] (h, w = image size / 8), scaled to the
         sampler's first noise level
-     4. for each step: run the UNet on the latent twice (without and with the prompt), mix the two
-        noise predictions (classifier-free guidance), and let the sampler take one step
+     4. the denoising loop: run the UNet on the latent twice (without and with the prompt), mix the
+        two noise predictions (classifier-free guidance), and let the sampler take its step;
+        a. by default Euler, one step per evaluation, written out with sd_scale_input and sd_step
+        b. with --sampler (e.g. dpm++2m --scheduler karras): any sampler through a run
+           (sd_sampling), which asks for one evaluation at a time and keeps what multistep
+           samplers remember between steps in memory the caller gives it
      5. decode the final latent with the VAE into an image, and map it to 8-bit RGB
 
    build: make (gives build/stages)
-   run:   build/stages MODEL.safetensors MERGES.txt "a prompt" out.png [WIDTH HEIGHT STEPS [LATENT.npy]]
+   run:   build/stages [--sampler NAME [--scheduler KIND]] MODEL.safetensors MERGES.txt "a prompt" out.png
+                       [WIDTH HEIGHT STEPS [LATENT.npy]]
           (512 512 20 by default; LATENT.npy gets the final latent [1,4,h,w] before decoding, the
-          file `sd --sampler euler --cfg 7.5 -s 42 --latent-out` writes for the same settings) */
+          file `sd txt2img --sampler euler --cfg 7.5 -s 42 --latent-out` writes for the same
+          settings; with --sampler S --scheduler K, the one of `sd txt2img --sampler S --scheduler K ...`) */
 
 #define SD_IMPLEMENTATION
 #include "../sd.h"
@@ -20,24 +26,46 @@
 #include "../tools/sd_png.h"
 #include <stdio.h>
 #include <stdlib.h>
-
+#include <string.h>
 #include <math.h>
 
 #define CFG 7.5f        /* guidance scale */
 
+/* one guided noise prediction at timestep t: x2 holds the latent the sampler gave, twice ([2, 4, h, w],
+   a batch for the two halves of the context); eps = eps_uncond + CFG (eps_prompt - eps_uncond) */
+static sd_result guided_eps(sd_model *m, const float *x2, size_t n, int h, int w, float t, const float *context, float *eps2, float *eps)
+{
+    size_t k;
+    sd_result r = sd_unet(m, x2, 2, h, w, t, context, eps2);
+    for (k = 0; r == SD_OK && k < n; k++) eps[k] = eps2[k] + CFG * (eps2[n + k] - eps2[k]);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
+    const char *prog = argv[0];
     sd_model *m;
     sd_info info;
     sd_schedule *sched;
+    sd_sampler sampler = SD_SAMPLER_EULER;
+    sd_scheduler kind = SD_SCHEDULER_DEFAULT;
     sd_rng rng;
-    int ids[SD_TOKENS], W = 512, H = 512, STEPS = 20, h, w, i;   /* image size in pixels, steps */
+    int ids[SD_TOKENS], W = 512, H = 512, STEPS = 20, h, w, i, by_hand = 1;   /* image size in pixels, steps */
     size_t n, k;
     float *context, *latent, *x2, *eps2, *eps, *image, vae_scale;
     unsigned char *rgb;
 
+    /* --sampler NAME [--scheduler KIND] first: section 4b instead of 4a */
+    if (argc > 2 && !strcmp(argv[1], "--sampler")) {
+        if (!sd_sampler_parse(argv[2], &sampler)) { fprintf(stderr, "unknown sampler '%s'\n", argv[2]); return 2; }
+        by_hand = 0; argc -= 2; argv += 2;
+        if (argc > 2 && !strcmp(argv[1], "--scheduler")) {
+            if (!sd_scheduler_parse(argv[2], &kind)) { fprintf(stderr, "unknown scheduler '%s'\n", argv[2]); return 2; }
+            argc -= 2; argv += 2;
+        }
+    }
     if (argc != 5 && argc != 8 && argc != 9) {
-        fprintf(stderr, "usage: %s MODEL MERGES PROMPT OUT.png [WIDTH HEIGHT STEPS [LATENT.npy]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--sampler NAME [--scheduler KIND]] MODEL MERGES PROMPT OUT.png [WIDTH HEIGHT STEPS [LATENT.npy]]\n", prog);
         return 2;
     }
     if (argc >= 8) { W = atoi(argv[5]); H = atoi(argv[6]); STEPS = atoi(argv[7]); }
@@ -73,22 +101,43 @@ int main(int argc, char **argv)
     }
 
     /* 3. the sampler's timetable and the starting noise (torch's generator, seed 42) */
-    sd_schedule_init(sched, SD_SAMPLER_EULER, STEPS, 0.0f);
+    if (sd_schedule_make(sched, sampler, kind, STEPS, 0.0f) != SD_OK) {
+        fprintf(stderr, "%s does not take the %s schedule\n", sd_sampler_name(sampler), sd_scheduler_name(kind));
+        return 2;
+    }
     sd_rng_seed(&rng, 42);
     sd_randn(&rng, latent, n);
     for (k = 0; k < n; k++) latent[k] *= sched->init_noise_sigma;
 
-    /* 4. the denoising loop */
-    for (i = 0; i < STEPS; i++) {
-        /* the same (scaled) latent twice: a batch of 2 for the two halves of the context */
-        sd_scale_input(sched, i, latent, x2, n);
-        for (k = 0; k < n; k++) x2[n + k] = x2[k];
-        if (sd_unet(m, x2, 2, h, w, sched->timesteps[i], context, eps2) != SD_OK) { fprintf(stderr, "%s\n", sd_error(m)); return 1; }
-        /* guidance: move from the unconditional prediction towards the prompt's */
-        for (k = 0; k < n; k++) eps[k] = eps2[k] + CFG * (eps2[n + k] - eps2[k]);
-        /* one Euler step from this noise level to the next */
-        sd_step(sched, i, eps, latent, NULL, n, &rng);
-        fprintf(stderr, "step %d/%d (t = %.1f)\n", i + 1, STEPS, sched->timesteps[i]);
+    if (by_hand) {
+        /* 4a. Euler: each step is one evaluation and a function of the schedule alone */
+        for (i = 0; i < STEPS; i++) {
+            /* the latent scaled for the UNet (x / sqrt(sigma^2 + 1)), twice */
+            sd_scale_input(sched, i, latent, x2, n);
+            memcpy(x2 + n, x2, sizeof(float) * n);
+            if (guided_eps(m, x2, n, h, w, sched->timesteps[i], context, eps2, eps) != SD_OK) { fprintf(stderr, "%s\n", sd_error(m)); return 1; }
+            /* one Euler step from this noise level to the next */
+            sd_step(sched, i, eps, latent, NULL, n, &rng);
+            fprintf(stderr, "step %d/%d (t = %.1f)\n", i + 1, STEPS, sched->timesteps[i]);
+        }
+    } else {
+        /* 4b. a run: sd_sampling_next gives the UNet's input (in x2) and timestep, the caller
+           evaluates it, sd_sampling_update takes the step. DPM++ 2M extrapolates from the last two
+           denoised estimates, so the run keeps the last one in `work`, sd_sampling_work(sampler)
+           latents of the caller's memory (heun and dpm2 evaluate twice a step instead) */
+        size_t nw = sd_sampling_work(sampler) * n;
+        float *work = nw ? (float *)malloc(sizeof(float) * nw) : NULL, t;
+        sd_sampling run;
+        if (nw && !work) { fprintf(stderr, "out of memory\n"); return 1; }
+        sd_sampling_begin(&run, sched, 0, latent, n, work, &rng);   /* from step 0; noise from rng */
+        while (sd_sampling_next(&run, x2, &t)) {
+            float sigma = run.sigma;
+            memcpy(x2 + n, x2, sizeof(float) * n);
+            if (guided_eps(m, x2, n, h, w, t, context, eps2, eps) != SD_OK) { fprintf(stderr, "%s\n", sd_error(m)); return 1; }
+            sd_sampling_update(&run, eps, NULL);
+            fprintf(stderr, "%s evaluation %d/%d (sigma %.4f, t = %.2f)\n", sd_sampler_name(sampler), run.evals, run.total, sigma, t);
+        }
+        free(work);
     }
 
     if (argc == 9) {   /* the final latent, as the sd tool's --latent-out writes it */

@@ -369,10 +369,40 @@ const t_json *t_stage_cases(const char *stage)
     return cs;
 }
 
-/* sampler name in cases.json -> sd_sampler */
+/* cases.<stage> of another fixture set, $SHARED/fixtures/<set>/cases.json (e.g. "sd1-samplers"), as
+   t_stage_cases reads sd1-tiny's: NULL with a SKIP line without it, NULL with a FAIL line when it
+   does not hold them. One set at a time is kept. */
+static t_json t__set_cases;
+static char t__set_name[64];
+const t_json *t_set_cases(const char *set, const char *stage)
+{
+    char rel[128], what[160];
+    const t_json *cs;
+    const char *p;
+    snprintf(rel, sizeof rel, "fixtures/%s/cases.json", set);
+    if (!(p = t_shared(rel))) {
+        snprintf(what, sizeof what, "fixture %s %s cases (no ../shared/fixtures/%s)", set, stage, set);
+        t_skip(what);
+        return NULL;
+    }
+    if (strcmp(t__set_name, set) != 0) {
+        size_t n;
+        unsigned char *text = t_slurp(p, &n);
+        t_json_free(&t__set_cases);
+        snprintf(t__set_name, sizeof t__set_name, "%s", set);
+        if (!text || !t__jval((const char *)text, &t__set_cases)) { printf("FAIL %s: cannot read or parse\n", p); t_failures++; t_json_free(&t__set_cases); }
+        free(text);
+    }
+    cs = t_jget(t_jget(&t__set_cases, "cases"), stage);
+    if (!cs || cs->type != 5) { t_ok(0, "%s/cases.json holds an array of %s cases", set, stage); return NULL; }
+    return cs;
+}
+
+/* sampler name in cases.json -> sd_sampler (SD_SAMPLER_COUNT when unknown) */
 sd_sampler t_sampler(const char *name)
 {
-    return name && !strcmp(name, "ddim") ? SD_SAMPLER_DDIM : name && !strcmp(name, "euler") ? SD_SAMPLER_EULER : SD_SAMPLER_EULER_A;
+    sd_sampler s;
+    return name && sd_sampler_parse(name, &s) ? s : SD_SAMPLER_COUNT;
 }
 
 #endif /* SD_H_INCLUDED */
@@ -381,6 +411,7 @@ int t_done(const char *name)
 {
 #ifdef SD_H_INCLUDED
     t_json_free(&t__cases);
+    t_json_free(&t__set_cases);
 #endif
     printf("%s: %d checks, %d failed\n", name, t_checks, t_failures);
     return t_failures != 0;

@@ -13,6 +13,10 @@
 #     same file, byte for byte, as the one build/sd txt2img writes with --latent-out for the same
 #     prompt and settings (stages.c is sd_txt2img written out stage by stage: Euler, cfg 7.5,
 #     seed 42, the empty negative prompt)
+#   - build/stages --sampler dpm++2m --scheduler karras (80x64, 3 steps: the second step extrapolates
+#     from the history the sampler run keeps): its final latent is byte for byte the one of
+#     build/sd txt2img --sampler dpm++2m --scheduler karras with the same settings; an unknown
+#     sampler, and a pair that does not go together (ddim with karras), fail with a message
 # The examples, build/sd and the tiny model are made first when missing or out of date (make -j1 of those only).
 # OMP_NUM_THREADS defaults to 1: the machine may be shared, and results do not depend on it.
 # Exits non-zero when any check fails.
@@ -140,6 +144,30 @@ elif cmp -s $T/stages-latent.npy $T/stages-sd-latent.npy; then
 else
     fail "stages' final latent differs from sd txt2img --latent-out: $(cmp -l $T/stages-latent.npy $T/stages-sd-latent.npy 2>/dev/null | wc -l | tr -d ' ') of $(size_of $T/stages-latent.npy) bytes differ, the first: $(cmp $T/stages-latent.npy $T/stages-sd-latent.npy 2>&1 | head -n 1)"
 fi
+
+echo "== stages --sampler dpm++2m --scheduler karras: a sampler run with history, the same latent as sd txt2img"
+run stages-k $B/stages --sampler dpm++2m --scheduler karras $MODEL $VOCAB "a lighthouse at dawn" $T/stages-k.png 80 64 3 $T/stages-k-latent.npy
+if [ "$rc" -eq 0 ] && [ "$(grep -c '^dpm++2m evaluation' "$T/stages-k.log")" -eq 3 ]; then ok "stages --sampler dpm++2m --scheduler karras 80x64, 3 steps: status 0, 3 evaluations (${secs} s)"
+else fail "stages --sampler dpm++2m --scheduler karras: status $rc, 3 evaluations expected:"; show stages-k
+fi
+check_png $T/stages-k.png 80 64
+run stages-k-sd $B/sd txt2img -q -m $MODEL --vocab $VOCAB -p "a lighthouse at dawn" -W 80 -H 64 --steps 3 \
+    --sampler dpm++2m --scheduler karras --cfg-scale 7.5 -s 42 -o $T/stages-k-sd.png --latent-out $T/stages-k-sd-latent.npy
+if [ "$rc" -ne 0 ]; then fail "sd txt2img --sampler dpm++2m --scheduler karras with the settings of stages: status $rc:"; show stages-k-sd
+elif [ ! -s $T/stages-k-latent.npy ] || [ ! -s $T/stages-k-sd-latent.npy ]; then
+    fail "final latents (dpm++2m karras): stages wrote $(size_of $T/stages-k-latent.npy 2>/dev/null || echo no) bytes, sd $(size_of $T/stages-k-sd-latent.npy 2>/dev/null || echo no)"
+elif cmp -s $T/stages-k-latent.npy $T/stages-k-sd-latent.npy; then
+    ok "stages' dpm++2m karras latent == sd txt2img --sampler dpm++2m --scheduler karras --latent-out, byte for byte ($(size_of $T/stages-k-latent.npy) bytes)"
+else
+    fail "stages' dpm++2m karras latent differs from sd txt2img --latent-out: $(cmp -l $T/stages-k-latent.npy $T/stages-k-sd-latent.npy 2>/dev/null | wc -l | tr -d ' ') of $(size_of $T/stages-k-latent.npy) bytes differ, the first: $(cmp $T/stages-k-latent.npy $T/stages-k-sd-latent.npy 2>&1 | head -n 1)"
+fi
+for bad in "--sampler nosuch" "--sampler ddim --scheduler karras"; do
+    # shellcheck disable=SC2086
+    run stages-bad $B/stages $bad $MODEL $VOCAB "x" $T/never-k.png 64 64 1
+    if [ "$rc" -ne 0 ] && [ -s "$T/stages-bad.log" ] && [ ! -e $T/never-k.png ]; then ok "stages $bad: status $rc, '$(head -n 1 "$T/stages-bad.log")'"
+    else fail "stages $bad: status $rc, a message and no output file expected"; show stages-bad
+    fi
+done
 
 echo "$checks checks, $fails failed"
 [ "$fails" -eq 0 ]

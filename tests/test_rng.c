@@ -1,5 +1,9 @@
-/* test_rng: torch's CPU generator (torch.Generator().manual_seed(s); torch.randn(shape)).
-   Values of the fixtures are embedded, so this checks without ../shared too. */
+/* test_rng: the two noise sources. torch's CPU generator (torch.Generator().manual_seed(s);
+   torch.randn(shape)): values of the sd1-tiny fixtures are embedded, so this checks without
+   ../shared too. A1111's Philox ("GPU seeds", sd_rng_init(&r, SD_RNG_PHILOX, seed)): the values the
+   sd1-samplers README prints, that set's randn fixtures, and bit for bit a Philox4x32-10 + Box-Muller
+   written here from the README's description (itself checked on Random123's known answers), over
+   several calls (the call counter) and seeds, and through the samplers' ancestral noise. */
 #define SD_IMPLEMENTATION
 #include "../sd.h"
 #include "common.h"
@@ -91,10 +95,199 @@ static void sampler_noise(void)
     free(s);
 }
 
+/* ---------------------------------------------------------------- Philox (A1111's rng_philox.py)
+   Written here from the sd1-samplers README, apart from sd.h: value i of call number `offset` of the
+   generator of `seed` is Philox4x32-10 of the counter (offset, 0, i, 0) under the key (seed mod 2^32,
+   seed / 2^32), then u = c0 A + A/2, v = c1 B + B/2, sqrt(-2 ln u) sin v in double, rounded once. */
+
+static void philox4x32_10(uint32_t ctr[4], const uint32_t key[2])
+{
+    uint32_t k[2], out[4];
+    int round;
+    k[0] = key[0]; k[1] = key[1];
+    for (round = 0; round < 10; round++) {
+        uint64_t p0 = (uint64_t)0xD2511F53u * ctr[0], p1 = (uint64_t)0xCD9E8D57u * ctr[2];
+        out[0] = (uint32_t)(p1 >> 32) ^ ctr[1] ^ k[0];
+        out[1] = (uint32_t)p1;
+        out[2] = (uint32_t)(p0 >> 32) ^ ctr[3] ^ k[1];
+        out[3] = (uint32_t)p0;
+        memcpy(ctr, out, sizeof out);
+        if (round < 9) { k[0] += 0x9E3779B9u; k[1] += 0xBB67AE85u; }   /* the key for the next round */
+    }
+}
+
+static float f32_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
+
+static float philox_value(uint64_t seed, uint32_t offset, uint32_t i)
+{
+    uint32_t ctr[4], key[2];
+    double A = f32_bits(0x2F800000u), B = f32_bits(0x30C90FDBu), u, v;
+    ctr[0] = offset; ctr[1] = 0; ctr[2] = i; ctr[3] = 0;
+    key[0] = (uint32_t)(seed & 0xFFFFFFFFu); key[1] = (uint32_t)(seed >> 32);
+    philox4x32_10(ctr, key);
+    u = ctr[0] * A + A / 2;
+    v = ctr[1] * B + B / 2;
+    return (float)(sqrt(-2.0 * log(u)) * sin(v));
+}
+
+/* the test's own Philox on Random123's known-answer vectors (kat_vectors: counter, key -> output),
+   and the README's Box-Muller constants */
+static void philox_reference(void)
+{
+    static const uint32_t kat[3][10] = {
+        { 0, 0, 0, 0, 0, 0, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8 },
+        { 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd },
+        { 0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1 } };
+    int k, bad = 0;
+    float b = (float)((double)2.3283064e-10f * (double)6.2831855f);
+    for (k = 0; k < 3; k++) {
+        uint32_t ctr[4];
+        memcpy(ctr, kat[k], sizeof ctr);
+        philox4x32_10(ctr, kat[k] + 4);
+        if (memcmp(ctr, kat[k] + 6, sizeof ctr) != 0) bad++;
+    }
+    t_ok(!bad, "the test's Philox4x32-10 on Random123's 3 known answers (%d wrong)", bad);
+    t_ok(f32_bits(0x2F800000u) == ldexp(1.0, -32) && f32_bits(0x30C90FDBu) == b && (double)b == 1.462918119976564e-09,
+         "Box-Muller constants: A = 2^-32, B = float32(2.3283064e-10 * 6.2831855) = %.16g", (double)b);
+}
+
+/* sd.h's Philox: the README's seed 0 (3,4) values, then bit for bit against philox_value */
+static void philox(void)
+{
+    static const float readme[12] = { -0.92466241f, -0.42534396f, -2.6438458f, 0.14518388f, -0.12086651f, -0.5797257f, -0.6228513f,
+                                      -0.32838714f, -1.074542f, -0.3631441f, -1.6710504f, 2.265505f };
+    static const uint64_t seeds[] = { 0, 1, 42, 123456789, 4294967296ull, 4294967301ull, 0x123456789ABCDEFull, 0xFFFFFFFFFFFFFFFFull };
+    static const size_t sizes[3] = { 300, 17, 256 };
+    float x[300], ref[300];
+    sd_rng r;
+    size_t i;
+    int k, c, bad = 0, values = 0;
+    double d;
+    sd_rng_init(&r, SD_RNG_PHILOX, 0);
+    sd_randn(&r, x, 12);
+    d = maxdiff(x, readme, 12);
+    t_ok(d <= 4e-6, "philox seed 0 (3,4): the README's 12 values, max diff %.1e (tol 4e-6)", d);
+    for (i = 0; i < 12; i++) ref[i] = philox_value(0, 0, (uint32_t)i);
+    t_same("philox seed 0 (3,4) = the test's own Philox, bit for bit", x, ref, 12);
+
+    /* three calls per seed: call j is counter offset j, whatever the sizes before it */
+    for (k = 0; k < (int)(sizeof seeds / sizeof seeds[0]); k++) {
+        sd_rng_init(&r, SD_RNG_PHILOX, seeds[k]);
+        for (c = 0; c < 3; c++) {
+            sd_randn(&r, x, sizes[c]);
+            for (i = 0; i < sizes[c]; i++) {
+                float want = philox_value(seeds[k], (uint32_t)c, (uint32_t)i);
+                if (memcmp(&x[i], &want, 4) != 0) {
+                    if (bad < 4) printf("       seed %llu call %d [%lu]: %.9g, want %.9g\n", (unsigned long long)seeds[k], c, (unsigned long)i, x[i], want);
+                    bad++;
+                }
+                values++;
+            }
+        }
+        if (r.offset != 3) bad++;
+    }
+    t_ok(!bad, "philox, 8 seeds (0 .. 2^64-1, incl. 2^32 and 2^32+5: the key's high word) x calls of 300, 17, 256: "
+         "%d values bit for bit as the test's own, counter 3 after 3 calls (%d differ)", values, bad);
+
+    /* the call-counter rule on its own: the second call continues at offset 1 (not at value 5 of offset 0) */
+    sd_rng_init(&r, SD_RNG_PHILOX, 42);
+    sd_randn(&r, x, 5);
+    sd_randn(&r, x + 5, 5);
+    for (i = 0; i < 5; i++) { ref[i] = philox_value(42, 0, (uint32_t)i); ref[5 + i] = philox_value(42, 1, (uint32_t)i); }
+    t_ok(!memcmp(x, ref, 10 * sizeof(float)) && x[5] != philox_value(42, 0, 5),
+         "philox seed 42: randn(5) twice = offset 0 values 0..4, then offset 1 values 0..4 (%.7g, not offset 0's 6th %.7g)",
+         x[5], philox_value(42, 0, 5));
+    {   /* a call's values do not depend on its length */
+        float y[300];
+        sd_rng_init(&r, SD_RNG_PHILOX, 7); sd_randn(&r, x, 300);
+        sd_rng_init(&r, SD_RNG_PHILOX, 7); sd_randn(&r, y, 13);
+        t_ok(!memcmp(x, y, 13 * sizeof(float)), "philox: randn(13) = the first 13 of randn(300) (value i of a call: counter (offset, 0, i, 0))");
+    }
+    {   /* SD_RNG_CPU through sd_rng_init is sd_rng_seed */
+        sd_rng a, b;
+        float y[40];
+        sd_rng_init(&a, SD_RNG_CPU, 42); sd_rng_seed(&b, 42);
+        sd_randn(&a, x, 40); sd_randn(&b, y, 40);
+        t_ok(!memcmp(x, y, sizeof y) && a.kind == SD_RNG_CPU, "sd_rng_init(SD_RNG_CPU, 42) = sd_rng_seed(42)");
+    }
+}
+
+/* the samplers' noise from Philox: after the initial noise (offset 0) an ancestral step's z is the
+   next call (offset 1): euler_a on karras adds z sigma_up, lcm z sigma' */
+static void philox_sampler_noise(void)
+{
+    enum { N = 320 };
+    static float x[N], eps[N], z[N], ref[N];
+    sd_schedule *s = (sd_schedule *)malloc(sizeof *s);
+    int a;
+    for (a = 0; a < 2; a++) {
+        sd_sampler smp = a == 0 ? SD_SAMPLER_EULER_A : SD_SAMPLER_LCM;
+        sd_rng r;
+        size_t i;
+        float sg, sn, scale;
+        sd_schedule_make(s, smp, SD_SCHEDULER_KARRAS, 10, 0);
+        sg = s->sigmas[3]; sn = s->sigmas[4];
+        scale = a == 0 ? sqrtf(sn * sn * (sg * sg - sn * sn) / (sg * sg)) : sn;
+        if (scale > sn) scale = sn;
+        sd_rng_init(&r, SD_RNG_PHILOX, 4294967301ull);
+        sd_randn(&r, z, N);                          /* the initial noise: offset 0 */
+        memset(x, 0, sizeof x); memset(eps, 0, sizeof eps);
+        sd_step(s, 3, eps, x, NULL, N, &r);          /* x = 0 + z * scale */
+        for (i = 0; i < N; i++) ref[i] = 0.0f + philox_value(4294967301ull, 1, (uint32_t)i) * scale;
+        t_ok(!memcmp(x, ref, sizeof x) && r.offset == 2, "philox %s step (karras, step 3 of 10): noise = offset 1's %d values x %s, bit for bit",
+             sd_sampler_name(smp), N, a == 0 ? "sigma_up" : "sigma'");
+    }
+    free(s);
+}
+
+/* sd1-samplers' randn cases (philox seeds 0, 1, 42, 2^32+5 and one cpu), to conformance.py's 4e-6 */
+static void fixtures_samplers(void)
+{
+    const t_json *cs = t_set_cases("sd1-samplers", "randn");
+    sd_model *m = cs ? sd_create(NULL) : NULL;
+    int i, cases = 0;
+    for (i = 0; cs && i < cs->n; i++) {
+        const t_json *c = &cs->item[i], *shape = t_jget(c, "shape");
+        const char *out = t_jstr(c, "out"), *rng = t_jstr(c, "rng");
+        uint64_t seed = (uint64_t)t_jnum(c, "seed", 0);
+        char rel[160];
+        const char *p;
+        size_t n = 1;
+        int k;
+        sd_array a;
+        float *x;
+        sd_rng r;
+        double d = 1;
+        snprintf(rel, sizeof rel, "fixtures/sd1-samplers/%s", out ? out : "?");
+        memset(&a, 0, sizeof a);
+        for (k = 0; shape && k < shape->n; k++) n *= (size_t)shape->item[k].num;
+        if (!out || !shape || !(p = t_shared(rel)) || sd_npy_read(m, p, &a) != SD_OK || t_numel(&a) != n) {
+            t_ok(0, "sd1-samplers randn case %d: malformed, or %s unreadable", i, out ? out : "no file");
+            sd_array_free(m, &a);
+            continue;
+        }
+        x = (float *)malloc(n * sizeof(float));
+        sd_rng_init(&r, rng && !strcmp(rng, "philox") ? SD_RNG_PHILOX : SD_RNG_CPU, seed);
+        sd_randn(&r, x, n);
+        d = maxdiff(x, a.data, n);
+        t_ok(d <= 4e-6, "sd1-samplers randn %-6s seed %-10llu %5lu values: max diff %.1e (tol 4e-6)", rng ? rng : "cpu",
+             (unsigned long long)seed, (unsigned long)n, d);
+        free(x);
+        sd_array_free(m, &a);
+        cases++;
+    }
+    if (cs) t_ok(cases == 5, "read %d sd1-samplers randn cases (5 expected)", cases);
+    sd_free(m);
+}
+
 int main(void)
 {
     embedded();
     fixtures();
     sampler_noise();
+    philox_reference();
+    philox();
+    philox_sampler_noise();
+    fixtures_samplers();
     return t_done("test_rng");
 }

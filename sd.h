@@ -5157,8 +5157,8 @@ SDDEF void sd_sampling_begin(sd_sampling *r, const sd_schedule *s, int first, fl
                  s->sampler == SD_SAMPLER_DPMPP_2S_A;
     memset(r, 0, sizeof *r);
     r->s = s; r->x = x; r->n = n; r->work = work; r->rng = rng;
-    r->i = first < 0 ? 0 : first;
-    r->sigma = s->sigmas[r->i];
+    r->i = first < 0 ? 0 : first > s->n_t ? s->n_t : first;
+    r->sigma = r->i <= s->steps ? s->sigmas[r->i] : 0.0f;
     for (i = r->i; i < s->n_t; i++) r->total += 1 + (two && s->sigmas[i + 1] > 0.0f);
 }
 
@@ -5186,7 +5186,7 @@ SDDEF void sd_sampling_update(sd_sampling *r, const float *eps, float *denoised)
 SDDEF sd_result sd_step(const sd_schedule *s, int i, const float *eps, float *x, float *denoised, size_t n, sd_rng *rng)
 {
     sd_sampling r;
-    if (sd_sampling_work(s->sampler)) return SD_ERR_ARG;   /* these remember: they need a run (sd_sampling) */
+    if (sd_sampling_work(s->sampler) || i < 0 || i >= s->steps) return SD_ERR_ARG;   /* samplers that remember need a run */
     memset(&r, 0, sizeof r);
     r.s = s; r.i = i; r.x = x; r.n = n; r.rng = rng; r.sigma = s->sigmas[i];
     sd_sampling_update(&r, eps, denoised);

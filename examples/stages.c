@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     }
     sd_model_info(m, &info);
     n = (size_t)info.latent_channels * h * w;   /* the latent [4, h, w] */
-    vae_scale = 0.18215f;   /* the VAE's latent scale (scaling_factor in diffusers) */
+    vae_scale = info.vae_scale;   /* the VAE's latent scale: 0.18215 for SD 1.x (scaling_factor in diffusers) */
     context = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * info.text_width);
     latent = (float *)malloc(sizeof(float) * n);
     x2 = (float *)malloc(sizeof(float) * 2 * n);

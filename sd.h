@@ -4918,7 +4918,7 @@ SDDEF int sd_first_step(int steps, double strength)
 
 SDDEF int sd_schedule_first_step(const sd_schedule *s, double strength)
 {
-    volatile double prod = (strength < 0.999 ? strength : 0.999) * s->steps;
+    volatile double prod = (strength < 0.0 ? 0.0 : strength < 0.999 ? strength : 0.999) * s->steps;
     if (s->scheduler == SD_SCHEDULER_DIFFUSERS) return sd_first_step(s->steps, strength);
     return s->steps - (int)prod - 1;   /* A1111: t_enc = int(min(strength, 0.999) * steps) steps after this one */
 }

@@ -1,4 +1,4 @@
-/* sd.h - v0.1 - Stable Diffusion 1.x in one C header - public domain or MIT (see end of file)
+/* sd.h - v0.2 - Stable Diffusion 1.x in one C header - public domain or MIT (see end of file)
 
    Text in, image out: the CLIP BPE tokenizer, the CLIP text encoder, the UNet with
    cross-attention, diffusers' and k-diffusion's samplers and the VAE, in readable scalar C99
@@ -77,6 +77,10 @@
      licence
 
    REVISION HISTORY
+     0.2  k-diffusion samplers (Heun, DPM2, DPM2 a, LMS, DPM++ 2M, DPM++ 2S a, LCM) and PNDM;
+          schedules (normal, karras, exponential, sgm_uniform, simple); A1111's Philox noise;
+          sd_sampling runs; each model a chapter described by its config; sd_load_vae_memory;
+          sizes from 8x8; sd_model_info is not const (it says why it fails)
      0.1  first release: SD 1.x txt2img / img2img, DDIM, Euler, Euler a
 */
 
@@ -84,8 +88,8 @@
 #define SD_H_INCLUDED
 
 #define SD_VERSION_MAJOR 0
-#define SD_VERSION_MINOR 1
-#define SD_VERSION_STRING "0.1"
+#define SD_VERSION_MINOR 2
+#define SD_VERSION_STRING "0.2"
 
 #include <stddef.h>
 #include <stdint.h>

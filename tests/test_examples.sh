@@ -25,27 +25,20 @@ B=build
 T=$B/test-examples
 MODEL=$B/tiny.safetensors
 VOCAB=$B/tiny-merges.txt
-fails=0
-checks=0
 : "${OMP_NUM_THREADS:=1}"
 export OMP_NUM_THREADS
 
-ok()   { checks=$((checks + 1)); echo "ok    $*"; }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL  $*"; }
 
 if [ ! -f sd.h ] || [ ! -d examples ]; then
     echo "test_examples.sh: run it from the repository root" >&2
     exit 2
 fi
+. tests/lib.sh
 
 # the examples and the tiny model, made (make -j1 of these targets only) when missing or out of date
 targets="$B/minimal $B/img2img $B/stages $B/sd $MODEL $VOCAB"
 # shellcheck disable=SC2086
-if ! make -q $targets 2>/dev/null; then
-    echo "making $targets"
-    # shellcheck disable=SC2086
-    make -j1 $targets >/dev/null || { echo "FAIL  make $targets"; exit 1; }
-fi
+need $targets
 rm -rf "$T"
 mkdir -p "$T"
 

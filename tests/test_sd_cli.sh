@@ -40,25 +40,18 @@ T=$B/test-sd-cli
 SD=${SD:-$B/sd}   # SD=build/asan/sd runs it on the sanitized build
 MODEL=$B/tiny.safetensors
 VOCAB=$B/tiny-merges.txt
-fails=0
-checks=0
 : "${OMP_NUM_THREADS:=1}"
 export OMP_NUM_THREADS
 
-ok()   { checks=$((checks + 1)); echo "ok    $*"; }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL  $*"; }
 
 if [ ! -f sd.h ] || [ ! -f tools/sd.c ]; then
     echo "test_sd_cli.sh: run it from the repository root" >&2
     exit 2
 fi
+. tests/lib.sh
 targets="$SD $MODEL $VOCAB"
 # shellcheck disable=SC2086
-if ! make -q $targets 2>/dev/null; then
-    echo "making $targets"
-    # shellcheck disable=SC2086
-    make -j1 $targets >/dev/null || { echo "FAIL  make $targets"; exit 1; }
-fi
+need $targets
 rm -rf "$T"
 mkdir -p "$T"
 

@@ -332,6 +332,9 @@ SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, flo
 SDDEF sd_result sd_schedule_make(sd_schedule *s, sd_sampler sampler, sd_scheduler kind, int steps, float eta);
 SDDEF sd_result sd_schedule_init(sd_schedule *s, sd_sampler sampler, int steps, float eta);   /* the default kind */
 SDDEF sd_scheduler sd_scheduler_default(sd_sampler s);
+/* 1 if the sampler runs on that kind of schedule: ddim and pndm on diffusers' timesteps only, the
+   k-diffusion samplers (heun ... lcm) on the sigma kinds only, euler_a and euler on either */
+SDDEF int       sd_sampler_takes(sd_sampler s, sd_scheduler k);
 /* names: "euler_a", "dpm++2m", ... and "diffusers", "karras", ...; parse returns 0 for an unknown name */
 SDDEF const char *sd_sampler_name(sd_sampler s);
 SDDEF const char *sd_scheduler_name(sd_scheduler k);
@@ -4732,6 +4735,13 @@ SDDEF sd_scheduler sd_scheduler_default(sd_sampler s)
            ? SD_SCHEDULER_DIFFUSERS : SD_SCHEDULER_KARRAS;
 }
 
+SDDEF int sd_sampler_takes(sd_sampler s, sd_scheduler k)
+{
+    if (k == SD_SCHEDULER_DEFAULT) return 1;
+    if (s == SD_SAMPLER_DDIM || s == SD_SAMPLER_PNDM) return k == SD_SCHEDULER_DIFFUSERS;
+    return k != SD_SCHEDULER_DIFFUSERS || sd_scheduler_default(s) == SD_SCHEDULER_DIFFUSERS;
+}
+
 /* ---------------------------------------------------------------- the training noise levels */
 
 /* diffusers: torch.linspace(sqrt(0.00085), sqrt(0.012), 1000, float32) ** 2; cumprod accumulates in
@@ -4815,13 +4825,12 @@ static void sd__sigmas(const sd_schedule *s, sd_scheduler kind, int n, float *ou
 
 SDDEF sd_result sd_schedule_make(sd_schedule *s, sd_sampler sampler, sd_scheduler kind, int steps, float eta)
 {
-    int i, diffusers_only = sampler == SD_SAMPLER_DDIM || sampler == SD_SAMPLER_PNDM;
+    int i;
     memset(s, 0, sizeof *s);
     if (steps < 1 || steps > SD_MAX_STEPS || (int)sampler < 0 || sampler >= SD_SAMPLER_COUNT || (int)kind < 0 || kind >= SD_SCHEDULER_COUNT)
         return SD_ERR_ARG;
     if (kind == SD_SCHEDULER_DEFAULT) kind = sd_scheduler_default(sampler);
-    if (diffusers_only && kind != SD_SCHEDULER_DIFFUSERS) return SD_ERR_ARG;   /* ddim and pndm: diffusers' timesteps only */
-    if (kind == SD_SCHEDULER_DIFFUSERS && sd_scheduler_default(sampler) != SD_SCHEDULER_DIFFUSERS) return SD_ERR_ARG;   /* k-diffusion only */
+    if (!sd_sampler_takes(sampler, kind)) return SD_ERR_ARG;
     s->sampler = sampler;
     s->scheduler = kind;
     s->steps = s->n_t = steps;
@@ -5549,12 +5558,10 @@ static sd_result sd__check_sampler(sd_model *m, const sd_params *p)
         return sd__fail(m, SD_ERR_ARG, "schedule %d: default, diffusers, normal, karras, exponential, sgm_uniform or simple "
                         "(SD_SCHEDULER_*, 0..%d)", (int)p->scheduler, SD_SCHEDULER_COUNT - 1);
     if (p->rng != SD_RNG_CPU && p->rng != SD_RNG_PHILOX) return sd__fail(m, SD_ERR_ARG, "rng %d: SD_RNG_CPU or SD_RNG_PHILOX", (int)p->rng);
-    if (p->scheduler == SD_SCHEDULER_DEFAULT) return SD_OK;
-    if ((p->sampler == SD_SAMPLER_DDIM || p->sampler == SD_SAMPLER_PNDM) && p->scheduler != SD_SCHEDULER_DIFFUSERS)
+    if (sd_sampler_takes(p->sampler, p->scheduler)) return SD_OK;
+    if (p->scheduler != SD_SCHEDULER_DIFFUSERS)
         return sd__fail(m, SD_ERR_ARG, "%s takes only the diffusers schedule, not %s", sd_sampler_name(p->sampler), sd_scheduler_name(p->scheduler));
-    if (sd_scheduler_default(p->sampler) != SD_SCHEDULER_DIFFUSERS && p->scheduler == SD_SCHEDULER_DIFFUSERS)
-        return sd__fail(m, SD_ERR_ARG, "%s takes normal, karras, exponential, sgm_uniform or simple, not diffusers", sd_sampler_name(p->sampler));
-    return SD_OK;
+    return sd__fail(m, SD_ERR_ARG, "%s takes normal, karras, exponential, sgm_uniform or simple, not diffusers", sd_sampler_name(p->sampler));
 }
 
 static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned char *init, unsigned char *rgb)

@@ -221,12 +221,12 @@ static int same_name(const char *a, const char *b)
     return *a == 0 && *b == 0;
 }
 
-/* which schedules a sampler takes: 0 diffusers' only (ddim, pndm), 1 any (euler_a, euler), 2 the
-   sigma kinds only (the k-diffusion samplers: heun ... lcm), as sd_schedule_make has it */
+/* which schedules a sampler takes (sd_sampler_takes): 0 diffusers' only (ddim, pndm), 1 any
+   (euler_a, euler), 2 the sigma kinds only (the k-diffusion samplers: heun ... lcm) */
 static int sampler_takes(sd_sampler s)
 {
-    if (s == SD_SAMPLER_DDIM || s == SD_SAMPLER_PNDM) return 0;
-    return sd_scheduler_default(s) == SD_SCHEDULER_DIFFUSERS ? 1 : 2;
+    if (!sd_sampler_takes(s, SD_SCHEDULER_KARRAS)) return 0;
+    return sd_sampler_takes(s, SD_SCHEDULER_DIFFUSERS) ? 1 : 2;
 }
 
 /* a sampler by sd's name, or A1111's, its old alias, ComfyUI's (any case); 0 if none */

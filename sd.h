@@ -155,6 +155,14 @@ typedef enum sd_rng_kind {      /* where the noise comes from */
     SD_RNG_PHILOX               /* A1111's GPU/NV noise: Philox4x32-10 as torch's CUDA randn draws it */
 } sd_rng_kind;
 
+typedef enum sd_weighting {     /* how a prompt becomes conditioning (sd_params.weighting) */
+    SD_WEIGHTING_NONE = 0,      /* diffusers: the text as written, cut at 75 tokens, one chunk of 77 */
+    SD_WEIGHTING_A1111,         /* AUTOMATIC1111: (x) (x:1.3) [x] \( BREAK; chunks of 75 tokens with the comma
+                                   backtrack, each encoded alone; weights on the hidden states, the mean restored */
+    SD_WEIGHTING_COMFY          /* ComfyUI: (x) (x:1.3) \(; absolute weights against the empty prompt's
+                                   encoding; chunks of 75 that keep short words whole; embedding:NAME */
+} sd_weighting;
+
 typedef enum sd_gpu {
     SD_GPU_NONE = 0,         /* the CPU */
     SD_GPU_FP16 = 1,         /* an NVIDIA GPU, FP16 tensor cores (F32 accumulation) */
@@ -218,6 +226,7 @@ typedef struct sd_params {
     sd_rng_kind rng;                   /* SD_RNG_CPU (0) or SD_RNG_PHILOX (A1111's GPU seeds) */
     uint64_t seed;                     /* torch.Generator().manual_seed(seed), or Philox's key */
     int clip_skip;                     /* 1 = last CLIP layer, 2 = the one before ("Clip skip 2") */
+    sd_weighting weighting;            /* SD_WEIGHTING_NONE (0): the prompt as diffusers reads it */
     float eta;                         /* DDIM only: 0 = deterministic */
     double strength;                   /* img2img only: 0..1, how much of the init image to redo */
     int (*progress)(void *user, const sd_progress *p);   /* non-zero return cancels */
@@ -273,6 +282,11 @@ typedef struct sd_array {              /* an n-d float array, e.g. read from .np
     char dtype[8];                     /* what the file held, e.g. "<f4", "|u1" */
 } sd_array;
 
+typedef struct sd_prompt_run {         /* a piece of a prompt and its weight (sd_prompt_parse) */
+    const char *text;                  /* UTF-8, NUL-terminated; may be empty */
+    double weight;                     /* A1111: ("BREAK", -1) stands for a chunk break */
+} sd_prompt_run;
+
 /* ---------------------------------------------------------------- model lifetime */
 
 SDDEF sd_config   sd_config_default(void);
@@ -294,6 +308,17 @@ SDDEF sd_result   sd_load_vocab_memory(sd_model *m, const char *text, size_t siz
 /* a separate VAE in memory (the caller keeps it alive), replacing the model's own */
 SDDEF sd_result   sd_load_vae_memory(sd_model *m, const void *data, size_t size);
 SDDEF sd_result   sd_model_info(sd_model *m, sd_info *info);   /* SD_ERR_STATE when nothing is loaded */
+/* textual-inversion embeddings: a safetensors file holding one tensor [n, D] or [D] (A1111's
+   emb_params, diffusers' learned_embeds) whose n vectors stand for a trigger word: the file name
+   without its extension (sd_load_embedding) or `name`. They stay across sd_load; a trigger loaded
+   again is replaced. .pt files are pickles: refused with how to convert them. */
+#ifndef SD_NO_STDIO
+SDDEF sd_result   sd_load_embedding(sd_model *m, const char *path);
+#endif
+SDDEF sd_result   sd_load_embedding_memory(sd_model *m, const char *name, const void *data, size_t size);  /* copied */
+SDDEF void        sd_clear_embeddings(sd_model *m);
+SDDEF int         sd_embedding_count(const sd_model *m);
+SDDEF const char *sd_embedding_name(const sd_model *m, int e);   /* the trigger of embedding e (load order); NULL if none */
 /* the work of the last stage call (text encoder, UNet, VAE): 2 x the multiply-adds of its
    convolutions, matrix products and attention, and the scratch memory it used */
 SDDEF double      sd_last_flops(const sd_model *m);
@@ -316,14 +341,32 @@ SDDEF sd_result   sd_img2img(sd_model *m, const sd_params *p, const unsigned cha
 SDDEF sd_result sd_tokenize(sd_model *m, const char *prompt, int ids[SD_TOKENS]);
 /* prompt -> all BPE ids, untruncated; *n gets the count (which may exceed cap) */
 SDDEF sd_result sd_tokenize_bpe(sd_model *m, const char *prompt, int *ids, int cap, int *n);
-/* ids[77] -> hidden states [77, text_width]; clip_skip 1 = last layer, 2 = the one before */
+/* ids[77] -> hidden states [77, text_width]; clip_skip 1 = last layer, 2 = the one before; an id
+   -1 - (128 e + i) puts vector i of embedding e there (sd_prompt_tokens) */
 SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out);
 /* x [n,4,h,w], timestep t, context [n,77,context_dim] -> predicted noise [n,4,h,w] */
 SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, float *eps);
+/* the same with a context of any length [n,tokens,context_dim] (a prompt of k chunks: 77k tokens) */
+SDDEF sd_result sd_unet_ctx(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, int tokens, float *eps);
 /* latent z [4,h,w] (raw: no 1/0.18215 inside) -> image [3,8h,8w] in about [-1,1] */
 SDDEF sd_result sd_vae_decode(sd_model *m, const float *z, int h, int w, float *image);
 /* image [3,H,W] in [-1,1] -> mean and logvar [4,H/8,W/8] of the latent distribution */
 SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, float *mean, float *logvar);
+
+/* prompts as A1111 and ComfyUI read them (sd_weighting). The pieces of a prompt and their weights,
+   as the UI's parser gives them (A1111 after merging equal neighbours; ComfyUI with escapes undone):
+   returns how many (at most strlen(prompt) + 1), or -1 if runs or text is too small; max_runs =
+   strlen(prompt) + 1 and text_size = 2 strlen(prompt) + 2 always suffice. SD_WEIGHTING_NONE gives the
+   prompt as one run of weight 1. A weight A1111 cannot read (`(x:1.2.3)`, where it fails) reads as
+   text, as it does outside brackets. No model needed. */
+SDDEF int       sd_prompt_parse(sd_weighting w, const char *prompt, sd_prompt_run *runs, int max_runs, char *text, size_t text_size);
+/* A prompt's chunks of 77 tokens (BOS, 75, EOS) as the weighting cuts them: *chunks gets how many
+   the prompt needs, the first max_chunks are written (ids and weights may be NULL to count). In ids
+   a vector of an embedding is -1 - (128 e + i): vector i of embedding e. */
+SDDEF sd_result sd_prompt_tokens(sd_model *m, const char *prompt, sd_weighting w, int *ids, float *weights, int max_chunks, int *chunks);
+/* A prompt's conditioning: each chunk through the text encoder (clip skip on each), weighted as
+   the UI does, joined along the tokens: out [77 chunks, text_width], the first max_chunks written */
+SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting w, int clip_skip, float *out, int max_chunks, int *chunks);
 
 /* samplers: plain functions of the schedule, no model needed */
 /* the timetable of a sampler on a kind of schedule (SD_SCHEDULER_DEFAULT: the sampler's own);
@@ -590,6 +633,8 @@ struct sd_model {
     sd__unet *unet;
     sd__vae *vae;
     sd__vocab *vocab;
+    struct sd__embedding *emb;    /* textual-inversion embeddings (sd_load_embedding) */
+    int n_emb;
     /* scratch: one arena, sized by a planning pass before each stage runs */
     unsigned char *arena;
     size_t arena_size, arena_top, arena_peak;
@@ -2638,14 +2683,13 @@ static const sd__tensor *sd__find(const sd_model *m, const char *name)
 
 /* reads the header of source si (b: its first bytes, the whole header at least), appends its
    tensors to the table under LDM names, checks sizes, offsets and overlaps */
-static sd_result sd__parse(sd_model *m, int si, const unsigned char *b)
+static sd_result sd__parse(sd_model *m, sd__source *src, int si, const unsigned char *b, sd__tensor **tab, int *ntab, int rename)
 {
-    sd__source *src = &m->src[si];
     size_t size = src->size, data_size, i;
     uint64_t hlen;
     sd__json j;
     sd_result r;
-    int cap = m->nt, first = m->nt, *order = NULL;
+    int cap = *ntab, first = *ntab, *order = NULL;
     if (size >= 4 && memcmp(b, "PK\x03\x04", 4) == 0)
         return sd__fail(m, SD_ERR_FORMAT, "this is a PyTorch .ckpt (zip/pickle) checkpoint, not safetensors; convert it "
                         "(e.g. safetensors.torch.save_file(torch.load(f, weights_only=True)[\"state_dict\"], \"model.safetensors\"))");
@@ -2678,15 +2722,15 @@ static sd_result sd__parse(sd_model *m, int si, const unsigned char *b)
             if ((r = sd__jskip(&j, 1)) != SD_OK) return r;
         } else {
             sd__tensor *t;
-            if (m->nt == cap) {
+            if (*ntab == cap) {
                 int nc = cap ? cap * 2 : 256;
                 sd__tensor *nt = (sd__tensor *)sd__calloc(m, (size_t)nc, sizeof *nt);
                 if (!nt) return sd__fail(m, SD_ERR_NOMEM, "out of memory for the tensor table");
-                if (m->t) memcpy(nt, m->t, (size_t)m->nt * sizeof *nt);
-                sd__free(m, m->t);
-                m->t = nt; cap = nc;
+                if (*tab) memcpy(nt, *tab, (size_t)*ntab * sizeof *nt);
+                sd__free(m, *tab);
+                *tab = nt; cap = nc;
             }
-            t = &m->t[m->nt++];
+            t = &(*tab)[(*ntab)++];
             memset(t, 0, sizeof *t);
             t->name = name;
             t->src = si;
@@ -2698,8 +2742,8 @@ static sd_result sd__parse(sd_model *m, int si, const unsigned char *b)
     sd__jws(&j);
     if (j.s != j.e) return sd__jerr(&j, "trailing characters after the object");
     /* every tensor: a size that matches its offsets, inside the data */
-    for (i = (size_t)first; i < (size_t)m->nt; i++) {
-        sd__tensor *t = &m->t[i];
+    for (i = (size_t)first; i < (size_t)*ntab; i++) {
+        sd__tensor *t = &(*tab)[i];
         size_t n = 1, bytes;
         int d;
         for (d = 0; d < t->ndim; d++)   /* (a 32-bit size_t must not truncate a dimension) */
@@ -2721,15 +2765,15 @@ static sd_result sd__parse(sd_model *m, int si, const unsigned char *b)
         t->data = src->bytes ? src->bytes + src->data_at + t->begin : NULL;
     }
     /* no name twice in one file */
-    if (m->nt - first > 1) {
-        qsort(m->t + first, (size_t)(m->nt - first), sizeof *m->t, sd__tcmp_name);
-        for (i = (size_t)first + 1; i < (size_t)m->nt; i++)
-            if (strcmp(m->t[i - 1].name, m->t[i].name) == 0)
-                return sd__fail(m, SD_ERR_FORMAT, "duplicate tensor name '%s'", m->t[i].name);
+    if (*ntab - first > 1) {
+        qsort(*tab + first, (size_t)(*ntab - first), sizeof **tab, sd__tcmp_name);
+        for (i = (size_t)first + 1; i < (size_t)*ntab; i++)
+            if (strcmp((*tab)[i - 1].name, (*tab)[i].name) == 0)
+                return sd__fail(m, SD_ERR_FORMAT, "duplicate tensor name '%s'", (*tab)[i].name);
     }
     /* no two tensors share bytes: sort an index by offset and compare neighbours */
-    if (m->nt - first > 1) {
-        size_t n = (size_t)(m->nt - first), k;
+    if (*ntab - first > 1) {
+        size_t n = (size_t)(*ntab - first), k;
         order = (int *)sd__calloc(m, n, sizeof *order);
         if (!order) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
         for (k = 0; k < n; k++) order[k] = first + (int)k;
@@ -2738,8 +2782,8 @@ static sd_result sd__parse(sd_model *m, int si, const unsigned char *b)
             for (;;) {
                 size_t c = 2 * p + 1; int tmp;
                 if (c >= n) break;
-                if (c + 1 < n && m->t[order[c + 1]].begin > m->t[order[c]].begin) c++;
-                if (m->t[order[p]].begin >= m->t[order[c]].begin) break;
+                if (c + 1 < n && (*tab)[order[c + 1]].begin > (*tab)[order[c]].begin) c++;
+                if ((*tab)[order[p]].begin >= (*tab)[order[c]].begin) break;
                 tmp = order[p]; order[p] = order[c]; order[c] = tmp; p = c;
             }
         }
@@ -2748,13 +2792,13 @@ static sd_result sd__parse(sd_model *m, int si, const unsigned char *b)
             for (;;) {
                 size_t c = 2 * p + 1;
                 if (c >= k) break;
-                if (c + 1 < k && m->t[order[c + 1]].begin > m->t[order[c]].begin) c++;
-                if (m->t[order[p]].begin >= m->t[order[c]].begin) break;
+                if (c + 1 < k && (*tab)[order[c + 1]].begin > (*tab)[order[c]].begin) c++;
+                if ((*tab)[order[p]].begin >= (*tab)[order[c]].begin) break;
                 tmp = order[p]; order[p] = order[c]; order[c] = tmp; p = c;
             }
         }
         for (k = 1; k < n; k++) {
-            const sd__tensor *a = &m->t[order[k - 1]], *c = &m->t[order[k]];
+            const sd__tensor *a = &(*tab)[order[k - 1]], *c = &(*tab)[order[k]];
             if (c->begin < a->end && c->begin < c->end) {
                 sd__fail(m, SD_ERR_FORMAT, "tensors '%s' and '%s' overlap in the data", a->name, c->name);
                 sd__free(m, order);
@@ -2765,17 +2809,17 @@ static sd_result sd__parse(sd_model *m, int si, const unsigned char *b)
     }
     /* other layouts get their LDM names */
     {
-        int R, L, up_attn[16], layout = sd__layout(m, first, m->nt, &R, &L, up_attn);
+        int R = 0, L = 0, up_attn[16], layout = rename ? sd__layout(m, first, *ntab, &R, &L, up_attn) : SD__LAYOUT_LDM;
         if (layout != SD__LAYOUT_LDM)
-            for (i = (size_t)first; i < (size_t)m->nt; i++) {
+            for (i = (size_t)first; i < (size_t)*ntab; i++) {
                 char name[512], *copy;
-                if (!sd__ldm_name(name, sizeof name, m->t[i].name, layout, R ? R : 2, L ? L : 4, up_attn))
-                    return sd__fail(m, SD_ERR_FORMAT, "tensor name too long: '%.64s...'", m->t[i].name);
+                if (!sd__ldm_name(name, sizeof name, (*tab)[i].name, layout, R ? R : 2, L ? L : 4, up_attn))
+                    return sd__fail(m, SD_ERR_FORMAT, "tensor name too long: '%.64s...'", (*tab)[i].name);
                 copy = (char *)sd__malloc(m, strlen(name) + 1);
                 if (!copy) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
                 strcpy(copy, name);
-                m->t[i].name = copy;
-                m->t[i].owned_name = 1;
+                (*tab)[i].name = copy;
+                (*tab)[i].owned_name = 1;
             }
     }
     return SD_OK;
@@ -2874,7 +2918,7 @@ static sd_result sd__add_memory(sd_model *m, const void *data, size_t size)
     s = &m->src[m->nsrc++];
     s->bytes = (const unsigned char *)data;
     s->size = size;
-    return sd__parse(m, m->nsrc - 1, s->bytes);
+    return sd__parse(m, s, m->nsrc - 1, s->bytes, &m->t, &m->nt, 1);
 }
 
 SDDEF sd_result sd_load_memory(sd_model *m, const void *data, size_t size)
@@ -2969,14 +3013,14 @@ static sd_result sd__add_file(sd_model *m, const char *path)
         close(fd);
     }
 #endif
-    if (s->mapped) r = sd__parse(m, m->nsrc - 1, s->bytes);
+    if (s->mapped) r = sd__parse(m, s, m->nsrc - 1, s->bytes, &m->t, &m->nt, 1);
     else if (!m->cfg.low_memory) {
         if ((r = sd__read_file(m, path, &s->file, &s->size)) != SD_OK) return r;
         s->bytes = s->file;
-        r = sd__parse(m, m->nsrc - 1, s->bytes);
+        r = sd__parse(m, s, m->nsrc - 1, s->bytes, &m->t, &m->nt, 1);
     } else {
         r = sd__open_stream(m, s, path, &head);
-        if (r == SD_OK) r = sd__parse(m, m->nsrc - 1, head);
+        if (r == SD_OK) r = sd__parse(m, s, m->nsrc - 1, head, &m->t, &m->nt, 1);
         sd__free(m, head);
     }
     return sd__wrap(m, r, path, NULL);
@@ -3225,6 +3269,7 @@ SDDEF void sd_free(sd_model *m)
     if (!m) return;
     sd__unload(m);
     sd__vocab_free(m);
+    sd_clear_embeddings(m);
     if (m->gpu) { sd__cuda_free(m->gpu, m->arena); sd__cuda_destroy(m->gpu); }
     else sd__free(m, m->arena);
     sd__free(m, m);
@@ -3877,6 +3922,647 @@ SDDEF sd_result sd_tokenize(sd_model *m, const char *prompt, int ids[SD_TOKENS])
     return SD_OK;
 }
 
+/* ================================================================ prompts
+   How A1111 and ComfyUI read a prompt, on top of the tokenizer: weights in brackets, BREAK,
+   chunks of 75 tokens, textual-inversion embeddings in place of their trigger words.
+     parse   prompt -> (text, weight) runs                     (sd_prompt_parse)
+     chunk   runs -> chunks of 77 ids and 77 weights           (sd_prompt_tokens)
+     encode  each chunk alone through the text encoder, then the weights as the UI applies them,
+             the chunks joined along the tokens -> [77k, D]   (sd_encode_prompt, with the stages) */
+
+#define SD__CHUNK 75              /* tokens of a chunk between BOS and EOS */
+#define SD__EMB_SLOTS 128         /* slot ids: -1 - (128 e + i), vector i < 128 of embedding e */
+#define SD__COMMA 267             /* ",</w>": where A1111 cuts a full chunk */
+
+typedef struct sd__embedding {    /* a textual-inversion embedding */
+    char *name;                   /* its trigger word */
+    int n, width;                 /* vectors, and their width */
+    float *vec;                   /* [n, width] */
+} sd__embedding;
+
+/* one code point of UTF-8 at s[i] (i < n), its length in *len; a bad byte reads as U+FFFD */
+static uint32_t sd__cp_at(const char *s, size_t i, size_t n, size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)s + i;
+    size_t need = u[0] < 0xC2 ? 1 : u[0] < 0xE0 ? 2 : u[0] < 0xF0 ? 3 : u[0] < 0xF5 ? 4 : 1;
+    uint32_t c[4];
+    if (need > n - i) need = n - i;
+    if (u[0] < 0x80 || sd__utf8_decode(u, need, c) != 1) { *len = 1; return u[0] < 0x80 ? u[0] : 0xFFFD; }
+    *len = need;
+    return c[0];
+}
+
+/* the code point that ends just before s[i] (lo < i), its length in *len */
+static uint32_t sd__cp_before(const char *s, size_t lo, size_t i, size_t *len)
+{
+    size_t b = i - 1, k;
+    uint32_t c;
+    while (b > lo && i - b < 4 && ((unsigned char)s[b] & 0xC0) == 0x80) b--;
+    c = sd__cp_at(s, b, i, &k);
+    if (b + k != i) { *len = 1; return 0xFFFD; }   /* not one whole code point */
+    *len = k;
+    return c;
+}
+
+/* Python's \w and \s on str (Unicode letters and digits, and _; Unicode white space) */
+static int sd__re_word(uint32_t c) { return c == '_' || (sd__uc_props(c) & 3) != 0; }
+static int sd__re_space(uint32_t c) { return (sd__uc_props(c) & 4) != 0; }
+
+/* A number as Python's float() reads it (python = 1: white space around, _ between digits,
+   exponent, inf, nan) or as A1111's [+-]?[.\d]+ (python = 0). Returns 0 if it is not one.
+   The digits go to strtod as "DIGITSeEXP", which no locale reads differently. */
+static int sd__number(const char *s, size_t n, int python, double *out)
+{
+    char buf[540];
+    size_t i = 0, o = 0, nd = 0;
+    long exp = 0;
+    int neg = 0, dot = 0, any = 0;
+    size_t k;
+    if (python) {
+        while (n > 0 && sd__re_space(sd__cp_before(s, 0, n, &k))) n -= k;
+        while (i < n && sd__re_space(sd__cp_at(s, i, n, &k))) i += k;
+    }
+    if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+    if (python && n - i >= 3 && n - i <= 8) {   /* inf, infinity, nan in any case */
+        char w[9];
+        for (k = 0; k < n - i; k++) w[k] = (char)(s[i + k] >= 'A' && s[i + k] <= 'Z' ? s[i + k] + 32 : s[i + k]);
+        w[n - i] = 0;
+        if (!strcmp(w, "inf") || !strcmp(w, "infinity")) { *out = neg ? -HUGE_VAL : HUGE_VAL; return 1; }
+        if (!strcmp(w, "nan")) { *out = neg ? -(HUGE_VAL - HUGE_VAL) : HUGE_VAL - HUGE_VAL; return 1; }
+    }
+    if (neg) buf[o++] = '-';
+    for (; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            any = 1;
+            if (nd == 0 && c == '0') { if (dot) exp--; continue; }   /* leading zeros */
+            if (nd < 500) { buf[o++] = c; nd++; if (dot) exp--; }
+            else if (!dot) exp++;                                     /* digits past 500: magnitude only */
+        } else if (c == '.' && !dot) dot = 1;
+        else if (python && c == '_' && i > 0 && i + 1 < n && s[i - 1] >= '0' && s[i - 1] <= '9' && s[i + 1] >= '0' && s[i + 1] <= '9') continue;
+        else break;
+    }
+    if (!any) return 0;
+    if (python && i < n && (s[i] == 'e' || s[i] == 'E')) {
+        long e = 0;
+        int eneg = 0, edig = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+        for (; i < n; i++) {
+            if (s[i] >= '0' && s[i] <= '9') { if (e < 100000) e = e * 10 + (s[i] - '0'); edig = 1; }
+            else if (s[i] == '_' && edig && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9') continue;
+            else break;
+        }
+        if (!edig) return 0;
+        exp += eneg ? -e : e;
+    }
+    if (i != n) return 0;
+    if (nd == 0) { *out = neg ? -0.0 : 0.0; return 1; }
+    sprintf(buf + o, "e%ld", exp);
+    *out = strtod(buf, NULL);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+typedef struct sd__ent { size_t at, len; double w; } sd__ent;   /* text buf[at, at+len) and its weight */
+
+typedef struct sd__pp {           /* a parse under way: entries over one text buffer, in order */
+    sd__ent *e;
+    int n;
+    char *buf;
+    size_t used;
+} sd__pp;
+
+static void sd__pp_add(sd__pp *p, const char *s, size_t len, double w)
+{
+    memcpy(p->buf + p->used, s, len);
+    p->e[p->n].at = p->used; p->e[p->n].len = len; p->e[p->n].w = w;
+    p->used += len; p->n++;
+}
+
+/* A1111's plain text: split at each \s*\bBREAK\b\s* into pieces of weight 1 with ("BREAK", -1) between */
+static void sd__a1111_text(sd__pp *p, const char *s, size_t n)
+{
+    size_t start = 0, k = 0, len;
+    while (k + 5 <= n) {
+        if (memcmp(s + k, "BREAK", 5) == 0 && (k == 0 || !sd__re_word(sd__cp_before(s, 0, k, &len))) &&
+            (k + 5 == n || !sd__re_word(sd__cp_at(s, k + 5, n, &len)))) {
+            size_t a = k, b = k + 5;
+            while (a > start && sd__re_space(sd__cp_before(s, start, a, &len))) a -= len;
+            while (b < n && sd__re_space(sd__cp_at(s, b, n, &len))) b += len;
+            sd__pp_add(p, s + start, a - start, 1.0);
+            sd__pp_add(p, "BREAK", 5, -1.0);
+            start = k = b;
+        } else k++;
+    }
+    sd__pp_add(p, s + start, n - start, 1.0);
+}
+
+static void sd__pp_scale(sd__pp *p, int from, double by) { for (; from < p->n; from++) p->e[from].w *= by; }
+
+/* A1111's parse_prompt_attention: one scan, the tokens of its regular expression in its order */
+static void sd__parse_a1111(sd__pp *p, const char *s, size_t n, int *round, int *square)
+{
+    int nr = 0, nsq = 0, i;
+    size_t at = 0, len;
+    while (at < n) {
+        char c = s[at];
+        if (c == '\\') {                                  /* \( \) \[ \] \\ , or a lone backslash (gone) */
+            int esc = at + 1 < n && strchr("()[]\\", s[at + 1]) != NULL;
+            sd__pp_add(p, s + at + 1, (size_t)esc, 1.0);
+            at += 1 + (size_t)esc;
+        } else if (c == '(') { round[nr++] = p->n; at++; }
+        else if (c == '[') { square[nsq++] = p->n; at++; }
+        else if (c == ':') {                              /* :\s*([+-]?[.\d]+)\s*\) */
+            size_t j = at + 1, a, b;
+            double v;
+            while (j < n && sd__re_space(sd__cp_at(s, j, n, &len))) j += len;
+            a = j;
+            if (j < n && (s[j] == '+' || s[j] == '-')) j++;
+            while (j < n && (s[j] == '.' || (s[j] >= '0' && s[j] <= '9'))) j++;
+            b = j;
+            while (j < n && sd__re_space(sd__cp_at(s, j, n, &len))) j += len;
+            if (b > a && (s[a] != '+' && s[a] != '-' ? 1 : b > a + 1) && j < n && s[j] == ')') {
+                if (nr > 0 && sd__number(s + a, b - a, 0, &v)) sd__pp_scale(p, round[--nr], v);
+                else sd__a1111_text(p, s + at, j + 1 - at);   /* no open bracket (or no number): text */
+                at = j + 1;
+            } else { sd__a1111_text(p, ":", 1); at++; }
+        } else if (c == ')' && nr > 0) { sd__pp_scale(p, round[--nr], 1.1); at++; }
+        else if (c == ']' && nsq > 0) { sd__pp_scale(p, square[--nsq], 1.0 / 1.1); at++; }
+        else if (c == ')' || c == ']') { sd__a1111_text(p, s + at, 1); at++; }
+        else {
+            size_t j = at;
+            while (j < n && !strchr("\\()[]:", s[j])) j++;
+            sd__a1111_text(p, s + at, j - at);
+            at = j;
+        }
+    }
+    for (i = 0; i < nr; i++) sd__pp_scale(p, round[i], 1.1);           /* unclosed: to the end */
+    for (i = 0; i < nsq; i++) sd__pp_scale(p, square[i], 1.0 / 1.1);
+    if (p->n == 0) sd__pp_add(p, "", 0, 1.0);
+    {   /* neighbours of exactly equal weight become one (their texts are neighbours in buf) */
+        int o = 0;
+        for (i = 1; i < p->n; i++)
+            if (p->e[i].w == p->e[o].w) p->e[o].len += p->e[i].len;
+            else p->e[++o] = p->e[i];
+        p->n = o + 1;
+    }
+}
+
+/* ComfyUI's token_weights on an escaped prompt (\) and \( as the two bytes 0 1 and 0 2): at the top
+   level, split into "(...)" groups and plain text (parse_parentheses); a group's inside is parsed
+   again with its weight times 1.1, or with the number after its last ':' (absolute). With a stack,
+   not recursion: brackets 64 K deep are only work, never a stack overflow. */
+typedef struct sd__seg { size_t at, len; double w; int item; } sd__seg;
+
+static void sd__parse_comfy(sd__pp *p, const char *s, size_t n, sd__seg *stack, sd__seg *items)
+{
+    int top = 0;
+    stack[0].at = 0; stack[0].len = n; stack[0].w = 1.0; stack[0].item = 0; top = 1;
+    while (top > 0) {
+        sd__seg g = stack[--top];
+        const char *x = s + g.at;
+        size_t i, cur = 0, curlen = 0;
+        int level = 0, ni = 0;
+        if (g.item) {                     /* an item: "(...)" opens with its weight, else it is text */
+            if (g.len >= 2 && x[0] == '(' && x[g.len - 1] == ')') {
+                size_t in = g.len - 2, colon = in;
+                double w = g.w * 1.1, v;
+                for (i = in; i-- > 0;) if (x[1 + i] == ':') { colon = i; break; }
+                if (colon != in && colon > 0 && sd__number(x + 2 + colon, in - colon - 1, 1, &v)) { w = v; in = colon; }
+                stack[top].at = g.at + 1; stack[top].len = in; stack[top].w = w; stack[top].item = 0; top++;
+            } else sd__pp_add(p, x, g.len, g.w);
+            continue;
+        }
+        for (i = 0; i < g.len; i++) {     /* parse_parentheses: every character joins the current item */
+            if (x[i] == '(' && level == 0 && curlen) { items[ni].at = g.at + cur; items[ni].len = curlen; ni++; curlen = 0; }
+            if (curlen == 0) cur = i;
+            curlen++;
+            if (x[i] == '(') level++;
+            else if (x[i] == ')' && --level == 0) { items[ni].at = g.at + cur; items[ni].len = curlen; ni++; curlen = 0; }
+        }
+        if (curlen) { items[ni].at = g.at + cur; items[ni].len = curlen; ni++; }
+        while (ni-- > 0) {                /* pushed last first: they come off in order */
+            stack[top] = items[ni]; stack[top].w = g.w; stack[top].item = 1; top++;
+        }
+    }
+}
+
+SDDEF int sd_prompt_parse(sd_weighting w, const char *prompt, sd_prompt_run *runs, int max_runs, char *text, size_t text_size)
+{
+    size_t n, i, o;
+    sd__pp p;
+    char *esc = NULL;
+    int *br = NULL, k, ok = 1;
+    sd__seg *st = NULL;
+    if (!prompt) prompt = "";
+    n = strlen(prompt);
+    if (n > ((size_t)1 << 20)) return -1;
+    p.n = 0; p.used = 0;
+    p.e = (sd__ent *)SD_MALLOC((n + 2) * sizeof *p.e);
+    p.buf = (char *)SD_MALLOC(n + 1);
+    if (!p.e || !p.buf) { SD_FREE(p.e); SD_FREE(p.buf); return -1; }
+    if (w == SD_WEIGHTING_A1111) {
+        br = (int *)SD_MALLOC((2 * n + 2) * sizeof *br);
+        if ((ok = br != NULL)) sd__parse_a1111(&p, prompt, n, br, br + n + 1);
+    } else if (w == SD_WEIGHTING_COMFY) {
+        esc = (char *)SD_MALLOC(n + 1);
+        st = (sd__seg *)SD_MALLOC((2 * n + 4) * sizeof *st);
+        if ((ok = esc && st)) {
+            for (i = 0; i < n; i++) {      /* escape_important: \) -> 0 1, \( -> 0 2 */
+                esc[i] = prompt[i];
+                if (prompt[i] == '\\' && i + 1 < n && (prompt[i + 1] == ')' || prompt[i + 1] == '(')) {
+                    esc[i] = 0; esc[i + 1] = prompt[i + 1] == ')' ? 1 : 2; i++;
+                }
+            }
+            sd__parse_comfy(&p, esc, n, st, st + n + 2);
+            for (k = 0; k < p.n; k++) {     /* unescape_important, in place (texts only shrink) */
+                char *t = p.buf + p.e[k].at;
+                size_t len = p.e[k].len, j;
+                for (i = 0, j = 0; i < len; i++) t[j++] = t[i] == 0 && i + 1 < len && (t[i + 1] == 1 || t[i + 1] == 2) ? (t[++i] == 1 ? ')' : '(') : t[i];
+                p.e[k].len = j;
+            }
+        }
+    } else sd__pp_add(&p, prompt, n, 1.0);
+    if (ok && p.n <= max_runs) {
+        for (k = 0, o = 0; k < p.n && ok; k++) {
+            if (o + p.e[k].len + 1 > text_size) { ok = 0; break; }
+            memcpy(text + o, p.buf + p.e[k].at, p.e[k].len);
+            text[o + p.e[k].len] = 0;
+            runs[k].text = text + o; runs[k].weight = p.e[k].w;
+            o += p.e[k].len + 1;
+        }
+    } else ok = 0;
+    k = p.n;
+    SD_FREE(p.e); SD_FREE(p.buf); SD_FREE(br); SD_FREE(esc); SD_FREE(st);
+    return ok ? k : -1;
+}
+
+/* ---------------------------------------------------------------- textual-inversion embeddings */
+
+SDDEF void sd_clear_embeddings(sd_model *m)
+{
+    int i;
+    for (i = 0; i < m->n_emb; i++) { sd__free(m, m->emb[i].name); sd__free(m, m->emb[i].vec); }
+    sd__free(m, m->emb);
+    m->emb = NULL; m->n_emb = 0;
+}
+
+SDDEF int sd_embedding_count(const sd_model *m) { return m ? m->n_emb : 0; }
+
+SDDEF const char *sd_embedding_name(const sd_model *m, int e) { return m && e >= 0 && e < m->n_emb ? m->emb[e].name : NULL; }
+
+/* PyTorch's files: a zip of pickles, or a bare pickle (protocol 2..5) */
+static int sd__is_pickle(const void *data, size_t size)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    return (size >= 4 && memcmp(u, "PK\x03\x04", 4) == 0) || (size >= 2 && u[0] == 0x80 && u[1] >= 2 && u[1] <= 5);
+}
+
+static sd_result sd__pickle_embedding(sd_model *m, const char *name)
+{
+    return sd__fail(m, SD_ERR_FORMAT, "this is a PyTorch .pt (pickle) embedding, not safetensors; convert it: python3 -c \"import torch, "
+                    "safetensors.torch as s; d = torch.load('%s.pt'); s.save_file({'emb_params': d['string_to_param']['*']}, '%s.safetensors')\"",
+                    name, name);
+}
+
+static int sd__has_named(const sd__tensor *t, int nt, const char *name)
+{
+    int i;
+    for (i = 0; i < nt; i++) if (strcmp(t[i].name, name) == 0) return 1;
+    return 0;
+}
+
+SDDEF sd_result sd_load_embedding_memory(sd_model *m, const char *name, const void *data, size_t size)
+{
+    sd__source src;
+    sd__tensor *t = NULL;
+    sd__embedding e, *grown;
+    int nt = 0, i, D = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 1);   /* 0 before a model is loaded */
+    sd_result r;
+    m->err[0] = 0;
+    memset(&e, 0, sizeof e);
+    if (!name || !name[0] || strlen(name) > 200) return sd__fail(m, SD_ERR_ARG, "an embedding needs a trigger word (1..200 bytes)");
+    if (!data) return sd__fail(m, SD_ERR_ARG, "embedding '%s': no data", name);
+    memset(&src, 0, sizeof src);
+    src.bytes = (const unsigned char *)data; src.size = size;
+    if (sd__is_pickle(data, size)) r = sd__pickle_embedding(m, name);
+    else r = sd__parse(m, &src, 0, src.bytes, &t, &nt, 0);
+    if (r == SD_OK && nt != 1)
+        r = sd__fail(m, SD_ERR_FORMAT, "%d tensors where an embedding has one%s", nt,
+                     nt == 2 && (sd__has_named(t, nt, "clip_l") || sd__has_named(t, nt, "clip_g")) ? " (clip_l and clip_g: an SDXL embedding)" : "");
+    if (r == SD_OK) {
+        const sd__tensor *x = t;
+        e.n = x->ndim == 1 ? 1 : (int)x->shape[0];
+        e.width = x->ndim >= 1 ? (int)x->shape[x->ndim - 1] : 0;
+        if (x->ndim < 1 || x->ndim > 2 || e.width < 1 || e.width > 65536 || e.n < 1)
+            r = sd__fail(m, SD_ERR_FORMAT, "tensor '%s' is not [vectors, width] or [width]", x->name);
+        else if (e.n > SD__CHUNK)
+            r = sd__fail(m, SD_ERR_FORMAT, "%d vectors: more than the %d tokens of a chunk", e.n, SD__CHUNK);
+        else if (!sd__is_float(x->dtype))
+            r = sd__fail(m, SD_ERR_FORMAT, "tensor '%s' is %s, not a float type", x->name, sd__dtype_name[x->dtype]);
+        else if (D > 0 && e.width != D)
+            r = sd__fail(m, SD_ERR_MODEL, "vectors %d wide; this model's text encoder is %d wide (an embedding for another family?)", e.width, D);
+        else if (!(e.vec = (float *)sd__malloc(m, (size_t)e.n * e.width * sizeof(float))) || !(e.name = (char *)sd__malloc(m, strlen(name) + 1)))
+            r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
+        else {
+            sd__decode(e.vec, x->data, x->dtype, 0, (size_t)e.n * e.width);
+            for (i = 0; i < e.n * e.width; i++)
+                if (e.vec[i] - e.vec[i] != 0.0f) { r = sd__fail(m, SD_ERR_NUMERIC, "tensor '%s' holds NaN or Inf", x->name); break; }
+            strcpy(e.name, name);
+        }
+    }
+    for (i = 0; i < nt; i++) if (t[i].owned_name) sd__free(m, t[i].name);
+    sd__free(m, t); sd__free(m, src.header);
+    for (i = 0; r == SD_OK && i < m->n_emb; i++)   /* a trigger loaded again: the new vectors */
+        if (strcmp(m->emb[i].name, name) == 0) {
+            sd__free(m, m->emb[i].name); sd__free(m, m->emb[i].vec);
+            m->emb[i] = e;
+            return SD_OK;
+        }
+    if (r == SD_OK && !(grown = (sd__embedding *)sd__malloc(m, (size_t)(m->n_emb + 1) * sizeof *grown))) r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    if (r != SD_OK) {
+        char pre[240];
+        sd__free(m, e.name); sd__free(m, e.vec);
+        return sd__wrap(m, r, sd__fmt(pre, sizeof pre, "embedding '%s'", name), NULL);
+    }
+    if (m->n_emb) memcpy(grown, m->emb, (size_t)m->n_emb * sizeof *grown);
+    grown[m->n_emb] = e;
+    sd__free(m, m->emb);
+    m->emb = grown; m->n_emb++;
+    return SD_OK;
+}
+
+#ifndef SD_NO_STDIO
+SDDEF sd_result sd_load_embedding(sd_model *m, const char *path)
+{
+    const char *base, *dot, *p;
+    char name[256];
+    unsigned char *b;
+    size_t n, len;
+    sd_result r;
+    m->err[0] = 0;
+    if (!path) return sd__fail(m, SD_ERR_ARG, "embedding: no path");
+    for (base = p = path; *p; p++) if (*p == '/' || *p == '\\') base = p + 1;
+    dot = strrchr(base, '.');
+    len = dot && dot > base ? (size_t)(dot - base) : strlen(base);
+    if (len == 0 || len >= sizeof name) return sd__fail(m, SD_ERR_ARG, "embedding '%s': the file name gives no trigger word", path);
+    memcpy(name, base, len); name[len] = 0;
+    if (dot && (!strcmp(dot, ".pt") || !strcmp(dot, ".bin") || !strcmp(dot, ".ckpt"))) {
+        char pre[300];
+        r = sd__wrap(m, sd__pickle_embedding(m, name), sd__fmt(pre, sizeof pre, "embedding '%s'", name), NULL);
+    }
+    else if ((r = sd__read_file(m, path, &b, &n)) != SD_OK) return r;
+    else {
+        r = sd_load_embedding_memory(m, name, b, n);
+        sd__free(m, b);
+    }
+    if (r != SD_OK) {
+        char msg[SD__ERRLEN];
+        memcpy(msg, m->err, sizeof msg);
+        return sd__fail(m, r, "%s ('%s')", msg, path);
+    }
+    return r;
+}
+#endif
+
+/* ---------------------------------------------------------------- chunks */
+
+typedef struct sd__chunker {      /* chunks of 77 being made */
+    int cur[SD__CHUNK];           /* the chunk under way: ids (or embedding slots) after BOS */
+    float cw[SD__CHUNK];          /* and their weights */
+    int len, last_comma;
+    int *ids;                     /* closed chunks [77 each]; only the first cap are written */
+    float *w;
+    int cap, n;
+    int bos, eos;
+} sd__chunker;
+
+/* BOS, the tokens, EOS, padded with EOS (weight 1) to 77 */
+static void sd__chunk_close(sd__chunker *c)
+{
+    int k;
+    if (c->n < c->cap)
+        for (k = 0; k < SD_TOKENS; k++) {
+            size_t at = (size_t)c->n * SD_TOKENS + (size_t)k;
+            if (c->ids) c->ids[at] = k == 0 ? c->bos : k <= c->len ? c->cur[k - 1] : c->eos;
+            if (c->w) c->w[at] = k >= 1 && k <= c->len ? c->cw[k - 1] : 1.0f;
+        }
+    c->n++; c->len = 0; c->last_comma = -1;
+}
+
+static void sd__chunk_put(sd__chunker *c, int id, float w) { c->cur[c->len] = id; c->cw[c->len] = w; c->len++; }
+
+/* the BPE ids of s[0, len) (no BOS/EOS, no truncation) in a new array */
+static sd_result sd__ids_of(sd_model *m, const char *s, size_t len, int **ids, int *n)
+{
+    char *t = (char *)sd__malloc(m, len + 1);
+    sd_result r;
+    *ids = NULL; *n = 0;
+    if (!t) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    memcpy(t, s, len); t[len] = 0;
+    r = sd_tokenize_bpe(m, t, NULL, 0, n);
+    if (r == SD_OK && !(*ids = (int *)sd__malloc(m, (size_t)(*n + 1) * sizeof(int)))) r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    if (r == SD_OK) r = sd_tokenize_bpe(m, t, *ids, *n, n);
+    sd__free(m, t);
+    return r;
+}
+
+/* the embedding whose trigger's ids start at ids[i] (the longest; the first loaded of equals), or -1 */
+static int sd__emb_at(const sd_model *m, int *const *trig, const int *ntrig, const int *ids, int i, int n)
+{
+    int e, best = -1;
+    for (e = 0; e < m->n_emb; e++)
+        if (ntrig[e] > 0 && i + ntrig[e] <= n && (best < 0 || ntrig[e] > ntrig[best]) &&
+            memcmp(ids + i, trig[e], (size_t)ntrig[e] * sizeof(int)) == 0) best = e;
+    return best;
+}
+
+static int sd__slot(int e, int i) { return -1 - (e * SD__EMB_SLOTS + i); }
+
+/* A1111 (sd_hijack_clip tokenize_line): 75 a chunk; a token arriving at a full chunk moves the
+   tokens after a comma at most 20 back on to the next; BREAK closes the chunk; an embedding's
+   vectors stay in one chunk. SD_WEIGHTING_NONE: one chunk, the first 75 tokens (embeddings too). */
+static sd_result sd__chunks_a1111(sd_model *m, const sd_prompt_run *runs, int nruns, sd__chunker *c, int *const *trig, const int *ntrig, int none)
+{
+    int k, i, j, *ids, n, e;
+    sd_result r;
+    for (k = 0; k < nruns; k++) {
+        float w = (float)runs[k].weight;
+        if (!none && runs[k].weight == -1.0 && strcmp(runs[k].text, "BREAK") == 0) { sd__chunk_close(c); continue; }
+        if ((r = sd__ids_of(m, runs[k].text, strlen(runs[k].text), &ids, &n)) != SD_OK) return r;
+        for (i = 0; i < n;) {
+            if (none && c->len == SD__CHUNK) break;
+            if (ids[i] == SD__COMMA) c->last_comma = c->len;
+            else if (c->len == SD__CHUNK && c->last_comma != -1 && SD__CHUNK - c->last_comma <= 20) {
+                int moved = c->len - (c->last_comma + 1), mid[SD__CHUNK];
+                float mw[SD__CHUNK];
+                memcpy(mid, c->cur + c->last_comma + 1, (size_t)moved * sizeof(int));
+                memcpy(mw, c->cw + c->last_comma + 1, (size_t)moved * sizeof(float));
+                c->len = c->last_comma + 1;
+                sd__chunk_close(c);
+                for (j = 0; j < moved; j++) sd__chunk_put(c, mid[j], mw[j]);
+            }
+            if (c->len == SD__CHUNK) sd__chunk_close(c);
+            if ((e = sd__emb_at(m, trig, ntrig, ids, i, n)) < 0) { sd__chunk_put(c, ids[i], w); i++; continue; }
+            if (c->len + m->emb[e].n > SD__CHUNK) { if (none) break; sd__chunk_close(c); }
+            for (j = 0; j < m->emb[e].n; j++) sd__chunk_put(c, sd__slot(e, j), w);
+            i += ntrig[e];
+        }
+        sd__free(m, ids);
+    }
+    if (c->len > 0 || c->n == 0) sd__chunk_close(c);
+    return SD_OK;
+}
+
+/* ComfyUI (sd1_clip tokenize_with_weights): each word's tokens are a group; a group that does not
+   fit the chunk moves whole to the next unless it has 8 or more tokens, then it is split */
+static void sd__comfy_group(sd__chunker *c, const int *g, int n, float w)
+{
+    int large = n >= 8, k;
+    while (n > 0) {
+        if (c->len + n > SD__CHUNK) {
+            int rem = SD__CHUNK - c->len;
+            if (large) { for (k = 0; k < rem; k++) sd__chunk_put(c, g[k], w); g += rem; n -= rem; }
+            sd__chunk_close(c);
+        } else { for (k = 0; k < n; k++) sd__chunk_put(c, g[k], w); n = 0; }
+    }
+}
+
+/* the embedding ComfyUI's embedding:NAME names (NAME or NAME.safetensors, .pt, .bin), or -1 */
+static int sd__emb_named(const sd_model *m, const char *s, size_t len)
+{
+    static const char *const ext[] = { ".safetensors", ".pt", ".bin" };
+    int e, k;
+    for (k = 0; k < 3; k++) {
+        size_t el = strlen(ext[k]);
+        if (len > el && memcmp(s + len - el, ext[k], el) == 0) { len -= el; break; }
+    }
+    for (e = 0; e < m->n_emb; e++) if (strlen(m->emb[e].name) == len && memcmp(m->emb[e].name, s, len) == 0) return e;
+    return -1;
+}
+
+static sd_result sd__comfy_text(sd_model *m, sd__chunker *c, const char *s, size_t len, float w)
+{
+    int *ids, n;
+    sd_result r = sd__ids_of(m, s, len, &ids, &n);
+    if (r == SD_OK) sd__comfy_group(c, ids, n, w);
+    sd__free(m, ids);
+    return r;
+}
+
+/* one part that starts with "embedding:": the name is its first word; unknown, it is tried again
+   without commas around it (the commas stay as text); the rest of the part is text */
+static sd_result sd__comfy_embedding(sd_model *m, sd__chunker *c, const char *s, size_t n, float w)
+{
+    size_t a = 10, b, k, z, len, rest;
+    int e, slots[SD__CHUNK], j;
+    char *left;
+    sd_result r = SD_OK;
+    while (n > a && s[n - 1] == '\n') n--;                               /* strip('\n') */
+    while (a < n && s[a] == '\n') a++;
+    while (a < n && sd__re_space(sd__cp_at(s, a, n, &len))) a += len;   /* split(): the first word */
+    for (b = a; b < n && !sd__re_space(sd__cp_at(s, b, n, &len)); b += len) {}
+    rest = b;
+    e = b > a ? sd__emb_named(m, s + a, b - a) : -1;
+    left = (char *)sd__malloc(m, n - a + 2);
+    if (!left) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    z = 0;
+    if (e < 0 && b > a) {                                                 /* strip(',') and try again */
+        size_t sa = a, sb = b;
+        while (sa < sb && s[sa] == ',') sa++;
+        while (sb > sa && s[sb - 1] == ',') sb--;
+        if (sb - sa < b - a) {
+            e = sd__emb_named(m, s + sa, sb - sa);
+            for (k = a + (sb - sa); k < b; k++) left[z++] = s[k];       /* name[len(stripped):] */
+            left[z++] = ' ';
+        }
+    }
+    if (e < 0) sd__warn(m, "embedding:%.*s: no embedding of that name is loaded (ignored)", (int)(b - a), s + a);
+    else {
+        for (j = 0; j < m->emb[e].n; j++) slots[j] = sd__slot(e, j);
+        sd__comfy_group(c, slots, m->emb[e].n, w);
+    }
+    {   /* the leftover: the remaining words joined by single spaces */
+        size_t first = z;
+        for (k = rest; k < n;) {
+            while (k < n && sd__re_space(sd__cp_at(s, k, n, &len))) k += len;
+            if (k >= n) break;
+            if (z > first) left[z++] = ' ';
+            for (; k < n && !sd__re_space(sd__cp_at(s, k, n, &len)); k += len) { memcpy(left + z, s + k, len); z += len; }
+        }
+    }
+    if (z > 0) r = sd__comfy_text(m, c, left, z, w);
+    sd__free(m, left);
+    return r;
+}
+
+static sd_result sd__chunks_comfy(sd_model *m, const sd_prompt_run *runs, int nruns, sd__chunker *c)
+{
+    int k;
+    sd_result r = SD_OK;
+    for (k = 0; k < nruns && r == SD_OK; k++) {   /* each run cut before every " embedding:" and "\nembedding:" */
+        const char *s = runs[k].text;
+        size_t n = strlen(s), a = 0, i;
+        float w = (float)runs[k].weight;
+        for (i = 0; i <= n && r == SD_OK; i++) {
+            int cut = i == n || ((s[i] == ' ' || s[i] == '\n') && strncmp(s + i + 1, "embedding:", 10) == 0);
+            if (!cut) continue;
+            if (i > a) {
+                if (strncmp(s + a, "embedding:", 10) == 0) r = sd__comfy_embedding(m, c, s + a, i - a, w);
+                else r = sd__comfy_text(m, c, s + a, i - a, w);
+            }
+            a = i + 1;
+        }
+    }
+    if (r == SD_OK) sd__chunk_close(c);
+    return r;
+}
+
+/* a prompt's chunks into c (c->ids, c->w, c->cap set by the caller) */
+static sd_result sd__prompt_chunks(sd_model *m, const char *prompt, sd_weighting wt, sd__chunker *c)
+{
+    size_t n;
+    sd_prompt_run *runs = NULL;
+    char *text = NULL;
+    int **trig = NULL, *ntrig = NULL, nruns = 0, e;
+    sd_result r = SD_OK;
+    if (!m->vocab) return sd__fail(m, SD_ERR_STATE, "no vocabulary loaded (sd_load_vocab with the model's tokenizer/merges.txt)");
+    if ((int)wt < 0 || wt > SD_WEIGHTING_COMFY) return sd__fail(m, SD_ERR_ARG, "weighting %d: none, a1111 or comfy (SD_WEIGHTING_*)", (int)wt);
+    if (!prompt) prompt = "";
+    n = strlen(prompt);
+    if (n > ((size_t)1 << 16)) return sd__fail(m, SD_ERR_ARG, "prompt of %lu bytes: over the 64 KB limit", (unsigned long)n);
+    c->len = 0; c->last_comma = -1; c->n = 0;
+    c->bos = m->vocab->bos; c->eos = m->vocab->eos;
+    runs = (sd_prompt_run *)sd__malloc(m, (n + 1) * sizeof *runs);
+    text = (char *)sd__malloc(m, 2 * n + 2);
+    trig = (int **)sd__calloc(m, (size_t)m->n_emb + 1, sizeof *trig);
+    ntrig = (int *)sd__calloc(m, (size_t)m->n_emb + 1, sizeof *ntrig);
+    if (!runs || !text || !trig || !ntrig) r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    else if ((nruns = sd_prompt_parse(wt, prompt, runs, (int)n + 1, text, 2 * n + 2)) < 0) r = sd__fail(m, SD_ERR_NOMEM, "out of memory parsing the prompt");
+    for (e = 0; r == SD_OK && e < m->n_emb; e++)
+        if (wt != SD_WEIGHTING_COMFY) r = sd__ids_of(m, m->emb[e].name, strlen(m->emb[e].name), &trig[e], &ntrig[e]);
+    if (r == SD_OK) {
+        if (wt == SD_WEIGHTING_COMFY) r = sd__chunks_comfy(m, runs, nruns, c);
+        else r = sd__chunks_a1111(m, runs, nruns, c, trig, ntrig, wt == SD_WEIGHTING_NONE);
+    }
+    for (e = 0; trig && e < m->n_emb; e++) sd__free(m, trig[e]);
+    sd__free(m, trig); sd__free(m, ntrig); sd__free(m, runs); sd__free(m, text);
+    return r;
+}
+
+SDDEF sd_result sd_prompt_tokens(sd_model *m, const char *prompt, sd_weighting w, int *ids, float *weights, int max_chunks, int *chunks)
+{
+    sd__chunker c;
+    sd_result r;
+    m->err[0] = 0;
+    c.ids = ids; c.w = weights; c.cap = max_chunks < 0 ? 0 : max_chunks;
+    r = sd__prompt_chunks(m, prompt, w, &c);
+    if (chunks) *chunks = r == SD_OK ? c.n : 0;
+    return r;
+}
+
 /* ================================================================ text encoder
    CLIPTextModel (OpenAI CLIP's text transformer without the final projection).
    ids [77] -> token + position embeddings [77, D]
@@ -4290,12 +4976,12 @@ static void sd__resblock(sd_model *m, float *out, const float *x, const sd__res 
 /* BasicTransformerBlock on tokens a [N,T,C], in place:
    a += attn1(ln1(a)); a += attn2(ln2(a), context); a += ff2(geglu(ff1(ln3(a)))) */
 static void sd__tblock_forward(sd_model *m, float *a, const sd__tblock *b, int n, int T, int c, int heads,
-                               const float *ctx, int ctx_dim)
+                               const float *ctx, int nctx, int ctx_dim)
 {
     size_t mark = sd__mark(m), rows = (size_t)n * T, r0;
     float *h = sd__push(m, rows * c), *q = sd__push(m, rows * c), *k = sd__push(m, rows * c);
     float *v = sd__push(m, rows * c), *o = sd__push(m, rows * c);
-    float *kc = sd__push(m, (size_t)n * SD_TOKENS * c), *vc = sd__push(m, (size_t)n * SD_TOKENS * c);
+    float *kc = sd__push(m, (size_t)n * nctx * c), *vc = sd__push(m, (size_t)n * nctx * c);
     size_t ff_rows = m->cfg.low_memory ? SD__FF_ROWS / 4 : SD__FF_ROWS, chunk = rows < ff_rows ? rows : ff_rows;
     float *f = sd__push(m, chunk * 8 * c), *g = sd__push(m, chunk * 4 * c);
     /* self-attention */
@@ -4308,9 +4994,9 @@ static void sd__tblock_forward(sd_model *m, float *a, const sd__tblock *b, int n
     /* cross-attention on the text */
     sd__op_layernorm(m, h, a, (int)rows, c, &b->norm2);
     sd__op_linear(m, q, h, (int)rows, c, &b->attn2.q, NULL);
-    sd__op_linear(m, kc, ctx, n * SD_TOKENS, ctx_dim, &b->attn2.k, NULL);
-    sd__op_linear(m, vc, ctx, n * SD_TOKENS, ctx_dim, &b->attn2.v, NULL);
-    sd__op_attention(m, o, q, kc, vc, n, heads, T, SD_TOKENS, c / heads, SD__MASK_NONE);
+    sd__op_linear(m, kc, ctx, n * nctx, ctx_dim, &b->attn2.k, NULL);
+    sd__op_linear(m, vc, ctx, n * nctx, ctx_dim, &b->attn2.v, NULL);
+    sd__op_attention(m, o, q, kc, vc, n, heads, T, nctx, c / heads, SD__MASK_NONE);
     sd__op_linear(m, a, o, (int)rows, c, &b->attn2.out, a);
     /* GEGLU feed-forward, a chunk of tokens at a time */
     sd__op_layernorm(m, h, a, (int)rows, c, &b->norm3);
@@ -4326,7 +5012,7 @@ static void sd__tblock_forward(sd_model *m, float *a, const sd__tblock *b, int n
 
 /* SpatialTransformer: x [N,C,H,W] += proj_out(blocks(proj_in(gn(x)) as tokens [N,HW,C])), in place
    (a 1x1 conv and a Linear are the same product on tokens) */
-static void sd__xformer_forward(sd_model *m, float *x, const sd__xformer *s, int n, int h, int w, const float *ctx)
+static void sd__xformer_forward(sd_model *m, float *x, const sd__xformer *s, int n, int h, int w, const float *ctx, int nctx)
 {
     size_t mark = sd__mark(m);
     int c = s->c, T = h * w, i;
@@ -4334,7 +5020,7 @@ static void sd__xformer_forward(sd_model *m, float *x, const sd__xformer *s, int
     sd__op_gn_stats(m, st, x, n, c, T, 1e-6f, &s->norm);
     sd__op_tokens(m, tok, x, n, c, T, st);
     sd__op_linear(m, a, tok, n * T, c, &s->proj_in, NULL);
-    for (i = 0; i < s->depth; i++) sd__tblock_forward(m, a, &s->blocks[i], n, T, c, s->heads, ctx, s->ctx_dim);
+    for (i = 0; i < s->depth; i++) sd__tblock_forward(m, a, &s->blocks[i], n, T, c, s->heads, ctx, nctx, s->ctx_dim);
     sd__op_linear(m, tok, a, n * T, c, &s->proj_out, NULL);
     sd__op_untokens(m, x, tok, n, c, T, x);
     sd__release(m, mark);
@@ -4357,7 +5043,7 @@ static void sd__timestep_embedding(float *out, float t, int dim)
    or ResBlock and SpatialTransformer at its level's size, then (up) nearest upsampling to the next
    level's size and a conv, from tmp */
 static void sd__ublock_forward(sd_model *m, float *out, float *tmp, const float *in, const sd__ublock *k, int n,
-                               const int *H, const int *W, const float *emb_act, const float *ctx)
+                               const int *H, const int *W, const float *emb_act, const float *ctx, int nctx)
 {
     int l = k->level, c = k->c_out;
     float *r = k->up ? tmp : out;
@@ -4366,7 +5052,7 @@ static void sd__ublock_forward(sd_model *m, float *out, float *tmp, const float 
         return;
     }
     sd__resblock(m, r, in, &k->res, n, H[l], W[l], emb_act);
-    if (k->attn.depth) sd__xformer_forward(m, r, &k->attn, n, H[l], W[l], ctx);
+    if (k->attn.depth) sd__xformer_forward(m, r, &k->attn, n, H[l], W[l], ctx, nctx);
     if (k->up) sd__op_conv(m, out, r, sd__conv_up(n, c, H[l], W[l], c, H[l - 1], W[l - 1]), &k->conv, NULL, NULL, SD__ACT_NONE);
 }
 
@@ -4388,18 +5074,18 @@ static void sd__unet_sizes(const sd__unet *u, int n, int h, int w, int *H, int *
 }
 
 /* x [N,in,h,w], temb [N,ch] (the sinusoid of t), context [N,77,Dc] -> eps [N,out,h,w] */
-static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int n, int h, int w, const float *temb, const float *ctx_in)
+static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int n, int h, int w, const float *temb, const float *ctx_in, int nctx)
 {
     const sd__unet *u = m->unet;
     const sd__unet_cfg *cf = &u->cfg;
     int H[SD__MAXLEV], W[SD__MAXLEV], skip_c[SD__MAXBLK + 1], i, ns, c = cf->ch, E = cf->emb_dim, L = cf->levels - 1;
     float *skip[SD__MAXBLK + 1], *emb, *t1, *cur, *cat, *ha, *hb, *st;
     size_t max_cat, max_out;
-    float *x = sd__push(m, (size_t)n * cf->in_ch * h * w), *ctx = sd__push(m, (size_t)n * SD_TOKENS * cf->ctx_dim);
+    float *x = sd__push(m, (size_t)n * cf->in_ch * h * w), *ctx = sd__push(m, (size_t)n * nctx * cf->ctx_dim);
     float *eps = sd__push(m, (size_t)n * cf->out_ch * h * w);
     sd__unet_sizes(u, n, h, w, H, W, &max_cat, &max_out);
     sd__op_upload(m, x, x_in, (size_t)n * cf->in_ch * h * w);
-    sd__op_upload(m, ctx, ctx_in, (size_t)n * SD_TOKENS * cf->ctx_dim);
+    sd__op_upload(m, ctx, ctx_in, (size_t)n * nctx * cf->ctx_dim);
     /* time: the sinusoid -> Linear -> SiLU -> Linear, then SiLU once for every ResBlock */
     emb = sd__push(m, (size_t)n * E); t1 = sd__push(m, (size_t)n * E);
     sd__op_upload(m, emb, temb, (size_t)n * cf->ch);
@@ -4415,7 +5101,7 @@ static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int
         int lo = k->level + k->down;
         skip[i + 1] = sd__push(m, (size_t)n * k->c_out * H[lo] * W[lo]);
         skip_c[i + 1] = k->c_out;
-        sd__ublock_forward(m, skip[i + 1], NULL, skip[i], k, n, H, W, emb, ctx);
+        sd__ublock_forward(m, skip[i + 1], NULL, skip[i], k, n, H, W, emb, ctx, nctx);
     }
     ns = u->n_in + 1;
     c = skip_c[u->n_in];
@@ -4423,7 +5109,7 @@ static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int
     ha = sd__push(m, (size_t)n * c * H[L] * W[L]);
     hb = sd__push(m, (size_t)n * c * H[L] * W[L]);
     sd__resblock(m, ha, skip[u->n_in], &u->mid1, n, H[L], W[L], emb);
-    sd__xformer_forward(m, ha, &u->mid_attn, n, H[L], W[L], ctx);
+    sd__xformer_forward(m, ha, &u->mid_attn, n, H[L], W[L], ctx, nctx);
     sd__resblock(m, hb, ha, &u->mid2, n, H[L], W[L], emb);
     /* up: each output block takes the last skip beside what came before */
     cat = sd__push(m, max_cat);
@@ -4435,7 +5121,7 @@ static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int
         float *dst = k->up ? hb : ha;
         ns--;
         sd__op_concat(m, cat, cur, c, skip[ns], skip_c[ns], n, H[k->level] * W[k->level]);
-        sd__ublock_forward(m, dst, ha, cat, k, n, H, W, emb, ctx);
+        sd__ublock_forward(m, dst, ha, cat, k, n, H, W, emb, ctx, nctx);
         cur = dst;
         c = k->c_out;
     }
@@ -5297,14 +5983,14 @@ typedef struct sd__stage {
     sd__stage_kind kind;
     float *out;
     const float *in, *in2;
-    int n, h, w, layers;
+    int n, h, w, layers, tokens;   /* tokens: the UNet's context length */
 } sd__stage;
 
 static void sd__stage_forward(sd_model *m, const sd__stage *s)
 {
     m->arena_top = 0;
     if (s->kind == SD__STAGE_TEXT) sd__text_forward(m, s->out, s->in, s->layers);
-    else if (s->kind == SD__STAGE_UNET) sd__unet_forward(m, s->out, s->in, s->n, s->h, s->w, s->in2 + (size_t)s->n * SD_TOKENS * m->unet->cfg.ctx_dim, s->in2);
+    else if (s->kind == SD__STAGE_UNET) sd__unet_forward(m, s->out, s->in, s->n, s->h, s->w, s->in2 + (size_t)s->n * s->tokens * m->unet->cfg.ctx_dim, s->in2, s->tokens);
     else if (s->kind == SD__STAGE_DECODE) sd__vae_decode_forward(m, s->out, s->in, s->h, s->w);
     else sd__vae_encode_forward(m, s->out, s->in, s->h, s->w);
 }
@@ -5365,14 +6051,22 @@ SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_s
     if (!t) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
     D = t->cfg.width;
     if (clip_skip < 1 || clip_skip > t->cfg.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, t->cfg.layers);
-    for (i = 0; i < SD_TOKENS; i++)
-        if (ids[i] < 0 || ids[i] >= t->cfg.vocab)
+    for (i = 0; i < SD_TOKENS; i++) {
+        int e = (-1 - ids[i]) / SD__EMB_SLOTS, v = (-1 - ids[i]) % SD__EMB_SLOTS;
+        if (ids[i] >= t->cfg.vocab)
             return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d", ids[i], i, t->cfg.vocab - 1);
-    for (i = 0; i < SD_TOKENS; i++) {   /* token + position embeddings, into out first */
+        if (ids[i] < 0 && (ids[i] < -SD__EMB_SLOTS * m->n_emb || v >= m->emb[e].n))
+            return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d, and %d embeddings are loaded",
+                            ids[i], i, t->cfg.vocab - 1, m->n_emb);
+        if (ids[i] < 0 && m->emb[e].width != D)
+            return sd__fail(m, SD_ERR_MODEL, "embedding '%s' is %d wide; this model's text encoder is %d wide", m->emb[e].name, m->emb[e].width, D);
+    }
+    for (i = 0; i < SD_TOKENS; i++) {   /* token (or embedding vector) + position embeddings, into out first */
         const unsigned char *tok = m->src[t->tok_emb->src].bytes ? t->tok_emb->data : NULL, *pos;
         float *row = out + (size_t)i * D, p;
         int d;
-        if (tok) sd__decode(row, tok, t->tok_emb->dtype, (size_t)ids[i] * D, (size_t)D);
+        if (ids[i] < 0) memcpy(row, m->emb[(-1 - ids[i]) / SD__EMB_SLOTS].vec + (size_t)((-1 - ids[i]) % SD__EMB_SLOTS) * D, (size_t)D * sizeof(float));
+        else if (tok) sd__decode(row, tok, t->tok_emb->dtype, (size_t)ids[i] * D, (size_t)D);
         else if (sd__read_row(m, t->tok_emb, (size_t)ids[i] * D, (size_t)D, row) != SD_OK) return SD_ERR_IO;
         if (!(pos = sd__acquire(m, t->pos_emb))) return sd__fail(m, SD_ERR_IO, "cannot read the position embedding");
         for (d = 0; d < D; d++) {
@@ -5386,7 +6080,77 @@ SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_s
     return sd__run(m, &s, "text encoder", (size_t)SD_TOKENS * D);
 }
 
+/* Each chunk alone through the text encoder, then the weights as the UI applies them:
+     A1111 ("Original" emphasis)  z' = z * w_t (row t), then z' * mean(z) / mean(z')
+     ComfyUI                      where w_t != 1: z_t = (z_t - e_t) * w_t + e_t, e the empty prompt's
+   A chunk without weights other than 1 is left as the text encoder gave it. */
+SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting wt, int clip_skip, float *out, int max_chunks, int *chunks)
+{
+    sd__chunker c;
+    sd_result r;
+    int k, i, d, D, *ids = NULL, weighted = 0;
+    float *w = NULL, *empty = NULL;
+    m->err[0] = 0;
+    if (chunks) *chunks = 0;
+    if (!m->clip) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
+    D = m->clip->cfg.width;
+    if (clip_skip < 1 || clip_skip > m->clip->cfg.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, m->clip->cfg.layers);
+    c.ids = NULL; c.w = NULL; c.cap = 0;
+    if ((r = sd__prompt_chunks(m, prompt, wt, &c)) != SD_OK) return r;   /* count, then make */
+    if (chunks) *chunks = c.n;
+    if (max_chunks > c.n) max_chunks = c.n;
+    if (max_chunks <= 0) return SD_OK;
+    ids = (int *)sd__malloc(m, (size_t)c.n * SD_TOKENS * sizeof *ids);
+    w = (float *)sd__malloc(m, (size_t)c.n * SD_TOKENS * sizeof *w);
+    if (!ids || !w) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
+    c.ids = ids; c.w = w; c.cap = c.n;
+    if ((r = sd__prompt_chunks(m, prompt, wt, &c)) != SD_OK) goto done;
+    for (i = 0; i < max_chunks * SD_TOKENS; i++) {
+        if (w[i] != 1.0f) weighted = 1;
+        if (w[i] - w[i] != 0.0f) { r = sd__fail(m, SD_ERR_ARG, "a prompt weight is %g: weights must be finite numbers", w[i]); goto done; }
+    }
+    for (k = 0; k < max_chunks; k++)
+        if ((r = sd_text_encode(m, ids + (size_t)k * SD_TOKENS, clip_skip, out + (size_t)k * SD_TOKENS * D)) != SD_OK) goto done;
+    if (!weighted || wt == SD_WEIGHTING_NONE) goto done;
+    if (wt == SD_WEIGHTING_COMFY) {
+        int e_ids[SD_TOKENS];
+        if (!(empty = (float *)sd__malloc(m, (size_t)SD_TOKENS * D * sizeof *empty))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
+        e_ids[0] = m->vocab->bos;
+        for (i = 1; i < SD_TOKENS; i++) e_ids[i] = m->vocab->eos;
+        if ((r = sd_text_encode(m, e_ids, clip_skip, empty)) != SD_OK) goto done;
+    }
+    for (k = 0; k < max_chunks; k++) {
+        float *z = out + (size_t)k * SD_TOKENS * D;
+        const float *wk = w + (size_t)k * SD_TOKENS;
+        if (wt == SD_WEIGHTING_COMFY) {
+            for (i = 0; i < SD_TOKENS; i++)
+                if (wk[i] != 1.0f)
+                    for (d = 0; d < D; d++) {
+                        float *x = &z[(size_t)i * D + d], e = empty[(size_t)i * D + d];
+                        *x = (*x - e) * wk[i] + e;
+                    }
+        } else {
+            double m0 = 0.0, m1 = 0.0;
+            float ratio;
+            for (i = 0; i < SD_TOKENS * D; i++) m0 += z[i];
+            for (i = 0; i < SD_TOKENS; i++)
+                for (d = 0; d < D; d++) { z[(size_t)i * D + d] *= wk[i]; m1 += z[(size_t)i * D + d]; }
+            ratio = (float)(m0 / (SD_TOKENS * D)) / (float)(m1 / (SD_TOKENS * D));
+            if (ratio - ratio != 0.0f) { r = sd__fail(m, SD_ERR_NUMERIC, "prompt weights: chunk %d's weighted mean is 0 (A1111's mean restore divides by it)", k + 1); goto done; }
+            for (i = 0; i < SD_TOKENS * D; i++) z[i] *= ratio;
+        }
+    }
+done:
+    sd__free(m, ids); sd__free(m, w); sd__free(m, empty);
+    return r;
+}
+
 SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, float *eps)
+{
+    return sd_unet_ctx(m, x, n, h, w, t, context, SD_TOKENS, eps);
+}
+
+SDDEF sd_result sd_unet_ctx(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, int tokens, float *eps)
 {
     sd__stage s;
     float *buf;
@@ -5397,14 +6161,15 @@ SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float 
     if (n < 1 || n > 64 || h < 1 || w < 1 || h > 512 || w > 512)
         return sd__fail(m, SD_ERR_ARG, "UNet input [%d,4,%d,%d]: batch 1..64, latent height and width 1..512", n, h, w);
     if (!(t >= 0.0f && t <= 1000.0f)) return sd__fail(m, SD_ERR_ARG, "timestep %g: 0..1000 allowed", t);
-    /* the context and the sinusoid travel together: [n,77,Dc] then [n,ch] */
-    cn = (size_t)n * SD_TOKENS * m->unet->cfg.ctx_dim;
+    if (tokens < 1 || tokens > 64 * SD_TOKENS) return sd__fail(m, SD_ERR_ARG, "a context of %d tokens: 1..%d", tokens, 64 * SD_TOKENS);
+    /* the context and the sinusoid travel together: [n,tokens,Dc] then [n,ch] */
+    cn = (size_t)n * tokens * m->unet->cfg.ctx_dim;
     buf = (float *)sd__malloc(m, (cn + (size_t)n * m->unet->cfg.ch) * sizeof(float));
     if (!buf) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     memcpy(buf, context, cn * sizeof(float));
     for (i = 0; i < n; i++) sd__timestep_embedding(buf + cn + (size_t)i * m->unet->cfg.ch, t, m->unet->cfg.ch);
     memset(&s, 0, sizeof s);
-    s.kind = SD__STAGE_UNET; s.out = eps; s.in = x; s.in2 = buf; s.n = n; s.h = h; s.w = w;
+    s.kind = SD__STAGE_UNET; s.out = eps; s.in = x; s.in2 = buf; s.n = n; s.h = h; s.w = w; s.tokens = tokens;
     r = sd__run(m, &s, "UNet", (size_t)n * 4 * h * w);
     sd__free(m, buf);
     return r;
@@ -5569,7 +6334,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     int h = p->height / 8, w = p->width / 8, D, start = 0, guide = p->cfg_scale > 1.0f, nb;
     size_t nl, npix = (size_t)p->width * p->height, k;
     float scale;
-    int ids[SD_TOKENS];
+    int kn = 0, kp = 0;   /* chunks of the negative prompt and of the prompt */
     float *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL, *work = NULL, t;
     sd_schedule *sch = NULL;
     sd_sampling run;
@@ -5598,21 +6363,20 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
         return sd__fail(m, SD_ERR_ARG, "strength %g with %d steps runs no step (steps x strength must be at least 1)", p->strength, p->steps);
     }
     nb = guide ? 2 : 1;
-    ctx = (float *)sd__malloc(m, (size_t)2 * SD_TOKENS * D * sizeof(float));
     lat = (float *)sd__malloc(m, nl * sizeof(float));
     xin = (float *)sd__malloc(m, 2 * nl * sizeof(float));
     eps = (float *)sd__malloc(m, 2 * nl * sizeof(float));
     den = (float *)sd__malloc(m, nl * sizeof(float));
     img = (float *)sd__malloc(m, 3 * npix * sizeof(float));
     work = (float *)sd__calloc(m, (sd_sampling_work(p->sampler) + 1) * nl, sizeof(float));
-    if (!ctx || !lat || !xin || !eps || !den || !img || !work) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
-    /* the text: negative (unconditional) first */
-    if (guide) {
-        if ((r = sd_tokenize(m, p->negative_prompt, ids)) != SD_OK) goto done;
-        if ((r = sd_text_encode(m, ids, p->clip_skip, ctx)) != SD_OK) goto done;
-    }
-    if ((r = sd_tokenize(m, p->prompt, ids)) != SD_OK) goto done;
-    if ((r = sd_text_encode(m, ids, p->clip_skip, ctx + (guide ? (size_t)SD_TOKENS * D : 0))) != SD_OK) goto done;
+    if (!lat || !xin || !eps || !den || !img || !work) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
+    /* the text: negative (unconditional) first, then the prompt, each as many chunks as it needs */
+    if (guide && (r = sd__wrap(m, sd_prompt_tokens(m, p->negative_prompt, p->weighting, NULL, NULL, 0, &kn), "negative prompt", NULL)) != SD_OK) goto done;
+    if ((r = sd__wrap(m, sd_prompt_tokens(m, p->prompt, p->weighting, NULL, NULL, 0, &kp), "prompt", NULL)) != SD_OK) goto done;
+    if (kn > 64 || kp > 64) { r = sd__fail(m, SD_ERR_ARG, "a prompt of %d chunks of 75 tokens: 64 at most", kn > kp ? kn : kp); goto done; }
+    if (!(ctx = (float *)sd__malloc(m, (size_t)(kn + kp) * SD_TOKENS * D * sizeof(float)))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
+    if (guide && (r = sd__wrap(m, sd_encode_prompt(m, p->negative_prompt, p->weighting, p->clip_skip, ctx, kn, NULL), "negative prompt", NULL)) != SD_OK) goto done;
+    if ((r = sd__wrap(m, sd_encode_prompt(m, p->prompt, p->weighting, p->clip_skip, ctx + (size_t)kn * SD_TOKENS * D, kp, NULL), "prompt", NULL)) != SD_OK) goto done;
     /* the starting latent; the noise from the chosen generator (the VAE's sample always from the CPU's) */
     sd_rng_seed(&rng, p->seed);
     sd_rng_init(&philox, SD_RNG_PHILOX, p->seed);
@@ -5639,10 +6403,12 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     sd_sampling_begin(&run, sch, start, lat, nl, work, noise);
     while (sd_sampling_next(&run, xin, &t)) {
         if (guide) memcpy(xin + nl, xin, nl * sizeof(float));
-        if (guide && m->cfg.low_memory) {   /* the two halves one after the other: half the activations, same bits */
-            if ((r = sd_unet(m, xin, 1, h, w, t, ctx, eps)) != SD_OK) goto done;
-            if ((r = sd_unet(m, xin + nl, 1, h, w, t, ctx + (size_t)SD_TOKENS * D, eps + nl)) != SD_OK) goto done;
-        } else if ((r = sd_unet(m, xin, nb, h, w, t, ctx, eps)) != SD_OK) goto done;
+        /* one batch of two; or the halves one after the other (same bits): in low-memory mode (half the
+           activations), or for contexts of different lengths (A1111's default, and what ComfyUI computes) */
+        if (guide && (m->cfg.low_memory || kn != kp)) {
+            if ((r = sd_unet_ctx(m, xin, 1, h, w, t, ctx, kn * SD_TOKENS, eps)) != SD_OK) goto done;
+            if ((r = sd_unet_ctx(m, xin + nl, 1, h, w, t, ctx + (size_t)kn * SD_TOKENS * D, kp * SD_TOKENS, eps + nl)) != SD_OK) goto done;
+        } else if ((r = sd_unet_ctx(m, xin, nb, h, w, t, ctx, kp * SD_TOKENS, eps)) != SD_OK) goto done;
         if (guide) for (k = 0; k < nl; k++) eps[k] = eps[k] + p->cfg_scale * (eps[nl + k] - eps[k]);
         sd_sampling_update(&run, eps, den);
         if (p->progress) {

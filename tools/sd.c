@@ -19,6 +19,7 @@
 #if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #define HAVE_ISATTY 1
 #endif
 #include <stdarg.h>
@@ -27,7 +28,7 @@
 
 /* the settings a --from text can get wrong, each with the option that replaces it */
 enum { FROM_SAMPLER, FROM_SCHEDULER, FROM_RNG, FROM_STEPS, FROM_CFG, FROM_SEED, FROM_SIZE, FROM_CLIP_SKIP,
-       FROM_STRENGTH, FROM_ETA, FROM_N };
+       FROM_STRENGTH, FROM_ETA, FROM_WEIGHTING, FROM_N };
 
 typedef struct opts {
     const char *cmd;
@@ -40,6 +41,10 @@ typedef struct opts {
     sd_sampler sampler;
     sd_scheduler scheduler;    /* SD_SCHEDULER_DEFAULT: the sampler's own */
     sd_rng_kind rng;
+    int weighting;             /* -1: the command's default (txt2img, img2img: a1111; text: none) */
+    const char *embedding[64]; /* --embedding FILE, in order */
+    int n_embedding;
+    const char *embedding_dir;
     /* --from: the PNG, what of its text sd cannot take (each cleared by the option given after it;
        any left is an error), what sd leaves out (a warning), which settings came from it */
     const char *from_path;
@@ -60,8 +65,9 @@ static const char *usage =
     "  tokenize     sd tokenize --vocab MERGES -p PROMPT       (prints the 77 ids)\n"
     "  randn        sd randn --seed S --shape 1,4,64,64 [--rng cpu|philox] -o OUT.npy  (torch.randn)\n"
     "  schedule     sd schedule --sampler NAME [--scheduler KIND] --steps N  (prints the timesteps and sigmas as JSON)\n"
-    "  text         sd text -m MODEL --vocab MERGES -p PROMPT [--clip-skip N] -o OUT.npy\n"
-    "  unet         sd unet -m MODEL --x X.npy --t T --context CTX.npy -o OUT.npy\n"
+    "  text         sd text -m MODEL --vocab MERGES -p PROMPT [--clip-skip N] [--weighting W] -o OUT.npy\n"
+    "               (writes [1, 77k, D]: k chunks of 77 tokens; k = 1 with --weighting none, text's default)\n"
+    "  unet         sd unet -m MODEL --x X.npy --t T --context CTX.npy -o OUT.npy  (context [N, 77k, D])\n"
     "  vae-decode   sd vae-decode -m MODEL --z Z.npy -o OUT.npy\n"
     "  vae-encode   sd vae-encode -m MODEL --image IMG.npy -o MEAN.npy [--logvar LOGVAR.npy]\n"
     "\n"
@@ -86,6 +92,13 @@ static const char *usage =
     "  -i, --init-img PATH       img2img: init image, PNG or HxWx3 uint8 .npy (--init)\n"
     "      --strength X          img2img: how much to change, 0..1 [0.75]\n"
     "      --clip-skip N         1 = last CLIP layer, 2 = the one before [1]\n"
+    "      --weighting W         how the prompt is read [a1111; sd text: none]:\n"
+    "                              a1111  AUTOMATIC1111's (x) (x:1.2) [x] \\( BREAK, prompts past 75 tokens\n"
+    "                              comfy  ComfyUI's (x) (x:1.2) \\( (absolute weights), embedding:NAME\n"
+    "                              none   diffusers': the text as written, cut at 75 tokens\n"
+    "      --embedding FILE      a textual-inversion embedding (.safetensors); its file name is the\n"
+    "                            trigger word: --embedding easynegative.safetensors, then -n easynegative\n"
+    "      --embedding-dir DIR   every .safetensors embedding in DIR\n"
     "  -t, --threads N           threads [all cores]\n"
     "      --latent-out PATH     also write the final latent as .npy\n"
     "      --image-out PATH      also write the decoded float image [1,3,H,W] as .npy\n"
@@ -285,6 +298,16 @@ static int parse_rng(const char *s, sd_rng_kind *out)
 
 /* the sampler and the schedule go together (the pairs sd_schedule_make takes); else a message that
    says what the sampler takes, and 0 */
+static const char *const weighting_names[] = { "none", "a1111", "comfy" };   /* in sd_weighting's order */
+
+static int parse_weighting(const char *s, int *out)
+{
+    int k;
+    for (k = 0; k < 3; k++) if (same_name(s, weighting_names[k])) { *out = k; return 1; }
+    fprintf(stderr, "sd: --weighting %s: none, a1111 or comfy\n", s);
+    return 0;
+}
+
 static int check_schedule(const opts *o)
 {
     int takes = sampler_takes(o->sampler);
@@ -496,6 +519,7 @@ static void write_parameters(char *out, size_t cap, const sd_params *p, const ch
     if (p->clip_skip > 1) append(out, cap, ", Clip skip: %d", p->clip_skip);
     if (p->rng == SD_RNG_CPU) append(out, cap, ", RNG: CPU");
     if (p->sampler == SD_SAMPLER_DDIM && p->eta > 0) append(out, cap, ", Eta DDIM: %s", fmt_num(num, sizeof num, p->eta, 1));
+    if (p->weighting != SD_WEIGHTING_A1111) append(out, cap, ", Prompt weighting: %s", weighting_names[p->weighting]);
     append(out, cap, ", Version: sd.h %s", SD_VERSION_STRING);
 }
 
@@ -511,6 +535,15 @@ static void from_note(opts *o, const char *what)
 {
     size_t n = strlen(o->from_note);
     if (n + 1 < sizeof o->from_note) snprintf(o->from_note + n, sizeof o->from_note - n, "%s%s", n ? ", " : "", what);
+}
+
+/* "0.3" (after "sd.h ") at least major.minor */
+static int sd_version_at_least(const char *v, int major, int minor)
+{
+    int a = 0, b = 0;
+    while (*v == ' ') v++;
+    if (sscanf(v, "%d.%d", &a, &b) < 1) return 0;
+    return a > major || (a == major && b >= minor);
 }
 
 /* fills o from a "parameters" text; 0 if it is not one. What it cannot take goes to o->from_issue,
@@ -614,6 +647,12 @@ static int parse_parameters(opts *o, const char *t)
         if (x && text_int(name, 8, 2048, &w) && text_int(x + 1, 8, 2048, &h) && w % 8 == 0 && h % 8 == 0) { o->width = w; o->height = h; }
         else from_bad(o, FROM_SIZE, "Size: '%s' is not WxH with multiples of 8 in 8..2048 (give -W and -H after --from)", v);
     }
+    /* how the prompt reads: sd writes its weighting when it is not A1111's; sd before 0.3 had only diffusers' */
+    if ((v = infotext_get(it, "Prompt weighting")) != NULL) {
+        for (k = 0; k < 3 && !same_name(v, weighting_names[k]); k++) {}
+        if (k < 3) o->weighting = k;
+        else from_bad(o, FROM_WEIGHTING, "Prompt weighting: '%s' is not one sd has (none, a1111, comfy); give --weighting after --from", v);
+    } else o->weighting = sd_made && !sd_version_at_least(ver + 4, 0, 3) ? SD_WEIGHTING_NONE : SD_WEIGHTING_A1111;
     o->clip_skip = 1;
     if ((v = infotext_get(it, "Clip skip")) != NULL && !text_int(v, 1, 12, &o->clip_skip))
         from_bad(o, FROM_CLIP_SKIP, "Clip skip: '%s' is not a whole number in 1..12 (give --clip-skip after --from)", v);
@@ -663,6 +702,7 @@ static void print_settings(const opts *o)
     if (o->clip_skip > 1) printf(" --clip-skip %d", o->clip_skip);
     if (o->sampler == SD_SAMPLER_DDIM && o->eta > 0) printf(" --eta %s", fmt_num(num, sizeof num, (float)o->eta, 1));
     if (o->from_strength) printf(" --strength %s", fmt_num(num, sizeof num, o->strength, 0));
+    printf(" --weighting %s", weighting_names[o->weighting < 0 ? SD_WEIGHTING_A1111 : o->weighting]);
     printf("\n  (in A1111's words: Sampler: %s, Schedule type: %s, noise: %s)\n", sampler_table[o->sampler].a1111,
            schedule_label(k), o->rng == SD_RNG_PHILOX ? "GPU" : "CPU");
     for (i = 0; i < FROM_N; i++) if (o->from_issue[i][0]) printf("sd cannot take: %s\n", o->from_issue[i]);
@@ -679,6 +719,7 @@ static int parse_args(int argc, char **argv, opts *o)
     o->negative = "";
     o->steps = 20; o->width = 512; o->height = 512; o->cfg = 7.0; o->clip_skip = 1;
     o->strength = 0.75; o->sampler = SD_SAMPLER_EULER_A;
+    o->weighting = -1;
     i = 1;
     if (argc > 1 && argv[1][0] != '-') {
         int k;
@@ -710,7 +751,8 @@ static int parse_args(int argc, char **argv, opts *o)
             static const char *const valued[] = { "-m", "--model", "--vocab", "--vae", "-p", "--prompt", "-n", "--negative-prompt",
                 "--negative", "-o", "--output", "-i", "--init-img", "--init", "--latent-out", "--image-out", "--x", "--context", "--z",
                 "--image", "--logvar", "--shape", "--preview", "--preview-every", "--from", "--t", "--strength", "--cfg", "--cfg-scale",
-                "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", "--scheduler", "--rng", NULL };
+                "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", "--scheduler", "--rng",
+                "--weighting", "--embedding", "--embedding-dir", NULL };
             int k;
             for (k = 0; valued[k] && strcmp(valued[k], a); k++) {}
             if (!valued[k]) { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
@@ -749,6 +791,11 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--sampler")) { if (!parse_sampler(v, &o->sampler)) return 1; o->from_sampler = 0; o->from_issue[FROM_SAMPLER][0] = 0; }
         else if (!strcmp(a, "--scheduler")) { if (!parse_scheduler(v, &o->scheduler)) return 1; o->from_scheduler = 0; o->from_issue[FROM_SCHEDULER][0] = 0; }
         else if (!strcmp(a, "--rng")) { if (!parse_rng(v, &o->rng)) return 1; o->from_issue[FROM_RNG][0] = 0; }
+        else if (!strcmp(a, "--weighting")) { if (!parse_weighting(v, &o->weighting)) return 1; o->from_issue[FROM_WEIGHTING][0] = 0; }
+        else if (!strcmp(a, "--embedding")) {
+            if (o->n_embedding == 64) { fprintf(stderr, "sd: more than 64 --embedding options\n"); return 1; }
+            o->embedding[o->n_embedding++] = v;
+        } else if (!strcmp(a, "--embedding-dir")) o->embedding_dir = v;
         else { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
 #undef OPT
     }
@@ -782,11 +829,56 @@ static sd_model *new_model(const opts *o)
     return m;
 }
 
+/* every .safetensors file of --embedding-dir (sorted by name, so the order is the same everywhere) */
+static int load_embedding_dir(sd_model *m, const char *dir)
+{
+#ifdef HAVE_ISATTY
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL, path[4096];
+    int n = 0, cap = 0, i, j, rc = 0;
+    if (!d) return die("--embedding-dir %s: %s", dir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len <= 12 || strcmp(e->d_name + len - 12, ".safetensors") != 0) {
+            if (len > 3 && (!strcmp(e->d_name + len - 3, ".pt") || (len > 4 && !strcmp(e->d_name + len - 4, ".bin"))))
+                fprintf(stderr, "sd: --embedding-dir: skipping %s (a PyTorch pickle; sd --embedding %s/%s says how to convert it)\n",
+                        e->d_name, dir, e->d_name);
+            continue;
+        }
+        if (n == cap) {
+            char **g = (char **)realloc(names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *g);
+            if (!g) { rc = die("out of memory"); break; }
+            names = g;
+        }
+        if (!(names[n] = (char *)malloc(len + 1))) { rc = die("out of memory"); break; }
+        memcpy(names[n++], e->d_name, len + 1);
+    }
+    closedir(d);
+    for (i = 1; i < n; i++)   /* insertion sort: a directory holds few */
+        for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) { char *t = names[j]; names[j] = names[j - 1]; names[j - 1] = t; }
+    for (i = 0; i < n && !rc; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (sd_load_embedding(m, path) != SD_OK) rc = die("%s", sd_error(m));
+    }
+    for (i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+#else
+    (void)m;
+    return die("--embedding-dir %s: this build cannot list folders; give each file with --embedding", dir);
+#endif
+}
+
 static int load_model(sd_model *m, const opts *o)
 {
+    int i;
     if (!o->model) return die("no model given: -m MODEL.safetensors (an SD 1.x checkpoint, e.g. v1-5-pruned-emaonly.safetensors)");
     if (sd_load(m, o->model) != SD_OK) return die("%s", sd_error(m));
     if (o->vae && sd_load_vae(m, o->vae) != SD_OK) return die("%s", sd_error(m));
+    if (o->embedding_dir && load_embedding_dir(m, o->embedding_dir)) return 1;
+    for (i = 0; i < o->n_embedding; i++)
+        if (sd_load_embedding(m, o->embedding[i]) != SD_OK) return die("%s", sd_error(m));
     return 0;
 }
 
@@ -1079,21 +1171,22 @@ static uint64_t random_seed(void)
 static int cmd_text(const opts *o)
 {
     sd_model *m = new_model(o);
-    int ids[SD_TOKENS], rc;
+    int rc, k = 0;
     float *out = NULL;
+    const char *prompt = o->prompt ? o->prompt : "";
+    sd_weighting w = o->weighting < 0 ? SD_WEIGHTING_NONE : (sd_weighting)o->weighting;
     sd_info in;
     if (!m) return 1;
     if ((rc = load_model(m, o)) || (rc = load_vocab(m, o))) goto done;
     if (!o->output) { rc = die("text needs -o OUT.npy"); goto done; }
     sd_model_info(m, &in);
-    out = (float *)malloc((size_t)SD_TOKENS * in.text_width * sizeof(float));
+    if (sd_prompt_tokens(m, prompt, w, NULL, NULL, 0, &k) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
+    out = (float *)malloc((size_t)k * SD_TOKENS * in.text_width * sizeof(float));
     if (!out) { rc = die("out of memory"); goto done; }
-    if (sd_tokenize(m, o->prompt ? o->prompt : "", ids) != SD_OK || sd_text_encode(m, ids, o->clip_skip, out) != SD_OK) {
-        rc = die("%s", sd_error(m)); goto done;
-    }
+    if (sd_encode_prompt(m, prompt, w, o->clip_skip, out, k, NULL) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
     {
         int64_t shape[3];
-        shape[0] = 1; shape[1] = SD_TOKENS; shape[2] = in.text_width;
+        shape[0] = 1; shape[1] = (int64_t)k * SD_TOKENS; shape[2] = in.text_width;
         rc = write_npy(m, o->output, out, 3, shape);
     }
 done:
@@ -1113,12 +1206,12 @@ static int cmd_unet(const opts *o)
     if ((rc = load_model(m, o))) goto done;
     if (!o->output) { rc = die("unet needs -o OUT.npy"); goto done; }
     if ((rc = read_npy(m, o->x, "--x X.npy", &x)) || (rc = read_npy(m, o->context, "--context CTX.npy", &c))) goto done;
-    if (x.ndim != 4 || x.shape[1] != 4 || c.ndim != 3 || c.shape[0] != x.shape[0] || c.shape[1] != SD_TOKENS) {
-        rc = die("unet: x must be [N,4,h,w] and context [N,77,D]"); goto done;
+    if (x.ndim != 4 || x.shape[1] != 4 || c.ndim != 3 || c.shape[0] != x.shape[0] || c.shape[1] < 1 || c.shape[1] > 64 * SD_TOKENS) {
+        rc = die("unet: x must be [N,4,h,w] and context [N,T,D] (T = 77 a chunk: 77..4928)"); goto done;
     }
     out = (float *)malloc((size_t)(x.shape[0] * 4 * x.shape[2] * x.shape[3]) * sizeof(float));
     if (!out) { rc = die("out of memory"); goto done; }
-    if (sd_unet(m, x.data, (int)x.shape[0], (int)x.shape[2], (int)x.shape[3], (float)o->t, c.data, out) != SD_OK) {
+    if (sd_unet_ctx(m, x.data, (int)x.shape[0], (int)x.shape[2], (int)x.shape[3], (float)o->t, c.data, (int)c.shape[1], out) != SD_OK) {
         rc = die("%s", sd_error(m)); goto done;
     }
     rc = write_npy(m, o->output, out, 4, x.shape);
@@ -1240,6 +1333,7 @@ static int cmd_generate(const opts *o, int img2img)
     p.scheduler = o->scheduler; p.rng = o->rng;
     p.seed = o->have_seed ? o->seed : random_seed();
     p.clip_skip = o->clip_skip; p.eta = (float)o->eta; p.strength = o->strength;
+    p.weighting = o->weighting < 0 ? SD_WEIGHTING_A1111 : (sd_weighting)o->weighting;
     pr.start = wall(); pr.quiet = o->quiet; pr.o = o; pr.m = m;
 #ifdef HAVE_ISATTY
     pr.tty = isatty(2);

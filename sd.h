@@ -319,6 +319,18 @@ SDDEF sd_result   sd_load_embedding_memory(sd_model *m, const char *name, const 
 SDDEF void        sd_clear_embeddings(sd_model *m);
 SDDEF int         sd_embedding_count(const sd_model *m);
 SDDEF const char *sd_embedding_name(const sd_model *m, int e);   /* the trigger of embedding e (load order); NULL if none */
+/* LoRA and LoCon files (kohya/A1111, diffusers and PEFT keys; F32, F16, BF16), merged into the
+   weights they touch as W + weight * (alpha / rank) * up @ down in float32, text encoder and UNet
+   each with its own weight (A1111's <lora:NAME:TE:UNET>; usually the same). Several add up. The
+   touched layers are held as float32 copies; sd_clear_loras drops every LoRA, giving back the
+   checkpoint's exact weights. A new sd_load drops them too. On failure the model is as it was;
+   parts matching no layer are left out with a warning (sd_config.log). */
+#ifndef SD_NO_STDIO
+SDDEF sd_result   sd_load_lora(sd_model *m, const char *path, float te_weight, float unet_weight);
+#endif
+SDDEF sd_result   sd_load_lora_memory(sd_model *m, const void *data, size_t size, float te_weight, float unet_weight);
+SDDEF void        sd_clear_loras(sd_model *m);
+SDDEF int         sd_lora_count(const sd_model *m);
 /* the work of the last stage call (text encoder, UNet, VAE): 2 x the multiply-adds of its
    convolutions, matrix products and attention, and the scratch memory it used */
 SDDEF double      sd_last_flops(const sd_model *m);
@@ -360,6 +372,13 @@ SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, flo
    prompt as one run of weight 1. A weight A1111 cannot read (`(x:1.2.3)`, where it fails) reads as
    text, as it does outside brackets. No model needed. */
 SDDEF int       sd_prompt_parse(sd_weighting w, const char *prompt, sd_prompt_run *runs, int max_runs, char *text, size_t text_size);
+/* A1111's extra-network tags <TYPE:ARGS> in a prompt, e.g. <lora:NAME:0.8> or <lora:NAME:TE:UNET>:
+   writes the prompt without any tag to out (strlen(prompt) + 1 bytes; may be NULL) and each lora
+   tag's name and weights to loras (the first max); returns how many lora tags there are, or -1
+   when one's weight is not a number. sd_txt2img and sd_img2img take the tags out of the prompt
+   (not of the negative prompt, as A1111) and leave loading the files to the caller (sd_load_lora). */
+typedef struct sd_lora_tag { char name[256]; float te_weight, unet_weight; } sd_lora_tag;
+SDDEF int       sd_prompt_loras(const char *prompt, char *out, sd_lora_tag *loras, int max);
 /* A prompt's chunks of 77 tokens (BOS, 75, EOS) as the weighting cuts them: *chunks gets how many
    the prompt needs, the first max_chunks are written (ids and weights may be NULL to count). In ids
    a vector of an embedding is -1 - (128 e + i): vector i of embedding e. */
@@ -609,6 +628,8 @@ struct sd__tensor {
     uint64_t begin, end;          /* byte offsets in the data section */
     const unsigned char *data;    /* little-endian bytes, any alignment */
     float *f32;                   /* 1-D parameters, converted once at load */
+    float *lora;                  /* with LoRAs applied: the float32 weights (data points here, dtype F32) */
+    int dtype0;                   /* ... and the tensor's own dtype */
     void *dev;                    /* the GPU's copy, made when first used there */
 };
 
@@ -635,6 +656,7 @@ struct sd_model {
     sd__vocab *vocab;
     struct sd__embedding *emb;    /* textual-inversion embeddings (sd_load_embedding) */
     int n_emb;
+    int n_lora;                   /* LoRAs merged into the weights (sd_load_lora) */
     /* scratch: one arena, sized by a planning pass before each stage runs */
     unsigned char *arena;
     size_t arena_size, arena_top, arena_peak;
@@ -833,7 +855,7 @@ static const unsigned char *sd__acquire(sd_model *m, const sd__tensor *t)
 
 static void sd__unacquire(sd_model *m, const sd__tensor *t)
 {
-    if (t && !m->src[t->src].bytes) ((sd__tensor *)(size_t)t)->data = NULL;
+    if (t && !m->src[t->src].bytes && !t->lora) ((sd__tensor *)(size_t)t)->data = NULL;
 }
 
 /* n elements of a tensor from element `at` on, as floats, without holding the whole tensor */
@@ -844,7 +866,7 @@ static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_
     size_t es = (size_t)sd__dtype_size[t->dtype];
     unsigned char buf[4096];
     size_t done = 0;
-    if (!s->bytes && s->fp) {
+    if (!s->bytes && s->fp && !t->lora) {
         while (done < n) {
             size_t k = n - done < sizeof buf / es ? n - done : sizeof buf / es;
             if (fseek(s->fp, (long)(s->data_at + t->begin + (at + done) * es), SEEK_SET) != 0 || fread(buf, es, k, s->fp) != k)
@@ -867,7 +889,7 @@ static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_
 static void sd__weights_done(sd_model *m, const sd__tensor *t)
 {
 #if SD__MMAP && defined(SD__DONTNEED)
-    if (t && m->src[t->src].mapped && m->page) {
+    if (t && m->src[t->src].mapped && m->page && !t->lora) {
         uintptr_t a = (uintptr_t)t->data, e = a + (uintptr_t)(t->end - t->begin);
         a = (a + m->page - 1) / m->page * m->page;
         e = e / m->page * m->page;
@@ -2891,8 +2913,9 @@ static void sd__unload(sd_model *m)
         for (i = 0; i < m->nt; i++) if (m->t[i].dev) sd__cuda_free(m->gpu, m->t[i].dev);
     }
     m->params_dev = NULL;
-    for (i = 0; i < m->nt; i++) if (m->t[i].owned_name) sd__free(m, m->t[i].name);
+    for (i = 0; i < m->nt; i++) { if (m->t[i].owned_name) sd__free(m, m->t[i].name); sd__free(m, m->t[i].lora); }
     sd__free(m, m->t); m->t = NULL; m->nt = 0;
+    m->n_lora = 0;
     for (i = 0; i < m->nsrc; i++) {
         sd__source *s = &m->src[i];
         sd__free(m, s->header);
@@ -3296,6 +3319,394 @@ SDDEF const char *sd_result_name(sd_result r)
     }
     return "SD_ERR_?";
 }
+
+/* ---------------------------------------------------------------- LoRA
+   A LoRA file holds, per layer (module), a down [r, in(,kh,kw)] and an up [out, r(,1,1)] matrix and
+   optionally alpha. Applying it with multiplier w:  W' = W + w * (alpha / r) * up @ down
+   (reshaped to W's shape), in float32. The layers a LoRA touches get a float32 copy of their
+   weights holding the sum (t->lora; the file's bytes stay untouched), so a step costs what it did
+   without LoRA; sd_clear_loras gives the tensors back their own bytes. Module names:
+     kohya (A1111)   lora_unet_down_blocks_0_attentions_0_..._to_q, lora_te_text_model_encoder_layers_0_...
+                     + .lora_down.weight, .lora_up.weight, .alpha
+     diffusers       unet.down_blocks.0.attentions.0....to_q + .lora.down.weight / .lora.up.weight,
+                     text_encoder.text_model....q_proj + .lora_linear_layer.down.weight / .up.weight
+     PEFT            the same paths + .lora_A.weight (down) / .lora_B.weight (up)
+   Each becomes the checkpoint's own (LDM) module name written with _ for . (as A1111 matches them). */
+
+/* PyTorch's files: a zip of pickles, or a bare pickle (protocol 2..5) */
+static int sd__is_pickle(const void *data, size_t size)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    return (size >= 4 && memcmp(u, "PK\x03\x04", 4) == 0) || (size >= 2 && u[0] == 0x80 && u[1] >= 2 && u[1] <= 5);
+}
+
+typedef struct sd__lora_mod {     /* one module of a LoRA file */
+    char key[256];                /* its name in the checkpoint's terms, '_' for '.' */
+    const sd__tensor *down, *up, *alpha;
+    int te;                       /* a text-encoder module (the TE multiplier) */
+} sd__lora_mod;
+
+/* snprintf that says whether it fit */
+static int sd__put(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < cap;
+}
+
+static int sd__ends(const char *s, size_t n, const char *suffix, size_t *cut)
+{
+    size_t k = strlen(suffix);
+    if (n < k || memcmp(s + n - k, suffix, k) != 0) return 0;
+    *cut = n - k;
+    return 1;
+}
+
+/* "lora_unet_down_blocks_1_resnets_0_conv1": the number after `prefix` at s, and the rest */
+static int sd__lora_num(const char **s, const char *prefix, int *v)
+{
+    size_t k = strlen(prefix);
+    const char *p = *s;
+    if (strncmp(p, prefix, k) != 0 || p[k] < '0' || p[k] > '9') return 0;
+    p += k;
+    *v = 0;
+    while (*p >= '0' && *p <= '9') { if (*v < 100000) *v = *v * 10 + (*p - '0'); p++; }
+    *s = p;
+    return 1;
+}
+
+/* A ResBlock's diffusers part name -> LDM's */
+static const char *sd__lora_resnet_part(const char *rest)
+{
+    static const char *const map[][2] = { { "conv1", "in_layers_2" }, { "conv2", "out_layers_3" }, { "norm1", "in_layers_0" },
+                                          { "norm2", "out_layers_0" }, { "time_emb_proj", "emb_layers_1" }, { "conv_shortcut", "skip_connection" } };
+    int i;
+    for (i = 0; i < 6; i++) if (!strcmp(rest, map[i][0])) return map[i][1];
+    return rest;
+}
+
+/* a kohya module name (diffusers paths with _) -> the checkpoint's module name with _ (0: not a
+   name this knows); nres: the UNet's ResBlocks per level. A1111's convert_diffusers_name_to_compvis,
+   with the block numbers from nres (2 in SD 1.x, 2.x) and the up-sampler's place looked up. */
+static int sd__lora_ldm(const sd_model *m, const char *name, int nres, char *out, size_t cap)
+{
+    const char *p = name;
+    int i, j, w;
+    int ok = 0;
+    const char *U = "model_diffusion_model_";
+    if (!strncmp(p, "lora_te_", 8)) {
+        p += 8;
+        return !strncmp(p, "text_model_", 11) && sd__put(out, cap, "cond_stage_model_transformer_%s", p);
+    }
+    if (strncmp(p, "lora_unet_", 10) != 0) return 0;
+    p += 10;
+    if (!strncmp(p, "conv_in", 7) && !p[7]) ok = sd__put(out, cap, "%sinput_blocks_0_0", U);
+    else if (!strncmp(p, "conv_out", 8) && !p[8]) ok = sd__put(out, cap, "%sout_2", U);
+    else if (sd__lora_num(&p, "time_embedding_linear_", &i) && !*p) ok = sd__put(out, cap, "%stime_embed_%d", U, 2 * i - 2);
+    else if (sd__lora_num(&p, "down_blocks_", &i)) {
+        int at = !strncmp(p, "_attentions", 11), rs = !strncmp(p, "_resnets", 8);
+        if ((at || rs) && sd__lora_num(&p, at ? "_attentions_" : "_resnets_", &j) && *p == '_')
+            ok = sd__put(out, cap, "%sinput_blocks_%d_%d_%s", U, 1 + i * (nres + 1) + j, at, at ? p + 1 : sd__lora_resnet_part(p + 1));
+        else if (!strcmp(p, "_downsamplers_0_conv")) ok = sd__put(out, cap, "%sinput_blocks_%d_0_op", U, (i + 1) * (nres + 1));
+        else return 0;
+    } else if (!strncmp(p, "mid_block_attentions_0_", 23)) ok = sd__put(out, cap, "%smiddle_block_1_%s", U, p + 23);
+    else if (sd__lora_num(&p, "mid_block_resnets_", &j) && *p == '_') ok = sd__put(out, cap, "%smiddle_block_%d_%s", U, 2 * j, sd__lora_resnet_part(p + 1));
+    else if (sd__lora_num(&p, "up_blocks_", &i)) {
+        int at = !strncmp(p, "_attentions", 11), rs = !strncmp(p, "_resnets", 8);
+        if ((at || rs) && sd__lora_num(&p, at ? "_attentions_" : "_resnets_", &j) && *p == '_')
+            ok = sd__put(out, cap, "%soutput_blocks_%d_%d_%s", U, i * (nres + 1) + j, at, at ? p + 1 : sd__lora_resnet_part(p + 1));
+        else if (!strcmp(p, "_upsamplers_0_conv")) {   /* after the ResBlock and its attention, if the level has one */
+            w = i * (nres + 1) + nres;
+            sd__put(out, cap, "model.diffusion_model.output_blocks.%d.2.conv.weight", w);
+            ok = sd__put(out, cap, "%soutput_blocks_%d_%d_conv", U, w, sd__find(m, out) ? 2 : 1);
+        } else return 0;
+    } else ok = sd__put(out, cap, "%s%s", U, p);   /* already LDM's names (lora_unet_input_blocks_1_1_proj_in) */
+    return ok;
+}
+
+typedef struct sd__lora_key { const char *key; int t; } sd__lora_key;   /* a module name with _, its tensor */
+
+static int sd__lora_key_cmp(const void *a, const void *b) { return strcmp(((const sd__lora_key *)a)->key, ((const sd__lora_key *)b)->key); }
+
+/* the down, up and alpha tensors of one module, from a LoRA's table (n tensors): modules[] filled,
+   returns how many; names the first few it cannot read in *unknown */
+static int sd__lora_modules(const sd_model *m, const sd__tensor *t, int n, sd__lora_mod *mods, int *n_unknown, char *unknown, size_t ucap)
+{
+    static const char *const down[] = { ".lora_down.weight", ".lora.down.weight", ".lora_linear_layer.down.weight", ".lora_A.weight" };
+    static const char *const up[] = { ".lora_up.weight", ".lora.up.weight", ".lora_linear_layer.up.weight", ".lora_B.weight" };
+    int i, k, nm = 0, nres = 2;
+    char b[300];
+    for (k = 1; k <= 4; k++)   /* the first input block that down-samples: nres + 1 */
+        if (sd__find(m, sd__fmt(b, sizeof b, "model.diffusion_model.input_blocks.%d.0.op.weight", k))) { nres = k - 1; break; }
+    *n_unknown = 0; unknown[0] = 0;
+    for (i = 0; i < n; i++) {
+        const char *name = t[i].name;
+        size_t len = strlen(name), cut = 0, c;
+        int role = -1, j;
+        char mod[256], key[256];
+        for (k = 0; k < 4 && role < 0; k++) {
+            if (sd__ends(name, len, down[k], &cut)) role = 0;
+            else if (sd__ends(name, len, up[k], &cut)) role = 1;
+        }
+        if (role < 0 && sd__ends(name, len, ".alpha", &cut)) role = 2;
+        if (role < 0 || cut >= sizeof mod) {
+            if (++*n_unknown <= 3) { size_t u = strlen(unknown); snprintf(unknown + u, ucap - u, "%s'%s'", u ? ", " : "", name); }
+            continue;
+        }
+        memcpy(mod, name, cut); mod[cut] = 0;
+        /* diffusers and PEFT: dotted paths under unet. / text_encoder. -> kohya's form */
+        if (!strncmp(mod, "unet.", 5) || !strncmp(mod, "text_encoder.", 13)) {
+            char tmp[256], *q;
+            int te = mod[0] == 't';
+            sd__put(tmp, sizeof tmp, "%s%s", te ? "lora_te_" : "lora_unet_", mod + (te ? 13 : 5));
+            if ((q = strstr(tmp, ".processor.")) != NULL) memmove(q, q + 10, strlen(q + 10) + 1);   /* attention processors */
+            for (q = tmp; *q; q++) if (*q == '.') *q = '_';
+            c = strlen(tmp);
+            if (c > 5 && !strcmp(tmp + c - 5, "_lora")) tmp[c - 5] = 0;                            /* to_q_lora */
+            c = strlen(tmp);
+            if (c > 6 && !strcmp(tmp + c - 6, "to_out")) strcat(tmp, "_0");                      /* to_out_lora: to_out.0 */
+            memcpy(mod, tmp, strlen(tmp) + 1);
+        }
+        if (!sd__lora_ldm(m, mod, nres, key, sizeof key)) {
+            if (++*n_unknown <= 3) { size_t u = strlen(unknown); snprintf(unknown + u, ucap - u, "%s'%s'", u ? ", " : "", name); }
+            continue;
+        }
+        for (j = 0; j < nm && strcmp(mods[j].key, key) != 0; j++) {}
+        if (j == nm) { memset(&mods[nm], 0, sizeof mods[nm]); memcpy(mods[nm].key, key, strlen(key) + 1); mods[nm].te = !strncmp(key, "cond_", 5); nm++; }
+        if (role == 0) mods[j].down = &t[i];
+        else if (role == 1) mods[j].up = &t[i];
+        else mods[j].alpha = &t[i];
+    }
+    return nm;
+}
+
+typedef struct sd__lora_op {      /* one checked update: W[t] += scale * up @ down */
+    int t;
+    const sd__tensor *down, *up;
+    float scale;
+    int r, out, k;
+} sd__lora_op;
+
+/* a float tensor of n values, all finite: 1; else the failure */
+static sd_result sd__lora_values(sd_model *m, const sd__tensor *t, float *v)
+{
+    int64_t i;
+    if (!sd__is_float(t->dtype)) return sd__fail(m, SD_ERR_FORMAT, "tensor '%s' is %s, not a float type", t->name, sd__dtype_name[t->dtype]);
+    sd__decode(v, t->data, t->dtype, 0, (size_t)t->numel);
+    for (i = 0; i < t->numel; i++)
+        if (v[i] - v[i] != 0.0f) return sd__fail(m, SD_ERR_NUMERIC, "tensor '%s' holds NaN or Inf", t->name);
+    return SD_OK;
+}
+
+/* float32 values <-> their little-endian bytes, in place (nothing to do on little-endian hosts) */
+static void sd__f32_le(float *v, size_t n)
+{
+    const uint32_t one = 1;
+    size_t i;
+    if (*(const unsigned char *)&one) return;
+    for (i = 0; i < n; i++) {
+        unsigned char *b = (unsigned char *)&v[i], x;
+        x = b[0]; b[0] = b[3]; b[3] = x; x = b[1]; b[1] = b[2]; b[2] = x;
+    }
+}
+
+/* the tensor's own bytes back (its LoRA copy dropped) */
+static void sd__lora_restore(sd_model *m, sd__tensor *t)
+{
+    const sd__source *s = &m->src[t->src];
+    if (!t->lora) return;
+    if (m->gpu && t->dev) { sd__cuda_free(m->gpu, t->dev); t->dev = NULL; }
+    sd__free(m, t->lora);
+    t->lora = NULL;
+    t->dtype = t->dtype0;
+    t->data = s->bytes ? s->bytes + s->data_at + t->begin : NULL;
+}
+
+SDDEF void sd_clear_loras(sd_model *m)
+{
+    int i;
+    for (i = 0; i < m->nt; i++) sd__lora_restore(m, &m->t[i]);
+    m->n_lora = 0;
+}
+
+SDDEF int sd_lora_count(const sd_model *m) { return m ? m->n_lora : 0; }
+
+SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, float te_weight, float unet_weight)
+{
+    sd__source src;
+    sd__tensor *lt = NULL;
+    sd__lora_mod *mods = NULL;
+    sd__lora_op *ops = NULL;
+    sd__lora_key *keys = NULL;
+    float **fresh = NULL, *buf = NULL, *ws = NULL;
+    int nlt = 0, nm = 0, nops = 0, nkeys = 0, n_unknown = 0, i, k, *touched = NULL;
+    char unknown[400];
+    size_t maxbuf = 0;
+    sd_result r = SD_OK;
+    m->err[0] = 0;
+    if (!m->nt) return sd__fail(m, SD_ERR_STATE, "LoRA: load a model first");
+    if (!(te_weight - te_weight == 0.0f) || !(unet_weight - unet_weight == 0.0f)) return sd__fail(m, SD_ERR_ARG, "LoRA: the weights must be finite numbers");
+    memset(&src, 0, sizeof src);
+    src.bytes = (const unsigned char *)data; src.size = size;
+    if (!data) r = sd__fail(m, SD_ERR_ARG, "no data");
+    else if (sd__is_pickle(data, size)) r = sd__fail(m, SD_ERR_FORMAT, "this is a PyTorch .pt/.ckpt (pickle) file, not safetensors; convert it "
+                                                     "(safetensors.torch.save_file(torch.load(f, weights_only=True), \"lora.safetensors\"))");
+    else r = sd__parse(m, &src, 0, src.bytes, &lt, &nlt, 0);
+    for (i = 0; r == SD_OK && i < nlt; i++)
+        if (!strncmp(lt[i].name, "lora_te1_", 9) || !strncmp(lt[i].name, "lora_te2_", 9))
+            r = sd__fail(m, SD_ERR_MODEL, "an SDXL LoRA (tensor '%s'): this model is SD 1.x", lt[i].name);
+        else if (strstr(lt[i].name, ".hada_") || strstr(lt[i].name, ".lokr_"))
+            r = sd__fail(m, SD_ERR_UNSUPPORTED, "a LyCORIS LoHa/LoKr file (tensor '%s'): only LoRA and LoCon are supported", lt[i].name);
+    /* the modules, each matched with a weight of the model and checked */
+    if (r == SD_OK && (!(mods = (sd__lora_mod *)sd__calloc(m, (size_t)nlt + 1, sizeof *mods)) ||
+                       !(ops = (sd__lora_op *)sd__calloc(m, (size_t)nlt + 1, sizeof *ops)) ||
+                       !(keys = (sd__lora_key *)sd__calloc(m, (size_t)m->nt + 1, sizeof *keys)) ||
+                       !(touched = (int *)sd__calloc(m, (size_t)m->nt + 1, sizeof *touched))))
+        r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    if (r == SD_OK) {
+        for (i = 0; i < m->nt; i++) {
+            size_t cut, len = strlen(m->t[i].name);
+            char *q;
+            if (m->t[i].ndim < 2 || !sd__ends(m->t[i].name, len, ".weight", &cut)) continue;
+            if (!(q = (char *)sd__malloc(m, cut + 1))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); break; }
+            memcpy(q, m->t[i].name, cut); q[cut] = 0;
+            keys[nkeys].key = q; keys[nkeys].t = i; nkeys++;
+            for (; *q; q++) if (*q == '.') *q = '_';
+        }
+        qsort(keys, (size_t)nkeys, sizeof *keys, sd__lora_key_cmp);
+        nm = sd__lora_modules(m, lt, nlt, mods, &n_unknown, unknown, sizeof unknown);
+    }
+    for (i = 0; r == SD_OK && i < nm; i++) {
+        sd__lora_mod *d = &mods[i];
+        sd__lora_key want, *hit;
+        const sd__tensor *W;
+        sd__lora_op *o = &ops[nops];
+        float a = 0.0f;
+        want.key = d->key; want.t = 0;
+        hit = (sd__lora_key *)bsearch(&want, keys, (size_t)nkeys, sizeof *keys, sd__lora_key_cmp);
+        if (!d->down || !d->up) {
+            r = sd__fail(m, SD_ERR_FORMAT, "module '%s' has %s but no %s matrix", (d->down ? d->down : d->up ? d->up : d->alpha)->name,
+                         d->down ? "a down" : d->up ? "an up" : "an alpha", d->down ? "up" : "down");
+            break;
+        }
+        if (!hit) {
+            if (++n_unknown <= 3) { size_t u = strlen(unknown); snprintf(unknown + u, sizeof unknown - u, "%s'%s'", u ? ", " : "", d->down->name); }
+            continue;
+        }
+        W = &m->t[hit->t];
+        o->t = hit->t; o->down = d->down; o->up = d->up;
+        o->r = (int)d->down->shape[0];
+        o->out = (int)W->shape[0];
+        o->k = (int)(W->numel / W->shape[0]);
+        if (d->up->ndim != 2 && !(d->up->ndim == 4 && d->up->shape[2] == 1 && d->up->shape[3] == 1)) {
+            r = sd__fail(m, SD_ERR_FORMAT, "tensor '%s' is not an up matrix [out, rank] or [out, rank, 1, 1]", d->up->name); break;
+        }
+        if (d->up->shape[1] != d->down->shape[0]) {
+            r = sd__fail(m, SD_ERR_FORMAT, "tensors '%s' and '%s': ranks %lld and %lld differ", d->up->name, d->down->name,
+                         (long long)d->up->shape[1], (long long)d->down->shape[0]); break;
+        }
+        if (d->up->shape[0] != W->shape[0] || d->down->numel != (int64_t)o->r * o->k || (d->down->ndim != 2 && d->down->ndim != 4)) {
+            char ws_[96], us[96], ds[96];
+            sd__shape_str(ws_, sizeof ws_, W->ndim, W->shape); sd__shape_str(us, sizeof us, d->up->ndim, d->up->shape);
+            sd__shape_str(ds, sizeof ds, d->down->ndim, d->down->shape);
+            r = sd__fail(m, SD_ERR_MODEL, "tensors '%s' %s and '%s' %s do not fit the layer '%s' %s (a LoRA for another model?)",
+                         d->up->name, us, d->down->name, ds, W->name, ws_); break;
+        }
+        if (o->r < 1 || o->r > o->out || o->r > o->k) {
+            r = sd__fail(m, SD_ERR_FORMAT, "tensor '%s': rank %d above what the %d x %d layer '%s' has", d->down->name, o->r, o->out, o->k, W->name);
+            break;
+        }
+        if (d->alpha) {
+            if (d->alpha->numel != 1) { r = sd__fail(m, SD_ERR_FORMAT, "tensor '%s': alpha must be one number", d->alpha->name); break; }
+            if ((r = sd__lora_values(m, d->alpha, &a)) != SD_OK) break;
+        }
+        o->scale = (d->alpha ? a / (float)o->r : 1.0f) * (d->te ? te_weight : unet_weight);
+        if ((size_t)o->r * o->k > maxbuf) maxbuf = (size_t)o->r * o->k;
+        if ((size_t)o->r * o->out > maxbuf) maxbuf = (size_t)o->r * o->out;
+        touched[o->t] = 1;
+        nops++;
+    }
+    if (r == SD_OK && nops == 0)
+        r = sd__fail(m, SD_ERR_MODEL, "nothing in it matches a layer of this model (%s%s)", unknown[0] ? "e.g. " : "no tensors", unknown);
+    /* every new float copy first: out of memory leaves the model as it was */
+    if (r == SD_OK && (!(fresh = (float **)sd__calloc(m, (size_t)m->nt + 1, sizeof *fresh)) ||
+                       !(buf = (float *)sd__malloc(m, 3 * (maxbuf + 1) * sizeof *buf)) ||
+                       !(ws = (float *)sd__malloc(m, (sd__kernels_fast.linear_ws(m) + 1) * sizeof *ws))))
+        r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    for (i = 0; r == SD_OK && i < m->nt; i++)
+        if (touched[i] && !m->t[i].lora) {
+            if (!(fresh[i] = (float *)sd__malloc(m, (size_t)m->t[i].numel * sizeof(float))))
+                r = sd__fail(m, SD_ERR_NOMEM, "out of memory for the float copies of the layers this LoRA changes");
+            else if (sd__read_row(m, &m->t[i], 0, (size_t)m->t[i].numel, fresh[i]) != SD_OK)
+                r = sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", m->t[i].name);
+        }
+    for (i = 0; r == SD_OK && i < nops; i++) {   /* the values: finite, read before anything changes */
+        if ((r = sd__lora_values(m, ops[i].down, buf)) != SD_OK) break;
+        r = sd__lora_values(m, ops[i].up, buf);
+    }
+    for (i = 0; r == SD_OK && i < m->nt; i++) {   /* from here on nothing fails */
+        sd__tensor *t = &m->t[i];
+        if (!touched[i]) continue;
+        if (!t->lora) {
+            t->lora = fresh[i]; fresh[i] = NULL;
+            t->dtype0 = t->dtype; t->dtype = SD__F32;
+            t->data = (const unsigned char *)t->lora;
+        } else sd__f32_le(t->lora, (size_t)t->numel);      /* its bytes -> values */
+        if (m->gpu && t->dev) { sd__cuda_free(m->gpu, t->dev); t->dev = NULL; }
+    }
+    for (i = 0; r == SD_OK && i < nops; i++) {   /* W += scale up @ down: up' [out, r] as the input, down^T [k, r] as the weight */
+        const sd__lora_op *o = &ops[i];
+        float *upf = buf, *dt = buf + maxbuf + 1, *tr = buf + 2 * (maxbuf + 1);
+        int a, b;
+        sd__tensor w;
+        sd__lin lin;
+        sd__decode(upf, o->up->data, o->up->dtype, 0, (size_t)o->out * o->r);
+        for (k = 0; k < o->out * o->r; k++) upf[k] *= o->scale;
+        sd__decode(dt, o->down->data, o->down->dtype, 0, (size_t)o->r * o->k);
+        for (a = 0; a < o->r; a++) for (b = 0; b < o->k; b++) tr[(size_t)b * o->r + a] = dt[(size_t)a * o->k + b];   /* [r,k] -> [k,r] */
+        sd__f32_le(tr, (size_t)o->r * o->k);
+        memset(&w, 0, sizeof w);
+        w.dtype = SD__F32; w.ndim = 2; w.shape[0] = o->k; w.shape[1] = o->r; w.numel = (int64_t)o->k * o->r;
+        w.data = (const unsigned char *)tr;
+        lin.w = &w; lin.b = NULL;
+        (m->cfg.reference ? sd__kernels_ref : sd__kernels_fast).linear(m, m->t[o->t].lora, upf, o->out, o->r, &lin, m->t[o->t].lora, ws);
+    }
+    for (i = 0; r == SD_OK && i < m->nt; i++) if (touched[i]) sd__f32_le(m->t[i].lora, (size_t)m->t[i].numel);   /* values -> bytes */
+    if (r == SD_OK) {
+        m->n_lora++;
+        if (n_unknown) sd__warn(m, "LoRA: %d of its modules and tensors match no layer of this model and were left out: %s%s", n_unknown, unknown, n_unknown > 3 ? ", ..." : "");
+    }
+    for (i = 0; fresh && i < m->nt; i++) sd__free(m, fresh[i]);
+    for (i = 0; keys && i < nkeys; i++) sd__free(m, (void *)(size_t)keys[i].key);
+    sd__free(m, fresh); sd__free(m, buf); sd__free(m, ws); sd__free(m, keys); sd__free(m, touched);
+    sd__free(m, mods); sd__free(m, ops);
+    for (i = 0; i < nlt; i++) if (lt[i].owned_name) sd__free(m, lt[i].name);
+    sd__free(m, lt); sd__free(m, src.header);
+    return sd__wrap(m, r, "LoRA", NULL);
+}
+
+#ifndef SD_NO_STDIO
+SDDEF sd_result sd_load_lora(sd_model *m, const char *path, float te_weight, float unet_weight)
+{
+    unsigned char *b;
+    size_t n;
+    sd_result r;
+    m->err[0] = 0;
+    if (!path) return sd__fail(m, SD_ERR_ARG, "LoRA: no path");
+    if ((r = sd__read_file(m, path, &b, &n)) != SD_OK) return r;
+    r = sd_load_lora_memory(m, b, n, te_weight, unet_weight);
+    sd__free(m, b);
+    if (r != SD_OK) {
+        char msg[SD__ERRLEN];
+        memcpy(msg, m->err, sizeof msg);
+        return sd__fail(m, r, "%s ('%s')", msg, path);
+    }
+    return r;
+}
+#endif
 
 /* ================================================================ tokenizer
    CLIP's byte-level BPE (OpenAI simple_tokenizer.py): normalize the text (ftfy-like fixes,
@@ -4199,6 +4610,64 @@ SDDEF int sd_prompt_parse(sd_weighting w, const char *prompt, sd_prompt_run *run
     return ok ? k : -1;
 }
 
+/* ---------------------------------------------------------------- extra-network tags */
+
+/* one <TYPE:ARGS> tag at s[i] (TYPE of word characters, ARGS up to the first '>'): its end, or 0 */
+static size_t sd__tag_at(const char *s, size_t i, size_t n, size_t *colon)
+{
+    size_t j = i + 1, len;
+    if (s[i] != '<') return 0;
+    while (j < n && s[j] != ':' && sd__re_word(sd__cp_at(s, j, n, &len))) j += len;
+    if (j == i + 1 || j >= n || s[j] != ':' || j + 1 >= n || s[j + 1] == '>') return 0;
+    *colon = j;
+    for (j += 1; j < n && s[j] != '>'; j++) {}
+    return j < n ? j + 1 : 0;
+}
+
+SDDEF int sd_prompt_loras(const char *prompt, char *out, sd_lora_tag *loras, int max)
+{
+    size_t n, i, o = 0, colon, end;
+    int found = 0;
+    if (!prompt) prompt = "";
+    n = strlen(prompt);
+    for (i = 0; i < n;) {
+        if ((end = sd__tag_at(prompt, i, n, &colon)) == 0) { if (out) out[o++] = prompt[i]; i++; continue; }
+        if (colon - i - 1 == 4 && !memcmp(prompt + i + 1, "lora", 4)) {   /* NAME[:TE[:UNET]], te=, unet= */
+            const char *a = prompt + colon + 1, *e = prompt + end - 1;
+            double v[2];
+            int npos = 0, has[2] = { 0, 0 };
+            sd_lora_tag tag;
+            memset(&tag, 0, sizeof tag);
+            while (a <= e) {
+                const char *b = a, *eq;
+                size_t len;
+                while (b < e && *b != ':') b++;
+                len = (size_t)(b - a);
+                eq = (const char *)memchr(a, '=', len);
+                if (eq && !memchr(eq + 1, '=', (size_t)(b - eq - 1))) {          /* k=v */
+                    int k = (size_t)(eq - a) == 2 && !memcmp(a, "te", 2) ? 0 : (size_t)(eq - a) == 4 && !memcmp(a, "unet", 4) ? 1 : -1;
+                    if (k >= 0) { if (!sd__number(eq + 1, (size_t)(b - eq - 1), 1, &v[k])) return -1; has[k] = 2; }
+                } else if (npos == 0) {
+                    if (len >= sizeof tag.name) return -1;
+                    memcpy(tag.name, a, len); tag.name[len] = 0; npos++;
+                } else if (npos <= 2) {
+                    if (has[npos - 1] < 2 && !sd__number(a, len, 1, &v[npos - 1])) return -1;
+                    if (has[npos - 1] < 2) has[npos - 1] = 1;
+                    npos++;
+                }
+                a = b + 1;
+            }
+            tag.te_weight = has[0] ? (float)v[0] : 1.0f;
+            tag.unet_weight = has[1] ? (float)v[1] : tag.te_weight;
+            if (loras && found < max) loras[found] = tag;
+            found++;
+        }
+        i = end;   /* every tag leaves the text; the spaces around it stay */
+    }
+    if (out) out[o] = 0;
+    return found;
+}
+
 /* ---------------------------------------------------------------- textual-inversion embeddings */
 
 SDDEF void sd_clear_embeddings(sd_model *m)
@@ -4212,13 +4681,6 @@ SDDEF void sd_clear_embeddings(sd_model *m)
 SDDEF int sd_embedding_count(const sd_model *m) { return m ? m->n_emb : 0; }
 
 SDDEF const char *sd_embedding_name(const sd_model *m, int e) { return m && e >= 0 && e < m->n_emb ? m->emb[e].name : NULL; }
-
-/* PyTorch's files: a zip of pickles, or a bare pickle (protocol 2..5) */
-static int sd__is_pickle(const void *data, size_t size)
-{
-    const unsigned char *u = (const unsigned char *)data;
-    return (size >= 4 && memcmp(u, "PK\x03\x04", 4) == 0) || (size >= 2 && u[0] == 0x80 && u[1] >= 2 && u[1] <= 5);
-}
 
 static sd_result sd__pickle_embedding(sd_model *m, const char *name)
 {
@@ -6335,6 +6797,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     size_t nl, npix = (size_t)p->width * p->height, k;
     float scale;
     int kn = 0, kp = 0;   /* chunks of the negative prompt and of the prompt */
+    char *text = NULL;    /* the prompt without its tags */
     float *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL, *work = NULL, t;
     sd_schedule *sch = NULL;
     sd_sampling run;
@@ -6372,11 +6835,13 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     if (!lat || !xin || !eps || !den || !img || !work) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
     /* the text: negative (unconditional) first, then the prompt, each as many chunks as it needs */
     if (guide && (r = sd__wrap(m, sd_prompt_tokens(m, p->negative_prompt, p->weighting, NULL, NULL, 0, &kn), "negative prompt", NULL)) != SD_OK) goto done;
-    if ((r = sd__wrap(m, sd_prompt_tokens(m, p->prompt, p->weighting, NULL, NULL, 0, &kp), "prompt", NULL)) != SD_OK) goto done;
+    if (!(text = (char *)sd__malloc(m, strlen(p->prompt ? p->prompt : "") + 1))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
+    sd_prompt_loras(p->prompt, text, NULL, 0);   /* <lora:...> tags out of the prompt: the caller loaded them */
+    if ((r = sd__wrap(m, sd_prompt_tokens(m, text, p->weighting, NULL, NULL, 0, &kp), "prompt", NULL)) != SD_OK) goto done;
     if (kn > 64 || kp > 64) { r = sd__fail(m, SD_ERR_ARG, "a prompt of %d chunks of 75 tokens: 64 at most", kn > kp ? kn : kp); goto done; }
     if (!(ctx = (float *)sd__malloc(m, (size_t)(kn + kp) * SD_TOKENS * D * sizeof(float)))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
     if (guide && (r = sd__wrap(m, sd_encode_prompt(m, p->negative_prompt, p->weighting, p->clip_skip, ctx, kn, NULL), "negative prompt", NULL)) != SD_OK) goto done;
-    if ((r = sd__wrap(m, sd_encode_prompt(m, p->prompt, p->weighting, p->clip_skip, ctx + (size_t)kn * SD_TOKENS * D, kp, NULL), "prompt", NULL)) != SD_OK) goto done;
+    if ((r = sd__wrap(m, sd_encode_prompt(m, text, p->weighting, p->clip_skip, ctx + (size_t)kn * SD_TOKENS * D, kp, NULL), "prompt", NULL)) != SD_OK) goto done;
     /* the starting latent; the noise from the chosen generator (the VAE's sample always from the CPU's) */
     sd_rng_seed(&rng, p->seed);
     sd_rng_init(&philox, SD_RNG_PHILOX, p->seed);
@@ -6433,7 +6898,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     }
 done:
     sd__free(m, ctx); sd__free(m, lat); sd__free(m, xin); sd__free(m, eps); sd__free(m, den); sd__free(m, img); sd__free(m, sch);
-    sd__free(m, work);
+    sd__free(m, work); sd__free(m, text);
     return r;
 }
 

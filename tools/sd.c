@@ -45,6 +45,9 @@ typedef struct opts {
     const char *embedding[64]; /* --embedding FILE, in order */
     int n_embedding;
     const char *embedding_dir;
+    const char *lora[64];      /* --lora FILE[:W], in order */
+    int n_lora;
+    const char *lora_dir;      /* where <lora:NAME:W> tags of the prompt are looked up */
     /* --from: the PNG, what of its text sd cannot take (each cleared by the option given after it;
        any left is an error), what sd leaves out (a warning), which settings came from it */
     const char *from_path;
@@ -91,7 +94,9 @@ static const char *usage =
     "  -s, --seed N              random seed, 0..2^64-1 [a random one, printed]\n"
     "  -i, --init-img PATH       img2img: init image, PNG or HxWx3 uint8 .npy (--init)\n"
     "      --strength X          img2img: how much to change, 0..1 [0.75]\n"
-    "      --clip-skip N         1 = last CLIP layer, 2 = the one before [1]\n"
+    "      --clip-skip N         1 = last CLIP layer, 2 = the one before [1]\n";
+
+static const char *usage_prompts =   /* (C99 promises string literals of 4095 bytes) */
     "      --weighting W         how the prompt is read [a1111; sd text: none]:\n"
     "                              a1111  AUTOMATIC1111's (x) (x:1.2) [x] \\( BREAK, prompts past 75 tokens\n"
     "                              comfy  ComfyUI's (x) (x:1.2) \\( (absolute weights), embedding:NAME\n"
@@ -99,6 +104,9 @@ static const char *usage =
     "      --embedding FILE      a textual-inversion embedding (.safetensors); its file name is the\n"
     "                            trigger word: --embedding easynegative.safetensors, then -n easynegative\n"
     "      --embedding-dir DIR   every .safetensors embedding in DIR\n"
+    "      --lora FILE[:W]       apply a LoRA (or LoCon) with weight W [1]; repeatable\n"
+    "      --lora-dir DIR        where the prompt's <lora:NAME:W> tags are found (DIR/NAME.safetensors);\n"
+    "                            <lora:NAME:TE:UNET> gives the text encoder and the UNet their own weights\n"
     "  -t, --threads N           threads [all cores]\n"
     "      --latent-out PATH     also write the final latent as .npy\n"
     "      --image-out PATH      also write the decoded float image [1,3,H,W] as .npy\n"
@@ -752,7 +760,7 @@ static int parse_args(int argc, char **argv, opts *o)
                 "--negative", "-o", "--output", "-i", "--init-img", "--init", "--latent-out", "--image-out", "--x", "--context", "--z",
                 "--image", "--logvar", "--shape", "--preview", "--preview-every", "--from", "--t", "--strength", "--cfg", "--cfg-scale",
                 "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", "--scheduler", "--rng",
-                "--weighting", "--embedding", "--embedding-dir", NULL };
+                "--weighting", "--embedding", "--embedding-dir", "--lora", "--lora-dir", NULL };
             int k;
             for (k = 0; valued[k] && strcmp(valued[k], a); k++) {}
             if (!valued[k]) { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
@@ -796,6 +804,10 @@ static int parse_args(int argc, char **argv, opts *o)
             if (o->n_embedding == 64) { fprintf(stderr, "sd: more than 64 --embedding options\n"); return 1; }
             o->embedding[o->n_embedding++] = v;
         } else if (!strcmp(a, "--embedding-dir")) o->embedding_dir = v;
+        else if (!strcmp(a, "--lora")) {
+            if (o->n_lora == 64) { fprintf(stderr, "sd: more than 64 --lora options\n"); return 1; }
+            o->lora[o->n_lora++] = v;
+        } else if (!strcmp(a, "--lora-dir")) o->lora_dir = v;
         else { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
 #undef OPT
     }
@@ -827,6 +839,35 @@ static sd_model *new_model(const opts *o)
     if (!m) fprintf(stderr, "sd: out of memory\n");
     else if (o->gpu && !sd_using_gpu(m)) fprintf(stderr, "sd: %s\n", sd_error(m));
     return m;
+}
+
+/* --lora FILE[:W]: the path into path, the weight returned (1 without one; the part after the last
+   ':' is the weight only if it reads as a number, so C:\x.safetensors is a path) */
+static double lora_option(const char *v, char *path, size_t cap)
+{
+    const char *c = strrchr(v, ':');
+    char *end;
+    double w = 1.0;
+    size_t n = strlen(v);
+    if (c && c[1]) {
+        w = strtod(c + 1, &end);
+        if (*end == 0 && w == w) n = (size_t)(c - v); else w = 1.0;
+    }
+    if (n >= cap) n = cap - 1;
+    memcpy(path, v, n); path[n] = 0;
+    return w;
+}
+
+/* a file name without folder and extension */
+static void file_stem(const char *path, char *out, size_t cap)
+{
+    const char *b = path, *p, *dot;
+    size_t n;
+    for (p = path; *p; p++) if (*p == '/' || *p == '\\') b = p + 1;
+    dot = strrchr(b, '.');
+    n = dot && dot > b ? (size_t)(dot - b) : strlen(b);
+    if (n >= cap) n = cap - 1;
+    memcpy(out, b, n); out[n] = 0;
 }
 
 /* every .safetensors file of --embedding-dir (sorted by name, so the order is the same everywhere) */
@@ -879,6 +920,30 @@ static int load_model(sd_model *m, const opts *o)
     if (o->embedding_dir && load_embedding_dir(m, o->embedding_dir)) return 1;
     for (i = 0; i < o->n_embedding; i++)
         if (sd_load_embedding(m, o->embedding[i]) != SD_OK) return die("%s", sd_error(m));
+    for (i = 0; i < o->n_lora; i++) {
+        char path[4096];
+        double w = lora_option(o->lora[i], path, sizeof path);
+        if (sd_load_lora(m, path, (float)w, (float)w) != SD_OK) return die("%s", sd_error(m));
+    }
+    return 0;
+}
+
+/* the <lora:NAME:W> tags of the prompt, each loaded from --lora-dir (unless --lora gave that file) */
+static int load_prompt_loras(sd_model *m, const opts *o, const char *prompt)
+{
+    sd_lora_tag tags[64];
+    int n = sd_prompt_loras(prompt, NULL, tags, 64), i, k;
+    if (n < 0) return die("the prompt has a <lora:...> tag whose weight is not a number");
+    if (n > 64) return die("the prompt has %d <lora:...> tags: 64 at most", n);
+    for (i = 0; i < n; i++) {
+        char path[4096], name[256];
+        int dup = 0;
+        for (k = 0; k < o->n_lora; k++) { lora_option(o->lora[k], path, sizeof path); file_stem(path, name, sizeof name); dup |= !strcmp(name, tags[i].name); }
+        if (dup) { fprintf(stderr, "sd: <lora:%s> in the prompt: already applied with --lora\n", tags[i].name); continue; }
+        if (!o->lora_dir) return die("the prompt names <lora:%s>: give --lora-dir DIR (where %s.safetensors is)", tags[i].name, tags[i].name);
+        if (snprintf(path, sizeof path, "%s/%s.safetensors", o->lora_dir, tags[i].name) >= (int)sizeof path) return die("--lora-dir: path too long");
+        if (sd_load_lora(m, path, tags[i].te_weight, tags[i].unet_weight) != SD_OK) return die("<lora:%s>: %s", tags[i].name, sd_error(m));
+    }
     return 0;
 }
 
@@ -1174,11 +1239,15 @@ static int cmd_text(const opts *o)
     int rc, k = 0;
     float *out = NULL;
     const char *prompt = o->prompt ? o->prompt : "";
+    char *text = NULL;
     sd_weighting w = o->weighting < 0 ? SD_WEIGHTING_NONE : (sd_weighting)o->weighting;
     sd_info in;
     if (!m) return 1;
-    if ((rc = load_model(m, o)) || (rc = load_vocab(m, o))) goto done;
+    if ((rc = load_model(m, o)) || (rc = load_vocab(m, o)) || (rc = load_prompt_loras(m, o, prompt))) goto done;
     if (!o->output) { rc = die("text needs -o OUT.npy"); goto done; }
+    if (!(text = (char *)malloc(strlen(prompt) + 1))) { rc = die("out of memory"); goto done; }
+    sd_prompt_loras(prompt, text, NULL, 0);   /* the prompt without its <lora:...> tags */
+    prompt = text;
     sd_model_info(m, &in);
     if (sd_prompt_tokens(m, prompt, w, NULL, NULL, 0, &k) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
     out = (float *)malloc((size_t)k * SD_TOKENS * in.text_width * sizeof(float));
@@ -1190,7 +1259,7 @@ static int cmd_text(const opts *o)
         rc = write_npy(m, o->output, out, 3, shape);
     }
 done:
-    free(out);
+    free(out); free(text);
     sd_free(m);
     return rc;
 }
@@ -1320,7 +1389,7 @@ static int cmd_generate(const opts *o, int img2img)
     progress pr;
     double t0 = wall();
     if (!m) return 1;
-    if ((rc = load_model(m, o)) || (rc = load_vocab(m, o))) goto done;
+    if ((rc = load_model(m, o)) || (rc = load_vocab(m, o)) || (rc = load_prompt_loras(m, o, o->prompt ? o->prompt : ""))) goto done;
     if (img2img) {
         int iw, ih;
         if (!o->init) { rc = die("img2img needs an init image: -i IMAGE"); goto done; }
@@ -1368,6 +1437,17 @@ static int cmd_generate(const opts *o, int img2img)
     {
         static char params[65536];
         const char *base = strrchr(o->model, '/') ? strrchr(o->model, '/') + 1 : o->model;
+        static char written[65536];
+        int i;
+        snprintf(written, sizeof written, "%s", p.prompt);   /* --lora options go in as A1111's tags */
+        for (i = 0; i < o->n_lora; i++) {
+            char path[4096], name[256], num[40];
+            size_t n = strlen(written);
+            double wt = lora_option(o->lora[i], path, sizeof path);
+            file_stem(path, name, sizeof name);
+            snprintf(written + n, sizeof written - n, "%s<lora:%s:%s>", n ? " " : "", name, fmt_num(num, sizeof num, wt, 0));
+        }
+        p.prompt = written;
         write_parameters(params, sizeof params, &p, base, img2img);
         if ((rc = save_png(out, rgb, w, h, params)) != 0) goto done;
     }
@@ -1383,7 +1463,7 @@ int main(int argc, char **argv)
 {
     opts o;
     int r = parse_args(argc, argv, &o);
-    if (r == 2) { fputs(usage, stdout); print_names(); return 0; }
+    if (r == 2) { fputs(usage, stdout); fputs(usage_prompts, stdout); print_names(); return 0; }
     if (r) return 2;
     if (!strcmp(o.cmd, "tokenize")) return cmd_tokenize(&o);
     if (!strcmp(o.cmd, "randn")) return cmd_randn(&o);

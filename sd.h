@@ -1,4 +1,4 @@
-/* sd.h - v0.2 - Stable Diffusion 1.x in one C header - public domain or MIT (see end of file)
+/* sd.h - v0.3 - Stable Diffusion 1.x in one C header - public domain or MIT (see end of file)
 
    Text in, image out: the CLIP BPE tokenizer, the CLIP text encoder, the UNet with
    cross-attention, diffusers' and k-diffusion's samplers and the VAE, in readable scalar C99
@@ -27,6 +27,13 @@
      read too); every width, depth and channel count is read from the tensors.
      Vocabulary: the Hugging Face `tokenizer/merges.txt` that every SD model folder carries.
      SD 2.x, SDXL and other families are recognised and refused with a message.
+     Textual-inversion embeddings (safetensors, A1111's and diffusers' forms) and LoRA / LoCon
+     files (kohya/A1111, diffusers and PEFT keys), merged into the weights they touch.
+
+   PROMPTS (sd_weighting)
+     As diffusers reads them (the text, cut at 75 tokens), as AUTOMATIC1111 does ((x) (x:1.3) [x]
+     BREAK, chunks of 75 tokens, its "Original" emphasis) or as ComfyUI does (absolute weights
+     against the empty prompt). <lora:NAME:W> tags are taken out of the prompt (sd_prompt_loras).
 
    SAMPLERS (sd_sampler, sd_scheduler, sd_rng_kind; 1 to 1000 steps)
      On diffusers' timesteps (SD 1.5 scheduler configuration): DDIM (leading spacing, eta),
@@ -65,8 +72,9 @@
      utilities              errors, memory and the scratch arena, bytes and fp16, torch's RNG, .npy
      kernels                each operation's scalar reference (_ref) with its fast twin (_fast)
                             beside it; the matrix product they share; the kernel sets; sd__op_*
-     loading                safetensors, other layouts renamed, the tensor table, shape helpers
+     loading                safetensors, other layouts renamed, the tensor table, shape helpers; LoRA
      tokenizer              CLIP's BPE and text normalization
+     prompts                A1111's and ComfyUI's prompt syntax, chunks of 75 tokens, embeddings
      text encoder           CLIPTextModel: its description (sd__text_cfg), struct, builder, forward
      UNet                   sd__unet_cfg, struct, builder, forward; ResBlock, SpatialTransformer
      VAE                    sd__vae_cfg, struct, builder, decoder and encoder forward
@@ -77,6 +85,9 @@
      licence
 
    REVISION HISTORY
+     0.3  prompt weighting as A1111 and ComfyUI (sd_weighting, sd_prompt_parse, sd_prompt_tokens,
+          sd_encode_prompt), prompts of any length, contexts of any length (sd_unet_ctx);
+          textual-inversion embeddings; LoRA and LoCon (sd_load_lora, sd_clear_loras, sd_prompt_loras)
      0.2  k-diffusion samplers (Heun, DPM2, DPM2 a, LMS, DPM++ 2M, DPM++ 2S a, LCM) and PNDM;
           schedules (normal, karras, exponential, sgm_uniform, simple); A1111's Philox noise;
           sd_sampling runs; each model a chapter described by its config; sd_load_vae_memory;
@@ -88,8 +99,8 @@
 #define SD_H_INCLUDED
 
 #define SD_VERSION_MAJOR 0
-#define SD_VERSION_MINOR 2
-#define SD_VERSION_STRING "0.2"
+#define SD_VERSION_MINOR 3
+#define SD_VERSION_STRING "0.3"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -4560,7 +4571,11 @@ static void sd__parse_comfy(sd__pp *p, const char *s, size_t n, sd__seg *stack, 
     }
 }
 
-SDDEF int sd_prompt_parse(sd_weighting w, const char *prompt, sd_prompt_run *runs, int max_runs, char *text, size_t text_size)
+/* (m: whose allocator; NULL: SD_MALLOC) */
+static void *sd__alloc_for(sd_model *m, size_t n) { return m ? sd__malloc(m, n) : SD_MALLOC(n == 0 ? 1 : n); }
+static void sd__free_for(sd_model *m, void *p) { if (m) sd__free(m, p); else SD_FREE(p); }
+
+static int sd__prompt_parse(sd_model *m, sd_weighting w, const char *prompt, sd_prompt_run *runs, int max_runs, char *text, size_t text_size)
 {
     size_t n, i, o;
     sd__pp p;
@@ -4571,15 +4586,15 @@ SDDEF int sd_prompt_parse(sd_weighting w, const char *prompt, sd_prompt_run *run
     n = strlen(prompt);
     if (n > ((size_t)1 << 20)) return -1;
     p.n = 0; p.used = 0;
-    p.e = (sd__ent *)SD_MALLOC((n + 2) * sizeof *p.e);
-    p.buf = (char *)SD_MALLOC(n + 1);
-    if (!p.e || !p.buf) { SD_FREE(p.e); SD_FREE(p.buf); return -1; }
+    p.e = (sd__ent *)sd__alloc_for(m, (n + 2) * sizeof *p.e);
+    p.buf = (char *)sd__alloc_for(m, n + 1);
+    if (!p.e || !p.buf) { sd__free_for(m, p.e); sd__free_for(m, p.buf); return -1; }
     if (w == SD_WEIGHTING_A1111) {
-        br = (int *)SD_MALLOC((2 * n + 2) * sizeof *br);
+        br = (int *)sd__alloc_for(m, (2 * n + 2) * sizeof *br);
         if ((ok = br != NULL)) sd__parse_a1111(&p, prompt, n, br, br + n + 1);
     } else if (w == SD_WEIGHTING_COMFY) {
-        esc = (char *)SD_MALLOC(n + 1);
-        st = (sd__seg *)SD_MALLOC((2 * n + 4) * sizeof *st);
+        esc = (char *)sd__alloc_for(m, n + 1);
+        st = (sd__seg *)sd__alloc_for(m, (2 * n + 4) * sizeof *st);
         if ((ok = esc && st)) {
             for (i = 0; i < n; i++) {      /* escape_important: \) -> 0 1, \( -> 0 2 */
                 esc[i] = prompt[i];
@@ -4606,8 +4621,13 @@ SDDEF int sd_prompt_parse(sd_weighting w, const char *prompt, sd_prompt_run *run
         }
     } else ok = 0;
     k = p.n;
-    SD_FREE(p.e); SD_FREE(p.buf); SD_FREE(br); SD_FREE(esc); SD_FREE(st);
+    sd__free_for(m, p.e); sd__free_for(m, p.buf); sd__free_for(m, br); sd__free_for(m, esc); sd__free_for(m, st);
     return ok ? k : -1;
+}
+
+SDDEF int sd_prompt_parse(sd_weighting w, const char *prompt, sd_prompt_run *runs, int max_runs, char *text, size_t text_size)
+{
+    return sd__prompt_parse(NULL, w, prompt, runs, max_runs, text, text_size);
 }
 
 /* ---------------------------------------------------------------- extra-network tags */
@@ -5002,7 +5022,7 @@ static sd_result sd__prompt_chunks(sd_model *m, const char *prompt, sd_weighting
     trig = (int **)sd__calloc(m, (size_t)m->n_emb + 1, sizeof *trig);
     ntrig = (int *)sd__calloc(m, (size_t)m->n_emb + 1, sizeof *ntrig);
     if (!runs || !text || !trig || !ntrig) r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
-    else if ((nruns = sd_prompt_parse(wt, prompt, runs, (int)n + 1, text, 2 * n + 2)) < 0) r = sd__fail(m, SD_ERR_NOMEM, "out of memory parsing the prompt");
+    else if ((nruns = sd__prompt_parse(m, wt, prompt, runs, (int)n + 1, text, 2 * n + 2)) < 0) r = sd__fail(m, SD_ERR_NOMEM, "out of memory parsing the prompt");
     for (e = 0; r == SD_OK && e < m->n_emb; e++)
         if (wt != SD_WEIGHTING_COMFY) r = sd__ids_of(m, m->emb[e].name, strlen(m->emb[e].name), &trig[e], &ntrig[e]);
     if (r == SD_OK) {

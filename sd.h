@@ -26,6 +26,7 @@
      (v1-5-pruned-emaonly.safetensors and its fine-tunes), dtypes F32, F16, BF16 (F64
      read too); every width, depth and channel count is read from the tensors.
      Vocabulary: the Hugging Face `tokenizer/merges.txt` that every SD model folder carries.
+     Inpainting checkpoints (sd-v1-5-inpainting: a UNet of 9 input channels) too.
      SD 2.x, SDXL and other families are recognised and refused with a message.
      Textual-inversion embeddings (safetensors, A1111's and diffusers' forms) and LoRA / LoCon
      files (kohya/A1111, diffusers and PEFT keys), merged into the weights they touch.
@@ -80,14 +81,15 @@
      VAE                    sd__vae_cfg, struct, builder, decoder and encoder forward
      samplers               the schedules, scale_input, step, add_noise
      the model and stages   which parts a checkpoint holds; one call per stage (planning + run)
-     pipelines              txt2img, img2img
+     pipelines              txt2img, img2img, inpainting
      Unicode tables         generated data the tokenizer reads, and its look-ups
      licence
 
    REVISION HISTORY
      0.3  prompt weighting as A1111 and ComfyUI (sd_weighting, sd_prompt_parse, sd_prompt_tokens,
           sd_encode_prompt), prompts of any length, contexts of any length (sd_unet_ctx);
-          textual-inversion embeddings; LoRA and LoCon (sd_load_lora, sd_clear_loras, sd_prompt_loras)
+          textual-inversion embeddings; LoRA and LoCon (sd_load_lora, sd_clear_loras, sd_prompt_loras);
+          inpainting with inpainting models and ordinary ones (sd_inpaint)
      0.2  k-diffusion samplers (Heun, DPM2, DPM2 a, LMS, DPM++ 2M, DPM++ 2S a, LCM) and PNDM;
           schedules (normal, karras, exponential, sgm_uniform, simple); A1111's Philox noise;
           sd_sampling runs; each model a chapter described by its config; sd_load_vae_memory;
@@ -203,6 +205,7 @@ typedef struct sd_info {               /* what sd_load found (sd_model_info) */
     int64_t params_unet, params_vae, params_text;
     /* UNet */
     int unet_channels;                 /* model_channels (320 for SD 1.x) */
+    int unet_in_channels;              /* 4; 9 for an inpainting model (latent, mask, masked image's latent) */
     int unet_levels;                   /* 4 */
     int unet_mult[8];                  /* channel multiplier per level (1,2,4,4) */
     int unet_attention[8];             /* 1 where the level has cross-attention */
@@ -239,7 +242,9 @@ typedef struct sd_params {
     int clip_skip;                     /* 1 = last CLIP layer, 2 = the one before ("Clip skip 2") */
     sd_weighting weighting;            /* SD_WEIGHTING_NONE (0): the prompt as diffusers reads it */
     float eta;                         /* DDIM only: 0 = deterministic */
-    double strength;                   /* img2img only: 0..1, how much of the init image to redo */
+    double strength;                   /* img2img, inpainting: 0..1, how much of the init image to redo */
+    int mask_blur;                     /* inpainting: A1111's mask blur, a Gaussian of this sigma in pixels (0: none) */
+    int mask_paste;                    /* inpainting: 1 = the init's pixels pasted back outside the mask */
     int (*progress)(void *user, const sd_progress *p);   /* non-zero return cancels */
     void *progress_user;
     float *latent_out;                 /* optional: the final latent [4, height/8, width/8] */
@@ -357,6 +362,13 @@ SDDEF sd_result   sd_txt2img(sd_model *m, const sd_params *p, unsigned char *rgb
 /* img2img: init is RGB of the same width*height; writes height*width*3 bytes to `rgb` */
 SDDEF sd_result   sd_img2img(sd_model *m, const sd_params *p, const unsigned char *init, unsigned char *rgb);
 
+/* inpainting: repaint where mask (width*height bytes) is 128..255 (white), keep the rest, as
+   diffusers' StableDiffusionInpaintPipeline: with an inpainting model (9 input channels) or an
+   ordinary one (its latent blended back outside the mask after every step). strength 1 starts
+   from noise. sd_params.mask_blur and .mask_paste add A1111's mask blur and paste-back. A mask
+   with nothing to repaint gives back init (and says so through sd_config.log). */
+SDDEF sd_result   sd_inpaint(sd_model *m, const sd_params *p, const unsigned char *init, const unsigned char *mask, unsigned char *rgb);
+
 /* ---------------------------------------------------------------- one call per stage */
 
 #define SD_TOKENS 77
@@ -367,7 +379,8 @@ SDDEF sd_result sd_tokenize_bpe(sd_model *m, const char *prompt, int *ids, int c
 /* ids[77] -> hidden states [77, text_width]; clip_skip 1 = last layer, 2 = the one before; an id
    -1 - (128 e + i) puts vector i of embedding e there (sd_prompt_tokens) */
 SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out);
-/* x [n,4,h,w], timestep t, context [n,77,context_dim] -> predicted noise [n,4,h,w] */
+/* x [n,4,h,w] ([n,9,h,w] for an inpainting model), timestep t, context [n,77,context_dim] ->
+   predicted noise [n,4,h,w] */
 SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, float *eps);
 /* the same with a context of any length [n,tokens,context_dim] (a prompt of k chunks: 77k tokens) */
 SDDEF sd_result sd_unet_ctx(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, int tokens, float *eps);
@@ -5269,8 +5282,8 @@ static sd_result sd__unet_infer(sd_model *m, sd__unet_cfg *cf)
     cf->in_ch = sd__dim(m, SD__UNET "input_blocks.0.0.weight", 1);
     cf->out_ch = 4;
     if (cf->ch <= 0 || cf->ch % 32) return sd__fail(m, SD_ERR_MODEL, "UNet: input_blocks.0.0.weight has %d channels, a multiple of 32 expected", cf->ch);
-    if (cf->in_ch == 9) return sd__fail(m, SD_ERR_MODEL, "this is an inpainting checkpoint (UNet takes 9 channels): not supported");
-    if (cf->in_ch != 4) return sd__fail(m, SD_ERR_MODEL, "UNet takes %d input channels, 4 expected (SD 1.x)", cf->in_ch);
+    if (cf->in_ch != 4 && cf->in_ch != 9)
+        return sd__fail(m, SD_ERR_MODEL, "UNet takes %d input channels: 4 (SD 1.x) or 9 (inpainting) expected", cf->in_ch);
     cf->emb_dim = sd__dim(m, SD__UNET "time_embed.0.weight", 0);
     for (i = 1; i < SD__MAXBLK; i++) {
         if (sd__has_part(m, SD__UNET "input_blocks.%d.0.op.", i)) { if (++level >= SD__MAXLEV) break; continue; }
@@ -6438,7 +6451,7 @@ SDDEF sd_result sd_model_info(sd_model *m, sd_info *info)
     if (m->unet) {
         const sd__unet_cfg *u = &m->unet->cfg;
         info->unet_channels = u->ch; info->unet_levels = u->levels; info->unet_res_blocks = u->nres;
-        info->unet_heads = u->heads ? u->heads : u->ch / u->head_dim; info->context_dim = u->ctx_dim;
+        info->unet_heads = u->heads ? u->heads : u->ch / u->head_dim; info->unet_in_channels = u->in_ch; info->context_dim = u->ctx_dim;
         for (i = 0; i < u->levels; i++) {
             info->unet_mult[i] = u->mult[i];
             info->unet_attention[i] = u->depth[i] > 0;
@@ -6773,12 +6786,15 @@ SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, flo
 }
 
 /* ================================================================ pipelines
-   StableDiffusionPipeline / StableDiffusionImg2ImgPipeline step for step:
+   StableDiffusionPipeline / StableDiffusionImg2ImgPipeline / StableDiffusionInpaintPipeline step for step:
      context = [text(negative), text(prompt)]  (the unconditional half first)
      x = randn * init_noise_sigma   (img2img: 0.18215 * sample(encode(init)) noised to the first step)
      for each step: eps_u, eps_c = unet([x, x] scaled, t, context)
                     x = step(x, eps_u + cfg (eps_c - eps_u))
-     image = decode(x / 0.18215); rgb = round(clamp(image / 2 + 0.5, 0, 1) * 255) */
+     image = decode(x / 0.18215); rgb = round(clamp(image / 2 + 0.5, 0, 1) * 255)
+   Inpainting, mask M (1 = repaint) at pixels and at latents (its top-left pixel of each 8x8):
+     9-channel model   the UNet's input is [x scaled; M; latent of the image with M's pixels at 0]
+     4-channel model   after each step, outside M: x = the image's latent noised to the next level */
 
 SDDEF sd_params sd_params_default(void)
 {
@@ -6811,14 +6827,105 @@ static sd_result sd__check_sampler(sd_model *m, const sd_params *p)
     return sd__fail(m, SD_ERR_ARG, "%s takes normal, karras, exponential, sgm_uniform or simple, not diffusers", sd_sampler_name(p->sampler));
 }
 
-static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned char *init, unsigned char *rgb)
+/* the conditioning of both prompts: ctx = [negative prompt (kn chunks); prompt (kp chunks)] */
+static sd_result sd__conditioning(sd_model *m, const sd_params *p, int guide, float **ctx, int *kn, int *kp)
 {
-    int h = p->height / 8, w = p->width / 8, D, start = 0, guide = p->cfg_scale > 1.0f, nb;
-    size_t nl, npix = (size_t)p->width * p->height, k;
-    float scale;
-    int kn = 0, kp = 0;   /* chunks of the negative prompt and of the prompt */
-    char *text = NULL;    /* the prompt without its tags */
-    float *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL, *work = NULL, t;
+    int D = m->clip->cfg.width;
+    char *text = (char *)sd__malloc(m, strlen(p->prompt ? p->prompt : "") + 1);
+    sd_result r = SD_OK;
+    *ctx = NULL; *kn = *kp = 0;
+    if (!text) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    sd_prompt_loras(p->prompt, text, NULL, 0);   /* <lora:...> tags out of the prompt: the caller loaded them */
+    if (guide) r = sd__wrap(m, sd_prompt_tokens(m, p->negative_prompt, p->weighting, NULL, NULL, 0, kn), "negative prompt", NULL);
+    if (r == SD_OK) r = sd__wrap(m, sd_prompt_tokens(m, text, p->weighting, NULL, NULL, 0, kp), "prompt", NULL);
+    if (r == SD_OK && (*kn > 64 || *kp > 64)) r = sd__fail(m, SD_ERR_ARG, "a prompt of %d chunks of 75 tokens: 64 at most", *kn > *kp ? *kn : *kp);
+    if (r == SD_OK && !(*ctx = (float *)sd__malloc(m, (size_t)(*kn + *kp) * SD_TOKENS * D * sizeof(float)))) r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    if (r == SD_OK && guide) r = sd__wrap(m, sd_encode_prompt(m, p->negative_prompt, p->weighting, p->clip_skip, *ctx, *kn, NULL), "negative prompt", NULL);
+    if (r == SD_OK) r = sd__wrap(m, sd_encode_prompt(m, text, p->weighting, p->clip_skip, *ctx + (size_t)*kn * SD_TOKENS * D, *kp, NULL), "prompt", NULL);
+    sd__free(m, text);
+    return r;
+}
+
+/* The guided noise prediction: xin = [x; x] (the UNet's input, ni floats each) -> eps [nl].
+   One batch of two; or the halves one after the other (same bits): in low-memory mode (half the
+   activations), or for contexts of different lengths (A1111's default, and what ComfyUI computes). */
+static sd_result sd__guided(sd_model *m, const sd_params *p, int guide, float *xin, size_t ni, int h, int w, float t,
+                            const float *ctx, int kn, int kp, float *eps, size_t nl)
+{
+    size_t k;
+    sd_result r;
+    const float *cp = ctx + (size_t)kn * SD_TOKENS * m->clip->cfg.width;
+    if (!guide) return sd_unet_ctx(m, xin, 1, h, w, t, cp, kp * SD_TOKENS, eps);
+    memcpy(xin + ni, xin, ni * sizeof(float));
+    if (m->cfg.low_memory || kn != kp) {
+        if ((r = sd_unet_ctx(m, xin, 1, h, w, t, ctx, kn * SD_TOKENS, eps)) != SD_OK) return r;
+        if ((r = sd_unet_ctx(m, xin + ni, 1, h, w, t, cp, kp * SD_TOKENS, eps + nl)) != SD_OK) return r;
+    } else if ((r = sd_unet_ctx(m, xin, 2, h, w, t, ctx, kp * SD_TOKENS, eps)) != SD_OK) return r;
+    for (k = 0; k < nl; k++) eps[k] = eps[k] + p->cfg_scale * (eps[nl + k] - eps[k]);
+    return SD_OK;
+}
+
+/* RGB bytes (HWC) -> [3,H,W] in [-1, 1] */
+static void sd__from_rgb(float *img, const unsigned char *rgb, size_t npix)
+{
+    size_t k;
+    int c;
+    for (k = 0; k < npix; k++)
+        for (c = 0; c < 3; c++) img[(size_t)c * npix + k] = 2.0f * ((float)rgb[3 * k + c] / 255.0f) - 1.0f;
+}
+
+/* a sample of the VAE's latent distribution for the image [3,H,W]: scale * (mean + exp(logvar / 2) * eps),
+   eps drawn from rng (tmp: 2 nl floats) */
+static sd_result sd__latent_sample(sd_model *m, const float *img, int H, int W, sd_rng *rng, float *lat, float *tmp, size_t nl)
+{
+    float *mean = tmp, *logvar = tmp + nl, s = m->vae->cfg.scale;
+    size_t k;
+    sd_result r = sd_vae_encode(m, img, H, W, mean, logvar);
+    if (r != SD_OK) return r;
+    sd_randn(rng, lat, nl);
+    for (k = 0; k < nl; k++) {
+        float lv = logvar[k] < -30.0f ? -30.0f : (logvar[k] > 20.0f ? 20.0f : logvar[k]);
+        lat[k] = s * (mean[k] + expf(0.5f * lv) * lat[k]);
+    }
+    return SD_OK;
+}
+
+/* A1111's mask blur (cv2.GaussianBlur of the u8 mask, a kernel of 2 int(2.5 sigma + 0.5) + 1 taps,
+   borders reflected without repeating the edge), along x then y, rounded to bytes */
+static void sd__mask_blur(unsigned char *mk, int W, int H, int sigma, float *tmp)
+{
+    int r = (int)(2.5 * sigma + 0.5), x, y, d, pass;
+    float kern[1024], sum = 0.0f;
+    if (r > 511) r = 511;
+    for (d = -r; d <= r; d++) sum += kern[d + r] = expf(-(float)(d * d) / (2.0f * (float)sigma * (float)sigma));
+    for (d = 0; d <= 2 * r; d++) kern[d] /= sum;
+    for (pass = 0; pass < 2; pass++) {
+        int n = pass ? H : W;
+        for (y = 0; y < H; y++)
+            for (x = 0; x < W; x++) {
+                float v = 0.0f;
+                int at = pass ? y : x;
+                for (d = -r; d <= r; d++) {
+                    int q = at + d;
+                    while (q < 0 || q >= n) q = q < 0 ? -q : 2 * (n - 1) - q;   /* reflect 101 */
+                    if (n == 1) q = 0;
+                    v += kern[d + r] * (float)mk[pass ? (size_t)q * W + x : (size_t)y * W + q];
+                }
+                tmp[(size_t)y * W + x] = v;
+            }
+        for (x = 0; x < W * H; x++) mk[x] = (unsigned char)(tmp[x] + 0.5f);
+    }
+}
+
+/* Pixels -> latents and back, then the loop. txt2img: from noise. img2img (init): the init's latent
+   noised to the first step. Inpainting (init, mask): see sd_inpaint. */
+static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned char *init, const unsigned char *mask, unsigned char *rgb)
+{
+    int h = p->height / 8, w = p->width / 8, start = 0, guide = p->cfg_scale > 1.0f, nine, kn = 0, kp = 0, step, i;
+    size_t nl, nhw = (size_t)h * w, ni, npix = (size_t)p->width * p->height, k;
+    float scale, *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL, *work = NULL, t;
+    float *noise0 = NULL, *ilat = NULL, *mlat = NULL, *mpix = NULL, *scaled = NULL;   /* inpainting */
+    unsigned char *mk = NULL;
     sd_schedule *sch = NULL;
     sd_sampling run;
     sd_rng rng, philox, *noise;
@@ -6826,10 +6933,13 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     if (!m->unet || !m->vae || !m->clip)
         return sd__fail(m, SD_ERR_STATE, "the checkpoint lacks %s: txt2img needs the UNet, the VAE and the text encoder",
                         !m->unet ? "the UNet" : !m->vae ? "the VAE" : "the text encoder");
-    D = m->clip->cfg.width;
-    nl = (size_t)m->vae->cfg.z * h * w;
+    nine = m->unet->cfg.in_ch == 9;
+    nl = (size_t)m->vae->cfg.z * nhw;
+    ni = (size_t)m->unet->cfg.in_ch * nhw;
     scale = m->vae->cfg.scale;
     if (!m->vocab) return sd__fail(m, SD_ERR_STATE, "no vocabulary loaded (sd_load_vocab with the model's tokenizer/merges.txt)");
+    if (nine && !mask)
+        return sd__fail(m, SD_ERR_ARG, "this is an inpainting model (its UNet takes 9 channels): it needs an image and a mask (sd_inpaint; sd --mask)");
     if (p->width < 8 || p->height < 8 || p->width > 2048 || p->height > 2048 || p->width % 8 || p->height % 8)
         return sd__fail(m, SD_ERR_ARG, "size %dx%d: width and height must be multiples of 8 in 8..2048", p->width, p->height);
     if (p->steps < 1 || p->steps > SD_MAX_STEPS) return sd__fail(m, SD_ERR_ARG, "steps %d: 1..%d allowed", p->steps, SD_MAX_STEPS);
@@ -6838,64 +6948,79 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     if (p->clip_skip < 1 || p->clip_skip > m->clip->cfg.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", p->clip_skip, m->clip->cfg.layers);
     if (!(p->eta >= 0.0f && p->eta <= 1.0f)) return sd__fail(m, SD_ERR_ARG, "eta %g: 0..1 allowed", p->eta);
     if (init && !(p->strength >= 0.0 && p->strength <= 1.0)) return sd__fail(m, SD_ERR_ARG, "strength %g: 0..1 allowed", p->strength);
-    sch = (sd_schedule *)sd__malloc(m, sizeof *sch);
-    if (!sch) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    if (mask && (p->mask_blur < 0 || p->mask_blur > 200)) return sd__fail(m, SD_ERR_ARG, "mask blur %d: 0..200 allowed", p->mask_blur);
+    if (!(sch = (sd_schedule *)sd__malloc(m, sizeof *sch))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     sd_schedule_make(sch, p->sampler, p->scheduler, p->steps, p->eta);
     if (init && (start = sd_schedule_first_step(sch, p->strength)) < 0) {
         sd__free(m, sch);
         return sd__fail(m, SD_ERR_ARG, "strength %g with %d steps runs no step (steps x strength must be at least 1)", p->strength, p->steps);
     }
-    nb = guide ? 2 : 1;
     lat = (float *)sd__malloc(m, nl * sizeof(float));
-    xin = (float *)sd__malloc(m, 2 * nl * sizeof(float));
-    eps = (float *)sd__malloc(m, 2 * nl * sizeof(float));
+    xin = (float *)sd__malloc(m, 2 * ni * sizeof(float));
+    eps = (float *)sd__malloc(m, 2 * (nl > ni ? nl : ni) * sizeof(float));
     den = (float *)sd__malloc(m, nl * sizeof(float));
     img = (float *)sd__malloc(m, 3 * npix * sizeof(float));
     work = (float *)sd__calloc(m, (sd_sampling_work(p->sampler) + 1) * nl, sizeof(float));
     if (!lat || !xin || !eps || !den || !img || !work) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
-    /* the text: negative (unconditional) first, then the prompt, each as many chunks as it needs */
-    if (guide && (r = sd__wrap(m, sd_prompt_tokens(m, p->negative_prompt, p->weighting, NULL, NULL, 0, &kn), "negative prompt", NULL)) != SD_OK) goto done;
-    if (!(text = (char *)sd__malloc(m, strlen(p->prompt ? p->prompt : "") + 1))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
-    sd_prompt_loras(p->prompt, text, NULL, 0);   /* <lora:...> tags out of the prompt: the caller loaded them */
-    if ((r = sd__wrap(m, sd_prompt_tokens(m, text, p->weighting, NULL, NULL, 0, &kp), "prompt", NULL)) != SD_OK) goto done;
-    if (kn > 64 || kp > 64) { r = sd__fail(m, SD_ERR_ARG, "a prompt of %d chunks of 75 tokens: 64 at most", kn > kp ? kn : kp); goto done; }
-    if (!(ctx = (float *)sd__malloc(m, (size_t)(kn + kp) * SD_TOKENS * D * sizeof(float)))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
-    if (guide && (r = sd__wrap(m, sd_encode_prompt(m, p->negative_prompt, p->weighting, p->clip_skip, ctx, kn, NULL), "negative prompt", NULL)) != SD_OK) goto done;
-    if ((r = sd__wrap(m, sd_encode_prompt(m, text, p->weighting, p->clip_skip, ctx + (size_t)kn * SD_TOKENS * D, kp, NULL), "prompt", NULL)) != SD_OK) goto done;
-    /* the starting latent; the noise from the chosen generator (the VAE's sample always from the CPU's) */
+    if (mask) {   /* the mask: blurred (optional), then >= 128 repaints; the latent mask its top-left pixels */
+        size_t on = 0;
+        mk = (unsigned char *)sd__malloc(m, npix);
+        mpix = (float *)sd__malloc(m, npix * sizeof(float));
+        mlat = (float *)sd__malloc(m, 5 * nhw * sizeof(float));   /* [mask 1; masked image's latent 4] */
+        ilat = (float *)sd__malloc(m, nl * sizeof(float));
+        noise0 = (float *)sd__malloc(m, nl * sizeof(float));
+        scaled = (float *)sd__malloc(m, nl * sizeof(float));
+        if (!mk || !mpix || !mlat || !ilat || !noise0 || !scaled) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
+        memcpy(mk, mask, npix);
+        if (p->mask_blur > 0) sd__mask_blur(mk, p->width, p->height, p->mask_blur, mpix);
+        for (k = 0; k < npix; k++) on += mpix[k] = (float)mk[k] / 255.0f >= 0.5f ? 1.0f : 0.0f;
+        if (on == 0) {
+            sd__warn(m, "inpainting: the mask marks nothing to repaint; the image is given back as it was");
+            memcpy(rgb, init, 3 * npix);
+            goto done;
+        }
+        for (i = 0; i < h; i++)
+            for (k = 0; k < (size_t)w; k++) mlat[(size_t)i * w + k] = mpix[(size_t)i * 8 * p->width + 8 * k];
+    }
+    if ((r = sd__conditioning(m, p, guide, &ctx, &kn, &kp)) != SD_OK) goto done;
+    /* the starting latent. The VAE's samples draw from the CPU generator, the noise from the chosen one:
+       img2img  eps_i, noise; the init's latent noised to the first step
+       inpaint  eps_i (not for a 9-channel model at strength 1), noise, eps_m (the masked image's
+                latent: drawn for a 4-channel model too, which does not use it); strength 1 starts
+                from noise alone */
     sd_rng_seed(&rng, p->seed);
     sd_rng_init(&philox, SD_RNG_PHILOX, p->seed);
     noise = p->rng == SD_RNG_PHILOX ? &philox : &rng;
-    if (init) {
-        float *mean = xin, *logvar = eps;
-        for (k = 0; k < npix; k++) {   /* HWC bytes -> CHW in [-1, 1] */
-            int c;
-            for (c = 0; c < 3; c++) img[(size_t)c * npix + k] = 2.0f * ((float)init[3 * k + c] / 255.0f) - 1.0f;
-        }
-        if ((r = sd_vae_encode(m, img, p->height, p->width, mean, logvar)) != SD_OK) goto done;
-        sd_randn(&rng, lat, nl);                      /* latent_dist.sample() draws first */
-        for (k = 0; k < nl; k++) {
-            float lv = logvar[k] < -30.0f ? -30.0f : (logvar[k] > 20.0f ? 20.0f : logvar[k]);
-            lat[k] = scale * (mean[k] + expf(0.5f * lv) * lat[k]);
-        }
-        sd_randn(noise, den, nl);                     /* then the noise added to it */
-        sd_add_noise(sch, start, lat, den, lat, nl);
-    } else {
-        sd_randn(noise, lat, nl);
-        for (k = 0; k < nl; k++) lat[k] = lat[k] * sch->init_noise_sigma;
-    }
+    if (init) sd__from_rgb(img, init, npix);
+    if (init && !(mask && nine && p->strength >= 1.0))
+        if ((r = sd__latent_sample(m, img, p->height, p->width, &rng, mask ? ilat : lat, eps, nl)) != SD_OK) goto done;
+    sd_randn(noise, mask ? noise0 : den, nl);
+    if (mask) {
+        int c;
+        for (c = 0; c < 3; c++) for (k = 0; k < npix; k++) img[(size_t)c * npix + k] *= mpix[k] < 0.5f ? 1.0f : 0.0f;
+        if (nine) { if ((r = sd__latent_sample(m, img, p->height, p->width, &rng, mlat + nhw, eps, nl)) != SD_OK) goto done; }
+        else sd_randn(&rng, scaled, nl);   /* the masked image's draw, for the order */
+        if (p->strength >= 1.0) for (k = 0; k < nl; k++) lat[k] = noise0[k] * sch->init_noise_sigma;
+        else sd_add_noise(sch, start, ilat, noise0, lat, nl);
+    } else if (init) sd_add_noise(sch, start, lat, den, lat, nl);
+    else for (k = 0; k < nl; k++) lat[k] = den[k] * sch->init_noise_sigma;
     /* the denoising loop: one guided UNet evaluation at a time, as the sampler asks */
     sd_sampling_begin(&run, sch, start, lat, nl, work, noise);
-    while (sd_sampling_next(&run, xin, &t)) {
-        if (guide) memcpy(xin + nl, xin, nl * sizeof(float));
-        /* one batch of two; or the halves one after the other (same bits): in low-memory mode (half the
-           activations), or for contexts of different lengths (A1111's default, and what ComfyUI computes) */
-        if (guide && (m->cfg.low_memory || kn != kp)) {
-            if ((r = sd_unet_ctx(m, xin, 1, h, w, t, ctx, kn * SD_TOKENS, eps)) != SD_OK) goto done;
-            if ((r = sd_unet_ctx(m, xin + nl, 1, h, w, t, ctx + (size_t)kn * SD_TOKENS * D, kp * SD_TOKENS, eps + nl)) != SD_OK) goto done;
-        } else if ((r = sd_unet_ctx(m, xin, nb, h, w, t, ctx, kp * SD_TOKENS, eps)) != SD_OK) goto done;
-        if (guide) for (k = 0; k < nl; k++) eps[k] = eps[k] + p->cfg_scale * (eps[nl + k] - eps[k]);
+    while (step = run.i, sd_sampling_next(&run, nine ? scaled : xin, &t)) {
+        if (nine) {   /* the UNet's input: [scaled latent 4; mask 1; masked image's latent 4] */
+            memcpy(xin, scaled, nl * sizeof(float));
+            memcpy(xin + nl, mlat, 5 * nhw * sizeof(float));
+        }
+        if ((r = sd__guided(m, p, guide, xin, ni, h, w, t, ctx, kn, kp, eps, nl)) != SD_OK) goto done;
         sd_sampling_update(&run, eps, den);
+        if (mask && !nine && run.i != step) {   /* a step done: outside the mask, the init's latent at the next level */
+            if (run.i < sch->n_t) sd_add_noise(sch, run.i, ilat, noise0, scaled, nl);
+            else memcpy(scaled, ilat, nl * sizeof(float));
+            for (k = 0; k < nl; k++) {
+                float mm = mlat[k % nhw];
+                lat[k] = (1.0f - mm) * scaled[k] + mm * lat[k];
+            }
+        }
         if (p->progress) {
             sd_progress pr;
             pr.step = run.evals; pr.total = run.total; pr.width = w; pr.height = h;
@@ -6904,7 +7029,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
         }
     }
     if (p->latent_out) memcpy(p->latent_out, lat, nl * sizeof(float));
-    /* decode */
+    /* decode; inpainting with mask_paste: the init's pixels back, the (blurred) mask as the blend */
     for (k = 0; k < nl; k++) lat[k] = lat[k] / scale;
     if ((r = sd_vae_decode(m, lat, h, w, img)) != SD_OK) goto done;
     if (p->image_out) memcpy(p->image_out, img, 3 * npix * sizeof(float));
@@ -6913,26 +7038,35 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
         for (c = 0; c < 3; c++) {
             float v = img[(size_t)c * npix + k] / 2.0f + 0.5f;
             v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
-            rgb[3 * k + c] = (unsigned char)rintf(v * 255.0f);
+            v = rintf(v * 255.0f);
+            if (mask && p->mask_paste) v = rintf((float)init[3 * k + c] + (v - (float)init[3 * k + c]) * ((float)mk[k] / 255.0f));
+            rgb[3 * k + c] = (unsigned char)v;
         }
     }
 done:
     sd__free(m, ctx); sd__free(m, lat); sd__free(m, xin); sd__free(m, eps); sd__free(m, den); sd__free(m, img); sd__free(m, sch);
-    sd__free(m, work); sd__free(m, text);
+    sd__free(m, work); sd__free(m, noise0); sd__free(m, ilat); sd__free(m, mlat); sd__free(m, mpix); sd__free(m, scaled); sd__free(m, mk);
     return r;
 }
 
 SDDEF sd_result sd_txt2img(sd_model *m, const sd_params *p, unsigned char *rgb)
 {
     m->err[0] = 0;
-    return sd__generate(m, p, NULL, rgb);
+    return sd__generate(m, p, NULL, NULL, rgb);
 }
 
 SDDEF sd_result sd_img2img(sd_model *m, const sd_params *p, const unsigned char *init, unsigned char *rgb)
 {
     m->err[0] = 0;
     if (!init) return sd__fail(m, SD_ERR_ARG, "img2img needs an init image");
-    return sd__generate(m, p, init, rgb);
+    return sd__generate(m, p, init, NULL, rgb);
+}
+
+SDDEF sd_result sd_inpaint(sd_model *m, const sd_params *p, const unsigned char *init, const unsigned char *mask, unsigned char *rgb)
+{
+    m->err[0] = 0;
+    if (!init || !mask) return sd__fail(m, SD_ERR_ARG, "inpainting needs an image and a mask");
+    return sd__generate(m, p, init, mask, rgb);
 }
 
 /* ================================================================ Unicode tables

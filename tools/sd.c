@@ -48,6 +48,8 @@ typedef struct opts {
     const char *lora[64];      /* --lora FILE[:W], in order */
     int n_lora;
     const char *lora_dir;      /* where <lora:NAME:W> tags of the prompt are looked up */
+    const char *mask;          /* inpainting: the mask (PNG or HxW uint8 .npy; white repaints) */
+    int mask_blur, mask_paste;
     /* --from: the PNG, what of its text sd cannot take (each cleared by the option given after it;
        any left is an error), what sd leaves out (a warning), which settings came from it */
     const char *from_path;
@@ -63,7 +65,8 @@ static const char *usage =
     "\n"
     "commands:\n"
     "  txt2img      prompt -> image (the default)\n"
-    "  img2img      init image + prompt -> image\n"
+    "  img2img      init image + prompt -> image (with --mask: inpainting)\n"
+    "  inpaint      img2img with a mask: sd inpaint -m MODEL -i IMAGE --mask MASK -p PROMPT\n"
     "  info         what a checkpoint holds (sd info MODEL), or how a PNG was made (sd info IMAGE.png)\n"
     "  tokenize     sd tokenize --vocab MERGES -p PROMPT       (prints the 77 ids)\n"
     "  randn        sd randn --seed S --shape 1,4,64,64 [--rng cpu|philox] -o OUT.npy  (torch.randn)\n"
@@ -94,6 +97,10 @@ static const char *usage =
     "  -s, --seed N              random seed, 0..2^64-1 [a random one, printed]\n"
     "  -i, --init-img PATH       img2img: init image, PNG or HxWx3 uint8 .npy (--init)\n"
     "      --strength X          img2img: how much to change, 0..1 [0.75]\n"
+    "      --mask PATH           inpainting: what to repaint, white on black (PNG, gray or RGB, or HxW uint8\n"
+    "                            .npy), the init image's size; an inpainting model needs one\n"
+    "      --mask-blur N         inpainting: blur the mask first (A1111's Mask blur, a Gaussian of N px) [0]\n"
+    "      --mask-paste          inpainting: paste the init's pixels back outside the mask\n"
     "      --clip-skip N         1 = last CLIP layer, 2 = the one before [1]\n";
 
 static const char *usage_prompts =   /* (C99 promises string literals of 4095 bytes) */
@@ -361,7 +368,7 @@ static void print_names(void)
     printf("  %-12s %-12s %s\n", "philox", "GPU, NV", "A1111's default GPU noise: torch's CUDA Philox, computed as A1111's NV source does");
 }
 
-static const char *const commands[] = { "txt2img", "img2img", "info", "tokenize", "randn", "schedule", "text", "unet",
+static const char *const commands[] = { "txt2img", "img2img", "inpaint", "info", "tokenize", "randn", "schedule", "text", "unet",
                                         "vae-decode", "vae-encode", NULL };
 
 
@@ -512,7 +519,7 @@ static const char *schedule_label(sd_scheduler k)
 }
 
 /* the "parameters" text of an image sd made */
-static void write_parameters(char *out, size_t cap, const sd_params *p, const char *model, int img2img)
+static void write_parameters(char *out, size_t cap, const sd_params *p, const char *model, int img2img, int inpaint)
 {
     sd_scheduler k = p->scheduler == SD_SCHEDULER_DEFAULT ? sd_scheduler_default(p->sampler) : p->scheduler;
     const char *neg = p->negative_prompt ? p->negative_prompt : "";
@@ -524,6 +531,7 @@ static void write_parameters(char *out, size_t cap, const sd_params *p, const ch
     append(out, cap, ", CFG scale: %s", fmt_num(num, sizeof num, p->cfg_scale, 1));
     append(out, cap, ", Seed: %llu, Size: %dx%d, Model: %s", (unsigned long long)p->seed, p->width, p->height, quote(q, sizeof q, model));
     if (img2img) append(out, cap, ", Denoising strength: %s", fmt_num(num, sizeof num, p->strength, 0));
+    if (inpaint) append(out, cap, ", Mask blur: %d%s", p->mask_blur, p->mask_paste ? ", Mask paste: True" : "");
     if (p->clip_skip > 1) append(out, cap, ", Clip skip: %d", p->clip_skip);
     if (p->rng == SD_RNG_CPU) append(out, cap, ", RNG: CPU");
     if (p->sampler == SD_SAMPLER_DDIM && p->eta > 0) append(out, cap, ", Eta DDIM: %s", fmt_num(num, sizeof num, p->eta, 1));
@@ -661,6 +669,9 @@ static int parse_parameters(opts *o, const char *t)
         if (k < 3) o->weighting = k;
         else from_bad(o, FROM_WEIGHTING, "Prompt weighting: '%s' is not one sd has (none, a1111, comfy); give --weighting after --from", v);
     } else o->weighting = sd_made && !sd_version_at_least(ver + 4, 0, 3) ? SD_WEIGHTING_NONE : SD_WEIGHTING_A1111;
+    o->mask_blur = 0; o->mask_paste = 0;   /* (the mask itself is not in the text: give --mask) */
+    if ((v = infotext_get(it, "Mask blur")) != NULL && !text_int(v, 0, 200, &o->mask_blur)) o->mask_blur = 0;
+    if ((v = infotext_get(it, "Mask paste")) != NULL && same_name(v, "True")) o->mask_paste = 1;
     o->clip_skip = 1;
     if ((v = infotext_get(it, "Clip skip")) != NULL && !text_int(v, 1, 12, &o->clip_skip))
         from_bad(o, FROM_CLIP_SKIP, "Clip skip: '%s' is not a whole number in 1..12 (give --clip-skip after --from)", v);
@@ -752,6 +763,7 @@ static int parse_args(int argc, char **argv, opts *o)
         if (!strcmp(a, "--gpu")) { o->gpu = SD_GPU_FP16; continue; }
         if (!strcmp(a, "--gpu-fp32")) { o->gpu = SD_GPU_FP32; continue; }
         if (!strcmp(a, "--preview-decode")) { o->preview_decode = 1; continue; }
+        if (!strcmp(a, "--mask-paste")) { o->mask_paste = 1; continue; }
         if (a[1] == '-' && eq && (size_t)(eq - a) < sizeof name) {
             memcpy(name, a, (size_t)(eq - a)); name[eq - a] = 0;
             a = name; v = eq + 1;
@@ -760,7 +772,7 @@ static int parse_args(int argc, char **argv, opts *o)
                 "--negative", "-o", "--output", "-i", "--init-img", "--init", "--latent-out", "--image-out", "--x", "--context", "--z",
                 "--image", "--logvar", "--shape", "--preview", "--preview-every", "--from", "--t", "--strength", "--cfg", "--cfg-scale",
                 "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", "--scheduler", "--rng",
-                "--weighting", "--embedding", "--embedding-dir", "--lora", "--lora-dir", NULL };
+                "--weighting", "--embedding", "--embedding-dir", "--lora", "--lora-dir", "--mask", "--mask-blur", NULL };
             int k;
             for (k = 0; valued[k] && strcmp(valued[k], a); k++) {}
             if (!valued[k]) { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
@@ -808,6 +820,8 @@ static int parse_args(int argc, char **argv, opts *o)
             if (o->n_lora == 64) { fprintf(stderr, "sd: more than 64 --lora options\n"); return 1; }
             o->lora[o->n_lora++] = v;
         } else if (!strcmp(a, "--lora-dir")) o->lora_dir = v;
+        else if (!strcmp(a, "--mask")) o->mask = v;
+        else if (!strcmp(a, "--mask-blur")) { if (!parse_int("--mask-blur", v, 0, 200, &o->mask_blur)) return 1; }
         else { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
 #undef OPT
     }
@@ -1268,6 +1282,7 @@ static int cmd_unet(const opts *o)
 {
     sd_model *m = new_model(o);
     sd_array x, c;
+    sd_info in;
     float *out = NULL;
     int rc;
     memset(&x, 0, sizeof x); memset(&c, 0, sizeof c);
@@ -1275,14 +1290,16 @@ static int cmd_unet(const opts *o)
     if ((rc = load_model(m, o))) goto done;
     if (!o->output) { rc = die("unet needs -o OUT.npy"); goto done; }
     if ((rc = read_npy(m, o->x, "--x X.npy", &x)) || (rc = read_npy(m, o->context, "--context CTX.npy", &c))) goto done;
-    if (x.ndim != 4 || x.shape[1] != 4 || c.ndim != 3 || c.shape[0] != x.shape[0] || c.shape[1] < 1 || c.shape[1] > 64 * SD_TOKENS) {
-        rc = die("unet: x must be [N,4,h,w] and context [N,T,D] (T = 77 a chunk: 77..4928)"); goto done;
+    sd_model_info(m, &in);
+    if (x.ndim != 4 || x.shape[1] != in.unet_in_channels || c.ndim != 3 || c.shape[0] != x.shape[0] || c.shape[1] < 1 || c.shape[1] > 64 * SD_TOKENS) {
+        rc = die("unet: x must be [N,%d,h,w] and context [N,T,D] (T = 77 a chunk: 77..4928)", in.unet_in_channels); goto done;
     }
     out = (float *)malloc((size_t)(x.shape[0] * 4 * x.shape[2] * x.shape[3]) * sizeof(float));
     if (!out) { rc = die("out of memory"); goto done; }
     if (sd_unet_ctx(m, x.data, (int)x.shape[0], (int)x.shape[2], (int)x.shape[3], (float)o->t, c.data, (int)c.shape[1], out) != SD_OK) {
         rc = die("%s", sd_error(m)); goto done;
     }
+    x.shape[1] = 4;   /* the noise: 4 channels whatever the input's */
     rc = write_npy(m, o->output, out, 4, x.shape);
 done:
     free(out);
@@ -1346,6 +1363,41 @@ static unsigned char *load_image(sd_model *m, const char *path, int *w, int *h)
     return rgb;
 }
 
+/* a mask: a PNG read as PIL's convert("L") reads it (alpha left out; RGB as ITU-R 601 luma, in
+   PIL's integer arithmetic), or an HxW (or HxWx1) uint8 .npy */
+static unsigned char *load_mask(sd_model *m, const char *path, int *w, int *h)
+{
+    sd_array a;
+    unsigned char *g, magic[8] = { 0 };
+    size_t i, n;
+    FILE *f = fopen(path, "rb");
+    if (!f) { die("cannot open the mask '%s'", path); return NULL; }
+    n = fread(magic, 1, 8, f);
+    fclose(f);
+    if (n == 8 && !memcmp(magic, "\x89PNG", 4)) {
+        const char *why = "";
+        unsigned char *rgb = sdpng_read_file(path, w, h, 3, NULL, NULL, &why);
+        if (!rgb) { die("the mask %s: %s", path, why); return NULL; }
+        n = (size_t)*w * *h;
+        if ((g = (unsigned char *)malloc(n)) != NULL)
+            for (i = 0; i < n; i++) g[i] = (unsigned char)((rgb[3 * i] * 19595u + rgb[3 * i + 1] * 38470u + rgb[3 * i + 2] * 7471u + 0x8000u) >> 16);
+        sdpng_free(rgb);
+        if (!g) die("out of memory");
+        return g;
+    }
+    if (n < 6 || memcmp(magic, "\x93NUMPY", 6) != 0) { die("the mask %s is not a PNG or a .npy file", path); return NULL; }
+    memset(&a, 0, sizeof a);
+    if (sd_npy_read(m, path, &a) != SD_OK) { die("the mask: %s", sd_error(m)); return NULL; }
+    if (!(a.ndim == 2 || (a.ndim == 3 && a.shape[2] == 1))) { die("the mask %s: an HxW array expected", path); sd_array_free(m, &a); return NULL; }
+    *h = (int)a.shape[0]; *w = (int)a.shape[1];
+    n = (size_t)a.shape[0] * a.shape[1];
+    g = (unsigned char *)malloc(n);
+    if (g) for (i = 0; i < n; i++) { float v = a.data[i]; g[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v); }
+    else die("out of memory");
+    sd_array_free(m, &a);
+    return g;
+}
+
 static int cmd_vae_encode(const opts *o)
 {
     sd_model *m = new_model(o);
@@ -1382,19 +1434,25 @@ static int cmd_generate(const opts *o, int img2img)
 {
     sd_model *m = new_model(o);
     sd_params p = sd_params_default();
-    unsigned char *rgb = NULL, *init = NULL;
+    unsigned char *rgb = NULL, *init = NULL, *mask = NULL;
     float *lat = NULL, *img = NULL;
     int rc, w = o->width, h = o->height;
     const char *out = o->output ? o->output : "output.png";
     progress pr;
     double t0 = wall();
     if (!m) return 1;
+    if (o->mask && !img2img) { sd_free(m); return die("--mask needs an init image: -i IMAGE"); }
     if ((rc = load_model(m, o)) || (rc = load_vocab(m, o)) || (rc = load_prompt_loras(m, o, o->prompt ? o->prompt : ""))) goto done;
     if (img2img) {
         int iw, ih;
         if (!o->init) { rc = die("img2img needs an init image: -i IMAGE"); goto done; }
         if (!(init = load_image(m, o->init, &iw, &ih))) { rc = 1; goto done; }
         w = iw; h = ih;
+        if (o->mask) {
+            int mw, mh;
+            if (!(mask = load_mask(m, o->mask, &mw, &mh))) { rc = 1; goto done; }
+            if (mw != w || mh != h) { rc = die("--mask %s is %dx%d, the init image %dx%d: they must be the same size", o->mask, mw, mh, w, h); goto done; }
+        }
     }
     p.prompt = o->prompt ? o->prompt : "";
     p.negative_prompt = o->negative;
@@ -1403,6 +1461,7 @@ static int cmd_generate(const opts *o, int img2img)
     p.seed = o->have_seed ? o->seed : random_seed();
     p.clip_skip = o->clip_skip; p.eta = (float)o->eta; p.strength = o->strength;
     p.weighting = o->weighting < 0 ? SD_WEIGHTING_A1111 : (sd_weighting)o->weighting;
+    p.mask_blur = o->mask_blur; p.mask_paste = o->mask_paste;
     pr.start = wall(); pr.quiet = o->quiet; pr.o = o; pr.m = m;
 #ifdef HAVE_ISATTY
     pr.tty = isatty(2);
@@ -1421,7 +1480,7 @@ static int cmd_generate(const opts *o, int img2img)
     p.latent_out = lat; p.image_out = img;
     pr.start = wall();
     {
-        sd_result r = img2img ? sd_img2img(m, &p, init, rgb) : sd_txt2img(m, &p, rgb);
+        sd_result r = mask ? sd_inpaint(m, &p, init, mask, rgb) : img2img ? sd_img2img(m, &p, init, rgb) : sd_txt2img(m, &p, rgb);
         if (r != SD_OK) { rc = die("%s", sd_error(m)); if (r == SD_ERR_ARG) rc = 2; goto done; }   /* 2: bad input, as parse_args */
     }
     if (o->latent_out) {
@@ -1448,12 +1507,12 @@ static int cmd_generate(const opts *o, int img2img)
             snprintf(written + n, sizeof written - n, "%s<lora:%s:%s>", n ? " " : "", name, fmt_num(num, sizeof num, wt, 0));
         }
         p.prompt = written;
-        write_parameters(params, sizeof params, &p, base, img2img);
+        write_parameters(params, sizeof params, &p, base, img2img, mask != NULL);
         if ((rc = save_png(out, rgb, w, h, params)) != 0) goto done;
     }
     if (!o->quiet) fprintf(stderr, "wrote %s (%dx%d, seed %llu, %.1f s)\n", out, w, h, (unsigned long long)p.seed, wall() - t0);
 done:
-    free(rgb); free(init); free(lat); free(img);
+    free(rgb); free(init); free(mask); free(lat); free(img);
     sd_free(m);
     return rc;
 }
@@ -1473,7 +1532,7 @@ int main(int argc, char **argv)
     if (!strcmp(o.cmd, "unet")) return cmd_unet(&o);
     if (!strcmp(o.cmd, "vae-decode")) return cmd_vae_decode(&o);
     if (!strcmp(o.cmd, "vae-encode")) return cmd_vae_encode(&o);
-    if (!strcmp(o.cmd, "img2img") || o.init) return cmd_generate(&o, 1);
+    if (!strcmp(o.cmd, "img2img") || !strcmp(o.cmd, "inpaint") || o.init) return cmd_generate(&o, 1);
     return cmd_generate(&o, 0);
 }
 #endif

@@ -176,6 +176,13 @@ typedef enum sd_weighting {     /* how a prompt becomes conditioning (sd_params.
                                    encoding; chunks of 75 that keep short words whole; embedding:NAME */
 } sd_weighting;
 
+typedef enum sd_prediction {   /* what the UNet predicts (sd_params.prediction) */
+    SD_PREDICTION_AUTO = 0,     /* the model's (sd_info.prediction): a diffusers folder's scheduler config,
+                                   else for SD 2.x ComfyUI's rule (below); SD 1.x: eps */
+    SD_PREDICTION_EPS,          /* the noise (SD 1.x, SD 2.x 512-base) */
+    SD_PREDICTION_V             /* v = sqrt(a) eps - sqrt(1-a) x0 (SD 2.x 768-v, SD 2.1 768) */
+} sd_prediction;
+
 typedef enum sd_gpu {
     SD_GPU_NONE = 0,         /* the CPU */
     SD_GPU_FP16 = 1,         /* an NVIDIA GPU, FP16 tensor cores (F32 accumulation) */
@@ -220,6 +227,8 @@ typedef struct sd_info {               /* what sd_load found (sd_model_info) */
     int latent_channels;               /* 4 */
     float vae_scale;                   /* latent = vae_scale * the VAE encoder's sample (0.18215) */
     int has_unet, has_vae, has_text;   /* which parts the file carried */
+    char family[32];                   /* "SD 1.x", "SD 2.x", "SD 1.x inpainting", ... */
+    sd_prediction prediction;          /* what the UNet predicts unless sd_params says otherwise */
 } sd_info;
 
 typedef struct sd_progress {           /* what the progress callback sees */
@@ -241,6 +250,7 @@ typedef struct sd_params {
     uint64_t seed;                     /* torch.Generator().manual_seed(seed), or Philox's key */
     int clip_skip;                     /* 1 = last CLIP layer, 2 = the one before ("Clip skip 2") */
     sd_weighting weighting;            /* SD_WEIGHTING_NONE (0): the prompt as diffusers reads it */
+    sd_prediction prediction;          /* SD_PREDICTION_AUTO (0): the model's own */
     float eta;                         /* DDIM only: 0 = deterministic */
     double strength;                   /* img2img, inpainting: 0..1, how much of the init image to redo */
     int mask_blur;                     /* inpainting: A1111's mask blur, a Gaussian of this sigma in pixels (0: none) */
@@ -434,6 +444,9 @@ SDDEF size_t    sd_sampling_work(sd_sampler s);
 SDDEF void      sd_sampling_begin(sd_sampling *r, const sd_schedule *s, int first, float *x, size_t n, float *work, sd_rng *rng);
 SDDEF int       sd_sampling_next(sd_sampling *r, float *model_in, float *t);   /* 0 when the run is done */
 SDDEF void      sd_sampling_update(sd_sampling *r, const float *eps, float *denoised);
+/* a v-prediction model's output -> eps for sd_sampling_update, in place: v at the evaluation that
+   sd_sampling_next just gave (t, and model_in its input); eps = sqrt(a) v + sqrt(1-a) model_in */
+SDDEF void      sd_sampling_v_to_eps(const sd_sampling *r, float t, const float *model_in, float *v, size_t n);
 /* the same by hand for samplers that remember nothing (euler_a, euler, ddim, lcm): the UNet input
    at step i (x scaled by 1/sqrt(sigma^2+1), unchanged for DDIM and PNDM), and one step x_t -> x_{t-1}
    in place given the guided eps (SD_ERR_ARG for the others: they need a run) */
@@ -483,7 +496,7 @@ void sd__cuda_layernorm(sd__cuda *g, float *out, const float *in, int rows, int 
 void sd__cuda_attention(sd__cuda *g, float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal);
 void sd__cuda_transpose(sd__cuda *g, float *out, const float *in, int n, int a, int b, const float *stats, const float *add);
 void sd__cuda_geglu(sd__cuda *g, float *out, const float *in, int rows, int f);
-void sd__cuda_act(sd__cuda *g, float *out, const float *in, size_t n, int kind);   /* 0 SiLU, 1 quick_gelu */
+void sd__cuda_act(sd__cuda *g, float *out, const float *in, size_t n, int kind);   /* 0 SiLU, 1 quick_gelu, 2 GELU */
 void sd__cuda_add_chan(sd__cuda *g, float *x, const float *e, int n, int c, int hw);
 void sd__cuda_concat(sd__cuda *g, float *out, const float *a, int ca, const float *b, int cb, int n, int hw);
 #endif
@@ -681,6 +694,9 @@ struct sd_model {
     struct sd__embedding *emb;    /* textual-inversion embeddings (sd_load_embedding) */
     int n_emb;
     int n_lora;                   /* LoRAs merged into the weights (sd_load_lora) */
+    int pad;                      /* the token after EOS, from the text encoder's family (-1: EOS itself) */
+    sd_prediction prediction;     /* the UNet's, found at load (never AUTO once a UNet is loaded) */
+    int folder_gelu, folder_pad, folder_pred;   /* a diffusers folder's configs: GELU text encoder, pad "!", v */
     /* scratch: one arena, sized by a planning pass before each stage runs */
     unsigned char *arena;
     size_t arena_size, arena_top, arena_peak;
@@ -1262,7 +1278,8 @@ SDDEF sd_result sd_npy_write(sd_model *m, const char *path, const float *data, i
 typedef enum sd__act {         /* an elementwise activation */
     SD__ACT_NONE,
     SD__ACT_SILU,              /* x * sigmoid(x): the UNet and the VAE */
-    SD__ACT_QUICK_GELU         /* x * sigmoid(1.702 x): OpenAI CLIP's MLP */
+    SD__ACT_QUICK_GELU,        /* x * sigmoid(1.702 x): OpenAI CLIP's MLP */
+    SD__ACT_GELU               /* x (1 + erf(x / sqrt 2)) / 2, the exact GELU: OpenCLIP's MLP */
 } sd__act;
 
 typedef enum sd__mask {        /* which keys a query attends to */
@@ -2094,12 +2111,14 @@ static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, i
 
 /* ---------------------------------------------------------------- elementwise */
 
-/* out = act(in), SiLU or quick_gelu x*sigmoid(1.702x) */
+/* out = act(in): SiLU, quick_gelu x*sigmoid(1.702x) or the exact GELU */
 static void sd__act_ref(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
 {
     size_t i;
     (void)m;
-    for (i = 0; i < n; i++) out[i] = kind == SD__ACT_SILU ? sd__silu(in[i]) : in[i] / (1.0f + expf(-1.702f * in[i]));
+    for (i = 0; i < n; i++)
+        out[i] = kind == SD__ACT_SILU ? sd__silu(in[i]) : kind == SD__ACT_QUICK_GELU ? in[i] / (1.0f + expf(-1.702f * in[i]))
+               : kind == SD__ACT_GELU ? 0.5f * in[i] * (1.0f + erff(in[i] * 0.70710678118654752f)) : in[i];
 }
 
 /* the same in blocks of 4096, threaded */
@@ -2237,7 +2256,7 @@ static void sd__untokens_gpu(sd_model *m, float *out, const float *in, int n, in
 static void sd__geglu_gpu(sd_model *m, float *out, const float *in, int rows, int f) { sd__cuda_geglu(m->gpu, out, in, rows, f); }
 static void sd__act_gpu(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
 {
-    sd__cuda_act(m->gpu, out, in, n, kind == SD__ACT_SILU ? 0 : 1);
+    sd__cuda_act(m->gpu, out, in, n, kind == SD__ACT_SILU ? 0 : kind == SD__ACT_QUICK_GELU ? 1 : 2);
 }
 static void sd__add_chan_gpu(sd_model *m, float *x, const float *e, int n, int c, int hw) { sd__cuda_add_chan(m->gpu, x, e, n, c, hw); }
 static void sd__concat_gpu(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
@@ -2955,6 +2974,7 @@ static void sd__unload(sd_model *m)
     m->nsrc = 0;
     sd__free(m, m->wbuf); m->wbuf = NULL;
     m->io_failed = 0;
+    m->folder_gelu = m->folder_pad = m->folder_pred = 0;
 }
 
 /* one more file, in the caller's memory: its table */
@@ -3080,6 +3100,28 @@ static int sd__exists(const char *path)
     return f != NULL;
 }
 
+/* 1 if the JSON file folder/name has "key": "value" (a string value; the first "key" found) */
+static int sd__config_is(sd_model *m, const char *folder, const char *name, const char *key, const char *value)
+{
+    char p[1100], want[80], *q;
+    unsigned char *b = NULL;
+    size_t n, k = strlen(value);
+    int yes = 0;
+    snprintf(p, sizeof p, "%s/%s", folder, name);
+    snprintf(want, sizeof want, "\"%s\"", key);
+    if (!sd__exists(p) || sd__read_file(m, p, &b, &n) != SD_OK) { m->err[0] = 0; return 0; }
+    if ((q = strstr((char *)b, want)) != NULL) {
+        q += strlen(want);
+        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r') q++;
+        if (*q++ == ':') {
+            while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r') q++;
+            yes = *q == '"' && !strncmp(q + 1, value, k) && q[1 + k] == '"';
+        }
+    }
+    sd__free(m, b);
+    return yes;
+}
+
 SDDEF sd_result sd_load(sd_model *m, const char *path)
 {
     sd_result r = SD_OK;
@@ -3102,6 +3144,12 @@ SDDEF sd_result sd_load(sd_model *m, const char *path)
         if (r == SD_OK && m->nsrc == 0)
             r = sd__fail(m, SD_ERR_IO, "%s: a diffusers folder without safetensors weights (unet/, vae/, text_encoder/); "
                          "only .safetensors files are read", path);
+        /* what only the configs say: the text encoder's activation, the tokenizer's padding, the prediction */
+        m->folder_gelu = sd__config_is(m, path, "text_encoder/config.json", "hidden_act", "gelu");
+        m->folder_pad = sd__config_is(m, path, "tokenizer/tokenizer_config.json", "pad_token", "!") ||
+                        sd__config_is(m, path, "tokenizer/special_tokens_map.json", "pad_token", "!");
+        m->folder_pred = sd__config_is(m, path, "scheduler/scheduler_config.json", "prediction_type", "v_prediction") ? SD_PREDICTION_V
+                       : sd__config_is(m, path, "scheduler/scheduler_config.json", "prediction_type", "epsilon") ? SD_PREDICTION_EPS : 0;
     } else r = sd__add_file(m, path);
     if (r == SD_OK) {
         r = sd__finish(m);
@@ -3288,6 +3336,7 @@ SDDEF sd_model *sd_create(const sd_config *config)
     if (!m) return NULL;
     memset(m, 0, sizeof *m);
     m->cfg = c;
+    m->pad = -1;
 #if SD__OMP
     m->n_threads = c.n_threads > 0 ? c.n_threads : omp_get_max_threads();
 #else
@@ -4353,7 +4402,7 @@ SDDEF sd_result sd_tokenize(sd_model *m, const char *prompt, int ids[SD_TOKENS])
     if (n > SD_TOKENS - 2) n = SD_TOKENS - 2;        /* truncation to 75 */
     ids[0] = m->vocab->bos;
     for (i = 0; i < n; i++) ids[1 + i] = bpe[i];
-    for (i = n + 1; i < SD_TOKENS; i++) ids[i] = m->vocab->eos;
+    for (i = n + 1; i < SD_TOKENS; i++) ids[i] = i == n + 1 || m->pad < 0 ? m->vocab->eos : m->pad;
     return SD_OK;
 }
 
@@ -4831,7 +4880,7 @@ typedef struct sd__chunker {      /* chunks of 77 being made */
     int *ids;                     /* closed chunks [77 each]; only the first cap are written */
     float *w;
     int cap, n;
-    int bos, eos;
+    int bos, eos, pad;            /* pad: after EOS */
 } sd__chunker;
 
 /* BOS, the tokens, EOS, padded with EOS (weight 1) to 77 */
@@ -4841,7 +4890,7 @@ static void sd__chunk_close(sd__chunker *c)
     if (c->n < c->cap)
         for (k = 0; k < SD_TOKENS; k++) {
             size_t at = (size_t)c->n * SD_TOKENS + (size_t)k;
-            if (c->ids) c->ids[at] = k == 0 ? c->bos : k <= c->len ? c->cur[k - 1] : c->eos;
+            if (c->ids) c->ids[at] = k == 0 ? c->bos : k <= c->len ? c->cur[k - 1] : k == c->len + 1 ? c->eos : c->pad;
             if (c->w) c->w[at] = k >= 1 && k <= c->len ? c->cw[k - 1] : 1.0f;
         }
     c->n++; c->len = 0; c->last_comma = -1;
@@ -5029,7 +5078,7 @@ static sd_result sd__prompt_chunks(sd_model *m, const char *prompt, sd_weighting
     n = strlen(prompt);
     if (n > ((size_t)1 << 16)) return sd__fail(m, SD_ERR_ARG, "prompt of %lu bytes: over the 64 KB limit", (unsigned long)n);
     c->len = 0; c->last_comma = -1; c->n = 0;
-    c->bos = m->vocab->bos; c->eos = m->vocab->eos;
+    c->bos = m->vocab->bos; c->eos = m->vocab->eos; c->pad = m->pad < 0 ? c->eos : m->pad;
     runs = (sd_prompt_run *)sd__malloc(m, (n + 1) * sizeof *runs);
     text = (char *)sd__malloc(m, 2 * n + 2);
     trig = (int **)sd__calloc(m, (size_t)m->n_emb + 1, sizeof *trig);
@@ -5077,6 +5126,8 @@ typedef struct sd__text_cfg {
     int width, layers, heads, mlp;   /* D, transformer layers, heads (of 64), MLP width */
     int vocab, positions;            /* 49408 ids, 77 positions */
     sd__act act;                     /* the MLP's activation */
+    int unused;                      /* last layers never used (OpenCLIP in SD 2.x: 1, its penultimate layer) */
+    int pad;                         /* the id after EOS: EOS (SD 1.x) or 0, "!" (SD 2.x) */
 } sd__text_cfg;
 
 typedef struct sd__clip_layer {  /* CLIPEncoderLayer (pre-LN) */
@@ -5091,9 +5142,75 @@ struct sd__clip {                /* CLIPTextModel */
     const sd__tensor *pos_emb;   /* embeddings.position_embedding.weight [77,D] */
     sd__clip_layer *layer;       /* encoder.layers.N */
     sd__norm ln_final;           /* final_layer_norm [D] */
+    sd__tensor *views;           /* OpenCLIP: q, k, v as rows of each layer's in_proj_weight [3D,D] */
 };
 
 /* ---------------------------------------------------------------- built from the checkpoint */
+
+/* OpenCLIP's layout (SD 2.x single files): cond_stage_model.model.transformer.resblocks.N with
+   ln_1, attn.in_proj_weight [3D,D] (q, k, v rows), attn.out_proj, ln_2, mlp.c_fc, mlp.c_proj;
+   token_embedding, positional_embedding, ln_final. The exact GELU; SD 2.x reads the penultimate
+   layer; padding with id 0. */
+#define SD__OPENCLIP "cond_stage_model.model."
+static sd_result sd__build_openclip(sd_model *m, sd__clip *t)
+{
+    sd__text_cfg *cf = &t->cfg;
+    sd__ld L;
+    char b[300];
+    int i, k, D;
+    int64_t d[2];
+    static const char *const need[] = { SD__OPENCLIP "token_embedding.weight", SD__OPENCLIP "positional_embedding",
+                                        SD__OPENCLIP "transformer.resblocks.0.mlp.c_fc.weight", SD__OPENCLIP "ln_final.weight" };
+    L.m = m; L.r = SD_OK;
+    if ((L.r = sd__need(m, need, 4)) != SD_OK) return sd__wrap(m, L.r, "OpenCLIP text encoder (SD 2.x)", NULL);
+    cf->vocab = sd__dim(m, SD__OPENCLIP "token_embedding.weight", 0);
+    cf->width = D = sd__dim(m, SD__OPENCLIP "token_embedding.weight", 1);
+    cf->positions = sd__dim(m, SD__OPENCLIP "positional_embedding", 0);
+    for (cf->layers = 0; sd__has_part(m, SD__OPENCLIP "transformer.resblocks.%d.", cf->layers); cf->layers++) {}
+    cf->mlp = sd__dim(m, SD__OPENCLIP "transformer.resblocks.0.mlp.c_fc.weight", 0);
+    if (D <= 0 || D % 64 || cf->layers < 2 || cf->mlp <= 0 || cf->vocab < 2)
+        return sd__fail(m, SD_ERR_MODEL, "OpenCLIP text encoder: cannot make out the layout (width %d, %d layers)", D, cf->layers);
+    if (cf->positions != SD_TOKENS)
+        return sd__fail(m, SD_ERR_MODEL, "OpenCLIP text encoder: %d positions, %d expected", cf->positions, SD_TOKENS);
+    cf->heads = D / 64; cf->act = SD__ACT_GELU; cf->unused = 1; cf->pad = 0;
+    d[0] = cf->vocab; d[1] = D;
+    t->tok_emb = sd__tget(&L, SD__OPENCLIP "token_embedding", ".weight", 2, d);
+    d[0] = SD_TOKENS;
+    t->pos_emb = sd__tget(&L, SD__OPENCLIP "positional_embedding", "", 2, d);
+    if (L.r != SD_OK) return L.r;
+    t->layer = (sd__clip_layer *)sd__calloc(m, (size_t)cf->layers, sizeof *t->layer);
+    t->views = (sd__tensor *)sd__calloc(m, (size_t)cf->layers * 3, sizeof *t->views);
+    if (!t->layer || !t->views) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    for (i = 0; i < cf->layers && L.r == SD_OK; i++) {
+        sd__clip_layer *y = &t->layer[i];
+        const sd__tensor *in;
+        const float *bias;
+        sd__lin *qkv[3];
+        y->ln1 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.ln_1", i), D);
+        y->ln2 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.ln_2", i), D);
+        d[0] = 3 * D; d[1] = D;
+        in = sd__tget(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.attn.in_proj_weight", i), "", 2, d);
+        bias = sd__vec(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.attn.in_proj_bias", i), "", 3 * D);
+        if (L.r != SD_OK) break;
+        qkv[0] = &y->q; qkv[1] = &y->k; qkv[2] = &y->v;
+        for (k = 0; k < 3; k++) {   /* rows [kD, (k+1)D) of in_proj: a tensor of its own over the same bytes */
+            sd__tensor *v = &t->views[3 * i + k];
+            uint64_t off = (uint64_t)k * D * D * sd__dtype_size[in->dtype];
+            *v = *in;
+            v->shape[0] = D; v->numel = (int64_t)D * D;
+            v->begin = in->begin + off; v->end = v->begin + (uint64_t)D * D * sd__dtype_size[in->dtype];
+            v->data = in->data ? in->data + off : NULL;
+            v->owned_name = 0; v->f32 = NULL; v->dev = NULL; v->lora = NULL;
+            qkv[k]->w = v; qkv[k]->b = bias + (size_t)k * D;
+        }
+        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.attn.out_proj", i), D, D, SD__LINEAR, SD__BIAS);
+        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.mlp.c_fc", i), cf->mlp, D, SD__LINEAR, SD__BIAS);
+        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.mlp.c_proj", i), D, cf->mlp, SD__LINEAR, SD__BIAS);
+    }
+    t->ln_final = sd__norm_get(&L, SD__OPENCLIP "ln_final", D);
+    m->pad = 0;
+    return L.r;
+}
 
 static sd_result sd__build_clip(sd_model *m)
 {
@@ -5106,6 +5223,10 @@ static sd_result sd__build_clip(sd_model *m)
     static const char *const need[] = { SD__CLIP "embeddings.token_embedding.weight", SD__CLIP "embeddings.position_embedding.weight",
                                         SD__CLIP "encoder.layers.0.mlp.fc1.weight" };
     L.m = m; L.r = SD_OK;
+    if (sd__has_prefix(m, SD__OPENCLIP)) {
+        if (!(t = m->clip = (sd__clip *)sd__calloc(m, 1, sizeof *t))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+        return sd__build_openclip(m, t);
+    }
     if ((L.r = sd__need(m, need, 3)) != SD_OK) return L.r;
     if (!(t = m->clip = (sd__clip *)sd__calloc(m, 1, sizeof *t))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     cf = &t->cfg;
@@ -5119,7 +5240,9 @@ static sd_result sd__build_clip(sd_model *m)
     if (cf->positions != SD_TOKENS)
         return sd__fail(m, SD_ERR_MODEL, "text encoder: %d positions, %d expected", cf->positions, SD_TOKENS);
     cf->heads = D / 64;
-    cf->act = SD__ACT_QUICK_GELU;   /* OpenAI CLIP's (the layout of SD 1.x's cond_stage_model.transformer) */
+    cf->act = m->folder_gelu ? SD__ACT_GELU : SD__ACT_QUICK_GELU;   /* OpenAI CLIP's; a diffusers SD 2.x folder: OpenCLIP's */
+    cf->unused = 0; cf->pad = -1;   /* (a diffusers SD 2.x folder holds only the layers it uses) */
+    m->pad = m->folder_pad ? 0 : -1;
     d[0] = cf->vocab; d[1] = D;
     t->tok_emb = sd__tget(&L, SD__CLIP "embeddings.token_embedding", ".weight", 2, d);
     d[0] = SD_TOKENS;
@@ -5144,9 +5267,16 @@ static sd_result sd__build_clip(sd_model *m)
 
 static void sd__clip_free(sd_model *m)
 {
-    if (m->clip) sd__free(m, m->clip->layer);
+    int i;
+    if (m->clip) {
+        for (i = 0; m->clip->views && m->gpu && i < 3 * m->clip->cfg.layers; i++)
+            if (m->clip->views[i].dev) sd__cuda_free(m->gpu, m->clip->views[i].dev);
+        sd__free(m, m->clip->layer);
+        sd__free(m, m->clip->views);
+    }
     sd__free(m, m->clip);
     m->clip = NULL;
+    m->pad = -1;
 }
 
 /* ---------------------------------------------------------------- the forward pass */
@@ -6365,6 +6495,20 @@ SDDEF int sd_sampling_next(sd_sampling *r, float *model_in, float *t)
     return 1;
 }
 
+SDDEF void sd_sampling_v_to_eps(const sd_sampling *r, float t, const float *model_in, float *v, size_t n)
+{
+    const sd_schedule *s = r->s;
+    double a;
+    float sa, sb;
+    size_t k;
+    if (s->sampler == SD_SAMPLER_DDIM || s->sampler == SD_SAMPLER_PNDM) {   /* the UNet's input is the latent itself */
+        int ti = (int)(t + 0.5f);
+        a = s->alphas_cumprod[ti < 0 ? 0 : ti > 999 ? 999 : ti];
+    } else a = 1.0 / ((double)r->sigma * r->sigma + 1.0);                   /* the input is x / sqrt(sigma^2 + 1) */
+    sa = (float)sqrt(a); sb = (float)sqrt(1.0 - a);
+    for (k = 0; k < n; k++) v[k] = sa * v[k] + sb * model_in[k];
+}
+
 SDDEF void sd_sampling_update(sd_sampling *r, const float *eps, float *denoised)
 {
     const sd_schedule *s = r->s;
@@ -6400,31 +6544,47 @@ static void sd__build_free(sd_model *m)
     sd__vae_free(m);
 }
 
+/* What the UNet predicts: a diffusers folder says it (scheduler_config.json); an SD 1.x file is eps;
+   an SD 2.x single file carries no flag, so ComfyUI's rule: v when the standard deviation of the
+   last output block's first transformer norm1.bias is above 0.09 (real 768-v files: yes, 512-base:
+   no). sd_params.prediction overrides it. */
+static sd_prediction sd__prediction_of(sd_model *m)
+{
+    const sd__tensor *t = NULL;
+    char b[200];
+    int i;
+    double s = 0.0, s2 = 0.0;
+    if (m->folder_pred) return (sd_prediction)m->folder_pred;
+    if (!m->unet->cfg.linear_proj && !sd__has_prefix(m, SD__OPENCLIP)) return SD_PREDICTION_EPS;
+    for (i = SD__MAXBLK; i-- > 0 && !t;) t = sd__find(m, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.1.transformer_blocks.0.norm1.bias", i));
+    if (!t || !t->f32 || t->numel < 2) return SD_PREDICTION_EPS;
+    for (i = 0; i < t->numel; i++) { s += t->f32[i]; s2 += (double)t->f32[i] * t->f32[i]; }
+    s2 = (s2 - s * s / (double)t->numel) / (double)(t->numel - 1);   /* torch.std: unbiased */
+    return s2 > 0.09 * 0.09 ? SD_PREDICTION_V : SD_PREDICTION_EPS;
+}
+
 static sd_result sd__build(sd_model *m)
 {
     sd_result r;
     int has_unet, has_vae, has_text;
     if (sd__has_prefix(m, "conditioner.embedders.") || sd__has(m, SD__UNET "label_emb.0.0.weight"))
         return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
-    if (sd__has_prefix(m, "cond_stage_model.model.") ||
-        (sd__dim(m, SD__UNET "input_blocks.1.1.proj_in.weight", 0) > 0 && sd__find(m, SD__UNET "input_blocks.1.1.proj_in.weight")->ndim == 2))
-        return sd__fail(m, SD_ERR_MODEL, "this is an SD 2.x checkpoint (OpenCLIP text encoder, linear projections); sd.h runs SD 1.x models only");
     if (sd__has_prefix(m, SD__UNET "add_embedding."))
         return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
     /* a part is there when any of its tensors is (position_ids is a buffer, not a weight) */
     has_unet = sd__has_prefix(m, SD__UNET);
     has_vae = sd__has_prefix(m, SD__VAE);
     has_text = sd__has_prefix(m, SD__CLIP "embeddings.token_embedding.") || sd__has_prefix(m, SD__CLIP "embeddings.position_embedding.") ||
-                  sd__has_prefix(m, SD__CLIP "encoder.") || sd__has_prefix(m, SD__CLIP "final_layer_norm.");
+                  sd__has_prefix(m, SD__CLIP "encoder.") || sd__has_prefix(m, SD__CLIP "final_layer_norm.") || sd__has_prefix(m, SD__OPENCLIP);
     if (!has_unet && !has_vae && !has_text)
         return sd__fail(m, SD_ERR_MODEL, "no Stable Diffusion 1.x model in this file (no UNet, VAE or text encoder tensors)");
     if (has_unet && (r = sd__build_unet(m)) != SD_OK) return r;
     if (has_vae && (r = sd__build_vae(m)) != SD_OK) return r;
     if (has_text && (r = sd__build_clip(m)) != SD_OK) return r;
     if (has_unet && has_text && m->unet->cfg.ctx_dim != m->clip->cfg.width)
-        return sd__fail(m, SD_ERR_MODEL, "the text encoder is %d wide but the UNet attends to a context of %d", m->clip->cfg.width, m->unet->cfg.ctx_dim);
-    if (has_unet && has_text && m->unet->cfg.ctx_dim == 1024)
-        return sd__fail(m, SD_ERR_MODEL, "this looks like an SD 2.x checkpoint; sd.h runs SD 1.x models only");
+        return sd__fail(m, SD_ERR_MODEL, "the text encoder (%s) is %d wide but the UNet attends to a context %d wide: parts of different families?",
+                        m->clip->cfg.unused ? "OpenCLIP, SD 2.x" : "OpenAI CLIP, SD 1.x", m->clip->cfg.width, m->unet->cfg.ctx_dim);
+    m->prediction = has_unet ? sd__prediction_of(m) : SD_PREDICTION_AUTO;
     if (!has_unet || !has_vae || !has_text)
         sd__warn(m, "the checkpoint has %s only", has_unet ? (has_vae ? "a UNet and a VAE" : has_text ? "a UNet and a text encoder" : "a UNet")
                                                               : has_vae ? (has_text ? "a VAE and a text encoder" : "a VAE") : "a text encoder");
@@ -6445,8 +6605,14 @@ SDDEF sd_result sd_model_info(sd_model *m, sd_info *info)
         if (!sd__is_float(t->dtype)) continue;
         if (strncmp(t->name, SD__UNET, strlen(SD__UNET)) == 0) info->params_unet += t->numel;
         else if (strncmp(t->name, SD__VAE, strlen(SD__VAE)) == 0) info->params_vae += t->numel;
-        else if (strncmp(t->name, SD__CLIP, strlen(SD__CLIP)) == 0) info->params_text += t->numel;
+        else if (strncmp(t->name, SD__CLIP, strlen(SD__CLIP)) == 0 || strncmp(t->name, SD__OPENCLIP, strlen(SD__OPENCLIP)) == 0)
+            info->params_text += t->numel;
     }
+    {   /* the family: SD 2.x by its OpenCLIP text encoder or its UNet's linear projections */
+        int two = (m->clip && m->clip->cfg.act == SD__ACT_GELU) || (m->unet && m->unet->cfg.linear_proj);
+        snprintf(info->family, sizeof info->family, "SD %s.x%s", two ? "2" : "1", m->unet && m->unet->cfg.in_ch == 9 ? " inpainting" : "");
+    }
+    info->prediction = m->prediction;
     info->has_unet = m->unet != NULL; info->has_vae = m->vae != NULL; info->has_text = m->clip != NULL;
     if (m->unet) {
         const sd__unet_cfg *u = &m->unet->cfg;
@@ -6545,7 +6711,8 @@ SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_s
     int i, D;
     if (!t) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
     D = t->cfg.width;
-    if (clip_skip < 1 || clip_skip > t->cfg.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, t->cfg.layers);
+    if (clip_skip < 1 || clip_skip > t->cfg.layers - t->cfg.unused)
+        return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, t->cfg.layers - t->cfg.unused);
     for (i = 0; i < SD_TOKENS; i++) {
         int e = (-1 - ids[i]) / SD__EMB_SLOTS, v = (-1 - ids[i]) % SD__EMB_SLOTS;
         if (ids[i] >= t->cfg.vocab)
@@ -6571,7 +6738,7 @@ SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_s
         sd__unacquire(m, t->pos_emb);
     }
     memset(&s, 0, sizeof s);
-    s.kind = SD__STAGE_TEXT; s.out = out; s.in = out; s.layers = t->cfg.layers - (clip_skip - 1);
+    s.kind = SD__STAGE_TEXT; s.out = out; s.in = out; s.layers = t->cfg.layers - t->cfg.unused - (clip_skip - 1);
     return sd__run(m, &s, "text encoder", (size_t)SD_TOKENS * D);
 }
 
@@ -6589,7 +6756,8 @@ SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting w
     if (chunks) *chunks = 0;
     if (!m->clip) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
     D = m->clip->cfg.width;
-    if (clip_skip < 1 || clip_skip > m->clip->cfg.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, m->clip->cfg.layers);
+    if (clip_skip < 1 || clip_skip > m->clip->cfg.layers - m->clip->cfg.unused)
+        return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, m->clip->cfg.layers - m->clip->cfg.unused);
     c.ids = NULL; c.w = NULL; c.cap = 0;
     if ((r = sd__prompt_chunks(m, prompt, wt, &c)) != SD_OK) return r;   /* count, then make */
     if (chunks) *chunks = c.n;
@@ -6611,7 +6779,7 @@ SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting w
         int e_ids[SD_TOKENS];
         if (!(empty = (float *)sd__malloc(m, (size_t)SD_TOKENS * D * sizeof *empty))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
         e_ids[0] = m->vocab->bos;
-        for (i = 1; i < SD_TOKENS; i++) e_ids[i] = m->vocab->eos;
+        for (i = 1; i < SD_TOKENS; i++) e_ids[i] = i == 1 || m->pad < 0 ? m->vocab->eos : m->pad;
         if ((r = sd_text_encode(m, e_ids, clip_skip, empty)) != SD_OK) goto done;
     }
     for (k = 0; k < max_chunks; k++) {
@@ -6926,6 +7094,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     float scale, *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL, *work = NULL, t;
     float *noise0 = NULL, *ilat = NULL, *mlat = NULL, *mpix = NULL, *scaled = NULL;   /* inpainting */
     unsigned char *mk = NULL;
+    sd_prediction pred;
     sd_schedule *sch = NULL;
     sd_sampling run;
     sd_rng rng, philox, *noise;
@@ -6934,6 +7103,8 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
         return sd__fail(m, SD_ERR_STATE, "the checkpoint lacks %s: txt2img needs the UNet, the VAE and the text encoder",
                         !m->unet ? "the UNet" : !m->vae ? "the VAE" : "the text encoder");
     nine = m->unet->cfg.in_ch == 9;
+    pred = p->prediction == SD_PREDICTION_AUTO ? m->prediction : p->prediction;
+    if ((int)pred < SD_PREDICTION_EPS || pred > SD_PREDICTION_V) return sd__fail(m, SD_ERR_ARG, "prediction %d: SD_PREDICTION_AUTO, _EPS or _V", (int)p->prediction);
     nl = (size_t)m->vae->cfg.z * nhw;
     ni = (size_t)m->unet->cfg.in_ch * nhw;
     scale = m->vae->cfg.scale;
@@ -6945,7 +7116,8 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     if (p->steps < 1 || p->steps > SD_MAX_STEPS) return sd__fail(m, SD_ERR_ARG, "steps %d: 1..%d allowed", p->steps, SD_MAX_STEPS);
     if (!(p->cfg_scale >= 0.0f && p->cfg_scale <= 100.0f)) return sd__fail(m, SD_ERR_ARG, "cfg scale %g: 0..100 allowed", p->cfg_scale);
     if ((r = sd__check_sampler(m, p)) != SD_OK) return r;
-    if (p->clip_skip < 1 || p->clip_skip > m->clip->cfg.layers) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", p->clip_skip, m->clip->cfg.layers);
+    if (p->clip_skip < 1 || p->clip_skip > m->clip->cfg.layers - m->clip->cfg.unused)
+        return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", p->clip_skip, m->clip->cfg.layers - m->clip->cfg.unused);
     if (!(p->eta >= 0.0f && p->eta <= 1.0f)) return sd__fail(m, SD_ERR_ARG, "eta %g: 0..1 allowed", p->eta);
     if (init && !(p->strength >= 0.0 && p->strength <= 1.0)) return sd__fail(m, SD_ERR_ARG, "strength %g: 0..1 allowed", p->strength);
     if (mask && (p->mask_blur < 0 || p->mask_blur > 200)) return sd__fail(m, SD_ERR_ARG, "mask blur %d: 0..200 allowed", p->mask_blur);
@@ -7012,6 +7184,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
             memcpy(xin + nl, mlat, 5 * nhw * sizeof(float));
         }
         if ((r = sd__guided(m, p, guide, xin, ni, h, w, t, ctx, kn, kp, eps, nl)) != SD_OK) goto done;
+        if (pred == SD_PREDICTION_V) sd_sampling_v_to_eps(&run, t, xin, eps, nl);
         sd_sampling_update(&run, eps, den);
         if (mask && !nine && run.i != step) {   /* a step done: outside the mask, the init's latent at the next level */
             if (run.i < sch->n_t) sd_add_noise(sch, run.i, ilat, noise0, scaled, nl);

@@ -42,6 +42,7 @@ typedef struct opts {
     sd_scheduler scheduler;    /* SD_SCHEDULER_DEFAULT: the sampler's own */
     sd_rng_kind rng;
     int weighting;             /* -1: the command's default (txt2img, img2img: a1111; text: none) */
+    int prediction;            /* SD_PREDICTION_AUTO: the model's */
     const char *embedding[64]; /* --embedding FILE, in order */
     int n_embedding;
     const char *embedding_dir;
@@ -101,7 +102,9 @@ static const char *usage =
     "                            .npy), the init image's size; an inpainting model needs one\n"
     "      --mask-blur N         inpainting: blur the mask first (A1111's Mask blur, a Gaussian of N px) [0]\n"
     "      --mask-paste          inpainting: paste the init's pixels back outside the mask\n"
-    "      --clip-skip N         1 = last CLIP layer, 2 = the one before [1]\n";
+    "      --clip-skip N         1 = the text encoder's usual layer (SD 1.x: the last, SD 2.x: the one\n"
+    "                            before), 2 = the one before that [1]\n"
+    "      --prediction eps|v    what the UNet predicts: SD 2.x 768-v models predict v [the model's: sd info]\n";
 
 static const char *usage_prompts =   /* (C99 promises string literals of 4095 bytes) */
     "      --weighting W         how the prompt is read [a1111; sd text: none]:\n"
@@ -772,7 +775,7 @@ static int parse_args(int argc, char **argv, opts *o)
                 "--negative", "-o", "--output", "-i", "--init-img", "--init", "--latent-out", "--image-out", "--x", "--context", "--z",
                 "--image", "--logvar", "--shape", "--preview", "--preview-every", "--from", "--t", "--strength", "--cfg", "--cfg-scale",
                 "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", "--scheduler", "--rng",
-                "--weighting", "--embedding", "--embedding-dir", "--lora", "--lora-dir", "--mask", "--mask-blur", NULL };
+                "--weighting", "--embedding", "--embedding-dir", "--lora", "--lora-dir", "--mask", "--mask-blur", "--prediction", NULL };
             int k;
             for (k = 0; valued[k] && strcmp(valued[k], a); k++) {}
             if (!valued[k]) { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
@@ -821,6 +824,11 @@ static int parse_args(int argc, char **argv, opts *o)
             o->lora[o->n_lora++] = v;
         } else if (!strcmp(a, "--lora-dir")) o->lora_dir = v;
         else if (!strcmp(a, "--mask")) o->mask = v;
+        else if (!strcmp(a, "--prediction")) {
+            if (same_name(v, "eps") || same_name(v, "epsilon")) o->prediction = SD_PREDICTION_EPS;
+            else if (same_name(v, "v") || same_name(v, "v_prediction")) o->prediction = SD_PREDICTION_V;
+            else { fprintf(stderr, "sd: --prediction %s: eps or v\n", v); return 1; }
+        }
         else if (!strcmp(a, "--mask-blur")) { if (!parse_int("--mask-blur", v, 0, 200, &o->mask_blur)) return 1; }
         else { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
 #undef OPT
@@ -1009,7 +1017,8 @@ static int cmd_tokenize(const opts *o)
     sd_model *m = new_model(o);
     int ids[SD_TOKENS], i, rc;
     if (!m) return 1;
-    rc = load_vocab(m, o);
+    rc = o->model ? load_model(m, o) : 0;   /* with -m: the padding of the model's family (SD 2.x: 0) */
+    if (!rc) rc = load_vocab(m, o);
     if (!rc && sd_tokenize(m, o->prompt ? o->prompt : "", ids) != SD_OK) rc = die("%s", sd_error(m));
     if (!rc) for (i = 0; i < SD_TOKENS; i++) printf("%d%c", ids[i], i + 1 < SD_TOKENS ? ' ' : '\n');
     sd_free(m);
@@ -1114,6 +1123,7 @@ static int cmd_info(const opts *o0)
     if ((rc = load_model(m, o)) != 0) { sd_free(m); return rc; }
     sd_model_info(m, &in);
     printf("file: %s\n", o->model);
+    printf("family: %s, predicting %s\n", in.family, !in.has_unet ? "- (no UNet)" : in.prediction == SD_PREDICTION_V ? "v (v-prediction)" : "eps (the noise)");
     printf("tensors: %d (F32 %d, F16 %d, BF16 %d, other %d)\n", in.n_tensors, in.n_f32, in.n_f16, in.n_bf16, in.n_other);
     if (in.has_unet) {
         printf("unet: %.1fM parameters, channels %d, multipliers", in.params_unet / 1e6, in.unet_channels);
@@ -1462,6 +1472,7 @@ static int cmd_generate(const opts *o, int img2img)
     p.clip_skip = o->clip_skip; p.eta = (float)o->eta; p.strength = o->strength;
     p.weighting = o->weighting < 0 ? SD_WEIGHTING_A1111 : (sd_weighting)o->weighting;
     p.mask_blur = o->mask_blur; p.mask_paste = o->mask_paste;
+    p.prediction = (sd_prediction)o->prediction;
     pr.start = wall(); pr.quiet = o->quiet; pr.o = o; pr.m = m;
 #ifdef HAVE_ISATTY
     pr.tty = isatty(2);

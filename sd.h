@@ -402,9 +402,10 @@ SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, flo
 /* prompts as A1111 and ComfyUI read them (sd_weighting). The pieces of a prompt and their weights,
    as the UI's parser gives them (A1111 after merging equal neighbours; ComfyUI with escapes undone):
    returns how many (at most strlen(prompt) + 1), or -1 if runs or text is too small; max_runs =
-   strlen(prompt) + 1 and text_size = 2 strlen(prompt) + 2 always suffice. SD_WEIGHTING_NONE gives the
-   prompt as one run of weight 1. A weight A1111 cannot read (`(x:1.2.3)`, where it fails) reads as
-   text, as it does outside brackets. No model needed. */
+   strlen(prompt) + 1 and text_size = 2 strlen(prompt) + 2 always suffice (prompts up to 1 MB).
+   SD_WEIGHTING_NONE gives the prompt as one run of weight 1. A weight A1111 cannot read (`(x:1.2.3)`,
+   where it fails) reads as text, as it does outside brackets; digits are ASCII digits (Python's
+   float() also takes other scripts' digits). No model needed. */
 SDDEF int       sd_prompt_parse(sd_weighting w, const char *prompt, sd_prompt_run *runs, int max_runs, char *text, size_t text_size);
 /* A1111's extra-network tags <TYPE:ARGS> in a prompt, e.g. <lora:NAME:0.8> or <lora:NAME:TE:UNET>:
    writes the prompt without any tag to out (strlen(prompt) + 1 bytes; may be NULL) and each lora
@@ -3508,8 +3509,9 @@ static int sd__lora_key_cmp(const void *a, const void *b) { return strcmp(((cons
    returns how many; names the first few it cannot read in *unknown */
 static int sd__lora_modules(const sd_model *m, const sd__tensor *t, int n, sd__lora_mod *mods, int *n_unknown, char *unknown, size_t ucap)
 {
-    static const char *const down[] = { ".lora_down.weight", ".lora.down.weight", ".lora_linear_layer.down.weight", ".lora_A.weight" };
-    static const char *const up[] = { ".lora_up.weight", ".lora.up.weight", ".lora_linear_layer.up.weight", ".lora_B.weight" };
+    static const char *const down[] = { ".lora_down.weight", ".lora.down.weight", ".lora_linear_layer.down.weight", ".lora_A.weight",
+                                        "_lora.down.weight" /* diffusers' attention processors: ...processor.to_q_lora */ };
+    static const char *const up[] = { ".lora_up.weight", ".lora.up.weight", ".lora_linear_layer.up.weight", ".lora_B.weight", "_lora.up.weight" };
     int i, k, nm = 0, nres = 2;
     char b[300];
     for (k = 1; k <= 4; k++)   /* the first input block that down-samples: nres + 1 */
@@ -3520,7 +3522,7 @@ static int sd__lora_modules(const sd_model *m, const sd__tensor *t, int n, sd__l
         size_t len = strlen(name), cut = 0, c;
         int role = -1, j;
         char mod[256], key[256];
-        for (k = 0; k < 4 && role < 0; k++) {
+        for (k = 0; k < 5 && role < 0; k++) {
             if (sd__ends(name, len, down[k], &cut)) role = 0;
             else if (sd__ends(name, len, up[k], &cut)) role = 1;
         }
@@ -3537,8 +3539,6 @@ static int sd__lora_modules(const sd_model *m, const sd__tensor *t, int n, sd__l
             sd__put(tmp, sizeof tmp, "%s%s", te ? "lora_te_" : "lora_unet_", mod + (te ? 13 : 5));
             if ((q = strstr(tmp, ".processor.")) != NULL) memmove(q, q + 10, strlen(q + 10) + 1);   /* attention processors */
             for (q = tmp; *q; q++) if (*q == '.') *q = '_';
-            c = strlen(tmp);
-            if (c > 5 && !strcmp(tmp + c - 5, "_lora")) tmp[c - 5] = 0;                            /* to_q_lora */
             c = strlen(tmp);
             if (c > 6 && !strcmp(tmp + c - 6, "to_out")) strcat(tmp, "_0");                      /* to_out_lora: to_out.0 */
             memcpy(mod, tmp, strlen(tmp) + 1);
@@ -3689,7 +3689,8 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
                          d->up->name, us, d->down->name, ds, W->name, ws_); break;
         }
         if (o->r < 1 || o->r > o->out || o->r > o->k) {
-            r = sd__fail(m, SD_ERR_FORMAT, "tensor '%s': rank %d above what the %d x %d layer '%s' has", d->down->name, o->r, o->out, o->k, W->name);
+            r = sd__fail(m, SD_ERR_FORMAT, "tensor '%s': rank %d, where the %d x %d layer '%s' takes 1..%d", d->down->name, o->r, o->out, o->k,
+                         W->name, o->out < o->k ? o->out : o->k);
             break;
         }
         if (d->alpha) {
@@ -4450,7 +4451,7 @@ static uint32_t sd__cp_before(const char *s, size_t lo, size_t i, size_t *len)
 
 /* Python's \w and \s on str (Unicode letters and digits, and _; Unicode white space) */
 static int sd__re_word(uint32_t c) { return c == '_' || (sd__uc_props(c) & 3) != 0; }
-static int sd__re_space(uint32_t c) { return (sd__uc_props(c) & 4) != 0; }
+static int sd__re_space(uint32_t c) { return (c >= 0x1C && c <= 0x1F) || (sd__uc_props(c) & 4) != 0; }
 
 /* A number as Python's float() reads it (python = 1: white space around, _ between digits,
    exponent, inf, nan) or as A1111's [+-]?[.\d]+ (python = 0). Returns 0 if it is not one.

@@ -31,6 +31,20 @@
 #     `sd info` says what it reads
 #   - texts sd wrote before it had schedules and Philox (no "Schedule type", no "RNG", "Version: sd.h")
 #     still read as diffusers' schedule and CPU noise
+#   - prompt weighting: sd text's default is none; a weighted prompt gives other bytes under a1111
+#     and comfy, a plain short one the same bytes under none, a1111 and comfy; a prompt past 75
+#     tokens gives [1, 154, D] or [1, 231, D] under a1111 and [1, 77, D] under none (the .npy
+#     header read with head/tr/sed); --weighting bogus: status 2; sd unet takes the long context;
+#     --weighting comfy is "Prompt weighting: comfy" in the PNG and --from gives it back (a1111, the
+#     default, is not written)
+#   - refused, with no output: --embedding of a .pt (a message saying how to convert it), of a
+#     missing file (named), --lora of a missing file (named, FILE:W split), a <lora:x:0.5> tag
+#     without --lora-dir (sd text and txt2img; the message says --lora-dir)
+#   - LoRA and embeddings (the sd1-prompts fixtures' files with ../shared, else build/mkmodel --lora
+#     and --embedding; SKIP lines without either): --lora FILE:0.7 changes the latent and is written
+#     as <lora:style:0.7> into the PNG's prompt; --from that PNG with --lora-dir gives the same PNG
+#     byte for byte, without --lora-dir it is refused; the tag with --lora-dir == --lora FILE:0.7;
+#     --embedding changes the conditioning, --embedding-dir == --embedding
 # The tiny model and build/sd are made first when missing or out of date (make -j1 of those only).
 # OMP_NUM_THREADS defaults to 1: the machine may be shared, and results do not depend on it.
 # Exits non-zero when any check fails.
@@ -38,6 +52,7 @@
 B=build
 T=$B/test-sd-cli
 SD=${SD:-$B/sd}   # SD=build/asan/sd runs it on the sanitized build
+# MKMODEL (default build/mkmodel) makes the LoRA and embedding files when ../shared ($SHARED) is not there
 MODEL=$B/tiny.safetensors
 VOCAB=$B/tiny-merges.txt
 : "${OMP_NUM_THREADS:=1}"
@@ -303,6 +318,132 @@ gen bad --from "$T/a-beta.png"
 if [ "$rc" -eq 2 ] && grep -qF "'Beta' is not one sd has" "$T/bad.log" && [ ! -e "$T/bad.png" ]; then ok "--from 'Schedule type: Beta': status 2, '$(head -n 1 "$T/bad.log" | cut -c1-150)'"
 else fail "--from 'Schedule type: Beta': status $rc"; show bad; fi
 bad "--from 'DPM++ 2M Karras' then --sampler ddim" "gave the schedule" --from "$T/a-2m-old.png" --sampler ddim
+
+echo "== prompt weighting: sd text --weighting"
+# shape FILE: the shape in a .npy header ("1, 154, 64")
+shape() { head -c 128 "$1" 2>/dev/null | tr -c '[:print:]' ' ' | sed -n "s/.*'shape': *(\([^)]*\)).*/\1/p"; }
+# txt NAME SD-TEXT-OPTIONS...: sd text on the tiny model into $T/NAME.npy
+txt() { tn=$1; shift; rm -f "$T/$tn.npy"; run "$tn" "$SD" text -m "$MODEL" --vocab "$VOCAB" -o "$T/$tn.npy" "$@"; }
+# differ A B WHAT / alike A B WHAT: $T/A.npy and $T/B.npy (both made) differ / are the same bytes
+differ() {
+    if [ ! -s "$T/$1.npy" ]; then fail "$3: run $1 made no .npy:"; show "$1"
+    elif [ ! -s "$T/$2.npy" ]; then fail "$3: run $2 made no .npy:"; show "$2"
+    elif cmp -s "$T/$1.npy" "$T/$2.npy"; then fail "$3: the same bytes"
+    else ok "$3"; fi
+}
+alike() { same "$1" "$2" "$3"; }
+# refused WHAT WORD OUTFILE: the last run failed (any status but 0), said WORD, and wrote no OUTFILE
+refused() {
+    if [ "$rc" -ne 0 ] && grep -qF -- "$2" "$T/$rn.log" && [ ! -e "$3" ]; then ok "$1: status $rc, '$(head -n 1 "$T/$rn.log" | cut -c1-150)'"
+    else fail "$1: status $rc, a message with '$2' and no $3 expected"; show "$rn"; fi
+}
+txt tw-default -p "a (red:1.5) boat, [blurry] sky"
+txt tw-none -p "a (red:1.5) boat, [blurry] sky" --weighting none
+txt tw-a1111 -p "a (red:1.5) boat, [blurry] sky" --weighting a1111
+txt tw-comfy -p "a (red:1.5) boat, [blurry] sky" --weighting comfy
+alike tw-default tw-none "sd text without --weighting == --weighting none (sd text's default)"
+differ tw-none tw-a1111 "a weighted prompt: --weighting a1111 gives another conditioning than none"
+differ tw-a1111 tw-comfy "a weighted prompt: --weighting comfy gives another conditioning than a1111"
+for w in none a1111 comfy; do txt "tp-$w" -p "a red boat on the sea" --weighting $w; done
+alike tp-none tp-a1111 "a plain short prompt: a1111 == none, byte for byte"
+alike tp-none tp-comfy "a plain short prompt: comfy == none, byte for byte"
+long="a lighthouse on a rocky coast at dawn, oil painting, dramatic clouds, crashing waves, seagulls in the sky, warm golden light, highly detailed, by a master painter, trending on artstation, cinematic composition"
+long="$long, $long"
+txt tl-a1111 -p "$long" --weighting a1111
+txt tl-none -p "$long" --weighting none
+s=$(shape "$T/tl-a1111.npy"); s0=$(shape "$T/tl-none.npy")
+case "$s" in
+    "1, 154, "*|"1, 231, "*) ok "a long prompt (more than 75 tokens), a1111: [$s] (77 tokens a chunk)";;
+    *) fail "a long prompt, a1111: shape [$s], [1, 154, D] or [1, 231, D] expected"; show tl-a1111;;
+esac
+case "$s0" in
+    "1, 77, "*) ok "the same prompt, none: [$s0] (cut at 75 tokens)";;
+    *) fail "the same prompt, none: shape [$s0], [1, 77, D] expected"; show tl-none;;
+esac
+txt tw-bogus -p "a boat" --weighting bogus
+if [ "$rc" -eq 2 ] && grep -qF "none, a1111 or comfy" "$T/tw-bogus.log" && [ ! -e "$T/tw-bogus.npy" ]; then ok "sd text --weighting bogus: status 2, '$(head -n 1 "$T/tw-bogus.log" | cut -c1-150)'"
+else fail "sd text --weighting bogus: status $rc, 2 and a message naming none, a1111 and comfy expected"; show tw-bogus; fi
+bad "txt2img --weighting bogus" "none, a1111 or comfy" -p x --weighting bogus
+# sd unet takes a context of several chunks
+run tl-x "$SD" randn --seed 3 --shape 1,4,8,8 -o "$T/tl-x.npy"
+rm -f "$T/tl-eps.npy"
+run tl-unet "$SD" unet -m "$MODEL" --x "$T/tl-x.npy" --t 500 --context "$T/tl-a1111.npy" -o "$T/tl-eps.npy"
+if [ "$rc" -eq 0 ] && [ "$(shape "$T/tl-eps.npy")" = "1, 4, 8, 8" ]; then ok "sd unet with that [$s] context: status 0, [1, 4, 8, 8]"
+else fail "sd unet with a [$s] context: status $rc, eps [$(shape "$T/tl-eps.npy")]"; show tl-unet; fi
+
+echo "== prompt weighting in the PNG: 'Prompt weighting: comfy' and back with --from"
+gen pw-comfy -p "a (red:1.4) boat" --steps 2 -s 22 --weighting comfy
+text pw-comfy > "$T/pw-comfy.txt"
+has "--weighting comfy: 'Prompt weighting: comfy' in the PNG's text" "Prompt weighting: comfy" "$T/pw-comfy.txt"
+gen pw-comfy-from --from "$T/pw-comfy.png"
+same pw-comfy pw-comfy-from "--from a comfy PNG gives the same latent"
+text pw-comfy-from > "$T/pw-comfy-from.txt"
+has "--from a comfy PNG writes 'Prompt weighting: comfy' again" "Prompt weighting: comfy" "$T/pw-comfy-from.txt"
+gen pw-a1111 -p "a (red:1.4) boat" --steps 2 -s 22
+text pw-a1111 > "$T/pw-a1111.txt"
+hasnt "the default (a1111): no 'Prompt weighting' in the text" "Prompt weighting" "$T/pw-a1111.txt"
+differ pw-comfy pw-a1111 "comfy and a1111 weighting give different latents"
+
+echo "== embeddings and LoRA files: what is refused"
+printf 'PK\003\004\024\000\000\000\010\000archive/data.pkl' > "$T/style.pt"
+txt emb-pt -p "a boat in style" --embedding "$T/style.pt"
+refused "--embedding style.pt (a pickle)" "convert" "$T/emb-pt.npy"
+if grep -qF "safetensors" "$T/emb-pt.log"; then ok "  the message says how to make a .safetensors of it"; else fail "  the message does not mention safetensors"; show emb-pt; fi
+rm -f "$T/emb-missing.png"
+gen emb-missing -p "a boat" --steps 2 --embedding "$T/no-such-embedding.safetensors"
+refused "--embedding of a missing file" "no-such-embedding.safetensors" "$T/emb-missing.png"
+rm -f "$T/lora-missing.png"
+gen lora-missing -p "a boat" --steps 2 --lora "$T/no-such-lora.safetensors:0.5"
+refused "--lora of a missing file (FILE:0.5)" "no-such-lora.safetensors" "$T/lora-missing.png"
+if grep -qF "no-such-lora.safetensors:0.5" "$T/lora-missing.log"; then fail "  the message names 'FILE:0.5': the weight was not split off"; else ok "  the message names the file without ':0.5'"; fi
+rm -f "$T/tag-nodir.png"
+gen tag-nodir -p "a boat <lora:x:0.5>" --steps 2
+refused "a <lora:x:0.5> tag without --lora-dir" "--lora-dir" "$T/tag-nodir.png"
+txt tag-nodir-text -p "a boat <lora:x:0.5>"
+refused "sd text: a <lora:x:0.5> tag without --lora-dir" "--lora-dir" "$T/tag-nodir-text.npy"
+
+echo "== LoRA and embeddings: the PNG's text and --from"
+# the files: the sd1-prompts fixtures' (made for this architecture) when ../shared is there, else
+# build/mkmodel's random ones; without either, SKIP
+FX=${SHARED:-../shared}/fixtures/sd1-prompts
+MKMODEL=${MKMODEL:-$B/mkmodel}
+D=$("$SD" info -m "$MODEL" 2>/dev/null | sed -n 's/^text encoder:.* width \([0-9]*\),.*/\1/p')
+mkdir -p "$T/loras" "$T/embeddings"
+files=""
+if [ -f "$FX/lora.safetensors" ] && [ -f "$FX/fixstyle.safetensors" ]; then
+    cp "$FX/lora.safetensors" "$T/loras/style.safetensors" && cp "$FX/fixstyle.safetensors" "$T/embeddings/shinystyle.safetensors" && files="the sd1-prompts fixtures"
+elif "$MKMODEL" --help 2>&1 | grep -q -- '--lora' && "$MKMODEL" --help 2>&1 | grep -q -- '--embedding'; then
+    if "$MKMODEL" --lora "$T/loras/style.safetensors" --for "$MODEL" --rank 4 > "$T/mk-lora.log" 2>&1 &&
+       "$MKMODEL" --embedding "$T/embeddings/shinystyle.safetensors" --width "${D:-64}" > "$T/mk-emb.log" 2>&1; then files="$MKMODEL"
+    else fail "$MKMODEL --lora / --embedding failed"; sed -n '1,6s/^/        /p' "$T/mk-lora.log" "$T/mk-emb.log"; fi
+fi
+if [ -z "$files" ]; then
+    for what in "--lora FILE:0.7 changes the latent" "the PNG records <lora:style:0.7>" "--from with --lora-dir: the same PNG" \
+                "--from without --lora-dir is refused" "<lora:style:0.7> with --lora-dir == --lora FILE:0.7" \
+                "--embedding changes the conditioning" "--embedding-dir == --embedding"; do
+        echo "SKIP $what (no ../shared/fixtures/sd1-prompts, and $MKMODEL has no --lora / --embedding yet)"
+    done
+else
+    echo "   (LoRA and embedding from $files)"
+    gen lr-arg -p "a red boat" --steps 2 -s 21 --lora "$T/loras/style.safetensors:0.7"
+    gen lr-plain -p "a red boat" --steps 2 -s 21
+    differ lr-arg lr-plain "--lora style.safetensors:0.7 changes the latent"
+    text lr-arg > "$T/lr-arg.txt"
+    has "--lora style.safetensors:0.7: the PNG's prompt records <lora:style:0.7>" "a red boat <lora:style:0.7>|" "$T/lr-arg.txt"
+    gen lr-from --from "$T/lr-arg.png" --lora-dir "$T/loras"
+    if [ "$rc" -eq 0 ] && cmp -s "$T/lr-arg.png" "$T/lr-from.png"; then ok "--from that PNG --lora-dir DIR: the same PNG, byte for byte"
+    else fail "--from that PNG --lora-dir DIR: status $rc, $(cmp "$T/lr-arg.png" "$T/lr-from.png" 2>&1 | head -n 1)"; show lr-from; fi
+    rm -f "$T/lr-from-nodir.png"
+    gen lr-from-nodir --from "$T/lr-arg.png"
+    refused "--from that PNG without --lora-dir" "--lora-dir" "$T/lr-from-nodir.png"
+    gen lr-tag -p "a red boat <lora:style:0.7>" --steps 2 -s 21 --lora-dir "$T/loras"
+    same lr-tag lr-arg "<lora:style:0.7> in the prompt with --lora-dir == --lora style.safetensors:0.7"
+    txt em-with -p "a boat in shinystyle colors" --weighting a1111 --embedding "$T/embeddings/shinystyle.safetensors"
+    txt em-without -p "a boat in shinystyle colors" --weighting a1111
+    txt em-dir -p "a boat in shinystyle colors" --weighting a1111 --embedding-dir "$T/embeddings"
+    differ em-with em-without "--embedding shinystyle.safetensors changes the conditioning of a prompt that says shinystyle"
+    alike em-dir em-with "--embedding-dir DIR == --embedding DIR/shinystyle.safetensors"
+fi
 
 echo "$checks checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -733,6 +733,13 @@ static void print_settings(const opts *o)
 }
 
 /* returns 0 on success, 1 on a bad command line (message printed), 2 for --help */
+static void print_usage(void)
+{
+    fputs(usage, stdout);
+    fputs(usage_prompts, stdout);
+    print_names();
+}
+
 static int parse_args(int argc, char **argv, opts *o)
 {
     int i, bad;
@@ -1533,7 +1540,7 @@ int main(int argc, char **argv)
 {
     opts o;
     int r = parse_args(argc, argv, &o);
-    if (r == 2) { fputs(usage, stdout); fputs(usage_prompts, stdout); print_names(); return 0; }
+    if (r == 2) { print_usage(); return 0; }
     if (r) return 2;
     if (!strcmp(o.cmd, "tokenize")) return cmd_tokenize(&o);
     if (!strcmp(o.cmd, "randn")) return cmd_randn(&o);

@@ -6,8 +6,9 @@
 #                      without libFuzzer (tests/fuzz/replay.c); part of make test
 #   make fuzz-merge    adds to tests/fuzz/corpus/<target>/ the fewest fuzzed inputs that bring new coverage
 # Targets: the safetensors loader, the tokenizer, merges.txt, .npy, PNG reading, the sd tool's
-# arguments. FUZZ_DEFS adds -D options to the libFuzzer builds (e.g. to step around an open finding).
-FUZZ_TARGETS ?= safetensors tokenizer merges npy png cli
+# arguments, prompts (A1111's and ComfyUI's parsers, chunks, embeddings). FUZZ_DEFS adds -D
+# options to the libFuzzer builds (e.g. to step around an open finding).
+FUZZ_TARGETS ?= safetensors tokenizer merges npy png cli prompt
 FUZZ_TIME    ?= 600
 FUZZ_CC      ?= clang
 FUZZ_CFLAGS  ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -ffp-contract=off -std=c99

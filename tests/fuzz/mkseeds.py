@@ -376,7 +376,55 @@ def cli():
         put(T, 'parameters_%d' % i, b'\x01' + t.encode())
 
 
+def prompt():
+    """A1111's and ComfyUI's syntax (fuzz_prompt reads the first 4 KB of each seed three ways and
+    tokenizes the first 2 KB): the sd1-prompts fixture prompts when ../shared is there, then the
+    parsers' corners"""
+    T = 'prompt'
+    cases = '../shared/fixtures/sd1-prompts/cases.json'
+    if os.path.exists(cases):
+        with open(cases, encoding='utf-8') as f:
+            cs = json.load(f)['cases']
+        seen = set()
+        for stage in ('text', 'pipeline'):
+            for c in cs.get(stage, []):
+                for key, suffix in (('prompt', ''), ('text_after_tags', '_no_tags'), ('negative', '_negative')):
+                    p = c.get(key)
+                    if p and p not in seen:
+                        seen.add(p)
+                        put(T, 'fixture_%s_%s%s' % (stage, c['name'], suffix), p)
+    for i, p in enumerate([
+            # A1111: weights, nesting, escapes, BREAK, what does not read as a weight
+            'a (((house:1.3)) [on] a (hill:0.5), sun, (((sky))).', '(unnecessary)(parens), \\(literal\\]',
+            'a ((red)) car, [[wet]] road, (sharp focus:1.4), [blurry:0.5], ( sofa : 1.2 ), (x:+1.5) (y:-1) (z:.5)',
+            'a BREAK b, BREAK, (a BREAK b), [BREAK], aBREAK b, a_BREAK, caf\u00e9BREAK, break, BREAK\n\tBREAK',
+            '(x:1.2.3) (x:abc) (x:1e3) (x:+) (:1.5) (a:b:1.5) x:1.5) y', 'a (forest [with (tall trees', 'a [b (c] d) e ))) ]]] (((',
+            '\\(\\)\\[\\]\\\\ \\x \\: a\\ (a\\)b) \\\\(x)',
+            # ComfyUI: absolute weights, Python float syntax, escapes, embeddings
+            '(a (b:2) c) ((x:1.5)) ((x) (x: 1.5 ) (x:1_0) (x:-.5E-1) (x:inf) (x:nan) (x:-Infinity) (x:0x10) (x:1e)',
+            'a \\(literal\\) and (nested (deep:1.5) text:0.8), (x\\):1.5) (x:1.5\\)) a) (b)',
+            'a painting, embedding:fixstyle, (embedding:cat-toy:1.2) toy embedding:big.safetensors, embedding:nothing,',
+            'embedding:fixstyle\nembedding:a embedding: embedding:,fixstyle,, embedding:cat-toy.pt',
+            # embedding triggers as A1111 finds them (the fuzzer loads fixstyle, cat-toy, a, big)
+            'a fixstyle cat-toy, fixstyles cat - toy (big:1.2) [a a a] ' + 'big ' * 20,
+            # chunks: commas near the 75th token, BREAK at the edges, large groups
+            ', '.join(['word%d' % i for i in range(70)]), 'a, ' * 60 + 'b ' * 30, 'BREAK ' + 'x ' * 80 + 'BREAK',
+            'supercalifragilisticexpialidocious' * 8 + ' embedding:big ' * 12,
+            # unicode and bytes around the syntax
+            '\u732b (\u732b:1.2) [\u00e9] \u3000BREAK\u00a0 \u2028 (x:\u0663.\u0665) \x1cBREAK\x1d',
+    ]):
+        put(T, 'syntax_%02d' % i, p)
+    put(T, 'nested_1000', '(' * 1000 + 'x' + ')' * 1000)
+    put(T, 'nested_square_1000', '[' * 1000 + 'x' + ']' * 1000)
+    put(T, 'unclosed_2000', '(a' * 1000 + '[b' * 1000)
+    put(T, 'closing_strays', ')]' * 1000 + 'x')
+    put(T, 'long_prompt', ('a fairy in the space near saturn, fighting a giant robot, (highly detailed:1.2), ' * 60)[:4000])
+    put(T, 'long_comfy_deep', '(' * 2000 + 'x:1.5' + ')' * 2000)
+    put(T, 'invalid_utf8', b'(\xff\xfe:1.2) [\xc3] \xe2\x82BREAK\xc0\xaf (x:1\xed\xa0\x80) embedding:\xf4\x90\x80\x80')
+    put(T, 'nul_inside', b'(a:1.5) BREAK\0(b:2)')
+
+
 if __name__ == '__main__':
-    for f in (safetensors, tokenizer, merges, npy, png, cli):
+    for f in (safetensors, tokenizer, merges, npy, png, cli, prompt):
         if len(sys.argv) < 2 or f.__name__ in sys.argv[1:]:
             f()

@@ -251,6 +251,7 @@ typedef struct sd_params {
     int clip_skip;                     /* 1 = last CLIP layer, 2 = the one before ("Clip skip 2") */
     sd_weighting weighting;            /* SD_WEIGHTING_NONE (0): the prompt as diffusers reads it */
     sd_prediction prediction;          /* SD_PREDICTION_AUTO (0): the model's own */
+    int taesd;                         /* 1 = decode (img2img, inpainting: and encode) with TAESD, not the VAE */
     float eta;                         /* DDIM only: 0 = deterministic */
     double strength;                   /* img2img, inpainting: 0..1, how much of the init image to redo */
     int mask_blur;                     /* inpainting: A1111's mask blur, a Gaussian of this sigma in pixels (0: none) */
@@ -333,6 +334,13 @@ SDDEF sd_result   sd_load_memory(sd_model *m, const void *data, size_t size);  /
 SDDEF sd_result   sd_load_vocab_memory(sd_model *m, const char *text, size_t size);
 /* a separate VAE in memory (the caller keeps it alive), replacing the model's own */
 SDDEF sd_result   sd_load_vae_memory(sd_model *m, const void *data, size_t size);
+/* TAESD, the tiny autoencoder (madebyollin's taesd_decoder / taesd_encoder.safetensors, or diffusers'
+   AutoencoderTiny diffusion_pytorch_model.safetensors), beside the model's VAE: sd_taesd_decode,
+   sd_taesd_encode, sd_params.taesd. Load the decoder and the encoder file one after the other for both. */
+#ifndef SD_NO_STDIO
+SDDEF sd_result   sd_load_taesd(sd_model *m, const char *path);
+#endif
+SDDEF sd_result   sd_load_taesd_memory(sd_model *m, const void *data, size_t size);   /* caller keeps data alive */
 SDDEF sd_result   sd_model_info(sd_model *m, sd_info *info);   /* SD_ERR_STATE when nothing is loaded */
 /* textual-inversion embeddings: a safetensors file holding one tensor [n, D] or [D] (A1111's
    emb_params, diffusers' learned_embeds) whose n vectors stand for a trigger word: the file name
@@ -398,6 +406,11 @@ SDDEF sd_result sd_unet_ctx(sd_model *m, const float *x, int n, int h, int w, fl
 SDDEF sd_result sd_vae_decode(sd_model *m, const float *z, int h, int w, float *image);
 /* image [3,H,W] in [-1,1] -> mean and logvar [4,H/8,W/8] of the latent distribution */
 SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, float *mean, float *logvar);
+
+/* TAESD (sd_load_taesd): latent z [4,h,w] as the UNet gives it (no 1/0.18215) -> image [3,8h,8w] in
+   about [-1,1]; image [3,H,W] in [-1,1] -> latent [4,H/8,W/8] (no distribution, no scaling) */
+SDDEF sd_result sd_taesd_decode(sd_model *m, const float *z, int h, int w, float *image);
+SDDEF sd_result sd_taesd_encode(sd_model *m, const float *image, int H, int W, float *latent);
 
 /* prompts as A1111 and ComfyUI read them (sd_weighting). The pieces of a prompt and their weights,
    as the UI's parser gives them (A1111 after merging equal neighbours; ComfyUI with escapes undone):
@@ -497,7 +510,7 @@ void sd__cuda_layernorm(sd__cuda *g, float *out, const float *in, int rows, int 
 void sd__cuda_attention(sd__cuda *g, float *out, const float *q, const float *k, const float *v, int n, int heads, int tq, int tk, int d, int causal);
 void sd__cuda_transpose(sd__cuda *g, float *out, const float *in, int n, int a, int b, const float *stats, const float *add);
 void sd__cuda_geglu(sd__cuda *g, float *out, const float *in, int rows, int f);
-void sd__cuda_act(sd__cuda *g, float *out, const float *in, size_t n, int kind);   /* 0 SiLU, 1 quick_gelu, 2 GELU */
+void sd__cuda_act(sd__cuda *g, float *out, const float *in, size_t n, int kind);   /* 0 SiLU, 1 quick_gelu, 2 GELU, 3 ReLU */
 void sd__cuda_add_chan(sd__cuda *g, float *x, const float *e, int n, int c, int hw);
 void sd__cuda_concat(sd__cuda *g, float *out, const float *a, int ca, const float *b, int cb, int n, int hw);
 #endif
@@ -623,12 +636,14 @@ static void sd__cuda_download(sd__cuda *g, void *host, const void *dev, size_t b
 #define SD__MAXBLK 40       /* input or output blocks of the UNet */
 
 /* the stages a model runs, each alone (one call per stage) */
-typedef enum sd__stage_kind { SD__STAGE_TEXT, SD__STAGE_UNET, SD__STAGE_DECODE, SD__STAGE_ENCODE } sd__stage_kind;
+typedef enum sd__stage_kind { SD__STAGE_TEXT, SD__STAGE_UNET, SD__STAGE_DECODE, SD__STAGE_ENCODE, SD__STAGE_TAESD_DECODE,
+                               SD__STAGE_TAESD_ENCODE } sd__stage_kind;
 
 typedef struct sd__tensor sd__tensor;
 typedef struct sd__clip sd__clip;   /* the models: each defined in its chapter */
 typedef struct sd__unet sd__unet;
 typedef struct sd__vae sd__vae;
+typedef struct sd__taesd sd__taesd;
 typedef struct sd__kernels sd__kernels;
 typedef struct sd__vocab sd__vocab;
 
@@ -642,7 +657,7 @@ typedef struct sd__norm {  /* GroupNorm / LayerNorm affine parameters */
     const float *w, *b;    /* [C] */
 } sd__norm;
 
-#define SD__MAXSRC 4
+#define SD__MAXSRC 8
 
 typedef struct sd__source {       /* one safetensors file */
     const unsigned char *bytes;   /* the whole file (mapped, read, or the caller's); NULL when streaming */
@@ -691,6 +706,7 @@ struct sd_model {
     sd__clip *clip;               /* the parts the checkpoint holds (NULL: not there) */
     sd__unet *unet;
     sd__vae *vae;
+    sd__taesd *taesd;             /* the tiny autoencoder (sd_load_taesd), or NULL */
     sd__vocab *vocab;
     struct sd__embedding *emb;    /* textual-inversion embeddings (sd_load_embedding) */
     int n_emb;
@@ -1280,7 +1296,8 @@ typedef enum sd__act {         /* an elementwise activation */
     SD__ACT_NONE,
     SD__ACT_SILU,              /* x * sigmoid(x): the UNet and the VAE */
     SD__ACT_QUICK_GELU,        /* x * sigmoid(1.702 x): OpenAI CLIP's MLP */
-    SD__ACT_GELU               /* x (1 + erf(x / sqrt 2)) / 2, the exact GELU: OpenCLIP's MLP */
+    SD__ACT_GELU,              /* x (1 + erf(x / sqrt 2)) / 2, the exact GELU: OpenCLIP's MLP */
+    SD__ACT_RELU               /* max(x, 0): TAESD */
 } sd__act;
 
 typedef enum sd__mask {        /* which keys a query attends to */
@@ -2119,7 +2136,8 @@ static void sd__act_ref(sd_model *m, float *out, const float *in, size_t n, sd__
     (void)m;
     for (i = 0; i < n; i++)
         out[i] = kind == SD__ACT_SILU ? sd__silu(in[i]) : kind == SD__ACT_QUICK_GELU ? in[i] / (1.0f + expf(-1.702f * in[i]))
-               : kind == SD__ACT_GELU ? 0.5f * in[i] * (1.0f + erff(in[i] * 0.70710678118654752f)) : in[i];
+               : kind == SD__ACT_GELU ? 0.5f * in[i] * (1.0f + erff(in[i] * 0.70710678118654752f))
+               : kind == SD__ACT_RELU ? (in[i] > 0.0f ? in[i] : 0.0f) : in[i];
 }
 
 /* the same in blocks of 4096, threaded */
@@ -2257,7 +2275,7 @@ static void sd__untokens_gpu(sd_model *m, float *out, const float *in, int n, in
 static void sd__geglu_gpu(sd_model *m, float *out, const float *in, int rows, int f) { sd__cuda_geglu(m->gpu, out, in, rows, f); }
 static void sd__act_gpu(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
 {
-    sd__cuda_act(m->gpu, out, in, n, kind == SD__ACT_SILU ? 0 : kind == SD__ACT_QUICK_GELU ? 1 : 2);
+    sd__cuda_act(m->gpu, out, in, n, kind == SD__ACT_SILU ? 0 : kind == SD__ACT_QUICK_GELU ? 1 : kind == SD__ACT_GELU ? 2 : 3);
 }
 static void sd__add_chan_gpu(sd_model *m, float *x, const float *e, int n, int c, int hw) { sd__cuda_add_chan(m->gpu, x, e, n, c, hw); }
 static void sd__concat_gpu(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
@@ -2947,6 +2965,19 @@ static sd_result sd__finish(sd_model *m)
 }
 
 /* forgets everything loaded */
+static void sd__source_close(sd_model *m, sd__source *s)
+{
+    sd__free(m, s->header);
+#if SD__MMAP
+    if (s->mapped) munmap((void *)(size_t)s->bytes, s->size);
+#endif
+    sd__free(m, s->file);
+#ifndef SD_NO_STDIO
+    if (s->fp) fclose(s->fp);
+#endif
+    memset(s, 0, sizeof *s);
+}
+
 static void sd__unload(sd_model *m)
 {
     int i;
@@ -2960,18 +2991,7 @@ static void sd__unload(sd_model *m)
     for (i = 0; i < m->nt; i++) { if (m->t[i].owned_name) sd__free(m, m->t[i].name); sd__free(m, m->t[i].lora); }
     sd__free(m, m->t); m->t = NULL; m->nt = 0;
     m->n_lora = 0;
-    for (i = 0; i < m->nsrc; i++) {
-        sd__source *s = &m->src[i];
-        sd__free(m, s->header);
-#if SD__MMAP
-        if (s->mapped) munmap((void *)(size_t)s->bytes, s->size);
-#endif
-        sd__free(m, s->file);
-#ifndef SD_NO_STDIO
-        if (s->fp) fclose(s->fp);
-#endif
-        memset(s, 0, sizeof *s);
-    }
+    for (i = 0; i < m->nsrc; i++) sd__source_close(m, &m->src[i]);
     m->nsrc = 0;
     sd__free(m, m->wbuf); m->wbuf = NULL;
     m->io_failed = 0;
@@ -3167,6 +3187,75 @@ SDDEF sd_result sd_load_vae(sd_model *m, const char *path)
     if (m->nsrc == 0) return sd__fail(m, SD_ERR_STATE, "load the model before its VAE");
     return sd__vae_added(m, sd__add_file(m, path), nt, path);
 }
+
+#define SD__TAESD "taesd."   /* TAESD's tensors, renamed so when its file is read */
+
+/* A TAESD file's tensors (from nt on) get the names taesd.encoder.N.* / taesd.decoder.N.*
+   (madebyollin's indices): from diffusers' AutoencoderTiny (encoder.layers.N, decoder.layers.N-1)
+   or madebyollin's files (bare N.*: an encoder when 0.weight takes 3 channels, a decoder when it
+   has 1.weight). Anything else is refused and the file taken out again, the model as it was. */
+static sd_result sd__taesd_added(sd_model *m, sd_result r, int nt, int nsrc, const char *what)
+{
+    int i, diffusers = 0, enc = 0, dec = 0;
+    for (i = nt; r == SD_OK && i < m->nt; i++) {
+        const sd__tensor *t = &m->t[i];
+        if (!strncmp(t->name, "encoder.layers.", 15) || !strncmp(t->name, "decoder.layers.", 15)) diffusers = 1;
+        if (!strcmp(t->name, "0.weight") && t->ndim == 4 && t->shape[1] == 3) enc = 1;
+        if (!strcmp(t->name, "1.weight") && t->ndim == 4) dec = 1;
+    }
+    if (r == SD_OK && !diffusers && !enc && !dec)
+        r = sd__fail(m, SD_ERR_FORMAT, "%s: not a TAESD file (neither madebyollin's taesd_encoder/taesd_decoder nor diffusers' AutoencoderTiny)", what);
+    for (i = nt; r == SD_OK && i < m->nt; i++) {
+        sd__tensor *t = &m->t[i];
+        char name[300], *copy;
+        const char *rest = t->name;
+        int k = 0, half;
+        if (diffusers) {
+            half = !strncmp(rest, "decoder.", 8);
+            if (strncmp(rest, "encoder.layers.", 15) && strncmp(rest, "decoder.layers.", 15)) continue;   /* (config buffers) */
+            rest += 15;
+        } else half = dec;
+        while (*rest >= '0' && *rest <= '9' && k < 1000) k = 10 * k + (*rest++ - '0');
+        if (*rest != '.') { r = sd__fail(m, SD_ERR_FORMAT, "%s: tensor '%s' is not a TAESD layer", what, t->name); break; }
+        snprintf(name, sizeof name, SD__TAESD "%s.%d%s", half ? "decoder" : "encoder", k + (diffusers && half), rest);
+        if (!(copy = (char *)sd__malloc(m, strlen(name) + 1))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); break; }
+        strcpy(copy, name);
+        if (t->owned_name) sd__free(m, t->name);
+        t->name = copy; t->owned_name = 1;
+    }
+    if (r != SD_OK) {   /* take the file out again */
+        for (i = nt; i < m->nt; i++) if (m->t[i].owned_name) sd__free(m, m->t[i].name);
+        m->nt = nt;
+        while (m->nsrc > nsrc) sd__source_close(m, &m->src[--m->nsrc]);
+        return r;
+    }
+    if ((r = sd__finish(m)) != SD_OK) {
+        r = sd__wrap(m, r, NULL, " (the model is unloaded)");
+        sd__unload(m);
+    }
+    return r;
+}
+
+SDDEF sd_result sd_load_taesd_memory(sd_model *m, const void *data, size_t size)
+{
+    int nt = m->nt, ns = m->nsrc;
+    m->err[0] = 0;
+    if (m->nsrc == 0) return sd__fail(m, SD_ERR_STATE, "load the model before its TAESD");
+    return sd__taesd_added(m, sd__add_memory(m, data, size), nt, ns, "TAESD");
+}
+
+#ifndef SD_NO_STDIO
+SDDEF sd_result sd_load_taesd(sd_model *m, const char *path)
+{
+    int nt = m->nt, ns = m->nsrc;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    m->err[0] = 0;
+    if (m->nsrc == 0) return sd__fail(m, SD_ERR_STATE, "load the model before its TAESD");
+    if (strstr(base, "taesdxl") || strstr(base, "taesd_xl"))
+        return sd__fail(m, SD_ERR_MODEL, "%s: a TAESD for SDXL (taesdxl), whose latents are not SD 1.x/2.x's; use taesd_decoder.safetensors", path);
+    return sd__taesd_added(m, sd__add_file(m, path), nt, ns, path);
+}
+#endif
 #endif
 
 /* ---------------------------------------------------------------- shape inference
@@ -5999,6 +6088,147 @@ static void sd__vae_encode_forward(sd_model *m, float *moments_out, const float 
     sd__pop(m, image);
 }
 
+/* ================================================================ TAESD
+   The Tiny AutoEncoder for SD (madebyollin): 2.4 M parameters, 64 channels, plain 3x3
+   convolutions and ReLUs, about forty times cheaper than the VAE. Its latent is the UNet's as it
+   is (scale 1, no distribution). Layers as madebyollin's nn.Sequential indices:
+     encoder  image (x+1)/2 [3,H,W] -> C B D B B B D B B B D B B B C -> latent [4,H/8,W/8]
+     decoder  latent -> T C R B B B U C B B B U C B B B U C B C -> image [3,8h,8w], then 2 x - 1
+   C conv (bias if the file has one), D conv stride 2, U nearest x2 (with the C after it: one
+   up-conv), R ReLU, T tanh(z/3)*3 (done on the input), B Block: relu(conv(relu(conv(relu(conv(x))))) + x).
+   Tensors: taesd.encoder.N.*, taesd.decoder.N.* (renamed from both file layouts by sd_load_taesd). */
+
+static const char sd__taesd_enc_layers[] = "CBDBBBDBBBDBBBC";
+static const char sd__taesd_dec_layers[] = "TCRBBBUCBBBUCBBBUCBC";
+
+typedef struct sd__taesd_layer {
+    char kind;                    /* C D U(with its conv) B, or R T (no weights) */
+    sd__lin conv;                 /* C, D, U: [co, ci, 3, 3] */
+    sd__lin c0, c2, c4;           /* B: conv.0, conv.2, conv.4 [c, c, 3, 3] */
+} sd__taesd_layer;
+
+struct sd__taesd {
+    int has_enc, has_dec, ch, z;  /* which halves the files held; width; latent channels */
+    sd__taesd_layer enc[sizeof sd__taesd_enc_layers - 1], dec[sizeof sd__taesd_dec_layers - 1];
+};
+
+static void sd__taesd_half(sd__ld *L, sd__taesd_layer *out, const char *kinds, const char *half, int *ch, int *cin, int *cout)
+{
+    char b[200];
+    int i, n = (int)strlen(kinds);
+    for (i = 0; i < n && L->r == SD_OK; i++) {
+        sd__taesd_layer *y = &out[i];
+        y->kind = kinds[i] == 'U' ? '-' : kinds[i];   /* U: the conv after it does the upsampling */
+        if (kinds[i] == 'C' || kinds[i] == 'D') {
+            int u = i > 0 && kinds[i - 1] == 'U', co, ci;
+            sd__fmt(b, sizeof b, SD__TAESD "%s.%d.weight", half, i);
+            co = sd__dim(L->m, b, 0); ci = sd__dim(L->m, b, 1);
+            if (!sd__find(L->m, b)) { L->r = sd__fail(L->m, SD_ERR_MODEL, "TAESD: tensor '%s' missing", b); break; }
+            b[strlen(b) - 7] = 0;   /* without ".weight" */
+            y->conv = sd__lin_get(L, b, co, ci, SD__CONV3, sd__has(L->m, SD__TAESD "%s.%d.bias", half, i) ? SD__BIAS : SD__NO_BIAS);
+            if (u) y->kind = 'U';
+            if (!*cin) *cin = ci;   /* the first conv's input, the last one's output */
+            if (i == n - 1) *cout = co;
+            else if (*ch == 0) *ch = co;
+        } else if (kinds[i] == 'B') {
+            y->c0 = sd__lin_get(L, sd__fmt(b, sizeof b, SD__TAESD "%s.%d.conv.0", half, i), *ch, *ch, SD__CONV3, SD__BIAS);
+            y->c2 = sd__lin_get(L, sd__fmt(b, sizeof b, SD__TAESD "%s.%d.conv.2", half, i), *ch, *ch, SD__CONV3, SD__BIAS);
+            y->c4 = sd__lin_get(L, sd__fmt(b, sizeof b, SD__TAESD "%s.%d.conv.4", half, i), *ch, *ch, SD__CONV3, SD__BIAS);
+        }
+    }
+}
+
+static sd_result sd__build_taesd(sd_model *m)
+{
+    sd__taesd *t;
+    sd__ld L;
+    int cin, cout;
+    if (!(t = m->taesd = (sd__taesd *)sd__calloc(m, 1, sizeof *t))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    L.m = m; L.r = SD_OK;
+    t->has_enc = sd__has_prefix(m, SD__TAESD "encoder.");
+    t->has_dec = sd__has_prefix(m, SD__TAESD "decoder.");
+    if (t->has_enc) {
+        cin = cout = 0;
+        sd__taesd_half(&L, t->enc, sd__taesd_enc_layers, "encoder", &t->ch, &cin, &cout);
+        if (L.r == SD_OK && cin != 3) L.r = sd__fail(m, SD_ERR_MODEL, "TAESD encoder takes %d channels, 3 expected", cin);
+        t->z = cout;
+    }
+    if (t->has_dec && L.r == SD_OK) {
+        cin = cout = 0;
+        sd__taesd_half(&L, t->dec, sd__taesd_dec_layers, "decoder", &t->ch, &cin, &cout);
+        if (L.r == SD_OK && cout != 3) L.r = sd__fail(m, SD_ERR_MODEL, "TAESD decoder gives %d channels, 3 expected", cout);
+        if (L.r == SD_OK && t->has_enc && cin != t->z) L.r = sd__fail(m, SD_ERR_MODEL, "TAESD: encoder of %d, decoder of %d latent channels", t->z, cin);
+        t->z = cin;
+    }
+    if (L.r == SD_OK && m->vae && t->z != m->vae->cfg.z)
+        L.r = sd__fail(m, SD_ERR_MODEL, "TAESD of %d latent channels; this model's are %d (a TAESD for another family?)", t->z, m->vae->cfg.z);
+    return sd__wrap(m, L.r, NULL, NULL);
+}
+
+static void sd__taesd_free(sd_model *m)
+{
+    sd__free(m, m->taesd);
+    m->taesd = NULL;
+}
+
+/* the layers of one half, in place on [ch, H, W] buffers a and b (each the size of the widest) */
+static float *sd__taesd_run(sd_model *m, const sd__taesd_layer *ly, int n, float *x, float *y, float *tmp, int *c, int *H, int *W)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        const sd__taesd_layer *k = &ly[i];
+        float *t;
+        int co = k->conv.w ? (int)k->conv.w->shape[0] : *c;
+        if (k->kind == 'T' || k->kind == '-') continue;   /* (T: done on the input; -: in the next conv) */
+        if (k->kind == 'R') { sd__op_act(m, x, x, (size_t)*c * *H * *W, SD__ACT_RELU); continue; }
+        if (k->kind == 'C') sd__op_conv(m, y, x, sd__conv_same(1, *c, *H, *W, co, 3), &k->conv, NULL, NULL, SD__ACT_NONE);
+        else if (k->kind == 'D') {
+            sd__op_conv(m, y, x, sd__conv_down(1, *c, *H, *W, co, 1), &k->conv, NULL, NULL, SD__ACT_NONE);
+            *H = (*H + 1) / 2; *W = (*W + 1) / 2;
+        } else if (k->kind == 'U') {
+            sd__op_conv(m, y, x, sd__conv_up(1, *c, *H, *W, co, 2 * *H, 2 * *W), &k->conv, NULL, NULL, SD__ACT_NONE);
+            *H *= 2; *W *= 2;
+        } else {   /* Block: relu(conv4(relu(conv2(relu(conv0(x))))) + x) */
+            size_t n1 = (size_t)*c * *H * *W;
+            sd__op_conv(m, tmp, x, sd__conv_same(1, *c, *H, *W, *c, 3), &k->c0, NULL, NULL, SD__ACT_NONE);
+            sd__op_act(m, tmp, tmp, n1, SD__ACT_RELU);
+            sd__op_conv(m, y, tmp, sd__conv_same(1, *c, *H, *W, *c, 3), &k->c2, NULL, NULL, SD__ACT_NONE);
+            sd__op_act(m, y, y, n1, SD__ACT_RELU);
+            sd__op_conv(m, tmp, y, sd__conv_same(1, *c, *H, *W, *c, 3), &k->c4, x, NULL, SD__ACT_NONE);
+            sd__op_act(m, y, tmp, n1, SD__ACT_RELU);
+        }
+        *c = co;
+        t = x; x = y; y = t;
+    }
+    return x;
+}
+
+/* latent [z,h,w] (tanh(z/3)*3 applied) -> D(z) [3,8h,8w] (the caller makes it 2 D - 1) */
+static void sd__taesd_decode_forward(sd_model *m, float *image_out, const float *z_in, int h, int w)
+{
+    const sd__taesd *t = m->taesd;
+    size_t max = (size_t)(t->ch > 3 ? t->ch : 3) * 64 * h * w;
+    float *a = sd__push(m, max), *b = sd__push(m, max), *tmp = sd__push(m, max), *out;
+    int c = t->z, H = h, W = w;
+    sd__op_upload(m, a, z_in, (size_t)t->z * h * w);
+    out = sd__taesd_run(m, t->dec, (int)sizeof sd__taesd_dec_layers - 1, a, b, tmp, &c, &H, &W);
+    sd__op_download(m, image_out, out, (size_t)3 * H * W);
+    sd__pop(m, a);
+}
+
+/* image (x+1)/2 [3,H,W] -> latent [z,H/8,W/8] */
+static void sd__taesd_encode_forward(sd_model *m, float *latent_out, const float *image_in, int H, int W)
+{
+    const sd__taesd *t = m->taesd;
+    size_t max = (size_t)(t->ch > 3 ? t->ch : 3) * H * W;
+    float *a = sd__push(m, max), *b = sd__push(m, max), *tmp = sd__push(m, max), *out;
+    int c = 3, h = H, w = W;
+    sd__op_upload(m, a, image_in, (size_t)3 * H * W);
+    out = sd__taesd_run(m, t->enc, (int)sizeof sd__taesd_enc_layers - 1, a, b, tmp, &c, &h, &w);
+    sd__op_download(m, latent_out, out, (size_t)t->z * h * w);
+    sd__pop(m, a);
+}
+
 /* ================================================================ samplers
    A sampler walks the latent from noise to an image, one UNet evaluation at a time, in one of two
    timetables (sd_schedule):
@@ -6543,6 +6773,7 @@ static void sd__build_free(sd_model *m)
     sd__clip_free(m);
     sd__unet_free(m);
     sd__vae_free(m);
+    sd__taesd_free(m);
 }
 
 /* What the UNet predicts: a diffusers folder says it (scheduler_config.json); an SD 1.x file is eps;
@@ -6567,7 +6798,7 @@ static sd_prediction sd__prediction_of(sd_model *m)
 static sd_result sd__build(sd_model *m)
 {
     sd_result r;
-    int has_unet, has_vae, has_text;
+    int has_unet, has_vae, has_text, has_taesd = sd__has_prefix(m, "taesd.");
     if (sd__has_prefix(m, "conditioner.embedders.") || sd__has(m, SD__UNET "label_emb.0.0.weight"))
         return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
     if (sd__has_prefix(m, SD__UNET "add_embedding."))
@@ -6578,10 +6809,11 @@ static sd_result sd__build(sd_model *m)
     has_text = sd__has_prefix(m, SD__CLIP "embeddings.token_embedding.") || sd__has_prefix(m, SD__CLIP "embeddings.position_embedding.") ||
                   sd__has_prefix(m, SD__CLIP "encoder.") || sd__has_prefix(m, SD__CLIP "final_layer_norm.") || sd__has_prefix(m, SD__OPENCLIP);
     if (!has_unet && !has_vae && !has_text)
-        return sd__fail(m, SD_ERR_MODEL, "no Stable Diffusion 1.x model in this file (no UNet, VAE or text encoder tensors)");
+        return sd__fail(m, SD_ERR_MODEL, "no Stable Diffusion model in this file (no UNet, VAE or text encoder tensors)");
     if (has_unet && (r = sd__build_unet(m)) != SD_OK) return r;
     if (has_vae && (r = sd__build_vae(m)) != SD_OK) return r;
     if (has_text && (r = sd__build_clip(m)) != SD_OK) return r;
+    if (has_taesd && (r = sd__build_taesd(m)) != SD_OK) return r;
     if (has_unet && has_text && m->unet->cfg.ctx_dim != m->clip->cfg.width)
         return sd__fail(m, SD_ERR_MODEL, "the text encoder (%s) is %d wide but the UNet attends to a context %d wide: parts of different families?",
                         m->clip->cfg.unused ? "OpenCLIP, SD 2.x" : "OpenAI CLIP, SD 1.x", m->clip->cfg.width, m->unet->cfg.ctx_dim);
@@ -6654,6 +6886,8 @@ static void sd__stage_forward(sd_model *m, const sd__stage *s)
     if (s->kind == SD__STAGE_TEXT) sd__text_forward(m, s->out, s->in, s->layers);
     else if (s->kind == SD__STAGE_UNET) sd__unet_forward(m, s->out, s->in, s->n, s->h, s->w, s->in2 + (size_t)s->n * s->tokens * m->unet->cfg.ctx_dim, s->in2, s->tokens);
     else if (s->kind == SD__STAGE_DECODE) sd__vae_decode_forward(m, s->out, s->in, s->h, s->w);
+    else if (s->kind == SD__STAGE_TAESD_DECODE) sd__taesd_decode_forward(m, s->out, s->in, s->h, s->w);
+    else if (s->kind == SD__STAGE_TAESD_ENCODE) sd__taesd_encode_forward(m, s->out, s->in, s->h, s->w);
     else sd__vae_encode_forward(m, s->out, s->in, s->h, s->w);
 }
 
@@ -6697,7 +6931,8 @@ static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size
     if (m->gpu && sd__cuda_error(m->gpu)[0]) return sd__fail(m, SD_ERR_UNSUPPORTED, "GPU: %s (in the %s)", sd__cuda_error(m->gpu), what);
     for (i = 0; i < n_out; i++)
         if (!(s->out[i] == s->out[i]) || s->out[i] - s->out[i] != 0.0f) {
-            const char *bad = sd__nonfinite_weight(m, s->kind == SD__STAGE_TEXT ? SD__CLIP : s->kind == SD__STAGE_UNET ? SD__UNET : SD__VAE);
+            const char *bad = sd__nonfinite_weight(m, s->kind == SD__STAGE_TEXT ? "cond_stage_model." : s->kind == SD__STAGE_UNET ? SD__UNET
+                                                    : s->kind >= SD__STAGE_TAESD_DECODE ? SD__TAESD : SD__VAE);
             if (bad) return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf: tensor '%s' of the checkpoint holds NaN or Inf values", what, bad);
             return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf (at element %lu), from finite weights: the values overflowed float32",
                             what, (unsigned long)i);
@@ -6954,6 +7189,44 @@ SDDEF sd_result sd_vae_encode(sd_model *m, const float *image, int H, int W, flo
     return r;
 }
 
+/* TAESD's: the latent as the UNet gives it -> image [3,8h,8w] in about [-1,1]; image in [-1,1] -> latent */
+SDDEF sd_result sd_taesd_decode(sd_model *m, const float *z, int h, int w, float *image)
+{
+    sd__stage s;
+    float *zc;
+    size_t n, k;
+    sd_result r;
+    if (!m->taesd || !m->taesd->has_dec) return sd__fail(m, SD_ERR_STATE, "no TAESD decoder loaded (sd_load_taesd with taesd_decoder.safetensors)");
+    if (h < 1 || w < 1 || h > 512 || w > 512) return sd__fail(m, SD_ERR_ARG, "latent %dx%d: 1..512 allowed", h, w);
+    n = (size_t)m->taesd->z * h * w;
+    if (!(zc = (float *)sd__malloc(m, n * sizeof(float)))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    for (k = 0; k < n; k++) zc[k] = tanhf(z[k] / 3.0f) * 3.0f;   /* the decoder's first layer */
+    memset(&s, 0, sizeof s);
+    s.kind = SD__STAGE_TAESD_DECODE; s.out = image; s.in = zc; s.h = h; s.w = w;
+    r = sd__run(m, &s, "TAESD decoder", (size_t)3 * 64 * h * w);
+    for (k = 0; r == SD_OK && k < (size_t)3 * 64 * h * w; k++) image[k] = image[k] * 2.0f - 1.0f;
+    sd__free(m, zc);
+    return r;
+}
+
+SDDEF sd_result sd_taesd_encode(sd_model *m, const float *image, int H, int W, float *latent)
+{
+    sd__stage s;
+    float *x;
+    size_t n = (size_t)3 * H * W, k;
+    sd_result r;
+    if (!m->taesd || !m->taesd->has_enc) return sd__fail(m, SD_ERR_STATE, "no TAESD encoder loaded (sd_load_taesd with taesd_encoder.safetensors)");
+    if (H < 8 || W < 8 || H % 8 || W % 8 || H > 4096 || W > 4096)
+        return sd__fail(m, SD_ERR_ARG, "image %dx%d: width and height must be multiples of 8, 8..4096", W, H);
+    if (!(x = (float *)sd__malloc(m, n * sizeof(float)))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    for (k = 0; k < n; k++) x[k] = (image[k] + 1.0f) / 2.0f;
+    memset(&s, 0, sizeof s);
+    s.kind = SD__STAGE_TAESD_ENCODE; s.out = latent; s.in = x; s.h = H; s.w = W;
+    r = sd__run(m, &s, "TAESD encoder", (size_t)m->taesd->z * (H / 8) * (W / 8));
+    sd__free(m, x);
+    return r;
+}
+
 /* ================================================================ pipelines
    StableDiffusionPipeline / StableDiffusionImg2ImgPipeline / StableDiffusionInpaintPipeline step for step:
      context = [text(negative), text(prompt)]  (the unconditional half first)
@@ -7044,13 +7317,13 @@ static void sd__from_rgb(float *img, const unsigned char *rgb, size_t npix)
 }
 
 /* a sample of the VAE's latent distribution for the image [3,H,W]: scale * (mean + exp(logvar / 2) * eps),
-   eps drawn from rng (tmp: 2 nl floats) */
-static sd_result sd__latent_sample(sd_model *m, const float *img, int H, int W, sd_rng *rng, float *lat, float *tmp, size_t nl)
+   eps drawn from rng (tmp: 2 nl floats); TAESD's latent is the image's as it is, nothing drawn */
+static sd_result sd__latent_sample(sd_model *m, const float *img, int H, int W, int taesd, sd_rng *rng, float *lat, float *tmp, size_t nl)
 {
     float *mean = tmp, *logvar = tmp + nl, s = m->vae->cfg.scale;
     size_t k;
-    sd_result r = sd_vae_encode(m, img, H, W, mean, logvar);
-    if (r != SD_OK) return r;
+    sd_result r = taesd ? sd_taesd_encode(m, img, H, W, lat) : sd_vae_encode(m, img, H, W, mean, logvar);
+    if (r != SD_OK || taesd) return r;
     sd_randn(rng, lat, nl);
     for (k = 0; k < nl; k++) {
         float lv = logvar[k] < -30.0f ? -30.0f : (logvar[k] > 20.0f ? 20.0f : logvar[k]);
@@ -7122,6 +7395,8 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     if (!(p->eta >= 0.0f && p->eta <= 1.0f)) return sd__fail(m, SD_ERR_ARG, "eta %g: 0..1 allowed", p->eta);
     if (init && !(p->strength >= 0.0 && p->strength <= 1.0)) return sd__fail(m, SD_ERR_ARG, "strength %g: 0..1 allowed", p->strength);
     if (mask && (p->mask_blur < 0 || p->mask_blur > 200)) return sd__fail(m, SD_ERR_ARG, "mask blur %d: 0..200 allowed", p->mask_blur);
+    if (p->taesd && (!m->taesd || !m->taesd->has_dec || (init && !m->taesd->has_enc)))
+        return sd__fail(m, SD_ERR_STATE, "sd_params.taesd: no TAESD %s loaded (sd_load_taesd)", init && m->taesd && m->taesd->has_dec ? "encoder" : "decoder");
     if (!(sch = (sd_schedule *)sd__malloc(m, sizeof *sch))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     sd_schedule_make(sch, p->sampler, p->scheduler, p->steps, p->eta);
     if (init && (start = sd_schedule_first_step(sch, p->strength)) < 0) {
@@ -7166,13 +7441,13 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     noise = p->rng == SD_RNG_PHILOX ? &philox : &rng;
     if (init) sd__from_rgb(img, init, npix);
     if (init && !(mask && nine && p->strength >= 1.0))
-        if ((r = sd__latent_sample(m, img, p->height, p->width, &rng, mask ? ilat : lat, eps, nl)) != SD_OK) goto done;
+        if ((r = sd__latent_sample(m, img, p->height, p->width, p->taesd, &rng, mask ? ilat : lat, eps, nl)) != SD_OK) goto done;
     sd_randn(noise, mask ? noise0 : den, nl);
     if (mask) {
         int c;
         for (c = 0; c < 3; c++) for (k = 0; k < npix; k++) img[(size_t)c * npix + k] *= mpix[k] < 0.5f ? 1.0f : 0.0f;
-        if (nine) { if ((r = sd__latent_sample(m, img, p->height, p->width, &rng, mlat + nhw, eps, nl)) != SD_OK) goto done; }
-        else sd_randn(&rng, scaled, nl);   /* the masked image's draw, for the order */
+        if (nine) { if ((r = sd__latent_sample(m, img, p->height, p->width, p->taesd, &rng, mlat + nhw, eps, nl)) != SD_OK) goto done; }
+        else if (!p->taesd) sd_randn(&rng, scaled, nl);   /* the masked image's draw, for the order */
         if (p->strength >= 1.0) for (k = 0; k < nl; k++) lat[k] = noise0[k] * sch->init_noise_sigma;
         else sd_add_noise(sch, start, ilat, noise0, lat, nl);
     } else if (init) sd_add_noise(sch, start, lat, den, lat, nl);
@@ -7203,9 +7478,14 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
         }
     }
     if (p->latent_out) memcpy(p->latent_out, lat, nl * sizeof(float));
-    /* decode; inpainting with mask_paste: the init's pixels back, the (blurred) mask as the blend */
-    for (k = 0; k < nl; k++) lat[k] = lat[k] / scale;
-    if ((r = sd_vae_decode(m, lat, h, w, img)) != SD_OK) goto done;
+    /* decode (TAESD: the latent as it is); inpainting with mask_paste: the init's pixels back, the
+       (blurred) mask as the blend */
+    if (p->taesd) r = sd_taesd_decode(m, lat, h, w, img);
+    else {
+        for (k = 0; k < nl; k++) lat[k] = lat[k] / scale;
+        r = sd_vae_decode(m, lat, h, w, img);
+    }
+    if (r != SD_OK) goto done;
     if (p->image_out) memcpy(p->image_out, img, 3 * npix * sizeof(float));
     for (k = 0; k < npix; k++) {
         int c;

@@ -972,6 +972,7 @@ __global__ void k_act(float *out, const float *in, size_t n, int kind, int exact
     for (i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
         float x = in[i];
         if (kind == 2) out[i] = 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));   /* GELU */
+        else if (kind == 3) out[i] = x > 0.0f ? x : 0.0f;                               /* ReLU */
         else if (exact) out[i] = kind == 0 ? sdc_silu_exact(x) : x / (1.0f + expf(__fmul_rn(-1.702f, x)));
         else out[i] = kind == 0 ? sdc_silu_fast(x) : __fdividef(x, 1.0f + __expf(-1.702f * x));
     }

@@ -50,6 +50,8 @@ typedef struct opts {
     int n_lora;
     const char *lora_dir;      /* where <lora:NAME:W> tags of the prompt are looked up */
     const char *mask;          /* inpainting: the mask (PNG or HxW uint8 .npy; white repaints) */
+    const char *taesd[2];      /* --taesd FILE (a decoder, an encoder, or diffusers' both) */
+    int n_taesd;
     int mask_blur, mask_paste;
     /* --from: the PNG, what of its text sd cannot take (each cleared by the option given after it;
        any left is an error), what sd leaves out (a warning), which settings came from it */
@@ -104,7 +106,10 @@ static const char *usage =
     "      --mask-paste          inpainting: paste the init's pixels back outside the mask\n"
     "      --clip-skip N         1 = the text encoder's usual layer (SD 1.x: the last, SD 2.x: the one\n"
     "                            before), 2 = the one before that [1]\n"
-    "      --prediction eps|v    what the UNet predicts: SD 2.x 768-v models predict v [the model's: sd info]\n";
+    "      --prediction eps|v    what the UNet predicts: SD 2.x 768-v models predict v [the model's: sd info]\n"
+    "      --taesd FILE          decode (and for img2img encode) with TAESD, forty times cheaper than the\n"
+    "                            VAE: taesd_decoder.safetensors (and taesd_encoder.safetensors: give both),\n"
+    "                            or diffusers' AutoencoderTiny file; previews use it too\n";
 
 static const char *usage_prompts =   /* (C99 promises string literals of 4095 bytes) */
     "      --weighting W         how the prompt is read [a1111; sd text: none]:\n"
@@ -782,7 +787,7 @@ static int parse_args(int argc, char **argv, opts *o)
                 "--negative", "-o", "--output", "-i", "--init-img", "--init", "--latent-out", "--image-out", "--x", "--context", "--z",
                 "--image", "--logvar", "--shape", "--preview", "--preview-every", "--from", "--t", "--strength", "--cfg", "--cfg-scale",
                 "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", "--scheduler", "--rng",
-                "--weighting", "--embedding", "--embedding-dir", "--lora", "--lora-dir", "--mask", "--mask-blur", "--prediction", NULL };
+                "--weighting", "--embedding", "--embedding-dir", "--lora", "--lora-dir", "--mask", "--mask-blur", "--prediction", "--taesd", NULL };
             int k;
             for (k = 0; valued[k] && strcmp(valued[k], a); k++) {}
             if (!valued[k]) { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
@@ -831,6 +836,10 @@ static int parse_args(int argc, char **argv, opts *o)
             o->lora[o->n_lora++] = v;
         } else if (!strcmp(a, "--lora-dir")) o->lora_dir = v;
         else if (!strcmp(a, "--mask")) o->mask = v;
+        else if (!strcmp(a, "--taesd")) {
+            if (o->n_taesd == 2) { fprintf(stderr, "sd: --taesd at most twice (a decoder and an encoder file)\n"); return 1; }
+            o->taesd[o->n_taesd++] = v;
+        }
         else if (!strcmp(a, "--prediction")) {
             if (same_name(v, "eps") || same_name(v, "epsilon")) o->prediction = SD_PREDICTION_EPS;
             else if (same_name(v, "v") || same_name(v, "v_prediction")) o->prediction = SD_PREDICTION_V;
@@ -946,6 +955,8 @@ static int load_model(sd_model *m, const opts *o)
     if (!o->model) return die("no model given: -m MODEL.safetensors (an SD 1.x checkpoint, e.g. v1-5-pruned-emaonly.safetensors)");
     if (sd_load(m, o->model) != SD_OK) return die("%s", sd_error(m));
     if (o->vae && sd_load_vae(m, o->vae) != SD_OK) return die("%s", sd_error(m));
+    for (i = 0; i < o->n_taesd; i++)
+        if (sd_load_taesd(m, o->taesd[i]) != SD_OK) return die("--taesd %s", sd_error(m));
     if (o->embedding_dir && load_embedding_dir(m, o->embedding_dir)) return 1;
     for (i = 0; i < o->n_embedding; i++)
         if (sd_load_embedding(m, o->embedding[i]) != SD_OK) return die("%s", sd_error(m));
@@ -1200,15 +1211,15 @@ static void write_preview(progress *pr, const sd_progress *p)
 {
     static const float f[4][3] = { { 0.3512f, 0.2297f, 0.3227f }, { 0.3250f, 0.4974f, 0.2350f },
                                    { -0.2829f, 0.1762f, 0.2721f }, { -0.2120f, -0.2616f, -0.7177f } };
-    int w = p->width, h = p->height, k, c, full = pr->o->preview_decode, W = full ? 8 * w : w, H = full ? 8 * h : h;
+    int w = p->width, h = p->height, k, c, taesd = pr->o->n_taesd > 0, full = pr->o->preview_decode || taesd, W = full ? 8 * w : w, H = full ? 8 * h : h;
     size_t n = (size_t)w * h, i;
     unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3);
     float *img = full ? (float *)malloc(sizeof(float) * 3 * W * H) : NULL, *z = full ? (float *)malloc(sizeof(float) * 4 * n) : NULL;
     char path[4096];
     if (!rgb || (full && (!img || !z))) goto done;
     if (full) {
-        for (i = 0; i < 4 * n; i++) z[i] = p->denoised[i] / 0.18215f;
-        if (sd_vae_decode(pr->m, z, h, w, img) != SD_OK) goto done;
+        for (i = 0; i < 4 * n; i++) z[i] = taesd ? p->denoised[i] : p->denoised[i] / 0.18215f;
+        if ((taesd ? sd_taesd_decode(pr->m, z, h, w, img) : sd_vae_decode(pr->m, z, h, w, img)) != SD_OK) goto done;
         for (i = 0; i < (size_t)W * H; i++)
             for (c = 0; c < 3; c++) {
                 float v = img[(size_t)c * W * H + i] / 2.0f + 0.5f;
@@ -1342,7 +1353,7 @@ static int cmd_vae_decode(const opts *o)
         int64_t shape[4];
         out = (float *)malloc((size_t)3 * 64 * h * w * sizeof(float));
         if (!out) { rc = die("out of memory"); goto done; }
-        if (sd_vae_decode(m, z.data, h, w, out) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
+        if ((o->n_taesd ? sd_taesd_decode(m, z.data, h, w, out) : sd_vae_decode(m, z.data, h, w, out)) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
         shape[0] = 1; shape[1] = 3; shape[2] = 8 * h; shape[3] = 8 * w;
         rc = write_npy(m, o->output, out, 4, shape);
     }
@@ -1436,10 +1447,10 @@ static int cmd_vae_encode(const opts *o)
         if (!img || !mean || !logvar) { rc = die("out of memory"); goto done; }
         for (k = 0; k < npix; k++)
             for (c = 0; c < 3; c++) img[(size_t)c * npix + k] = 2.0f * ((float)rgb[3 * k + c] / 255.0f) - 1.0f;
-        if (sd_vae_encode(m, img, h, w, mean, logvar) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
+        if ((o->n_taesd ? sd_taesd_encode(m, img, h, w, mean) : sd_vae_encode(m, img, h, w, mean, logvar)) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
         shape[0] = 1; shape[1] = 4; shape[2] = h / 8; shape[3] = w / 8;
         if ((rc = write_npy(m, o->output, mean, 4, shape))) goto done;
-        if (o->logvar) rc = write_npy(m, o->logvar, logvar, 4, shape);
+        if (o->logvar && !o->n_taesd) rc = write_npy(m, o->logvar, logvar, 4, shape);   /* (TAESD has no distribution) */
     }
 done:
     free(rgb); free(img); free(mean); free(logvar);
@@ -1480,6 +1491,7 @@ static int cmd_generate(const opts *o, int img2img)
     p.weighting = o->weighting < 0 ? SD_WEIGHTING_A1111 : (sd_weighting)o->weighting;
     p.mask_blur = o->mask_blur; p.mask_paste = o->mask_paste;
     p.prediction = (sd_prediction)o->prediction;
+    p.taesd = o->n_taesd > 0;
     pr.start = wall(); pr.quiet = o->quiet; pr.o = o; pr.m = m;
 #ifdef HAVE_ISATTY
     pr.tty = isatty(2);

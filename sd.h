@@ -946,7 +946,7 @@ static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_
 static void sd__weights_done(sd_model *m, const sd__tensor *t)
 {
 #if SD__MMAP && defined(SD__DONTNEED)
-    if (t && m->src[t->src].mapped && m->page && !t->lora) {
+    if (t && m->src[t->src].mapped && m->page && !t->lora && t->end - t->begin >= 64 * (uint64_t)m->page) {   /* (small ones: not worth a call) */
         uintptr_t a = (uintptr_t)t->data, e = a + (uintptr_t)(t->end - t->begin);
         a = (a + m->page - 1) / m->page * m->page;
         e = e / m->page * m->page;
@@ -7493,7 +7493,10 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
             float v = img[(size_t)c * npix + k] / 2.0f + 0.5f;
             v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
             v = rintf(v * 255.0f);
-            if (mask && p->mask_paste) v = rintf((float)init[3 * k + c] + (v - (float)init[3 * k + c]) * ((float)mk[k] / 255.0f));
+            if (mask && p->mask_paste) {   /* A1111's overlay: the (blurred) mask doubled, so the seam lies outside what was repainted */
+                float a = 2.0f * (float)mk[k] / 255.0f;
+                v = rintf((float)init[3 * k + c] + (v - (float)init[3 * k + c]) * (a > 1.0f ? 1.0f : a));
+            }
             rgb[3 * k + c] = (unsigned char)v;
         }
     }

@@ -13,6 +13,11 @@
 #     same file, byte for byte, as the one build/sd txt2img writes with --latent-out for the same
 #     prompt and settings (stages.c is sd_txt2img written out stage by stage: Euler, cfg 7.5,
 #     seed 42, the empty negative prompt)
+#   - build/inpaint (a disc in the middle repainted; mask blur 4 and paste-back by default) reads the
+#     PPM of minimal, writes a PPM of its size; outside the disc and the blur's reach the bytes are the
+#     input's, inside they changed, and with --no-paste those outside bytes differ (the VAE's round
+#     trip); it says it used an ordinary model; PNG in, PNG out keeps the size; with ../shared the
+#     9-channel inpainting model of fixtures/sd1-inpaint runs too, and says so
 #   - build/stages --sampler dpm++2m --scheduler karras (80x64, 3 steps: the second step extrapolates
 #     from the history the sampler run keeps): its final latent is byte for byte the one of
 #     build/sd txt2img --sampler dpm++2m --scheduler karras with the same settings; an unknown
@@ -36,7 +41,7 @@ fi
 . tests/lib.sh
 
 # the examples and the tiny model, made (make -j1 of these targets only) when missing or out of date
-targets="$B/minimal $B/img2img $B/stages $B/sd $MODEL $VOCAB"
+targets="$B/minimal $B/img2img $B/inpaint $B/stages $B/sd $MODEL $VOCAB"
 # shellcheck disable=SC2086
 need $targets
 rm -rf "$T"
@@ -87,7 +92,7 @@ run() {
 show() { sed -n '1,12s/^/        /p' "$T/$1.log"; }
 
 echo "== usage: no arguments -> a usage message and a non-zero status"
-for ex in minimal img2img stages; do
+for ex in minimal img2img inpaint stages; do
     run "$ex-usage" $B/$ex
     if [ "$rc" -ne 0 ] && grep -qi usage "$T/$ex-usage.log"; then ok "$ex without arguments: status $rc, '$(head -n 1 "$T/$ex-usage.log")'"
     else fail "$ex without arguments: status $rc (non-zero expected) and a usage message:"; show "$ex-usage"
@@ -120,6 +125,60 @@ printf 'not an image\n' > $T/bad.png
 run img2img-bad $B/img2img $MODEL $VOCAB "x" $T/bad.png $T/never.png
 if [ "$rc" -ne 0 ] && [ -s "$T/img2img-bad.log" ] && [ ! -e $T/never.png ]; then ok "img2img with a non-image input: status $rc, '$(head -n 1 "$T/img2img-bad.log")'"
 else fail "img2img with a non-image input: status $rc, a message and no output file expected"; show img2img-bad
+fi
+
+echo "== inpaint: a disc repainted, the rest of the picture kept"
+# ppm_rows FILE Y N: rows Y..Y+N-1 of an 80-pixel-wide P6 (13 bytes of header) as hex
+ppm_rows() { od -An -tx1 -v -j $((13 + $2 * 240)) -N $(($3 * 240)) "$1" | tr -d ' \n'; }
+# inpaint.c's mask on 80x64: a disc of radius 16 around the centre, rows 16..47; mask blur 4 reaches
+# 10 pixels further (cv2's kernel of 2 int(2.5 * 4 + 0.5) + 1 taps), rows 6..57: rows 0..5 and
+# 58..63 lie outside both, and with the paste-back they are the input's bytes
+if [ -s $T/minimal.ppm ]; then
+    run inpaint-ppm $B/inpaint $MODEL $VOCAB "a red boat" $T/minimal.ppm $T/inpaint.ppm 1 3
+    if [ "$rc" -eq 0 ] && grep -q "ordinary model" "$T/inpaint-ppm.log"; then ok "inpaint from PPM, strength 1, 3 steps: status 0, '$(head -n 1 "$T/inpaint-ppm.log")' (${secs} s)"
+    else fail "inpaint from PPM: status $rc, 'ordinary model' expected in its output:"; show inpaint-ppm
+    fi
+    check_ppm $T/inpaint.ppm 80 64
+    if [ -s $T/inpaint.ppm ]; then
+        if [ "$(ppm_rows $T/inpaint.ppm 0 6)" = "$(ppm_rows $T/minimal.ppm 0 6)" ] && [ "$(ppm_rows $T/inpaint.ppm 58 6)" = "$(ppm_rows $T/minimal.ppm 58 6)" ]
+        then ok "inpaint with paste-back: rows 0..5 and 58..63, beyond the mask and its blur, are the input's bytes"
+        else fail "inpaint with paste-back: rows 0..5 or 58..63, beyond the mask and its blur, differ from the input"
+        fi
+        if [ "$(ppm_rows $T/inpaint.ppm 28 8)" != "$(ppm_rows $T/minimal.ppm 28 8)" ]; then ok "inpaint: rows 28..35, through the disc, were repainted"
+        else fail "inpaint: rows 28..35, through the disc, are the input's bytes: nothing was repainted"
+        fi
+    fi
+    run inpaint-nopaste $B/inpaint --no-paste $MODEL $VOCAB "a red boat" $T/minimal.ppm $T/inpaint-nopaste.ppm 1 3
+    if [ "$rc" -ne 0 ]; then fail "inpaint --no-paste: status $rc:"; show inpaint-nopaste
+    elif [ "$(ppm_rows $T/inpaint-nopaste.ppm 0 6)" != "$(ppm_rows $T/minimal.ppm 0 6)" ]; then
+        ok "inpaint --no-paste: rows 0..5 differ from the input (the VAE's round trip): the paste-back is what keeps them"
+    else fail "inpaint --no-paste: rows 0..5 are the input's bytes without the paste-back"
+    fi
+else
+    fail "inpaint: no input (minimal made no PPM)"
+fi
+if [ -s $T/img2img.png ]; then
+    run inpaint-png $B/inpaint --blur 0 $MODEL $VOCAB "a red boat" $T/img2img.png $T/inpaint.png 0.5 4
+    if [ "$rc" -eq 0 ]; then ok "inpaint from PNG, no blur, strength 0.5, 4 steps: status 0 (${secs} s)"; else fail "inpaint from PNG: status $rc:"; show inpaint-png; fi
+    check_png $T/inpaint.png 80 64
+fi
+NINE=${SHARED:-../shared}/fixtures/sd1-inpaint/model.safetensors
+if [ -f "$NINE" ] && [ -s $T/minimal.ppm ]; then
+    run inpaint-9 $B/inpaint "$NINE" $VOCAB "a red boat" $T/minimal.ppm $T/inpaint-9.ppm 0.75 3
+    if [ "$rc" -eq 0 ] && grep -q "inpainting model" "$T/inpaint-9.log"; then ok "inpaint with the 9-channel model: status 0, '$(head -n 1 "$T/inpaint-9.log")'"
+    else fail "inpaint with the 9-channel model: status $rc, 'inpainting model' expected in its output:"; show inpaint-9
+    fi
+    check_ppm $T/inpaint-9.ppm 80 64
+    if [ -s $T/inpaint-9.ppm ] && [ "$(ppm_rows $T/inpaint-9.ppm 0 6)" = "$(ppm_rows $T/minimal.ppm 0 6)" ] && [ "$(ppm_rows $T/inpaint-9.ppm 58 6)" = "$(ppm_rows $T/minimal.ppm 58 6)" ]
+    then ok "inpaint with the 9-channel model: rows 0..5 and 58..63 are the input's bytes"
+    else fail "inpaint with the 9-channel model: rows 0..5 or 58..63 differ from the input"
+    fi
+else
+    echo "SKIP inpaint with a 9-channel model (no $NINE)"
+fi
+run inpaint-bad $B/inpaint $MODEL $VOCAB "x" $T/bad.png $T/never.png
+if [ "$rc" -ne 0 ] && [ -s "$T/inpaint-bad.log" ] && [ ! -e $T/never.png ]; then ok "inpaint with a non-image input: status $rc, '$(head -n 1 "$T/inpaint-bad.log")'"
+else fail "inpaint with a non-image input: status $rc, a message and no output file expected"; show inpaint-bad
 fi
 
 echo "== stages: the denoising loop by hand -> PNG, and the same latent as sd txt2img"

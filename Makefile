@@ -119,6 +119,13 @@ bench: $(B)/bench $(B)/sd15.safetensors $(B)/tiny-merges.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -t 1 -o $(B)/bench.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -o $(B)/bench.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt --low-memory -o $(B)/bench.txt
+# what a LoRA costs: a rank-32 LoRA of every attention and ResBlock layer of that checkpoint (64 MB);
+# bench-lora times sd_load_lora and the UNet without and with it, and the memory before and after
+$(B)/bench-lora32.safetensors: $(B)/mkmodel $(B)/sd15.safetensors
+	$(B)/mkmodel --lora $@ --for $(B)/sd15.safetensors --rank 32
+bench-lora: $(B)/bench $(B)/sd15.safetensors $(B)/bench-lora32.safetensors $(B)/tiny-merges.txt
+	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt --lora $(B)/bench-lora32.safetensors --lora-only -o $(B)/bench.txt
+.PHONY: bench-lora
 
 # 512x512 txt2img end to end on the SD 1.5-sized random checkpoint
 big: all $(B)/sd15.safetensors $(B)/tiny-merges.txt

@@ -9,8 +9,17 @@
    product by OpenBLAS (a benchmark-only comparison; sd.h never links it) with the same threads.
 
    make bench            (writes build/sd15.safetensors with mkmodel first; results in build/bench.txt)
+   make bench-lora       the LoRA block alone, for build/bench-lora32.safetensors (rank 32, every
+                         attention and ResBlock layer: mkmodel --lora)
    build/bench -m MODEL [-t THREADS] [--low-memory] [--steps N] [-o FILE]
-               [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME]
+               [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME] [--lora FILE [--lora-only]]
+
+   --lora FILE: after the stages, one more process measures what the LoRA costs: the wall clock of
+   sd_load_lora (weight 1 for the text encoder and the UNet), the UNet evaluation above without and
+   then with the LoRA (each once untimed, then timed; the median), the process's resident memory
+   (VmRSS, and its peak VmHWM, from /proc/self/status) before and after applying it, and the bytes
+   of the float32 copies the touched layers need, from the file's shapes: per module up.shape[0] x
+   down numel / rank x 4. --lora-only skips the ceiling and the stages.
 
    --gpu / --gpu-fp32 time the GPU backend (a build with sd_cuda.cu: make cuda): each stage runs once
    untimed first (weights go to the GPU on first use), then is timed over more runs. The GPU's
@@ -55,8 +64,167 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static double sd_min(const double *t, int n)
+{
+    double b = t[0];
+    int i;
+    for (i = 1; i < n; i++) if (t[i] < b) b = t[i];
+    return b;
+}
+
+static double median(const double *t, int n)
+{
+    double s[16];
+    int i;
+    for (i = 0; i < n; i++) s[i] = t[i];
+    qsort(s, (size_t)n, sizeof(double), cmp_double);
+    return s[n / 2];
+}
+
+/* this process's resident memory and its peak, in MB (VmRSS, VmHWM of /proc/self/status; -1 where
+   there is no /proc) */
+static void vm_mb(double *rss, double *hwm)
+{
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    *rss = *hwm = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "VmRSS:", 6)) *rss = atof(line + 6) / 1024.0;   /* kB */
+        if (!strncmp(line, "VmHWM:", 6)) *hwm = atof(line + 6) / 1024.0;
+    }
+    if (f) fclose(f);
+}
+
+/* The tensors of a LoRA file (its safetensors header: names and shapes) -> its modules, their ranks and
+   the float32 bytes of the layers they touch (up.shape[0] x down numel / rank x 4 per module).
+   Tensor names are matched on the down / up suffixes of the kohya, diffusers and PEFT conventions. */
+typedef struct lora_entry { char name[256]; int ndim; long long shape[4], numel; } lora_entry;
+
+static const char *skip_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    return p;
+}
+
+/* a JSON string at p (no escapes in tensor names; others are copied raw) into out; NULL if malformed */
+static const char *json_name(const char *p, const char *e, char *out, size_t cap)
+{
+    size_t n = 0;
+    p = skip_ws(p, e);
+    if (p >= e || *p != '"') return NULL;
+    for (p++; p < e && *p != '"'; p++) {
+        if (*p == '\\' && p + 1 < e) p++;
+        if (n + 1 < cap) out[n++] = *p;
+    }
+    out[n] = 0;
+    return p < e ? p + 1 : NULL;
+}
+
+/* to the end of one JSON value: the ',' or the closing bracket after it; NULL if malformed */
+static const char *json_skip(const char *p, const char *e)
+{
+    int depth = 0;
+    char tmp[8];
+    while (p < e) {
+        if (*p == '"') { if (!(p = json_name(p, e, tmp, sizeof tmp))) return NULL; continue; }
+        if (*p == '{' || *p == '[') depth++;
+        else if (*p == '}' || *p == ']') { if (!depth) return p; depth--; }
+        else if (*p == ',' && !depth) return p;
+        p++;
+    }
+    return NULL;
+}
+
+static int lora_stats(const char *path, int *modules, int *rmin, int *rmax, double *touched_mb, double *file_mb)
+{
+    static const char *const down[] = { ".lora_down.weight", ".lora.down.weight", ".lora_linear_layer.down.weight", ".lora_A.weight" };
+    static const char *const up[] = { ".lora_up.weight", ".lora.up.weight", ".lora_linear_layer.up.weight", ".lora_B.weight" };
+    FILE *f = fopen(path, "rb");
+    unsigned char len8[8];
+    unsigned long long len = 0;
+    char *h = NULL;
+    const char *p, *e;
+    lora_entry *t = NULL;
+    int n = 0, cap = 0, i, j, k, ok = 0;
+    double bytes = 0;
+    *modules = 0; *rmin = 1 << 30; *rmax = 0; *touched_mb = *file_mb = 0;
+    if (!f || fread(len8, 1, 8, f) != 8) goto done;
+    for (i = 0; i < 8; i++) len |= (unsigned long long)len8[i] << (8 * i);
+    if (len < 2 || len > (100u << 20) || !(h = (char *)malloc((size_t)len)) || fread(h, 1, (size_t)len, f) != len) goto done;
+    if (fseek(f, 0, SEEK_END) == 0) *file_mb = ftell(f) / 1048576.0;
+    p = skip_ws(h, e = h + len);
+    if (p >= e || *p++ != '{') goto done;
+    for (;;) {                                   /* "name": {"dtype": .., "shape": [..], "data_offsets": [..]} */
+        lora_entry x;
+        memset(&x, 0, sizeof x);
+        if (!(p = json_name(p, e, x.name, sizeof x.name))) goto done;
+        p = skip_ws(p, e);
+        if (p >= e || *p++ != ':') goto done;
+        p = skip_ws(p, e);
+        if (p < e && *p == '{') {
+            p++;
+            for (;;) {
+                char field[32];
+                if (!(p = json_name(p, e, field, sizeof field))) goto done;
+                p = skip_ws(p, e);
+                if (p >= e || *p++ != ':') goto done;
+                if (!strcmp(field, "shape")) {
+                    p = skip_ws(p, e);
+                    if (p >= e || *p++ != '[') goto done;
+                    x.numel = 1;
+                    while ((p = skip_ws(p, e)) < e && *p != ']') {
+                        char *q;
+                        long long v = strtoll(p, &q, 10);
+                        if (q == p) goto done;
+                        p = q;
+                        if (x.ndim < 4) x.shape[x.ndim] = v;
+                        x.ndim++;
+                        x.numel *= v;
+                        p = skip_ws(p, e);
+                        if (p < e && *p == ',') p++;
+                    }
+                    p++;
+                } else if (!(p = json_skip(p, e))) goto done;
+                p = skip_ws(p, e);
+                if (p < e && *p == ',') { p++; continue; }
+                if (p >= e || *p++ != '}') goto done;
+                break;
+            }
+            if (n == cap) {
+                lora_entry *q = (lora_entry *)realloc(t, (size_t)(cap = cap ? 2 * cap : 256) * sizeof *t);
+                if (!q) goto done;
+                t = q;
+            }
+            t[n++] = x;
+        } else if (!(p = json_skip(p, e))) goto done;   /* (__metadata__ is an object too: an entry with no shape) */
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') { p++; continue; }
+        break;
+    }
+    for (i = 0; i < n; i++)                      /* each down matrix, with the up matrix of its module */
+        for (k = 0; k < 4; k++) {
+            size_t ln = strlen(t[i].name), ls = strlen(down[k]), lu = strlen(up[k]);
+            if (ln <= ls || strcmp(t[i].name + ln - ls, down[k]) != 0 || t[i].ndim < 2 || t[i].shape[0] < 1) continue;
+            for (j = 0; j < n; j++)
+                if (strlen(t[j].name) == ln - ls + lu && !strncmp(t[j].name, t[i].name, ln - ls) && !strcmp(t[j].name + ln - ls, up[k])) break;
+            if (j == n || t[j].ndim < 1) continue;
+            bytes += (double)t[j].shape[0] * (double)(t[i].numel / t[i].shape[0]) * 4.0;
+            if (t[i].shape[0] < *rmin) *rmin = (int)t[i].shape[0];
+            if (t[i].shape[0] > *rmax) *rmax = (int)t[i].shape[0];
+            ++*modules;
+        }
+    *touched_mb = bytes / 1048576.0;
+    ok = 1;
+done:
+    if (f) fclose(f);
+    free(h);
+    free(t);
+    if (!*modules) *rmin = 0;
+    return ok;
+}
+
 /* one stage in this process: prints "RESULT stage seconds_best seconds_median gflop peak_mb runs" */
-static int run_stage(const char *stage, const char *model, const char *vocab, int threads, int low, int steps, int gpu)
+static int run_stage(const char *stage, const char *model, const char *vocab, int threads, int low, int steps, int gpu, const char *lora)
 {
     sd_config c = sd_config_default();
     sd_model *m;
@@ -97,6 +265,49 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         }
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(x); free(ctx); free(eps);
+    } else if (!strcmp(stage, "lora")) {
+        /* the unet stage's evaluation without, then with the LoRA; each once untimed first (the first
+           pages the weights in; on the GPU the first after the LoRA uploads the changed layers) */
+        sd_info in;
+        float *x, *ctx, *eps;
+        double tn[8], tl[8], tload, rss0, hwm0, rss1, hwm1, rss2, hwm2, touched, file_mb, dn, dl;
+        int nmod, rmin, rmax;
+        if (!lora) { fprintf(stderr, "bench: --stage lora needs --lora FILE\n"); return 1; }
+        if (!lora_stats(lora, &nmod, &rmin, &rmax, &touched, &file_mb)) { fprintf(stderr, "bench: %s: cannot read its safetensors header\n", lora); return 1; }
+        sd_model_info(m, &in);
+        x = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
+        ctx = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * in.context_dim);
+        eps = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
+        fill(x, (size_t)2 * 4 * h * w, 1);
+        fill(ctx, (size_t)2 * SD_TOKENS * in.context_dim, 2);
+        for (runs = -1; runs < reps; runs++) {
+            t0 = now();
+            if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            if (runs >= 0) tn[runs] = now() - t0;
+        }
+        vm_mb(&rss0, &hwm0);
+        t0 = now();
+        if (sd_load_lora(m, lora, 1.0f, 1.0f) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+        tload = now() - t0;
+        vm_mb(&rss1, &hwm1);
+        for (runs = -1; runs < reps; runs++) {
+            t0 = now();
+            if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            if (runs >= 0) tl[runs] = now() - t0;
+        }
+        vm_mb(&rss2, &hwm2);
+        dn = median(tn, reps); dl = median(tl, reps);
+        printf("LORA LoRA %s (%.1f MB): %d modules, rank %d", lora, file_mb, nmod, rmax);
+        if (rmin != rmax) printf(" (%d..%d)", rmin, rmax);
+        printf(", weight 1; the UNet on a batch of 2 at %dx%d\n", W, H);
+        printf("LORA   sd_load_lora              %9.3f s\n", tload);
+        printf("LORA   UNet without the LoRA     %9.3f s  median of %d (best %.3f)\n", dn, reps, sd_min(tn, reps));
+        printf("LORA   UNet with the LoRA        %9.3f s  median of %d (best %.3f), %+.1f%%\n", dl, reps, sd_min(tl, reps), 100.0 * (dl / dn - 1.0));
+        printf("LORA   VmRSS  before %8.0f MB, after %8.0f MB (%+.0f MB), after its steps %8.0f MB\n", rss0, rss1, rss1 - rss0, rss2);
+        printf("LORA   VmHWM  before %8.0f MB, after %8.0f MB (%+.0f MB), after its steps %8.0f MB\n", hwm0, hwm1, hwm1 - hwm0, hwm2);
+        printf("LORA   float32 copies of the touched layers: %.1f MB (%d modules x out x in kh kw x 4 bytes)\n", touched, nmod);
+        free(x); free(ctx); free(eps);
+        runs = 1; t[0] = tload;
     } else if (!strcmp(stage, "decode")) {
         float *z = (float *)malloc(sizeof(float) * 4 * h * w), *img = (float *)malloc(sizeof(float) * 3 * H * W);
         fill(z, (size_t)4 * h * w, 3);
@@ -175,7 +386,8 @@ int main(int argc, char **argv)
     const char *model = "build/sd15.safetensors", *vocab = "build/tiny-merges.txt", *out = "build/bench.txt", *stage = NULL, *who;
     int threads = 0, low = 0, steps = 20, i, gpu = 0;
     double given_ceiling = 0;
-    const char *given_who = NULL;
+    const char *given_who = NULL, *lora = NULL;
+    int lora_only = 0;
     char cmd[2048], line[512];
     FILE *f, *o;
     double ceil_gf, unet_gf = 0, text_gf = 0, dec_gf = 0;
@@ -190,20 +402,24 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--gpu")) gpu = SD_GPU_FP16;
         else if (!strcmp(argv[i], "--gpu-fp32")) gpu = SD_GPU_FP32;
         else if (!strcmp(argv[i], "--ceiling") && i + 2 < argc) { given_ceiling = atof(argv[++i]); given_who = argv[++i]; }
+        else if (!strcmp(argv[i], "--lora") && i + 1 < argc) lora = argv[++i];
+        else if (!strcmp(argv[i], "--lora-only")) lora_only = 1;
         else {
             fprintf(stderr, "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [--low-memory] [--steps N] [-o FILE]"
-                            " [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME]\n");
+                            " [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME] [--lora FILE [--lora-only]]\n");
             return 2;
         }
     }
-    if (stage) return run_stage(stage, model, vocab, threads, low, steps, gpu);
+    if (lora_only && !lora) { fprintf(stderr, "bench: --lora-only needs --lora FILE\n"); return 2; }
+    if (stage) return run_stage(stage, model, vocab, threads, low, steps, gpu, lora);
     if (threads <= 0) {
         sd_model *m = sd_create(NULL);
         threads = m ? m->n_threads : 1;
         sd_free(m);
     }
     o = fopen(out, "a");
-    if (given_who) { ceil_gf = given_ceiling; who = given_who; }
+    if (lora_only) { ceil_gf = 0; who = ""; }
+    else if (given_who) { ceil_gf = given_ceiling; who = given_who; }
     else if (gpu) { ceil_gf = 0; who = "none given (tools/bench_cuda.sh measures one)"; }
     else ceil_gf = ceiling(threads, &who);
     {
@@ -212,12 +428,15 @@ int main(int argc, char **argv)
         snprintf(hdr, sizeof hdr, "\nsd.h bench, %s: %s, 512x512, %d thread%s%s%s\nceiling: %s = %.1f GFLOP/s\n",
                  ctime(&now_t) ? "run" : "", model, threads, threads == 1 ? "" : "s", low ? ", low-memory mode" : "",
                  gpu == SD_GPU_FP16 ? ", GPU (FP16 tensor cores)" : gpu == SD_GPU_FP32 ? ", GPU (FP32)" : "", who, ceil_gf);
+        if (lora_only) *strstr(hdr, "ceiling: ") = 0;   /* no ceiling measured: no line for it */
         fputs(hdr, stdout);
         if (o) fputs(hdr, o);
     }
-    printf("%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
-    if (o) fprintf(o, "%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
-    {
+    if (!lora_only) {
+        printf("%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
+        if (o) fprintf(o, "%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
+    }
+    if (!lora_only) {
         static const char *const stages[] = { "text", "unet", "decode", "encode", "txt2img" };
         int s;
         for (s = 0; s < 5; s++) {
@@ -243,8 +462,26 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
     }
-    printf("txt2img is %d steps of the UNet with guidance, two text encodings and one decode\n", steps);
-    if (o) { fprintf(o, "txt2img is %d steps of the UNet with guidance, two text encodings and one decode\n", steps); fclose(o); }
+    if (!lora_only) {
+        printf("txt2img is %d steps of the UNet with guidance, two text encodings and one decode\n", steps);
+        if (o) fprintf(o, "txt2img is %d steps of the UNet with guidance, two text encodings and one decode\n", steps);
+    }
+    if (lora) {   /* its own process too: the memory it reports is the LoRA's alone */
+        int got = 0;
+        snprintf(cmd, sizeof cmd, "'%s' --stage lora -m '%s' --vocab '%s' -t %d%s%s --lora '%s'", argv[0], model, vocab, threads,
+                 low ? " --low-memory" : "", gpu == SD_GPU_FP16 ? " --gpu" : gpu == SD_GPU_FP32 ? " --gpu-fp32" : "", lora);
+        fflush(stdout);
+        f = popen(cmd, "r");
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "LORA ", 5)) {
+                fputs(line + 5, stdout);
+                if (o) fputs(line + 5, o);
+                got = 1;
+            }
+        if (f) pclose(f);
+        if (!got) printf("lora      failed\n");
+    }
+    if (o) fclose(o);
     printf("results appended to %s\n", out);
     return 0;
 }

@@ -17,6 +17,11 @@ What it does (every step prints PASS or FAIL and a line of numbers):
      earlier merges), vocab.json agrees, and a Python CLIP BPE tokenizes prompts with it.
   6. Tiny SD 2.x / SDXL checkpoints carry their distinguishing keys.
   7. Weight statistics per kind of tensor (tiny fully; sd15 sampled), NaN / Inf scan.
+  8. --lora: each module of each key convention maps to a layer of the model by A1111's matching
+     (the fixture README's patterns, written here; the fixture's lora-keymap.json where it has the
+     module), with the shapes, dtypes, alpha and ranges promised; the three conventions hold the same
+     bytes; --attn-only --te covers what the fixture's lora.safetensors covers, --lcm what its
+     locon.safetensors covers. --embedding: the tensor's name, shape, dtype and spread.
 With --sd15 it also writes the full SD 1.5 model (F16, ~2.1 GB) and its diffusers folder under
 --work and checks those (steps 4 and 7), which takes a minute or two.
 Exit status 0 when everything passed.
@@ -439,6 +444,151 @@ def stats(path, label, sample=None):
     result(nonfinite == 0, "%s: no NaN / Inf" % label, "%.1f s" % (time.time() - t0))
 
 
+# ---------------------------------------------------------------- 8. LoRA and embedding files
+
+RES_PART = {"conv1": "in_layers_2", "conv2": "out_layers_3", "norm1": "in_layers_0", "norm2": "out_layers_0",
+            "time_emb_proj": "emb_layers_1", "conv_shortcut": "skip_connection"}
+
+
+def kohya_to_ldm(name, R, modules):
+    """A kohya module name -> the checkpoint's weight key, as A1111 matches them (the fixture README's
+    patterns, independently of mkmodel's C table); modules: LDM module names with '_' for '.' -> key."""
+    U = "model_diffusion_model_"
+    cands = []
+    m = re.match(r"lora_te_(text_model_encoder_layers_\d+_.+)$", name)
+    if m:
+        cands = ["cond_stage_model_transformer_" + m.group(1)]
+    fixed = {"lora_unet_conv_in": "input_blocks_0_0", "lora_unet_conv_out": "out_2",
+             "lora_unet_time_embedding_linear_1": "time_embed_0", "lora_unet_time_embedding_linear_2": "time_embed_2"}
+    if name in fixed:
+        cands = [U + fixed[name]]
+    for blocks, base in (("down_blocks", "input_blocks"), ("up_blocks", "output_blocks")):
+        m = re.match(r"lora_unet_%s_(\d+)_(attentions|resnets)_(\d+)_(.+)$" % blocks, name)
+        if m:
+            i, j, rest = int(m.group(1)), int(m.group(3)), m.group(4)
+            n = (R + 1) * i + j + (1 if blocks == "down_blocks" else 0)
+            if m.group(2) == "attentions":
+                cands = [U + "%s_%d_1_%s" % (base, n, rest)]
+            else:
+                cands = [U + "%s_%d_0_%s" % (base, n, RES_PART.get(rest, rest))]
+    m = re.match(r"lora_unet_mid_block_(attentions|resnets)_(\d+)_(.+)$", name)
+    if m:
+        j, rest = int(m.group(2)), m.group(3)
+        cands = [U + ("middle_block_1_" + rest if m.group(1) == "attentions" else "middle_block_%d_%s" % (2 * j, RES_PART.get(rest, rest)))]
+    m = re.match(r"lora_unet_down_blocks_(\d+)_downsamplers_0_conv$", name)
+    if m:
+        cands = [U + "input_blocks_%d_0_op" % ((R + 1) * (int(m.group(1)) + 1))]
+    m = re.match(r"lora_unet_up_blocks_(\d+)_upsamplers_0_conv$", name)
+    if m:
+        n = (R + 1) * int(m.group(1)) + R
+        cands = [U + "output_blocks_%d_2_conv" % n, U + "output_blocks_%d_1_conv" % n]
+    for c in cands:
+        if c in modules:
+            return modules[c]
+    return None
+
+
+LORA_SUFFIX = [(".lora_down.weight", "down"), (".lora_up.weight", "up"), (".alpha", "alpha"),
+               (".lora_linear_layer.down.weight", "down"), (".lora_linear_layer.up.weight", "up"),
+               (".lora.down.weight", "down"), (".lora.up.weight", "up"), (".lora_A.weight", "down"), (".lora_B.weight", "up")]
+
+
+def lora_modules(st):
+    """{kohya module name: {down, up, alpha: tensor key}} of a LoRA file in any of the three conventions"""
+    mods = {}
+    for k in st.t:
+        for sfx, role in LORA_SUFFIX:
+            if k.endswith(sfx):
+                mod = k[:-len(sfx)]
+                if mod.startswith("unet."):
+                    mod = "lora_unet_" + mod[5:].replace(".", "_")
+                elif mod.startswith("text_encoder."):
+                    mod = "lora_te_" + mod[13:].replace(".", "_")
+                mods.setdefault(mod, {})[role] = k
+                break
+        else:
+            mods.setdefault("?" + k, {})
+    return mods
+
+
+def check_lora(mk, model_path, work, keymap_path, fixture_lora, label):
+    model = ST(model_path)
+    modules = {k[:-len(".weight")].replace(".", "_"): k for k in model.t if k.endswith(".weight")}
+    R = next(n for n in range(1, 65) if "model.diffusion_model.input_blocks.%d.0.op.weight" % n in model.t) - 1
+    keymap = json.load(open(keymap_path)) if keymap_path and os.path.exists(keymap_path) else {}
+    files = {}
+    for tag, args in (("kohya-lcm-te", ["--lcm", "--te"]), ("kohya", []), ("kohya-attn-te", ["--attn-only", "--te"]),
+                      ("diffusers-te", ["--keys", "diffusers", "--te"]), ("peft-te", ["--keys", "peft", "--te"]),
+                      ("kohya-te-noalpha", ["--te", "--alpha", "none"]), ("kohya-r32-bf16", ["--rank", "32", "--dtype", "bf16", "--alpha", "8"])):
+        p = os.path.join(work, "lora-%s-%s.safetensors" % (label, tag))
+        run([mk, "--lora", p, "--for", model_path, "--seed", "5"] + args)
+        st = ST(p)
+        files[tag] = st
+        mods = lora_modules(st)
+        bad, groups = [], {}
+        rank = 32 if "r32" in tag else 4
+        want_dt = "BF16" if "bf16" in tag else "F16"
+        for mod, parts in sorted(mods.items()):
+            key = kohya_to_ldm(mod, R, modules)
+            if key is None or "down" not in parts or "up" not in parts:
+                bad.append("%s: %s" % (mod, "no layer" if key is None else "down/up missing"))
+                continue
+            if keymap.get(mod, key) != key:
+                bad.append("%s -> %s, the fixture's keymap says %s" % (mod, key, keymap[mod]))
+            W = model.t[key]["shape"]
+            d, u = st.t[parts["down"]], st.t[parts["up"]]
+            r = min(rank, W[0], numel(W[1:]))
+            want_d = [r] + W[1:]
+            want_u = [W[0], r] + ([1, 1] if len(W) == 4 else [])
+            if d["shape"] != want_d or u["shape"] != want_u or d["dtype"] != want_dt or u["dtype"] != want_dt:
+                bad.append("%s: down %s up %s for %s %s" % (mod, d["shape"], u["shape"], key, W))
+            has_alpha = "alpha" in parts
+            if has_alpha != (tag.startswith("kohya") and "noalpha" not in tag):
+                bad.append("%s: alpha %s" % (mod, "present" if has_alpha else "missing"))
+            elif has_alpha:
+                a = st.t[parts["alpha"]]
+                want_a = 8.0 if "r32" in tag else float(r)
+                if a["shape"] != [] or a["dtype"] != want_dt or st.values(parts["alpha"])[0] != want_a:
+                    bad.append("%s: alpha %s %s = %s" % (mod, a["dtype"], a["shape"], st.values(parts["alpha"])))
+            # the spread of the numbers: down +-1/sqrt(fan_in), up +-0.1/sqrt(r)
+            dv, uv = st.values(parts["down"]), st.values(parts["up"])
+            if max(abs(x) for x in dv) > 1.01 / math.sqrt(numel(W[1:])) or max(abs(x) for x in uv) > 0.101 / math.sqrt(r):
+                bad.append("%s: values out of range" % mod)
+            g = "te" if mod.startswith("lora_te_") else "unet"
+            groups[g] = groups.get(g, 0) + 1
+        result(not bad and st.contiguous and st.size_ok,
+               "%s --lora %s: every module fits a layer of the model (A1111's matching%s)" % (label, tag, ", the fixture's keymap" if keymap else ""),
+               "%d modules %s, %d tensors%s" % (len(mods), groups, len(st.t), "; " + "; ".join(bad[:3]) if bad else ""))
+    # the same numbers in the three conventions
+    a, b, c = (lora_modules(files[t]) for t in ("kohya-lcm-te", "diffusers-te", "peft-te"))
+    same = all(files["kohya-lcm-te"].raw(a[m][r]) == files[t].raw(x[m][r]) for t, x in (("diffusers-te", b), ("peft-te", c))
+               for m in x for r in ("down", "up"))
+    result(set(b) == set(c) and set(b) <= set(a) and same, label + " --keys kohya / diffusers / peft: the same modules and bytes", "%d modules" % len(b))
+    # coverage: the fixture's lora.safetensors (attention + text encoder) is --attn-only --te; --lcm covers locon.safetensors
+    if fixture_lora and os.path.exists(fixture_lora):
+        d = os.path.dirname(fixture_lora)
+        fx = set(lora_modules(ST(fixture_lora)))
+        lc = set(lora_modules(ST(os.path.join(d, "locon.safetensors"))))
+        mine = set(lora_modules(files["kohya-attn-te"]))
+        result(fx == mine, label + " --attn-only --te: the modules of the fixture's lora.safetensors", "%d and %d" % (len(fx), len(mine)))
+        result(lc <= set(a), label + " --lcm --te covers the fixture's locon.safetensors", "%d of %d" % (len(lc & set(a)), len(lc)))
+
+
+def check_embedding(mk, work):
+    bad = []
+    for args, key, shape, dt in ((["--width", "64"], "emb_params", [2, 64], "F32"),
+                                 (["--width", "768", "--vectors", "75", "--dtype", "f16"], "emb_params", [75, 768], "F16"),
+                                 (["--width", "64", "--1d", "--key", "<cat-toy>", "--dtype", "bf16"], "<cat-toy>", [64], "BF16")):
+        p = os.path.join(work, "emb.safetensors")
+        run([mk, "--embedding", p] + args)
+        st = ST(p)
+        v = st.values(key) if key in st.t else []
+        sd = math.sqrt(sum(x * x for x in v) / max(len(v), 1))
+        if list(st.t) != [key] or st.t[key]["shape"] != shape or st.t[key]["dtype"] != dt or not 0.015 < sd < 0.025:
+            bad.append("%s: %s" % (" ".join(args), st.t))
+    result(not bad, "--embedding: one tensor [N, D] or [D], std 0.02", "; ".join(bad))
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -529,6 +679,11 @@ def main():
             detail += "; label_emb.0.0 %s" % s.t[keys[3]]["shape"]
             missing += [k for k in s.t if k.startswith("cond_stage_model.")]
         result(not missing and s.contiguous and s.size_ok, "--family %s: distinguishing keys" % fam, detail)
+
+    fxdir = os.path.join(os.path.dirname(os.path.dirname(args.fixture)), "sd1-prompts")
+    check_lora(mk, tiny, work, os.path.join(fxdir, "lora-keymap.json"), os.path.join(fxdir, "lora.safetensors"), "tiny")
+    check_lora(mk, os.path.join(work, "tiny-sd2.safetensors"), work, None, None, "sd2")
+    check_embedding(mk, work)
 
     stats(tiny, "tiny, --init torch")
     p = os.path.join(work, "tiny-fixture-init.safetensors")

@@ -8,6 +8,9 @@
      mkmodel --family sd2|sdxl -o OUT.safetensors    tiny checkpoints of the other families
      mkmodel --vocab-out merges.txt                  a small CLIP BPE vocabulary, trained here
      mkmodel --print-keymap                          the LDM -> diffusers key mapping, as text
+     mkmodel --lora OUT.safetensors --for MODEL.safetensors [--rank R] [--keys kohya|diffusers|peft]
+                                                     a random LoRA / LoCon of MODEL's layers
+     mkmodel --embedding OUT.safetensors --width D   a random textual-inversion embedding
 
    Build:  cc -std=c99 -O2 -o build/mkmodel tools/mkmodel.c -lm
 
@@ -860,6 +863,7 @@ typedef struct run_opts {
     double scale;
     const char *config_name;
     const char *dtype_name;
+    const char *meta;          /* if set: the whole __metadata__ object, replacing the checkpoint's */
 } run_opts;
 
 /* Write the tensors list[0..n) (their out_name / out_shape) as one safetensors file: the
@@ -876,10 +880,14 @@ static void write_safetensors(const char *path, tensor **list, int n, const run_
     unsigned char len8[8];
 
     qsort(list, (size_t)n, sizeof *list, cmp_out);
-    sb_printf(&h, "{\"__metadata__\":{\"format\":\"pt\",\"generator\":\"mkmodel\",\"mkmodel_config\":\"%s\","
-                  "\"mkmodel_seed\":\"%llu\",\"mkmodel_dtype\":\"%s\",\"mkmodel_init\":\"%s\",\"mkmodel_scale\":\"%g\"}",
-              o->config_name, (unsigned long long)o->seed, o->dtype_name,
-              o->init == INIT_TORCH ? "torch" : "fixture", o->scale);
+    if (o->meta) {
+        sb_put(&h, "{\"__metadata__\":", strlen("{\"__metadata__\":"));
+        sb_put(&h, o->meta, strlen(o->meta));
+    } else
+        sb_printf(&h, "{\"__metadata__\":{\"format\":\"pt\",\"generator\":\"mkmodel\",\"mkmodel_config\":\"%s\","
+                      "\"mkmodel_seed\":\"%llu\",\"mkmodel_dtype\":\"%s\",\"mkmodel_init\":\"%s\",\"mkmodel_scale\":\"%g\"}",
+                  o->config_name, (unsigned long long)o->seed, o->dtype_name,
+                  o->init == INIT_TORCH ? "torch" : "fixture", o->scale);
     for (i = 0; i < n; i++) {
         tensor *t = list[i];
         t->nbytes = numel(t) * DT_SIZE[t->dtype];
@@ -1749,6 +1757,432 @@ static void report(const char *what, tensor **list, int n, double secs)
     fprintf(stderr, "  %-18s %13lld parameters (without the scheduler buffers)\n", "total", (long long)total);
 }
 
+/* ================================================================ LoRA and textual-inversion files
+
+   --lora OUT --for MODEL: a random LoRA / LoCon for the checkpoint MODEL, an SD 1.x single file in
+   LDM names. Only MODEL's safetensors header is read (names and shapes). Each LDM key becomes its
+   diffusers module path through KEYMAP above, with the ResBlocks per level R taken from MODEL (the
+   first input block holding .0.op is R + 1), and the path becomes a LoRA key in one convention:
+     kohya      lora_unet_ + the path with _ for . (lora_unet_down_blocks_0_attentions_0_
+                transformer_blocks_0_attn1_to_q), lora_te_ for the text encoder
+                (lora_te_text_model_encoder_layers_0_self_attn_q_proj);
+                + .lora_down.weight, .lora_up.weight, .alpha (0-d, the file's dtype, as kohya saves it)
+     diffusers  unet.PATH.lora.down.weight / .lora.up.weight,
+                text_encoder.PATH.lora_linear_layer.down.weight / .up.weight; no alpha
+     peft       unet.PATH.lora_A.weight / .lora_B.weight (text_encoder.PATH likewise); no alpha
+   A Linear layer [out, in] gets down [r, in] and up [out, r]; a convolution [out, in, kh, kw] gets
+   down [r, in, kh, kw] (LoCon: 3x3 for conv1, conv2 and the samplers) and up [out, r, 1, 1]. SD 1.x's
+   proj_in / proj_out are 1x1 convolutions, so theirs are 4-D too. A module's rank is
+   min(r, out, in kh kw): more is refused by the loaders.
+   The numbers: down uniform in +-1/sqrt(in kh kw), up in +-0.1/sqrt(r), so that up @ down spreads
+   about 1/17 as wide as the layer's own weights (PyTorch's init) at alpha = r: a visible change,
+   nothing blows up. Each tensor is seeded by --seed and its LDM module's name, not by its key: the
+   three conventions hold the same numbers and, with alpha = rank, give the same images.
+
+   --embedding OUT --width D: a textual-inversion embedding, one tensor [N, D] (A1111's emb_params)
+   or [D] (--1d, as diffusers' learned_embeds), normal-like with std 0.02 (CLIP's token embeddings). */
+
+/* a safetensors header entry: the name and shape of a tensor */
+typedef struct st_entry {
+    char name[NAMELEN];
+    int ndim;
+    int64_t shape[4];
+} st_entry;
+
+/* a small JSON reader, enough for safetensors headers */
+typedef struct jcur {
+    const char *p, *end, *start, *path;
+} jcur;
+
+static void j_fail(const jcur *j, const char *what)
+{
+    die("%s: not a safetensors header (%s at byte %ld)", j->path, what, (long)(j->p - j->start) + 8);
+}
+
+static void j_ws(jcur *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+}
+
+static int j_peek(jcur *j)
+{
+    j_ws(j);
+    return j->p < j->end ? (unsigned char)*j->p : -1;
+}
+
+static void j_expect(jcur *j, char c)
+{
+    char what[32];
+    if (j_peek(j) != (unsigned char)c) {
+        snprintf(what, sizeof what, "'%c' expected", c);
+        j_fail(j, what);
+    }
+    j->p++;
+}
+
+/* a string into out (cap bytes; out NULL: skipped); \uXXXX above ASCII becomes '?' */
+static void j_str(jcur *j, char *out, size_t cap)
+{
+    size_t n = 0;
+    j_expect(j, '"');
+    for (;;) {
+        int c;
+        if (j->p >= j->end) j_fail(j, "unterminated string");
+        c = (unsigned char)*j->p++;
+        if (c == '"') break;
+        if (c == '\\') {
+            if (j->p >= j->end) j_fail(j, "unterminated string");
+            c = (unsigned char)*j->p++;
+            if (c == 'u') {
+                unsigned v = 0;
+                int k;
+                for (k = 0; k < 4; k++) {
+                    int h = j->p < j->end ? (unsigned char)*j->p++ : -1;
+                    if (h >= '0' && h <= '9') v = v * 16 + (unsigned)(h - '0');
+                    else if ((h | 32) >= 'a' && (h | 32) <= 'f') v = v * 16 + (unsigned)((h | 32) - 'a' + 10);
+                    else j_fail(j, "bad \\u escape");
+                }
+                c = v < 0x80 ? (int)v : '?';
+            } else if (c == 'n') c = '\n';
+            else if (c == 't') c = '\t';
+            else if (c == 'r') c = '\r';
+            else if (c == 'b') c = '\b';
+            else if (c == 'f') c = '\f';
+        }
+        if (out) {
+            if (n + 1 >= cap) j_fail(j, "name too long");
+            out[n++] = (char)c;
+        }
+    }
+    if (out) out[n] = 0;
+}
+
+static void j_skip(jcur *j, int depth)
+{
+    int c = j_peek(j);
+    if (depth > 64) j_fail(j, "nested too deeply");
+    if (c == '"') j_str(j, NULL, 0);
+    else if (c == '{' || c == '[') {
+        int close = c == '{' ? '}' : ']';
+        j->p++;
+        if (j_peek(j) == close) { j->p++; return; }
+        for (;;) {
+            if (c == '{') { j_str(j, NULL, 0); j_expect(j, ':'); }
+            j_skip(j, depth + 1);
+            if (j_peek(j) == ',') { j->p++; continue; }
+            j_expect(j, (char)close);
+            break;
+        }
+    } else {
+        const char *p0 = j->p;
+        while (j->p < j->end && !strchr(",}] \t\n\r", *j->p)) j->p++;
+        if (j->p == p0) j_fail(j, "value expected");
+    }
+}
+
+static int64_t j_int(jcur *j)
+{
+    char tmp[32];
+    size_t n = 0;
+    char *e;
+    long long v;
+    j_ws(j);
+    while (j->p < j->end && n + 1 < sizeof tmp && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))) tmp[n++] = *j->p++;
+    tmp[n] = 0;
+    errno = 0;
+    v = strtoll(tmp, &e, 10);
+    if (!n || *e || errno || v < 0) j_fail(j, "a size expected");
+    return (int64_t)v;
+}
+
+/* the tensors of a safetensors file (names, shapes up to 4-D; others are left out), *n of them */
+static st_entry *read_st_header(const char *path, int *n)
+{
+    FILE *f = xfopen(path, "rb");
+    unsigned char len8[8];
+    uint64_t len = 0;
+    char *h;
+    jcur j;
+    st_entry *e = NULL;
+    int i, cap = 0;
+    *n = 0;
+    if (fread(len8, 1, 8, f) != 8) die("%s: too short for a safetensors file", path);
+    for (i = 0; i < 8; i++) len |= (uint64_t)len8[i] << (8 * i);
+    if (len < 2 || len > ((uint64_t)100 << 20)) die("%s: not a safetensors file (header size %llu)", path, (unsigned long long)len);
+    h = (char *)xrealloc(NULL, (size_t)len);
+    if (fread(h, 1, (size_t)len, f) != (size_t)len) die("%s: the header is cut short", path);
+    fclose(f);
+    j.p = j.start = h;
+    j.end = h + len;
+    j.path = path;
+    j_expect(&j, '{');
+    if (j_peek(&j) == '}') j.p++;
+    else for (;;) {
+        st_entry t;
+        int keep = 1;
+        memset(&t, 0, sizeof t);
+        j_str(&j, t.name, sizeof t.name);
+        j_expect(&j, ':');
+        if (!strcmp(t.name, "__metadata__")) { j_skip(&j, 0); keep = 0; }
+        else {
+            j_expect(&j, '{');
+            if (j_peek(&j) == '}') j.p++;
+            else for (;;) {
+                char field[64];
+                j_str(&j, field, sizeof field);
+                j_expect(&j, ':');
+                if (!strcmp(field, "shape")) {
+                    j_expect(&j, '[');
+                    if (j_peek(&j) == ']') j.p++;
+                    else for (;;) {
+                        int64_t v = j_int(&j);
+                        if (t.ndim < 4) t.shape[t.ndim] = v;
+                        t.ndim++;
+                        if (j_peek(&j) == ',') { j.p++; continue; }
+                        j_expect(&j, ']');
+                        break;
+                    }
+                } else j_skip(&j, 0);
+                if (j_peek(&j) == ',') { j.p++; continue; }
+                j_expect(&j, '}');
+                break;
+            }
+        }
+        if (keep && t.ndim <= 4) {
+            if (*n == cap) {
+                cap = cap ? 2 * cap : 1024;
+                e = (st_entry *)xrealloc(e, (size_t)cap * sizeof *e);
+            }
+            e[(*n)++] = t;
+        }
+        if (j_peek(&j) == ',') { j.p++; continue; }
+        j_expect(&j, '}');
+        break;
+    }
+    free(h);
+    return e;
+}
+
+/* a JSON string literal of s */
+static void sb_json_str(sbuf *b, const char *s)
+{
+    sb_put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { sb_put(b, "\\", 1); sb_put(b, s, 1); }
+        else if (c < 0x20) sb_printf(b, "\\u%04x", c);
+        else sb_put(b, s, 1);
+    }
+    sb_put(b, "\"", 1);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* the groups of layers a LoRA covers */
+enum { LG_ATTN = 1, LG_RES = 2, LG_LCM = 4, LG_TE = 8 };
+
+/* the group of a module, from its diffusers path (comp: COMP_UNET or COMP_TEXT); 0: none */
+static int lora_group(int comp, const char *path)
+{
+    static const char *const attn[] = {".attn1.to_q", ".attn1.to_k", ".attn1.to_v", ".attn1.to_out.0",
+                                       ".attn2.to_q", ".attn2.to_k", ".attn2.to_v", ".attn2.to_out.0",
+                                       ".ff.net.0.proj", ".ff.net.2", ".proj_in", ".proj_out", NULL};
+    static const char *const res[] = {".conv1", ".conv2", ".time_emb_proj", ".conv_shortcut", NULL};
+    static const char *const te[] = {".self_attn.q_proj", ".self_attn.k_proj", ".self_attn.v_proj", ".self_attn.out_proj",
+                                     ".mlp.fc1", ".mlp.fc2", NULL};
+    int k;
+    if (comp == COMP_TEXT) {
+        if (strncmp(path, "text_model.encoder.layers.", 26) != 0) return 0;
+        for (k = 0; te[k]; k++) if (ends_with(path, te[k])) return LG_TE;
+        return 0;
+    }
+    if (strstr(path, "attentions."))
+        for (k = 0; attn[k]; k++) if (ends_with(path, attn[k])) return LG_ATTN;
+    if (strstr(path, "resnets."))
+        for (k = 0; res[k]; k++) if (ends_with(path, res[k])) return LG_RES;
+    if (ends_with(path, "samplers.0.conv") || !strcmp(path, "conv_in") || !strcmp(path, "conv_out") ||
+        !strcmp(path, "time_embedding.linear_1") || !strcmp(path, "time_embedding.linear_2"))
+        return LG_LCM;
+    return 0;
+}
+
+enum { KEYS_KOHYA, KEYS_DIFFUSERS, KEYS_PEFT };
+static const char *const KEYS_NAME[] = {"kohya", "diffusers", "peft"};
+
+typedef struct lora_opts {
+    const char *out, *model;
+    int rank, keys, groups, dtype;
+    double alpha;              /* < 0: the module's rank; 0 with no_alpha */
+    int no_alpha;
+    uint64_t seed;
+} lora_opts;
+
+static void write_lora(const lora_opts *lo)
+{
+    st_entry *e;
+    int ne, i, nres = -1, nmod = 0, nte = 0, nclamped = 0, k, d;
+    config mc = CFG_SD15;
+    model lm;
+    tensor **list;
+    char **names;
+    int nnames = 0;
+    sbuf meta = {0, 0, 0};
+    run_opts o;
+    int64_t params = 0;
+    clock_t t0 = clock();
+
+    e = read_st_header(lo->model, &ne);
+    for (k = 1; k <= 64 && nres < 0; k++) {
+        char want[NAMELEN];
+        snprintf(want, sizeof want, UP "input_blocks.%d.0.op.weight", k);
+        for (i = 0; i < ne; i++) if (!strcmp(e[i].name, want)) { nres = k - 1; break; }
+    }
+    if (nres < 0) die("%s: no model.diffusion_model.input_blocks.N.0.op.weight: not an SD 1.x checkpoint in LDM names", lo->model);
+    mc.res_blocks = nres;
+    memset(&lm, 0, sizeof lm);
+    lm.c = &mc;
+    lm.wdtype = lo->dtype;
+    names = (char **)xrealloc(NULL, (size_t)ne * 3 * sizeof *names);
+    for (i = 0; i < ne; i++) {
+        const st_entry *w = &e[i];
+        char path[NAMELEN], ldm[NAMELEN], key[NAMELEN], seedname[NAMELEN];
+        int comp, reshape, te, r, conv;
+        int64_t fan;
+        tensor *t;
+        if ((w->ndim != 2 && w->ndim != 4) || !ends_with(w->name, ".weight")) continue;
+        if (!map_key(&mc, w->name, &comp, path, &reshape, NULL, NULL, NULL)) continue;   /* the diffusers path */
+        if (comp != COMP_UNET && comp != COMP_TEXT) continue;
+        path[strlen(path) - strlen(".weight")] = 0;
+        if (!(lora_group(comp, path) & lo->groups)) continue;
+        te = comp == COMP_TEXT;
+        conv = w->ndim == 4;
+        fan = w->shape[1] * (conv ? w->shape[2] * w->shape[3] : 1);
+        r = lo->rank;
+        if (r > w->shape[0]) r = (int)w->shape[0];
+        if (r > fan) r = (int)fan;
+        nclamped += r < lo->rank;
+        strcpy(ldm, w->name);
+        ldm[strlen(ldm) - strlen(".weight")] = 0;
+        if (lo->keys == KEYS_KOHYA) {
+            char *q;
+            if (snprintf(key, sizeof key, "%s%s", te ? "lora_te_" : "lora_unet_", path) >= (int)sizeof key) die("internal: name too long");
+            for (q = key; *q; q++) if (*q == '.') *q = '_';
+        } else if (snprintf(key, sizeof key, "%s%s", te ? "text_encoder." : "unet.", path) >= (int)sizeof key) die("internal: name too long");
+        for (d = 0; d < 3; d++) {
+            static const char *const suffix[3][3] = {
+                {".lora_down.weight", ".lora_up.weight", ".alpha"},
+                {".lora.down.weight", ".lora.up.weight", NULL},
+                {".lora_A.weight", ".lora_B.weight", NULL}};
+            const char *sfx = suffix[lo->keys][d];
+            char full[NAMELEN + 40];
+            if (d == 2 && (lo->keys != KEYS_KOHYA || lo->no_alpha)) continue;
+            if (te && lo->keys == KEYS_DIFFUSERS) sfx = d ? ".lora_linear_layer.up.weight" : ".lora_linear_layer.down.weight";
+            snprintf(full, sizeof full, "%s%s", key, sfx);
+            if (snprintf(seedname, sizeof seedname, "lora:%s.%s", ldm, d == 0 ? "down" : d == 1 ? "up" : "alpha") >= (int)sizeof seedname)
+                die("internal: name too long");
+            if (d == 0) {          /* down [r, in(, kh, kw)] */
+                t = add(&lm, te ? P_TEXT : P_UNET, K_WEIGHT, seedname, w->ndim, r, w->shape[1],
+                        conv ? w->shape[2] : 0, conv ? w->shape[3] : 0);
+                t->fan_in = (double)fan;
+            } else if (d == 1) {   /* up [out, r(, 1, 1)] */
+                t = add(&lm, te ? P_TEXT : P_UNET, K_WEIGHT, seedname, w->ndim, w->shape[0], r,
+                        conv ? 1 : 0, conv ? 1 : 0);
+                t->fan_in = 100.0 * r;   /* bound 0.1/sqrt(r) */
+            } else {               /* alpha [] */
+                t = add(&lm, te ? P_TEXT : P_UNET, K_CONST, seedname, 0, 0, 0, 0, 0);
+                t->a = lo->alpha < 0 ? (double)r : lo->alpha;
+            }
+            names[nnames] = xstrdup(full);
+            t->out_name = names[nnames++];
+            if (t->kind == K_WEIGHT) params += numel(t);
+        }
+        nmod++;
+        nte += te;
+    }
+    if (!nmod) die("%s: no layer of the kinds asked for (a checkpoint in LDM names: model.diffusion_model.*)", lo->model);
+    if ((lo->groups & LG_TE) && !nte)
+        fprintf(stderr, "mkmodel: warning: %s has no CLIP text encoder in transformers' names "
+                        "(cond_stage_model.transformer.text_model.*): the LoRA is UNet only\n", lo->model);
+    list = (tensor **)xrealloc(NULL, (size_t)lm.n * sizeof *list);
+    for (i = 0; i < lm.n; i++) {   /* (lm.t has moved while it grew: the shape pointers now) */
+        list[i] = &lm.t[i];
+        lm.t[i].out_ndim = lm.t[i].ndim;
+        lm.t[i].out_shape = lm.t[i].shape;
+    }
+
+    sb_printf(&meta, "{\"format\":\"pt\",\"generator\":\"mkmodel\"");
+    if (lo->keys == KEYS_KOHYA) {
+        sb_printf(&meta, ",\"ss_network_module\":\"networks.lora\",\"ss_network_dim\":\"%d\"", lo->rank);
+        if (lo->no_alpha || lo->alpha < 0) sb_printf(&meta, ",\"ss_network_alpha\":\"%d\"", lo->rank);
+        else sb_printf(&meta, ",\"ss_network_alpha\":\"%g\"", lo->alpha);
+    }
+    {   /* the model's file name, without its folder: the same bytes wherever the model lies */
+        const char *base = lo->model, *q;
+        for (q = lo->model; *q; q++) if (*q == '/' || *q == '\\') base = q + 1;
+        sb_printf(&meta, ",\"mkmodel_lora_for\":");
+        sb_json_str(&meta, base);
+    }
+    sb_printf(&meta, ",\"mkmodel_seed\":\"%llu\",\"mkmodel_keys\":\"%s\",\"mkmodel_dtype\":\"%s\"}",
+              (unsigned long long)lo->seed, KEYS_NAME[lo->keys], DT_NAME[lo->dtype]);
+    memset(&o, 0, sizeof o);
+    o.seed = lo->seed;
+    o.init = INIT_TORCH;
+    o.scale = 1.0;
+    o.meta = meta.p;
+    write_safetensors(lo->out, list, lm.n, &o);
+    fprintf(stderr, "mkmodel: wrote %s: %d modules (%d UNet, %d text encoder), rank %d, ", lo->out, nmod, nmod - nte, nte, lo->rank);
+    if (lo->no_alpha || lo->keys != KEYS_KOHYA) fprintf(stderr, "no alpha");
+    else if (lo->alpha < 0) fprintf(stderr, "alpha = rank");
+    else fprintf(stderr, "alpha %g", lo->alpha);
+    fprintf(stderr, ", %s keys, %s, %d tensors, %lld parameters, %.2f s (%d ResBlocks per level)\n",
+            KEYS_NAME[lo->keys], DT_NAME[lo->dtype], lm.n, (long long)params, (double)(clock() - t0) / CLOCKS_PER_SEC, nres);
+    if (nclamped)
+        fprintf(stderr, "mkmodel: %d module%s narrower than rank %d got the layer's rank instead (min(out, in kh kw))\n",
+                nclamped, nclamped == 1 ? "" : "s", lo->rank);
+    for (i = 0; i < nnames; i++) free(names[i]);
+    free(names);
+    free(list);
+    free(lm.t);
+    free(meta.p);
+    free(e);
+}
+
+static void write_embedding(const char *path, const char *key, int width, int vectors, int one_d, int dtype, uint64_t seed,
+                            double std)
+{
+    model em;
+    tensor *t, *list[1];
+    sbuf meta = {0, 0, 0};
+    run_opts o;
+    const char *k;
+    if (!*key || strlen(key) >= NAMELEN || !strcmp(key, "__metadata__")) die("bad --key '%s'", key);
+    for (k = key; *k; k++) if (*k == '"' || *k == '\\' || (unsigned char)*k < 0x20) die("bad --key '%s': no quotes, backslashes or control characters", key);
+    memset(&em, 0, sizeof em);
+    em.wdtype = dtype;
+    t = one_d ? add(&em, P_TEXT, K_EMBED, key, 1, width, 0, 0, 0) : add(&em, P_TEXT, K_EMBED, key, 2, vectors, width, 0, 0);
+    t->a = std;
+    t->out_name = t->name;
+    t->out_ndim = t->ndim;
+    t->out_shape = t->shape;
+    list[0] = t;
+    sb_printf(&meta, "{\"format\":\"pt\",\"generator\":\"mkmodel\",\"mkmodel_seed\":\"%llu\",\"mkmodel_std\":\"%g\"}",
+              (unsigned long long)seed, std);
+    memset(&o, 0, sizeof o);
+    o.seed = seed;
+    o.init = INIT_TORCH;
+    o.scale = 1.0;
+    o.meta = meta.p;
+    write_safetensors(path, list, 1, &o);
+    if (one_d) fprintf(stderr, "mkmodel: wrote %s: embedding '%s' [%d] %s\n", path, key, width, DT_NAME[dtype]);
+    else fprintf(stderr, "mkmodel: wrote %s: embedding '%s' [%d, %d] %s\n", path, key, vectors, width, DT_NAME[dtype]);
+    free(em.t);
+    free(meta.p);
+}
+
 /* ================================================================ self test of the conversions */
 
 /* prints "f32bits f16bits bf16bits" for edge cases and pseudo-random bit patterns, for
@@ -1791,13 +2225,34 @@ static const char USAGE[] =
     "  --vae-only             only the VAE, keys without 'first_stage_model.' like standalone VAE files\n"
     "  --keep-prefix          with --vae-only: keep the 'first_stage_model.' prefix\n"
     "  --merges N             BPE merges for --vocab-out and the diffusers tokenizer (default 500)\n"
-    "  --selftest             print float -> F16/BF16 conversions (for tools/check_mkmodel.py)\n";
+    "  --selftest             print float -> F16/BF16 conversions (for tools/check_mkmodel.py)\n"
+    "\n"
+    "       mkmodel --lora OUT.safetensors --for MODEL.safetensors [options]   a random LoRA / LoCon for MODEL\n"
+    "  --rank R               rank (default 4; a narrower layer gets its own)\n"
+    "  --alpha A|none         the alpha tensors (default: the rank, scale 1); none: no alpha tensors\n"
+    "  --keys kohya|diffusers|peft   key convention (default kohya; diffusers and peft have no alpha)\n"
+    "  --te                   also the text encoder's q/k/v/out_proj, fc1, fc2\n"
+    "  --attn-only            only the attention layers (to_q/k/v/out.0, ff, proj_in/out): a plain LoRA\n"
+    "  --lcm                  also the sampler convs, conv_in, conv_out, time_embedding (as LCM-LoRA)\n"
+    "                         (default: attention layers and ResBlock conv1, conv2, time_emb_proj, conv_shortcut)\n"
+    "  --dtype, --seed        as above (dtype default f16; the alpha tensors have the same dtype)\n"
+    "\n"
+    "       mkmodel --embedding OUT.safetensors --width D [options]   a random textual-inversion embedding\n"
+    "  --vectors N            vectors (1..75, default 2): one tensor [N, D]\n"
+    "  --1d                   one vector, shape [D] (diffusers' learned_embeds)\n"
+    "  --key NAME             the tensor's name (default emb_params, as A1111)\n"
+    "  --std X                normal-like with this std (default 0.02, CLIP's token embeddings)\n"
+    "  --dtype, --seed        as above (dtype default f32)\n";
 
 int main(int argc, char **argv)
 {
     const char *out = NULL, *diff_dir = NULL, *vocab_out = NULL, *vocab_json = NULL;
     const char *cfg_name = "sd15", *family = "sd1", *dtype_name = "f16", *init_name = "torch";
     int dtype = DT_F16, bufs = BUF_DEFAULT, vae_only = 0, keep_prefix = 0, nmerges = 500, i;
+    const char *lora_out = NULL, *emb_out = NULL, *emb_key = "emb_params", *lora_only = NULL, *emb_only = NULL;
+    int emb_width = 0, emb_vectors = -1, emb_1d = 0, dtype_given = 0;
+    double emb_std = 0.02;
+    lora_opts lo;
     const config *c = &CFG_SD15;
     run_opts o;
     model m;
@@ -1805,6 +2260,12 @@ int main(int argc, char **argv)
 
     o.seed = 0;
     o.scale = 1.0;
+    o.meta = NULL;
+    memset(&lo, 0, sizeof lo);
+    lo.rank = 4;
+    lo.alpha = -1.0;
+    lo.keys = KEYS_KOHYA;
+    lo.groups = LG_ATTN | LG_RES;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1812,7 +2273,7 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-o")) { NEEDV(); out = v; }
         else if (!strcmp(a, "--config")) { NEEDV(); cfg_name = v; }
         else if (!strcmp(a, "--family")) { NEEDV(); family = v; }
-        else if (!strcmp(a, "--dtype")) { NEEDV(); dtype_name = v; }
+        else if (!strcmp(a, "--dtype")) { NEEDV(); dtype_name = v; dtype_given = 1; }
         else if (!strcmp(a, "--seed")) {
             char *e;
             NEEDV();
@@ -1840,6 +2301,53 @@ int main(int argc, char **argv)
             NEEDV();
             nmerges = atoi(v);
             if (nmerges < 0 || nmerges > 3000) die("bad --merges %s (0..3000)", v);
+        } else if (!strcmp(a, "--lora")) { NEEDV(); lora_out = v; }
+        else if (!strcmp(a, "--for")) { NEEDV(); lo.model = v; lora_only = a; }
+        else if (!strcmp(a, "--rank")) {
+            char *e;
+            long r;
+            NEEDV();
+            r = strtol(v, &e, 10);
+            if (*e || r < 1 || r > 4096) die("bad --rank %s (1..4096)", v);
+            lo.rank = (int)r;
+            lora_only = a;
+        } else if (!strcmp(a, "--alpha")) {
+            char *e;
+            NEEDV();
+            lora_only = a;
+            if (!strcmp(v, "none")) { lo.no_alpha = 1; continue; }
+            lo.alpha = strtod(v, &e);
+            if (*e || !(lo.alpha > 0.0) || lo.alpha > 65504.0) die("bad --alpha %s (a number in (0, 65504], or none)", v);
+            lo.no_alpha = 0;
+        } else if (!strcmp(a, "--keys")) {
+            NEEDV();
+            lora_only = a;
+            if (!strcmp(v, "kohya")) lo.keys = KEYS_KOHYA;
+            else if (!strcmp(v, "diffusers")) lo.keys = KEYS_DIFFUSERS;
+            else if (!strcmp(v, "peft")) lo.keys = KEYS_PEFT;
+            else die("unknown --keys %s (kohya, diffusers, peft)", v);
+        } else if (!strcmp(a, "--te")) { lo.groups |= LG_TE; lora_only = a; }
+        else if (!strcmp(a, "--lcm")) { lo.groups |= LG_LCM; lora_only = a; }
+        else if (!strcmp(a, "--attn-only")) { lo.groups &= ~LG_RES; lora_only = a; }
+        else if (!strcmp(a, "--embedding")) { NEEDV(); emb_out = v; }
+        else if (!strcmp(a, "--width")) {
+            NEEDV();
+            emb_width = atoi(v);
+            if (emb_width < 1 || emb_width > 65536) die("bad --width %s (1..65536)", v);
+            emb_only = a;
+        } else if (!strcmp(a, "--vectors")) {
+            NEEDV();
+            emb_vectors = atoi(v);
+            if (emb_vectors < 1 || emb_vectors > 75) die("bad --vectors %s (1..75)", v);
+            emb_only = a;
+        } else if (!strcmp(a, "--key")) { NEEDV(); emb_key = v; emb_only = a; }
+        else if (!strcmp(a, "--1d")) { emb_1d = 1; emb_only = a; }
+        else if (!strcmp(a, "--std")) {
+            char *e;
+            NEEDV();
+            emb_std = strtod(v, &e);
+            if (*e || !(emb_std > 0.0) || emb_std > 1000.0) die("bad --std %s", v);
+            emb_only = a;
         } else if (!strcmp(a, "--print-keymap")) { print_keymap(stdout); return 0; }
         else if (!strcmp(a, "--selftest")) { selftest(); return 0; }
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
@@ -1863,6 +2371,27 @@ int main(int argc, char **argv)
     else die("unknown --init %s (torch, fixture)", init_name);
     o.config_name = c->name;
     o.dtype_name = dtype_name;
+    if (lora_only && !lora_out) die("%s is an option of --lora", lora_only);
+    if (emb_only && !emb_out) die("%s is an option of --embedding", emb_only);
+    if (lora_out || emb_out) {
+        if (lora_out && emb_out) die("--lora and --embedding: one at a time");
+        if (out || diff_dir || vocab_out || vocab_json) die("--lora and --embedding write one file: no -o, --diffusers or --vocab-out with them");
+        if (lora_out) {
+            if (!lo.model) die("--lora needs --for MODEL.safetensors (the checkpoint whose layers it changes)");
+            if ((lo.groups & LG_LCM) && !(lo.groups & LG_RES)) die("--lcm and --attn-only: choose one");
+            if (lo.keys != KEYS_KOHYA && (lo.alpha >= 0.0 || lo.no_alpha)) die("--alpha: %s files have no alpha tensors", KEYS_NAME[lo.keys]);
+            lo.out = lora_out;
+            lo.dtype = dtype;
+            lo.seed = o.seed;
+            write_lora(&lo);
+        } else {
+            if (!emb_width) die("--embedding needs --width D (the text encoder's width: 768 for SD 1.x, 64 for the tiny models)");
+            if (emb_1d && emb_vectors > 1) die("--1d writes one vector: --vectors %d does not fit", emb_vectors);
+            write_embedding(emb_out, emb_key, emb_width, emb_1d ? 1 : emb_vectors < 0 ? 2 : emb_vectors, emb_1d,
+                            dtype_given ? dtype : DT_F32, o.seed, emb_std);
+        }
+        return 0;
+    }
     if (!out && !diff_dir && !vocab_out) die("nothing to do: give -o, --diffusers or --vocab-out\n%s", USAGE);
 
     if (vocab_out || vocab_json) {

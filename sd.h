@@ -585,6 +585,11 @@ void sd__cuda_concat(sd__cuda *g, float *out, const float *a, int ca, const floa
 int madvise(void *addr, size_t length, int advice);
 #define SD__DONTNEED 4
 #endif
+#if defined(MADV_HUGEPAGE)
+#define SD__HUGEPAGE MADV_HUGEPAGE
+#elif defined(__linux__)
+#define SD__HUGEPAGE 14
+#endif
 #else
 #define SD__MMAP 0
 #endif
@@ -3496,6 +3501,29 @@ SDDEF const char *sd_result_name(sd_result r)
      PEFT            the same paths + .lora_A.weight (down) / .lora_B.weight (up)
    Each becomes the checkpoint's own (LDM) module name written with _ for . (as A1111 matches them). */
 
+/* a whole tensor as floats into a new buffer: in huge pages where the system has them (a fault per
+   2 MB, not per 4 KB: most of a large LoRA's load time is the kernel handing out and clearing
+   pages), decoded by all threads; its mapped pages released after (the float copy replaces them) */
+static sd_result sd__read_all(sd_model *m, const sd__tensor *t, float *out)
+{
+    size_t n = (size_t)t->numel, chunk = (size_t)1 << 16;
+    int k, nb = (int)((n + chunk - 1) / chunk);
+#if SD__MMAP && defined(SD__HUGEPAGE)
+    {
+        uintptr_t a = ((uintptr_t)out + ((uintptr_t)1 << 21) - 1) & ~(((uintptr_t)1 << 21) - 1), e = ((uintptr_t)(out + n)) & ~(((uintptr_t)1 << 21) - 1);
+        if (e > a) madvise((void *)a, (size_t)(e - a), SD__HUGEPAGE);
+    }
+#endif
+    if (!t->data) return sd__read_row(m, t, 0, n, out) == SD_OK ? SD_OK : sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", t->name);
+    SD__PARALLEL_FOR(m->n_threads)
+    for (k = 0; k < nb; k++) {
+        size_t at = (size_t)k * chunk;
+        sd__decode(out + at, t->data, t->dtype, at, n - at < chunk ? n - at : chunk);
+    }
+    sd__weights_done(m, t);
+    return SD_OK;
+}
+
 /* PyTorch's files: a zip of pickles, or a bare pickle (protocol 2..5) */
 static int sd__is_pickle(const void *data, size_t size)
 {
@@ -3803,8 +3831,7 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
         if (touched[i] && !m->t[i].lora) {
             if (!(fresh[i] = (float *)sd__malloc(m, (size_t)m->t[i].numel * sizeof(float))))
                 r = sd__fail(m, SD_ERR_NOMEM, "out of memory for the float copies of the layers this LoRA changes");
-            else if (sd__read_row(m, &m->t[i], 0, (size_t)m->t[i].numel, fresh[i]) != SD_OK)
-                r = sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", m->t[i].name);
+            else r = sd__read_all(m, &m->t[i], fresh[i]);
         }
     for (i = 0; r == SD_OK && i < nops; i++) {   /* the values: finite, read before anything changes */
         if ((r = sd__lora_values(m, ops[i].down, buf)) != SD_OK) break;

@@ -14,6 +14,9 @@
 #                     project makes itself:
 #                       v1-5-pruned-emaonly.safetensors -> build/demo.safetensors (make demo's model)
 #                       merges.txt                      -> build/demo-merges.txt (its vocabulary)
+#                       easynegative.safetensors, loras/add_detail.safetensors, taesd_decoder.safetensors,
+#                       taesd_encoder.safetensors -> random ones of the real layouts (mkmodel);
+#                       fox-mask.png -> a white rectangle (written with python3)
 #                       ../shared                       -> the repository's ../shared, if there
 #                     Blocks share the sandbox: a later block may use what an earlier one made
 #                     (`make demo`, then `build/sd ... -o x.png`); variables and `cd` do not carry
@@ -65,7 +68,7 @@ mkdir -p "$T/home"
 : > "$T/manifest"
 ROOT=$(pwd)
 if [ "$dry" = 0 ]; then
-    make --no-print-directory -s build/sd build/demo.safetensors build/demo-merges.txt >/dev/null ||
+    make --no-print-directory -s build/sd build/mkmodel build/demo.safetensors build/demo-merges.txt >/dev/null ||
         { echo "FAIL  make build/sd build/demo.safetensors build/demo-merges.txt"; exit 1; }
 fi
 for f in "$ROOT"/*; do
@@ -74,6 +77,25 @@ done
 ln -s "$ROOT/build" "$T/home/build"
 ln -s "$ROOT/build/demo.safetensors" "$T/home/v1-5-pruned-emaonly.safetensors"
 ln -s "$ROOT/build/demo-merges.txt" "$T/home/merges.txt"
+# the other downloads the README names, stood in for by random files of the real layouts (mkmodel):
+# an embedding, a LoRA in a loras/ folder, TAESD's two halves; and the mask the inpainting example
+# paints (a white rectangle on fox.png's 384x256)
+if [ "$dry" = 0 ]; then
+    mkdir -p "$T/home/loras"
+    { build/mkmodel --embedding "$T/home/easynegative.safetensors" --width 64 &&
+      build/mkmodel --lora "$T/home/loras/add_detail.safetensors" --for build/demo.safetensors --te &&
+      build/mkmodel --taesd "$T/home/taesd_decoder.safetensors" --half decoder &&
+      build/mkmodel --taesd "$T/home/taesd_encoder.safetensors" --half encoder; } 2>/dev/null ||
+        { echo "FAIL  build/mkmodel: the README's embedding, LoRA and TAESD files"; exit 1; }
+    python3 -c '
+import struct, sys, zlib
+w, h = 384, 256
+rows = b"".join(b"\0" + bytes(255 if 96 <= x < 288 and 64 <= y < 192 else 0 for x in range(w)) for y in range(h))
+chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) +
+                        chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))' > "$T/home/fox-mask.png" ||
+        echo "note: no python3, no fox-mask.png: the inpainting block will fail"
+fi
 if [ -d "$ROOT/../shared" ]; then ln -s "$(cd "$ROOT/../shared" && pwd)" "$T/shared"; fi
 
 # Split the markdown into block files and a manifest, one line a block:

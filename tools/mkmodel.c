@@ -11,6 +11,7 @@
      mkmodel --lora OUT.safetensors --for MODEL.safetensors [--rank R] [--keys kohya|diffusers|peft]
                                                      a random LoRA / LoCon of MODEL's layers
      mkmodel --embedding OUT.safetensors --width D   a random textual-inversion embedding
+     mkmodel --taesd OUT.safetensors [--half encoder|decoder]   a random TAESD half (madebyollin's layout)
 
    Build:  cc -std=c99 -O2 -o build/mkmodel tools/mkmodel.c -lm
 
@@ -2151,6 +2152,42 @@ static void write_lora(const lora_opts *lo)
     free(e);
 }
 
+/* --taesd OUT --half encoder|decoder: a random TAESD half in madebyollin's layout (nn.Sequential
+   indices; 64 channels; Block N.conv.0/2/4; the stride-2 and post-upsampling convs without bias) */
+static void write_taesd(const char *path, int decoder, int dtype, uint64_t seed)
+{
+    static const char enc[] = "CBDBBBDBBBDBBBC", dec[] = "TCRBBBUCBBBUCBBBUCBC";
+    const char *k = decoder ? dec : enc;
+    model tm;
+    tensor **list;
+    run_opts o;
+    char name[64];
+    int i, j, n = (int)strlen(k);
+    memset(&tm, 0, sizeof tm);
+    tm.wdtype = dtype;
+    for (i = 0; i < n; i++) {
+        int first = i == (decoder ? 1 : 0), last = i == n - 1, ci = first ? (decoder ? 4 : 3) : 64, co = last ? (decoder ? 3 : 4) : 64;
+        if (k[i] == 'C' && (first || last || (i > 0 && k[i - 1] != 'U'))) { sprintf(name, "%d", i); conv(&tm, P_VAE, name, co, ci, 3, 0); }
+        else if (k[i] == 'C' || k[i] == 'D') {   /* no bias */
+            tensor *t;
+            sprintf(name, "%d.weight", i);
+            t = add(&tm, P_VAE, K_WEIGHT, name, 4, 64, 64, 3, 3);
+            t->fan_in = 64.0 * 9;
+        } else if (k[i] == 'B')
+            for (j = 0; j < 6; j += 2) { sprintf(name, "%d.conv.%d", i, j); conv(&tm, P_VAE, name, 64, 64, 3, j == 4); }
+    }
+    list = (tensor **)xrealloc(NULL, (size_t)tm.n * sizeof *list);
+    for (i = 0; i < tm.n; i++) { list[i] = &tm.t[i]; tm.t[i].out_name = tm.t[i].name; tm.t[i].out_ndim = tm.t[i].ndim; tm.t[i].out_shape = tm.t[i].shape; }
+    memset(&o, 0, sizeof o);
+    o.seed = seed;
+    o.init = INIT_TORCH;
+    o.scale = 1.0;
+    write_safetensors(path, list, tm.n, &o);
+    fprintf(stderr, "mkmodel: wrote %s: a TAESD %s (madebyollin's layout), %d tensors, %s\n", path, decoder ? "decoder" : "encoder", tm.n, DT_NAME[dtype]);
+    free(list);
+    free(tm.t);
+}
+
 static void write_embedding(const char *path, const char *key, int width, int vectors, int one_d, int dtype, uint64_t seed,
                             double std)
 {
@@ -2249,6 +2286,8 @@ int main(int argc, char **argv)
     const char *out = NULL, *diff_dir = NULL, *vocab_out = NULL, *vocab_json = NULL;
     const char *cfg_name = "sd15", *family = "sd1", *dtype_name = "f16", *init_name = "torch";
     int dtype = DT_F16, bufs = BUF_DEFAULT, vae_only = 0, keep_prefix = 0, nmerges = 500, i;
+    const char *taesd_out = NULL;
+    int taesd_dec = 1;
     const char *lora_out = NULL, *emb_out = NULL, *emb_key = "emb_params", *lora_only = NULL, *emb_only = NULL;
     int emb_width = 0, emb_vectors = -1, emb_1d = 0, dtype_given = 0;
     double emb_std = 0.02;
@@ -2330,6 +2369,11 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--lcm")) { lo.groups |= LG_LCM; lora_only = a; }
         else if (!strcmp(a, "--attn-only")) { lo.groups &= ~LG_RES; lora_only = a; }
         else if (!strcmp(a, "--embedding")) { NEEDV(); emb_out = v; }
+        else if (!strcmp(a, "--taesd")) { NEEDV(); taesd_out = v; }
+        else if (!strcmp(a, "--half")) {
+            NEEDV();
+            if (!strcmp(v, "encoder")) taesd_dec = 0; else if (!strcmp(v, "decoder")) taesd_dec = 1; else die("--half encoder or decoder");
+        }
         else if (!strcmp(a, "--width")) {
             NEEDV();
             emb_width = atoi(v);
@@ -2373,6 +2417,10 @@ int main(int argc, char **argv)
     o.dtype_name = dtype_name;
     if (lora_only && !lora_out) die("%s is an option of --lora", lora_only);
     if (emb_only && !emb_out) die("%s is an option of --embedding", emb_only);
+    if (taesd_out) {
+        write_taesd(taesd_out, taesd_dec, dtype_given ? dtype : DT_F16, o.seed);
+        return 0;
+    }
     if (lora_out || emb_out) {
         if (lora_out && emb_out) die("--lora and --embedding: one at a time");
         if (out || diff_dir || vocab_out || vocab_json) die("--lora and --embedding write one file: no -o, --diffusers or --vocab-out with them");

@@ -3501,27 +3501,36 @@ SDDEF const char *sd_result_name(sd_result r)
      PEFT            the same paths + .lora_A.weight (down) / .lora_B.weight (up)
    Each becomes the checkpoint's own (LDM) module name written with _ for . (as A1111 matches them). */
 
-/* a whole tensor as floats into a new buffer: in huge pages where the system has them (a fault per
-   2 MB, not per 4 KB: most of a large LoRA's load time is the kernel handing out and clearing
-   pages), decoded by all threads; its mapped pages released after (the float copy replaces them) */
-static sd_result sd__read_all(sd_model *m, const sd__tensor *t, float *out)
+/* a new buffer of n floats in huge pages where the system has them: a page fault per 2 MB, not per
+   4 KB (most of a large LoRA's load time is the kernel handing out and clearing pages) */
+static void sd__hugepages(float *p, size_t n)
 {
-    size_t n = (size_t)t->numel, chunk = (size_t)1 << 16;
-    int k, nb = (int)((n + chunk - 1) / chunk);
 #if SD__MMAP && defined(SD__HUGEPAGE)
-    {
-        uintptr_t a = ((uintptr_t)out + ((uintptr_t)1 << 21) - 1) & ~(((uintptr_t)1 << 21) - 1), e = ((uintptr_t)(out + n)) & ~(((uintptr_t)1 << 21) - 1);
-        if (e > a) madvise((void *)a, (size_t)(e - a), SD__HUGEPAGE);
-    }
+    uintptr_t a = ((uintptr_t)p + ((uintptr_t)1 << 21) - 1) & ~(((uintptr_t)1 << 21) - 1), e = ((uintptr_t)(p + n)) & ~(((uintptr_t)1 << 21) - 1);
+    if (e > a) madvise((void *)a, (size_t)(e - a), SD__HUGEPAGE);
+#else
+    (void)p; (void)n;
 #endif
-    if (!t->data) return sd__read_row(m, t, 0, n, out) == SD_OK ? SD_OK : sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", t->name);
+}
+
+/* w [out, k] += up [out, r] @ down [r, k], a row at a time (src: first the row of that tensor, decoded),
+   each row's product summed in acc (a row a thread of tmp) before it is added: the same bits for
+   any thread count. One pass over the layer, its rows hot in the cache. */
+static void sd__lora_merge(sd_model *m, float *w, const sd__tensor *src, const float *up, const float *down, int out, int r, int k, float *tmp)
+{
+    int a;
     SD__PARALLEL_FOR(m->n_threads)
-    for (k = 0; k < nb; k++) {
-        size_t at = (size_t)k * chunk;
-        sd__decode(out + at, t->data, t->dtype, at, n - at < chunk ? n - at : chunk);
+    for (a = 0; a < out; a++) {
+        float *row = w + (size_t)a * k, *acc = tmp + (size_t)SD__TID() * k;
+        int q, b;
+        if (src) sd__decode(row, src->data, src->dtype, (size_t)a * k, (size_t)k);
+        for (b = 0; b < k; b++) acc[b] = 0.0f;
+        for (q = 0; q < r; q++) {
+            const float s = up[(size_t)a * r + q], *d = down + (size_t)q * k;
+            for (b = 0; b < k; b++) acc[b] += s * d[b];
+        }
+        for (b = 0; b < k; b++) row[b] += acc[b];
     }
-    sd__weights_done(m, t);
-    return SD_OK;
 }
 
 /* PyTorch's files: a zip of pickles, or a bare pickle (protocol 2..5) */
@@ -3734,7 +3743,8 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
     float **fresh = NULL, *buf = NULL, *ws = NULL;
     int nlt = 0, nm = 0, nops = 0, nkeys = 0, n_unknown = 0, i, k, *touched = NULL;
     char unknown[400];
-    size_t maxbuf = 0;
+    size_t maxbuf = 0, maxk = 0;
+    sd__tensor *was = NULL;           /* the touched tensors as they were (where their bytes are) */
     sd_result r = SD_OK;
     m->err[0] = 0;
     if (!m->nt) return sd__fail(m, SD_ERR_STATE, "LoRA: load a model first");
@@ -3816,6 +3826,7 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
         }
         o->scale = (d->alpha ? a / (float)o->r : 1.0f) * (d->te ? te_weight : unet_weight);
         if ((size_t)o->r * o->k > maxbuf) maxbuf = (size_t)o->r * o->k;
+        if ((size_t)o->k > maxk) maxk = (size_t)o->k;
         if ((size_t)o->r * o->out > maxbuf) maxbuf = (size_t)o->r * o->out;
         touched[o->t] = 1;
         nops++;
@@ -3824,14 +3835,17 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
         r = sd__fail(m, SD_ERR_MODEL, "nothing in it matches a layer of this model (%s%s)", unknown[0] ? "e.g. " : "no tensors", unknown);
     /* every new float copy first: out of memory leaves the model as it was */
     if (r == SD_OK && (!(fresh = (float **)sd__calloc(m, (size_t)m->nt + 1, sizeof *fresh)) ||
-                       !(buf = (float *)sd__malloc(m, 3 * (maxbuf + 1) * sizeof *buf)) ||
-                       !(ws = (float *)sd__malloc(m, (sd__kernels_fast.linear_ws(m) + 1) * sizeof *ws))))
+                       !(buf = (float *)sd__malloc(m, 2 * (maxbuf + 1) * sizeof *buf)) ||
+                       !(ws = (float *)sd__malloc(m, ((size_t)m->n_threads * maxk + 1) * sizeof *ws)) ||
+                       !(was = (sd__tensor *)sd__calloc(m, (size_t)m->nt + 1, sizeof *was))))
         r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
     for (i = 0; r == SD_OK && i < m->nt; i++)
-        if (touched[i] && !m->t[i].lora) {
+        if (touched[i] && !m->t[i].lora) {   /* (read now only from a streamed file, where reading can fail) */
             if (!(fresh[i] = (float *)sd__malloc(m, (size_t)m->t[i].numel * sizeof(float))))
                 r = sd__fail(m, SD_ERR_NOMEM, "out of memory for the float copies of the layers this LoRA changes");
-            else r = sd__read_all(m, &m->t[i], fresh[i]);
+            else if (sd__hugepages(fresh[i], (size_t)m->t[i].numel), !m->t[i].data && sd__read_row(m, &m->t[i], 0, (size_t)m->t[i].numel, fresh[i]) != SD_OK)
+                r = sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", m->t[i].name);
+            else touched[i] = m->t[i].data ? 2 : 1;   /* 2: to be decoded with the first update */
         }
     for (i = 0; r == SD_OK && i < nops; i++) {   /* the values: finite, read before anything changes */
         if ((r = sd__lora_values(m, ops[i].down, buf)) != SD_OK) break;
@@ -3841,28 +3855,21 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
         sd__tensor *t = &m->t[i];
         if (!touched[i]) continue;
         if (!t->lora) {
+            if (touched[i] == 2) was[i] = *t;   /* the tensor as it was: where its bytes are */
             t->lora = fresh[i]; fresh[i] = NULL;
             t->dtype0 = t->dtype; t->dtype = SD__F32;
             t->data = (const unsigned char *)t->lora;
         } else sd__f32_le(t->lora, (size_t)t->numel);      /* its bytes -> values */
         if (m->gpu && t->dev) { sd__cuda_free(m->gpu, t->dev); t->dev = NULL; }
     }
-    for (i = 0; r == SD_OK && i < nops; i++) {   /* W += scale up @ down: up' [out, r] as the input, down^T [k, r] as the weight */
+    for (i = 0; r == SD_OK && i < nops; i++) {   /* W += scale up @ down */
         const sd__lora_op *o = &ops[i];
-        float *upf = buf, *dt = buf + maxbuf + 1, *tr = buf + 2 * (maxbuf + 1);
-        int a, b;
-        sd__tensor w;
-        sd__lin lin;
+        float *upf = buf, *dn = buf + maxbuf + 1;
         sd__decode(upf, o->up->data, o->up->dtype, 0, (size_t)o->out * o->r);
         for (k = 0; k < o->out * o->r; k++) upf[k] *= o->scale;
-        sd__decode(dt, o->down->data, o->down->dtype, 0, (size_t)o->r * o->k);
-        for (a = 0; a < o->r; a++) for (b = 0; b < o->k; b++) tr[(size_t)b * o->r + a] = dt[(size_t)a * o->k + b];   /* [r,k] -> [k,r] */
-        sd__f32_le(tr, (size_t)o->r * o->k);
-        memset(&w, 0, sizeof w);
-        w.dtype = SD__F32; w.ndim = 2; w.shape[0] = o->k; w.shape[1] = o->r; w.numel = (int64_t)o->k * o->r;
-        w.data = (const unsigned char *)tr;
-        lin.w = &w; lin.b = NULL;
-        (m->cfg.reference ? sd__kernels_ref : sd__kernels_fast).linear(m, m->t[o->t].lora, upf, o->out, o->r, &lin, m->t[o->t].lora, ws);
+        sd__decode(dn, o->down->data, o->down->dtype, 0, (size_t)o->r * o->k);
+        sd__lora_merge(m, m->t[o->t].lora, touched[o->t] == 2 ? &was[o->t] : NULL, upf, dn, o->out, o->r, o->k, ws);
+        if (touched[o->t] == 2) { sd__weights_done(m, &was[o->t]); touched[o->t] = 1; }   /* the mapped bytes are not read again */
     }
     for (i = 0; r == SD_OK && i < m->nt; i++) if (touched[i]) sd__f32_le(m->t[i].lora, (size_t)m->t[i].numel);   /* values -> bytes */
     if (r == SD_OK) {
@@ -3871,7 +3878,7 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
     }
     for (i = 0; fresh && i < m->nt; i++) sd__free(m, fresh[i]);
     for (i = 0; keys && i < nkeys; i++) sd__free(m, (void *)(size_t)keys[i].key);
-    sd__free(m, fresh); sd__free(m, buf); sd__free(m, ws); sd__free(m, keys); sd__free(m, touched);
+    sd__free(m, fresh); sd__free(m, buf); sd__free(m, ws); sd__free(m, keys); sd__free(m, touched); sd__free(m, was);
     sd__free(m, mods); sd__free(m, ops);
     for (i = 0; i < nlt; i++) if (lt[i].owned_name) sd__free(m, lt[i].name);
     sd__free(m, lt); sd__free(m, src.header);

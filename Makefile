@@ -126,6 +126,25 @@ $(B)/bench-lora32.safetensors: $(B)/mkmodel $(B)/sd15.safetensors
 bench-lora: $(B)/bench $(B)/sd15.safetensors $(B)/bench-lora32.safetensors $(B)/tiny-merges.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt --lora $(B)/bench-lora32.safetensors --lora-only -o $(B)/bench.txt
 .PHONY: bench-lora
+# SD 2.x: bench-sd2 times an SD 2.1-sized random checkpoint (2.6 GB, written once: mkmodel --config sd21,
+# v2-1_768-ema-pruned.safetensors' layout) at 512x512 and 768x768, TAESD's decoder and encoder beside the
+# VAE's (random weights in madebyollin's layout), and at 512x512 an SD-Turbo-shaped whole process (1 step,
+# cfg 1, Euler a, TAESD decode); results appended to build/bench.txt. BENCH_SD2 adds bench options to both
+# runs (e.g. BENCH_SD2='-t 8', or '--steps 5' to shorten the 20-step txt2img row).
+$(B)/sd21.safetensors: $(B)/mkmodel
+	$(B)/mkmodel --config sd21 -o $@
+$(B)/taesd_decoder.safetensors: $(B)/mkmodel
+	$(B)/mkmodel --taesd $@ --half decoder
+$(B)/taesd_encoder.safetensors: $(B)/mkmodel
+	$(B)/mkmodel --taesd $@ --half encoder
+BENCH_SD2 ?=
+SD2_BENCH := $(B)/bench -m $(B)/sd21.safetensors --vocab $(B)/tiny-merges.txt \
+             --taesd $(B)/taesd_decoder.safetensors --taesd $(B)/taesd_encoder.safetensors -o $(B)/bench.txt
+bench-sd2: $(B)/bench $(B)/sd21.safetensors $(B)/taesd_decoder.safetensors $(B)/taesd_encoder.safetensors $(B)/tiny-merges.txt
+	@test -n "$(BLAS_OK)" || echo "bench: no OpenBLAS (apt-get install libopenblas-dev): the ceiling is not measured"
+	$(SD2_BENCH) --size 512 --turbo $(BENCH_SD2)
+	$(SD2_BENCH) --size 768 $(BENCH_SD2)
+.PHONY: bench-sd2
 
 # 512x512 txt2img end to end on the SD 1.5-sized random checkpoint
 big: all $(B)/sd15.safetensors $(B)/tiny-merges.txt

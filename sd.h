@@ -3171,10 +3171,10 @@ SDDEF sd_result sd_load(sd_model *m, const char *path)
             r = sd__fail(m, SD_ERR_IO, "%s: a diffusers folder without safetensors weights (unet/, vae/, text_encoder/); "
                          "only .safetensors files are read", path);
         /* what only the configs say: the text encoder's activation, the tokenizer's padding, the prediction */
-        m->folder_gelu = sd__config_is(m, path, "text_encoder/config.json", "hidden_act", "gelu");
-        m->folder_pad = sd__config_is(m, path, "tokenizer/tokenizer_config.json", "pad_token", "!") ||
+        if (r == SD_OK) m->folder_gelu = sd__config_is(m, path, "text_encoder/config.json", "hidden_act", "gelu");
+        if (r == SD_OK) m->folder_pad = sd__config_is(m, path, "tokenizer/tokenizer_config.json", "pad_token", "!") ||
                         sd__config_is(m, path, "tokenizer/special_tokens_map.json", "pad_token", "!");
-        m->folder_pred = sd__config_is(m, path, "scheduler/scheduler_config.json", "prediction_type", "v_prediction") ? SD_PREDICTION_V
+        if (r == SD_OK) m->folder_pred = sd__config_is(m, path, "scheduler/scheduler_config.json", "prediction_type", "v_prediction") ? SD_PREDICTION_V
                        : sd__config_is(m, path, "scheduler/scheduler_config.json", "prediction_type", "epsilon") ? SD_PREDICTION_EPS : 0;
     } else r = sd__add_file(m, path);
     if (r == SD_OK) {
@@ -5034,6 +5034,7 @@ static sd_result sd__ids_of(sd_model *m, const char *s, size_t len, int **ids, i
     if (r == SD_OK && !(*ids = (int *)sd__malloc(m, (size_t)(*n + 1) * sizeof(int)))) r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
     if (r == SD_OK) r = sd_tokenize_bpe(m, t, *ids, *n, n);
     sd__free(m, t);
+    if (r != SD_OK) { sd__free(m, *ids); *ids = NULL; *n = 0; }
     return r;
 }
 
@@ -6834,9 +6835,9 @@ static sd_result sd__build(sd_model *m)
     sd_result r;
     int has_unet, has_vae, has_text, has_taesd = sd__has_prefix(m, "taesd.");
     if (sd__has_prefix(m, "conditioner.embedders.") || sd__has(m, SD__UNET "label_emb.0.0.weight"))
-        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
+        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x and 2.x models");
     if (sd__has_prefix(m, SD__UNET "add_embedding."))
-        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x models only");
+        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x and 2.x models");
     /* a part is there when any of its tensors is (position_ids is a buffer, not a weight) */
     has_unet = sd__has_prefix(m, SD__UNET);
     has_vae = sd__has_prefix(m, SD__VAE);

@@ -1,9 +1,10 @@
-/* bench - how fast sd.h runs SD 1.5 at 512x512 on this machine, and how that compares with the
-   machine's own ceiling measured in the same run.
+/* bench - how fast sd.h runs a checkpoint (SD 1.5 at 512x512 by default) on this machine, and how
+   that compares with the machine's own ceiling measured in the same run.
 
    For each stage (text encoder, one UNet evaluation on a batch of 2, VAE decode, VAE encode, a
-   whole txt2img) it prints seconds, counted GFLOP (2 x multiply-adds of the convolutions, matrix
-   products and attention, as sd.h counts them), GFLOP/s, the fraction of the ceiling, and the
+   whole txt2img; with --taesd TAESD's decode and encode; with --turbo an SD-Turbo-shaped process)
+   it prints seconds, counted GFLOP (2 x multiply-adds of the convolutions, matrix products and
+   attention, as sd.h counts them: sd_last_flops), GFLOP/s, the fraction of the ceiling, and the
    peak resident memory. Each stage runs in its own process (this program started again with
    --stage), so that its peak memory is its own. The ceiling is a large single-precision matrix
    product by OpenBLAS (a benchmark-only comparison; sd.h never links it) with the same threads.
@@ -11,8 +12,30 @@
    make bench            (writes build/sd15.safetensors with mkmodel first; results in build/bench.txt)
    make bench-lora       the LoRA block alone, for build/bench-lora32.safetensors (rank 32, every
                          attention and ResBlock layer: mkmodel --lora)
-   build/bench -m MODEL [-t THREADS] [--low-memory] [--steps N] [-o FILE]
+   make bench-sd2        an SD 2.1-sized checkpoint (mkmodel --config sd21) at 512x512 and 768x768 with
+                         TAESD (mkmodel --taesd), and the turbo row at 512x512
+   build/bench -m MODEL [-t THREADS] [-W WIDTH -H HEIGHT | --size N] [--low-memory] [--steps N] [-o FILE]
+               [--taesd DECODER [--taesd ENCODER]] [--turbo] [--stages LIST]
                [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME] [--lora FILE [--lora-only]]
+
+   -W / -H / --size: the image size of every stage (default 512x512; multiples of 8): the UNet on
+   [2, 4, H/8, W/8], the decoders from that latent, the encoders from [3, H, W].
+
+   --taesd FILE (once or twice: madebyollin's taesd_decoder / taesd_encoder.safetensors, or diffusers'
+   AutoencoderTiny file): the rows taesd-dec and taesd-enc time sd_taesd_decode / sd_taesd_encode at
+   the bench size beside the VAE's rows (a half not given is reported as skipped), and a line compares
+   each with the VAE's: speed, GFLOP, peak memory.
+
+   --turbo (needs a TAESD decoder): SD-Turbo's shape, as a whole process: this program started with
+   --stage turbo creates the model, loads the checkpoint, the vocabulary and TAESD, runs txt2img at
+   the bench size with 1 step of Euler a, cfg 1 (no guidance: the UNet on a batch of 1) and
+   sd_params.taesd = 1, frees everything and exits; the row gives the best and the median wall clock
+   of three such processes, as the parent saw them (start to exit), and their peak RSS. Its GFLOP is
+   one text encoding + half the unet row + the taesd-dec row. The report also prints the same run as
+   a command of the sd tool, to time with /usr/bin/time -v (Elapsed, Maximum resident set size).
+
+   --stages LIST (comma-separated: text,unet,decode,encode,txt2img,taesd-dec,taesd-enc,turbo) runs
+   those rows only; the txt2img and turbo GFLOP need the rows they are made of.
 
    --lora FILE: after the stages, one more process measures what the LoRA costs: the wall clock of
    sd_load_lora (weight 1 for the text encoder and the UNet), the UNet evaluation above without and
@@ -31,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <time.h>
 #include <sys/resource.h>
 #ifdef SD_BENCH_OPENBLAS
@@ -223,25 +247,43 @@ done:
     return ok;
 }
 
-/* one stage in this process: prints "RESULT stage seconds_best seconds_median gflop peak_mb runs" */
-static int run_stage(const char *stage, const char *model, const char *vocab, int threads, int low, int steps, int gpu, const char *lora)
+/* what the parent passes to each stage's process */
+typedef struct bench_opts {
+    const char *model, *vocab, *lora, *taesd[2];
+    int n_taesd, threads, low, steps, gpu, W, H;
+} bench_opts;
+
+#define TURBO_PROMPT "a lighthouse at dawn, oil painting"
+
+/* one stage in this process: prints "RESULT stage seconds_best seconds_median gflop peak_mb runs scratch_mb"
+   (a stage that cannot run here prints "SKIP stage why" instead) */
+static int run_stage(const char *stage, const bench_opts *o)
 {
     sd_config c = sd_config_default();
     sd_model *m;
     double t[8], flops = 0, t0, scratch = 0;
-    int runs = 0, i, reps = gpu ? 8 : 3, warm = gpu ? 1 : 0;
-    const int H = 512, W = 512, h = 64, w = 64;
-    c.n_threads = threads;
-    c.low_memory = low;
-    c.gpu = (sd_gpu)gpu;
+    int runs = 0, i, reps = o->gpu ? 8 : 3, warm = o->gpu ? 1 : 0;
+    const int H = o->H, W = o->W, h = H / 8, w = W / 8;
+    const int turbo = !strcmp(stage, "turbo"), taesd = !strncmp(stage, "taesd-", 6);
+    double tstart = now();
+    c.n_threads = o->threads;
+    c.low_memory = o->low;
+    c.gpu = (sd_gpu)o->gpu;
     m = sd_create(&c);
-    if (m && gpu && !sd_using_gpu(m)) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
-    if (!m || sd_load(m, model) != SD_OK) { fprintf(stderr, "bench: %s\n", m ? sd_error(m) : "out of memory"); return 1; }
+    if (m && o->gpu && !sd_using_gpu(m)) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+    if (!m || sd_load(m, o->model) != SD_OK) { fprintf(stderr, "bench: %s\n", m ? sd_error(m) : "out of memory"); return 1; }
+    if (taesd || turbo)   /* the TAESD files the run was given, beside the model (its decoder, its encoder) */
+        for (i = 0; i < o->n_taesd; i++)
+            if (sd_load_taesd(m, o->taesd[i]) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
     if (!strcmp(stage, "text")) {
+        sd_info in;
         int ids[SD_TOKENS];
-        float *out = (float *)malloc(sizeof(float) * SD_TOKENS * 768 * 4);
-        for (i = 0; i < SD_TOKENS; i++) ids[i] = i < 12 ? 320 + 37 * i : 49407;
-        ids[0] = 49406;
+        float *out;
+        sd_model_info(m, &in);
+        out = (float *)malloc(sizeof(float) * SD_TOKENS * (size_t)in.text_width);
+        /* BOS, 11 words, EOS to the end: CLIP's 49406 ... 49407 (the last two ids of any vocabulary) */
+        for (i = 0; i < SD_TOKENS; i++) ids[i] = i < 12 ? (320 + 37 * i) % (in.text_vocab - 2) : in.text_vocab - 1;
+        ids[0] = in.text_vocab - 2;
         for (runs = -warm; runs < 5; runs++) {
             t0 = now();
             if (sd_text_encode(m, ids, 1, out) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
@@ -272,8 +314,8 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         float *x, *ctx, *eps;
         double tn[8], tl[8], tload, rss0, hwm0, rss1, hwm1, rss2, hwm2, touched, file_mb, dn, dl;
         int nmod, rmin, rmax;
-        if (!lora) { fprintf(stderr, "bench: --stage lora needs --lora FILE\n"); return 1; }
-        if (!lora_stats(lora, &nmod, &rmin, &rmax, &touched, &file_mb)) { fprintf(stderr, "bench: %s: cannot read its safetensors header\n", lora); return 1; }
+        if (!o->lora) { fprintf(stderr, "bench: --stage lora needs --lora FILE\n"); return 1; }
+        if (!lora_stats(o->lora, &nmod, &rmin, &rmax, &touched, &file_mb)) { fprintf(stderr, "bench: %s: cannot read its safetensors header\n", o->lora); return 1; }
         sd_model_info(m, &in);
         x = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
         ctx = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * in.context_dim);
@@ -287,7 +329,7 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         }
         vm_mb(&rss0, &hwm0);
         t0 = now();
-        if (sd_load_lora(m, lora, 1.0f, 1.0f) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+        if (sd_load_lora(m, o->lora, 1.0f, 1.0f) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
         tload = now() - t0;
         vm_mb(&rss1, &hwm1);
         for (runs = -1; runs < reps; runs++) {
@@ -297,7 +339,7 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         }
         vm_mb(&rss2, &hwm2);
         dn = median(tn, reps); dl = median(tl, reps);
-        printf("LORA LoRA %s (%.1f MB): %d modules, rank %d", lora, file_mb, nmod, rmax);
+        printf("LORA LoRA %s (%.1f MB): %d modules, rank %d", o->lora, file_mb, nmod, rmax);
         if (rmin != rmax) printf(" (%d..%d)", rmin, rmax);
         printf(", weight 1; the UNet on a batch of 2 at %dx%d\n", W, H);
         printf("LORA   sd_load_lora              %9.3f s\n", tload);
@@ -308,37 +350,52 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         printf("LORA   float32 copies of the touched layers: %.1f MB (%d modules x out x in kh kw x 4 bytes)\n", touched, nmod);
         free(x); free(ctx); free(eps);
         runs = 1; t[0] = tload;
-    } else if (!strcmp(stage, "decode")) {
+    } else if (!strcmp(stage, "decode") || !strcmp(stage, "taesd-dec")) {
         float *z = (float *)malloc(sizeof(float) * 4 * h * w), *img = (float *)malloc(sizeof(float) * 3 * H * W);
         fill(z, (size_t)4 * h * w, 3);
-        for (runs = -warm; runs < 2 + 2 * warm; runs++) {
+        for (runs = -warm; runs < 2 + 2 * warm + 2 * taesd; runs++) {   /* (TAESD: a few runs more, it is quick) */
+            sd_result r;
             t0 = now();
-            if (sd_vae_decode(m, z, h, w, img) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            r = taesd ? sd_taesd_decode(m, z, h, w, img) : sd_vae_decode(m, z, h, w, img);
+            if (r == SD_ERR_STATE && taesd) { printf("SKIP %s no TAESD decoder among the --taesd files\n", stage); return 0; }
+            if (r != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             if (runs >= 0) t[runs] = now() - t0;
         }
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(z); free(img);
-    } else if (!strcmp(stage, "encode")) {
+    } else if (!strcmp(stage, "encode") || !strcmp(stage, "taesd-enc")) {
         float *img = (float *)malloc(sizeof(float) * 3 * H * W), *mean = (float *)malloc(sizeof(float) * 4 * h * w);
         float *lv = (float *)malloc(sizeof(float) * 4 * h * w);
         fill(img, (size_t)3 * H * W, 4);
-        for (runs = -warm; runs < 2 + 2 * warm; runs++) {
+        for (runs = -warm; runs < 2 + 2 * warm + 2 * taesd; runs++) {
+            sd_result r;
             t0 = now();
-            if (sd_vae_encode(m, img, H, W, mean, lv) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            r = taesd ? sd_taesd_encode(m, img, H, W, mean) : sd_vae_encode(m, img, H, W, mean, lv);
+            if (r == SD_ERR_STATE && taesd) { printf("SKIP %s no TAESD encoder among the --taesd files\n", stage); return 0; }
+            if (r != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             if (runs >= 0) t[runs] = now() - t0;
         }
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(img); free(mean); free(lv);
-    } else if (!strcmp(stage, "txt2img")) {
+    } else if (!strcmp(stage, "txt2img") || turbo) {
+        /* txt2img: the default sampler (Euler a) and guidance (7) for --steps steps, VAE decode.
+           turbo: SD-Turbo's settings (1 step of Euler a, cfg 1: the UNet on the prompt alone, a batch
+           of 1; TAESD decode), once, from the start of this process (loading included) to its end */
         sd_params p = sd_params_default();
         unsigned char *rgb = (unsigned char *)malloc((size_t)H * W * 3);
-        if (sd_load_vocab(m, vocab) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
-        p.prompt = "a lighthouse at dawn, oil painting";
-        p.steps = steps;
+        if (sd_load_vocab(m, o->vocab) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+        p.prompt = TURBO_PROMPT;
+        p.width = W;
+        p.height = H;
+        p.steps = o->steps;
         p.seed = 42;
+        if (turbo) { p.steps = 1; p.cfg_scale = 1.0f; p.sampler = SD_SAMPLER_EULER_A; p.taesd = 1; warm = 0; }
         for (runs = -warm; runs < 1 + warm; runs++) {
+            sd_result r;
             t0 = now();
-            if (sd_txt2img(m, &p, rgb) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            r = sd_txt2img(m, &p, rgb);
+            if (r == SD_ERR_STATE && turbo) { printf("SKIP %s no TAESD decoder among the --taesd files\n", stage); return 0; }
+            if (r != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             if (runs >= 0) t[runs] = now() - t0;
         }
         free(rgb);
@@ -346,13 +403,14 @@ static int run_stage(const char *stage, const char *model, const char *vocab, in
         fprintf(stderr, "bench: unknown stage '%s'\n", stage);
         return 1;
     }
+    sd_free(m);
+    if (turbo) t[0] = now() - tstart;   /* the whole process: create, load, vocabulary, TAESD, txt2img, free */
     {
         double best = t[0], sorted[8];
         for (i = 0; i < runs; i++) { sorted[i] = t[i]; if (t[i] < best) best = t[i]; }
         qsort(sorted, (size_t)runs, sizeof(double), cmp_double);
         printf("RESULT %s %.4f %.4f %.4f %.1f %d %.1f\n", stage, best, sorted[runs / 2], flops / 1e9, peak_mb(), runs, scratch);
     }
-    sd_free(m);
     return 0;
 }
 
@@ -381,105 +439,212 @@ static double ceiling(int threads, const char **who)
 #endif
 }
 
+/* the stages a run can time, in the order they run */
+static const char *const STAGES[] = { "text", "unet", "decode", "encode", "txt2img", "taesd-dec", "taesd-enc", "turbo" };
+enum { S_TEXT, S_UNET, S_DECODE, S_ENCODE, S_TXT2IMG, S_TAESD_DEC, S_TAESD_ENC, S_TURBO, S_COUNT };
+
+/* one stage in a process of its own (this program with --stage): its RESULT line into the numbers,
+   0 when it failed, -1 when it said SKIP (why in skip); wall: the process's wall clock; the lora
+   stage's report goes to stdout and log */
+static int child(const char *argv0, const char *stage, const bench_opts *o, double *best, double *med, double *gf, double *mb,
+                 double *wall, char *skip, size_t skip_cap, FILE *log)
+{
+    char cmd[4096], line[512], name[32];
+    int n, i, runs = 0, got = 0;
+    FILE *f;
+    double t0;
+    n = snprintf(cmd, sizeof cmd, "'%s' --stage %s -m '%s' --vocab '%s' -t %d --steps %d -W %d -H %d%s%s", argv0, stage, o->model, o->vocab,
+                 o->threads, o->steps, o->W, o->H, o->low ? " --low-memory" : "",
+                 o->gpu == SD_GPU_FP16 ? " --gpu" : o->gpu == SD_GPU_FP32 ? " --gpu-fp32" : "");
+    for (i = 0; i < o->n_taesd && n > 0 && n < (int)sizeof cmd; i++) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --taesd '%s'", o->taesd[i]);
+    if (o->lora && n > 0 && n < (int)sizeof cmd) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --lora '%s'", o->lora);
+    if (n <= 0 || n >= (int)sizeof cmd) { fprintf(stderr, "bench: paths too long\n"); return 0; }
+    fflush(stdout);
+    t0 = now();
+    f = popen(cmd, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "RESULT %31s %lf %lf %lf %lf %d", name, best, med, gf, mb, &runs) == 6) got = 1;
+        else if (!strncmp(line, "SKIP ", 5)) {
+            const char *why = strchr(line + 5, ' ');
+            snprintf(skip, skip_cap, "%s", why ? why + 1 : "");
+            skip[strcspn(skip, "\n")] = 0;
+            got = -1;
+        } else if (!strncmp(line, "LORA ", 5)) {   /* the lora stage's lines, as they are */
+            fputs(line + 5, stdout);
+            if (log) fputs(line + 5, log);
+            got = 1;
+        }
+    }
+    if (f) pclose(f);
+    *wall = now() - t0;
+    return got;
+}
+
+static void emit(FILE *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    if (o) {
+        va_start(ap, fmt);
+        vfprintf(o, fmt, ap);
+        va_end(ap);
+    }
+    fflush(stdout);
+}
+
+static const char USAGE[] =
+    "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [-W WIDTH] [-H HEIGHT] [--size N] [--low-memory] [--steps N]\n"
+    "             [-o FILE] [--taesd DECODER [--taesd ENCODER]] [--turbo] [--stages LIST]\n"
+    "             [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME] [--lora FILE [--lora-only]]\n"
+    "  LIST: a comma-separated choice of text,unet,decode,encode,txt2img,taesd-dec,taesd-enc,turbo\n";
+
 int main(int argc, char **argv)
 {
-    const char *model = "build/sd15.safetensors", *vocab = "build/tiny-merges.txt", *out = "build/bench.txt", *stage = NULL, *who;
-    int threads = 0, low = 0, steps = 20, i, gpu = 0;
+    bench_opts bo;
+    const char *out = "build/bench.txt", *stage = NULL, *who, *stages_arg = NULL;
+    int i, s, lora_only = 0, turbo = 0, want[S_COUNT];
     double given_ceiling = 0;
-    const char *given_who = NULL, *lora = NULL;
-    int lora_only = 0;
-    char cmd[2048], line[512];
-    FILE *f, *o;
-    double ceil_gf, unet_gf = 0, text_gf = 0, dec_gf = 0;
+    const char *given_who = NULL;
+    FILE *o;
+    double ceil_gf, gfs[S_COUNT], bests[S_COUNT], mbs[S_COUNT];
+    int ok[S_COUNT];
+    memset(&bo, 0, sizeof bo);
+    bo.model = "build/sd15.safetensors";
+    bo.vocab = "build/tiny-merges.txt";
+    bo.steps = 20;
+    bo.W = bo.H = 512;
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-m") && i + 1 < argc) model = argv[++i];
-        else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) vocab = argv[++i];
-        else if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
+        if (!strcmp(argv[i], "-m") && i + 1 < argc) bo.model = argv[++i];
+        else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) bo.vocab = argv[++i];
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc) bo.threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc) bo.steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-W") && i + 1 < argc) bo.W = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-H") && i + 1 < argc) bo.H = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--size") && i + 1 < argc) bo.W = bo.H = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--stage") && i + 1 < argc) stage = argv[++i];
-        else if (!strcmp(argv[i], "--low-memory")) low = 1;
-        else if (!strcmp(argv[i], "--gpu")) gpu = SD_GPU_FP16;
-        else if (!strcmp(argv[i], "--gpu-fp32")) gpu = SD_GPU_FP32;
+        else if (!strcmp(argv[i], "--stages") && i + 1 < argc) stages_arg = argv[++i];
+        else if (!strcmp(argv[i], "--low-memory")) bo.low = 1;
+        else if (!strcmp(argv[i], "--gpu")) bo.gpu = SD_GPU_FP16;
+        else if (!strcmp(argv[i], "--gpu-fp32")) bo.gpu = SD_GPU_FP32;
         else if (!strcmp(argv[i], "--ceiling") && i + 2 < argc) { given_ceiling = atof(argv[++i]); given_who = argv[++i]; }
-        else if (!strcmp(argv[i], "--lora") && i + 1 < argc) lora = argv[++i];
+        else if (!strcmp(argv[i], "--lora") && i + 1 < argc) bo.lora = argv[++i];
         else if (!strcmp(argv[i], "--lora-only")) lora_only = 1;
-        else {
-            fprintf(stderr, "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [--low-memory] [--steps N] [-o FILE]"
-                            " [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME] [--lora FILE [--lora-only]]\n");
-            return 2;
+        else if (!strcmp(argv[i], "--taesd") && i + 1 < argc) {
+            if (bo.n_taesd == 2) { fprintf(stderr, "bench: --taesd at most twice (a decoder and an encoder file)\n"); return 2; }
+            bo.taesd[bo.n_taesd++] = argv[++i];
+        } else if (!strcmp(argv[i], "--turbo")) turbo = 1;
+        else { fputs(USAGE, stderr); return 2; }
+    }
+    if (bo.W < 64 || bo.H < 64 || bo.W > 2048 || bo.H > 2048 || bo.W % 8 || bo.H % 8) {
+        fprintf(stderr, "bench: size %dx%d: width and height must be multiples of 8 in 64..2048\n", bo.W, bo.H);
+        return 2;
+    }
+    if (bo.steps < 1 || bo.steps > 1000) { fprintf(stderr, "bench: --steps %d: 1..1000\n", bo.steps); return 2; }
+    if (lora_only && !bo.lora) { fprintf(stderr, "bench: --lora-only needs --lora FILE\n"); return 2; }
+    if (stage) return run_stage(stage, &bo);
+    /* which stages: --stages, else the VAE's and the pipeline's, TAESD's with --taesd, turbo with --turbo */
+    for (s = 0; s < S_COUNT; s++) {
+        want[s] = !lora_only && (s <= S_TXT2IMG || (s < S_TURBO && bo.n_taesd) || (s == S_TURBO && turbo));
+        ok[s] = 0; gfs[s] = bests[s] = mbs[s] = 0;
+    }
+    if (stages_arg) {
+        const char *p = stages_arg;
+        for (s = 0; s < S_COUNT; s++) want[s] = 0;
+        while (*p) {
+            size_t len = strcspn(p, ",");
+            for (s = 0; s < S_COUNT; s++)
+                if (strlen(STAGES[s]) == len && !strncmp(p, STAGES[s], len)) break;
+            if (s == S_COUNT) { fprintf(stderr, "bench: unknown stage '%.*s' in --stages\n%s", (int)len, p, USAGE); return 2; }
+            want[s] = 1;
+            p += len + (p[len] == ',');
         }
     }
-    if (lora_only && !lora) { fprintf(stderr, "bench: --lora-only needs --lora FILE\n"); return 2; }
-    if (stage) return run_stage(stage, model, vocab, threads, low, steps, gpu, lora);
-    if (threads <= 0) {
+    if ((want[S_TAESD_DEC] || want[S_TAESD_ENC] || want[S_TURBO]) && !bo.n_taesd) {
+        fprintf(stderr, "bench: the TAESD stages and --turbo need --taesd taesd_decoder.safetensors (mkmodel --taesd FILE --half decoder)\n");
+        return 2;
+    }
+    if (bo.threads <= 0) {
         sd_model *m = sd_create(NULL);
-        threads = m ? m->n_threads : 1;
+        bo.threads = m ? m->n_threads : 1;
         sd_free(m);
     }
+    for (s = 0; s < S_COUNT && !want[s]; s++) {}
     o = fopen(out, "a");
-    if (lora_only) { ceil_gf = 0; who = ""; }
+    if (s == S_COUNT) { ceil_gf = 0; who = ""; }   /* (--lora-only: no stage, no ceiling) */
     else if (given_who) { ceil_gf = given_ceiling; who = given_who; }
-    else if (gpu) { ceil_gf = 0; who = "none given (tools/bench_cuda.sh measures one)"; }
-    else ceil_gf = ceiling(threads, &who);
+    else if (bo.gpu) { ceil_gf = 0; who = "none given (tools/bench_cuda.sh measures one)"; }
+    else ceil_gf = ceiling(bo.threads, &who);
     {
         time_t now_t = time(NULL);
-        char hdr[512];
-        snprintf(hdr, sizeof hdr, "\nsd.h bench, %s: %s, 512x512, %d thread%s%s%s\nceiling: %s = %.1f GFLOP/s\n",
-                 ctime(&now_t) ? "run" : "", model, threads, threads == 1 ? "" : "s", low ? ", low-memory mode" : "",
-                 gpu == SD_GPU_FP16 ? ", GPU (FP16 tensor cores)" : gpu == SD_GPU_FP32 ? ", GPU (FP32)" : "", who, ceil_gf);
-        if (lora_only) *strstr(hdr, "ceiling: ") = 0;   /* no ceiling measured: no line for it */
-        fputs(hdr, stdout);
-        if (o) fputs(hdr, o);
-    }
-    if (!lora_only) {
-        printf("%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
-        if (o) fprintf(o, "%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
-    }
-    if (!lora_only) {
-        static const char *const stages[] = { "text", "unet", "decode", "encode", "txt2img" };
-        int s;
-        for (s = 0; s < 5; s++) {
-            char name[32];
-            double best = 0, med = 0, gf = 0, mb = 0;
-            int runs = 0, got = 0;
-            snprintf(cmd, sizeof cmd, "'%s' --stage %s -m '%s' --vocab '%s' -t %d --steps %d%s%s", argv[0], stages[s], model, vocab,
-                     threads, steps, low ? " --low-memory" : "", gpu == SD_GPU_FP16 ? " --gpu" : gpu == SD_GPU_FP32 ? " --gpu-fp32" : "");
-            f = popen(cmd, "r");
-            while (f && fgets(line, sizeof line, f))
-                if (sscanf(line, "RESULT %31s %lf %lf %lf %lf %d", name, &best, &med, &gf, &mb, &runs) == 6) got = 1;
-            if (f) pclose(f);
-            if (!got) { printf("%-9s failed\n", stages[s]); continue; }
-            if (s == 0) text_gf = gf;
-            if (s == 1) unet_gf = gf;
-            if (s == 2) dec_gf = gf;
-            if (s == 4) gf = 2 * text_gf + steps * unet_gf + dec_gf;
-            {   /* GPU stages take milliseconds: more decimals */
-                const char *fmt = gpu ? "%-9s %9.4f %9.4f %9.1f %9.1f %8.0f%% %10.0f\n" : "%-9s %9.2f %9.2f %9.1f %9.1f %8.0f%% %10.0f\n";
-                printf(fmt, stages[s], best, med, gf, gf / best, ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
-                if (o) fprintf(o, fmt, stages[s], best, med, gf, gf / best, ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
-            }
-            fflush(stdout);
+        char fam[64] = "";
+        sd_model *m = sd_create(NULL);   /* the family, for the header (the file is mapped, not read) */
+        sd_info in;
+        if (m && sd_load(m, bo.model) == SD_OK && sd_model_info(m, &in) == SD_OK) snprintf(fam, sizeof fam, " (%s)", in.family);
+        sd_free(m);
+        emit(o, "\nsd.h bench, %s: %s%s, %dx%d, %d thread%s%s%s\n", ctime(&now_t) ? "run" : "", bo.model, fam, bo.W, bo.H, bo.threads,
+             bo.threads == 1 ? "" : "s", bo.low ? ", low-memory mode" : "",
+             bo.gpu == SD_GPU_FP16 ? ", GPU (FP16 tensor cores)" : bo.gpu == SD_GPU_FP32 ? ", GPU (FP32)" : "");
+        for (i = 0; i < bo.n_taesd; i++) emit(o, "TAESD: %s\n", bo.taesd[i]);
+        if (s < S_COUNT) {
+            emit(o, "ceiling: %s = %.1f GFLOP/s\n", who, ceil_gf);
+            emit(o, "%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
         }
     }
-    if (!lora_only) {
-        printf("txt2img is %d steps of the UNet with guidance, two text encodings and one decode\n", steps);
-        if (o) fprintf(o, "txt2img is %d steps of the UNet with guidance, two text encodings and one decode\n", steps);
-    }
-    if (lora) {   /* its own process too: the memory it reports is the LoRA's alone */
-        int got = 0;
-        snprintf(cmd, sizeof cmd, "'%s' --stage lora -m '%s' --vocab '%s' -t %d%s%s --lora '%s'", argv[0], model, vocab, threads,
-                 low ? " --low-memory" : "", gpu == SD_GPU_FP16 ? " --gpu" : gpu == SD_GPU_FP32 ? " --gpu-fp32" : "", lora);
-        fflush(stdout);
-        f = popen(cmd, "r");
-        while (f && fgets(line, sizeof line, f))
-            if (!strncmp(line, "LORA ", 5)) {
-                fputs(line + 5, stdout);
-                if (o) fputs(line + 5, o);
-                got = 1;
+    for (s = 0; s < S_COUNT; s++) {
+        /* GPU stages take milliseconds: more decimals */
+        const char *fmt = bo.gpu ? "%-9s %9.4f %9.4f %9.1f %9.1f %8.0f%% %10.0f\n" : "%-9s %9.2f %9.2f %9.1f %9.1f %8.0f%% %10.0f\n";
+        double best = 0, med = 0, gf = 0, mb = 0, wall;
+        char skip[256] = "";
+        int got;
+        if (!want[s]) continue;
+        if (s == S_TURBO) {   /* a whole process, three times: the best and the median of their wall clocks */
+            double w3[3], mbmax = 0;
+            int r;
+            for (r = 0, got = 1; r < 3 && got == 1; r++) {
+                got = child(argv[0], STAGES[s], &bo, &best, &med, &gf, &mb, &wall, skip, sizeof skip, o);
+                w3[r] = wall;
+                if (mb > mbmax) mbmax = mb;
             }
-        if (f) pclose(f);
-        if (!got) printf("lora      failed\n");
+            if (got == 1) { best = sd_min(w3, 3); med = median(w3, 3); mb = mbmax; }
+        } else got = child(argv[0], STAGES[s], &bo, &best, &med, &gf, &mb, &wall, skip, sizeof skip, o);
+        if (got == 0) { emit(o, "%-9s failed\n", STAGES[s]); continue; }
+        if (got < 0) { emit(o, "%-9s skipped: %s\n", STAGES[s], skip); continue; }
+        if (s == S_TXT2IMG) /* two text encodings (prompt, negative), steps x the unet row (its batch of 2), one decode */
+            gf = ok[S_TEXT] && ok[S_UNET] && ok[S_DECODE] ? 2 * gfs[S_TEXT] + bo.steps * gfs[S_UNET] + gfs[S_DECODE] : 0;
+        if (s == S_TURBO)   /* one text encoding, the UNet on a batch of 1 (half the unet row), one TAESD decode */
+            gf = ok[S_TEXT] && ok[S_UNET] && ok[S_TAESD_DEC] ? gfs[S_TEXT] + gfs[S_UNET] / 2 + gfs[S_TAESD_DEC] : 0;
+        ok[s] = 1; gfs[s] = gf; bests[s] = best; mbs[s] = mb;
+        emit(o, fmt, STAGES[s], best, med, gf, gf / best, ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
+    }
+    if (want[S_TXT2IMG])
+        emit(o, "txt2img is %d step%s of the UNet with guidance (Euler a, cfg 7), two text encodings and one VAE decode, at %dx%d%s\n",
+             bo.steps, bo.steps == 1 ? "" : "s", bo.W, bo.H, ok[S_TXT2IMG] && !gfs[S_TXT2IMG] ? " (GFLOP: needs the text, unet and decode rows)" : "");
+    if (ok[S_TAESD_DEC] && ok[S_DECODE])
+        emit(o, "taesd-dec: TAESD's decoder %.1fx as fast as the VAE's (%.1f%% of its GFLOP), peak %.0f MB against %.0f MB\n",
+             bests[S_DECODE] / bests[S_TAESD_DEC], 100.0 * gfs[S_TAESD_DEC] / gfs[S_DECODE], mbs[S_TAESD_DEC], mbs[S_DECODE]);
+    if (ok[S_TAESD_ENC] && ok[S_ENCODE])
+        emit(o, "taesd-enc: TAESD's encoder %.1fx as fast as the VAE's (%.1f%% of its GFLOP), peak %.0f MB against %.0f MB\n",
+             bests[S_ENCODE] / bests[S_TAESD_ENC], 100.0 * gfs[S_TAESD_ENC] / gfs[S_ENCODE], mbs[S_TAESD_ENC], mbs[S_ENCODE]);
+    if (ok[S_TURBO]) {
+        /* the same run with the sd tool, beside this program */
+        const char *slash = strrchr(argv[0], '/');
+        int dir = slash ? (int)(slash - argv[0]) + 1 : 0;
+        emit(o, "turbo is SD-Turbo's shape, one whole process each (start, load, vocabulary, TAESD, txt2img at %dx%d: 1 step of\n"
+                "  Euler a, cfg 1 (the UNet on a batch of 1), TAESD decode; exit): the best and median wall clock of 3, their peak RSS;\n"
+                "  GFLOP = text + unet / 2 + taesd-dec%s. The same with the sd tool (Elapsed, Maximum resident set size):\n"
+                "  /usr/bin/time -v %.*ssd txt2img -m '%s' --vocab '%s'",
+             bo.W, bo.H, gfs[S_TURBO] ? "" : " (needs those rows)", dir, argv[0], bo.model, bo.vocab);
+        for (i = 0; i < bo.n_taesd; i++) emit(o, " --taesd '%s'", bo.taesd[i]);
+        emit(o, " -p '" TURBO_PROMPT "' -W %d -H %d --steps 1 --cfg-scale 1 --sampler euler_a -s 42 -t %d -q -o turbo.png\n",
+             bo.W, bo.H, bo.threads);
+    }
+    if (bo.lora) {   /* its own process too: the memory it reports is the LoRA's alone */
+        double best, med, gf, mb, wall;
+        char skip[256];
+        if (!child(argv[0], "lora", &bo, &best, &med, &gf, &mb, &wall, skip, sizeof skip, o)) emit(o, "lora      failed\n");
     }
     if (o) fclose(o);
     printf("results appended to %s\n", out);

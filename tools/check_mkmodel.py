@@ -24,6 +24,11 @@ What it does (every step prints PASS or FAIL and a line of numbers):
      locon.safetensors covers. --embedding: the tensor's name, shape, dtype and spread.
 With --sd15 it also writes the full SD 1.5 model (F16, ~2.1 GB) and its diffusers folder under
 --work and checks those (steps 4 and 7), which takes a minute or two.
+With --sd21 it writes `--config sd21` (F16, ~2.6 GB) under --work and checks it against the layout of
+v2-1_768-ema-pruned.safetensors: every key of the sd2-tiny fixture (the same layout at small widths)
+with its dtype and rank, no other keys than the real widths add (text blocks 3..23, skip connections,
+the full set of scheduler buffers), the real shapes of the distinguishing tensors, the parameter count
+of each part, and the statistics of step 7 (sampled).
 Exit status 0 when everything passed.
 """
 import argparse
@@ -142,6 +147,70 @@ def check_fixture(tiny, fixture):
     result(worst <= 1, "tiny: scheduler buffers equal the fixture's", "%d buffers, max difference %d ulp" % (len(bufs), worst))
     pid = "cond_stage_model.transformer.text_model.embeddings.position_ids"
     result(list(b.values(pid)) == list(range(77)), "tiny: position_ids are 0..76")
+
+
+# ---------------------------------------------------------------- SD 2.1-sized (--sd21)
+
+# v2-1_768-ema-pruned.safetensors (SD 2.1; 512-base the same), as open_clip / LDM name and shape them
+SD21_SHAPES = {
+    "cond_stage_model.model.token_embedding.weight": [49408, 1024],
+    "cond_stage_model.model.positional_embedding": [77, 1024],
+    "cond_stage_model.model.transformer.resblocks.0.ln_1.weight": [1024],
+    "cond_stage_model.model.transformer.resblocks.0.attn.in_proj_weight": [3072, 1024],
+    "cond_stage_model.model.transformer.resblocks.0.attn.in_proj_bias": [3072],
+    "cond_stage_model.model.transformer.resblocks.0.attn.out_proj.weight": [1024, 1024],
+    "cond_stage_model.model.transformer.resblocks.23.mlp.c_fc.weight": [4096, 1024],
+    "cond_stage_model.model.transformer.resblocks.23.mlp.c_proj.weight": [1024, 4096],
+    "cond_stage_model.model.transformer.resblocks.23.ln_2.bias": [1024],
+    "cond_stage_model.model.ln_final.weight": [1024],
+    "cond_stage_model.model.text_projection": [1024, 1024],
+    "cond_stage_model.model.logit_scale": [],
+    "model.diffusion_model.input_blocks.1.1.proj_in.weight": [320, 320],
+    "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": [320, 1024],
+    "model.diffusion_model.input_blocks.4.1.proj_out.weight": [640, 640],
+    "model.diffusion_model.input_blocks.7.1.transformer_blocks.0.attn2.to_v.weight": [1280, 1024],
+    "model.diffusion_model.input_blocks.7.1.transformer_blocks.0.ff.net.0.proj.weight": [10240, 1280],
+    "model.diffusion_model.middle_block.1.proj_in.weight": [1280, 1280],
+    "model.diffusion_model.middle_block.1.transformer_blocks.0.attn1.to_q.weight": [1280, 1280],
+    "model.diffusion_model.output_blocks.11.1.proj_out.weight": [320, 320],
+    "model.diffusion_model.time_embed.0.weight": [1280, 320],
+    "model.diffusion_model.out.2.weight": [4, 320, 3, 3],
+    "first_stage_model.decoder.up.0.block.0.nin_shortcut.weight": [128, 256, 1, 1],
+    "first_stage_model.encoder.conv_out.weight": [8, 512, 3, 3],
+    "first_stage_model.post_quant_conv.weight": [4, 4, 1, 1],
+}
+# parameters per part of SD 2.1 (the text encoder with logit_scale)
+SD21_PARAMS = {"model.diffusion_model.": 865910724, "first_stage_model.": 83653863, "cond_stage_model.": 354032641}
+
+
+def check_sd21(mk, work, fixture2):
+    big = os.path.join(work, "sd21.safetensors")
+    t0 = time.time()
+    _, err = run([mk, "--config", "sd21", "-o", big])
+    print("   " + err.strip().replace("\n", "\n   "))
+    print("   written in %.1f s" % (time.time() - t0))
+    s = ST(big)
+    result(s.contiguous and s.size_ok, "sd21: file well formed", "%d tensors, %d bytes" % (len(s.t), os.path.getsize(big)))
+    bad = ["%s %s (want %s)" % (k, s.t[k]["shape"] if k in s.t else "missing", v) for k, v in SD21_SHAPES.items()
+           if k not in s.t or s.t[k]["shape"] != v]
+    result(not bad, "sd21: the real SD 2.1 shapes", "%d keys; %s" % (len(SD21_SHAPES), "; ".join(bad[:3])))
+    blocks = sorted(set(int(m.group(1)) for m in (re.search(r"\.resblocks\.(\d+)\.", k) for k in s.t) if m))
+    result(blocks == list(range(24)), "sd21: 24 OpenCLIP blocks", "resblocks %s..%s" % (blocks[0], blocks[-1]) if blocks else "none")
+    got = {p: sum(numel(v["shape"]) for k, v in s.t.items() if k.startswith(p)) for p in SD21_PARAMS}
+    result(got == SD21_PARAMS, "sd21: parameters of the UNet, VAE, text encoder as SD 2.1's",
+           ", ".join("%s %d" % (p.rstrip("."), n) for p, n in got.items()))
+    dts = set(v["dtype"] for k, v in s.t.items() if "." in k)
+    result(dts == {"F16"}, "sd21: F16 weights", str(sorted(dts)))
+    if os.path.exists(fixture2):
+        f = ST(fixture2)
+        miss = [k for k in f.t if k not in s.t or len(s.t[k]["shape"]) != len(f.t[k]["shape"]) or s.t[k]["dtype"] != f.t[k]["dtype"]]
+        result(not miss, "sd21: every key of the sd2-tiny fixture, same dtype and rank", "%d keys; %s" % (len(f.t), miss[:3]))
+        extra = [k for k in s.t if k not in f.t and not re.search(r"\.resblocks\.([3-9]|1\d|2[0-3])\.", k)
+                 and not re.search(r"\.(skip_connection|nin_shortcut)\.(weight|bias)$", k) and "." in k]
+        result(not extra, "sd21: no keys beyond what the real widths and depth add", "%s" % extra[:3])
+    else:
+        print("SKIP  sd21 against the sd2-tiny fixture: %s not found" % fixture2)
+    stats(big, "sd21", sample=4096)
 
 
 # ---------------------------------------------------------------- 3. F16 / BF16 rounding
@@ -599,6 +668,7 @@ def main():
     ap.add_argument("--fixture", default="/work/shared/fixtures/sd1-tiny/model.safetensors")
     ap.add_argument("--work", default=None, help="where to write (default: a temporary folder)")
     ap.add_argument("--sd15", action="store_true", help="also write and check the full SD 1.5 model (~4.3 GB on disk)")
+    ap.add_argument("--sd21", action="store_true", help="also write and check the SD 2.1-sized model (~2.6 GB on disk)")
     ap.add_argument("--diffusers", help="check this diffusers folder against --ldm")
     ap.add_argument("--ldm", help="the single-file checkpoint written with the same seed")
     args = ap.parse_args()
@@ -703,6 +773,9 @@ def main():
         run([mk, "--config", "sd15", "--diffusers", bd])
         check_diffusers(bd, big, "sd15 diffusers")
         stats(big, "sd15", sample=4096)
+
+    if args.sd21:
+        check_sd21(mk, work, os.path.join(os.path.dirname(os.path.dirname(args.fixture)), "sd2-tiny", "model.safetensors"))
 
     print("\n%s: %d failed" % ("FAILED" if FAILS else "ALL PASSED", len(FAILS)))
     raise SystemExit(1 if FAILS else 0)

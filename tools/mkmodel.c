@@ -2,7 +2,7 @@
 
    A standalone C99 program (libc + libm, no sd.h) for benchmarks, demos and tests:
 
-     mkmodel [--config sd15|tiny] [--dtype f16|f32|bf16] [--seed N] [--scale X] -o OUT.safetensors
+     mkmodel [--config sd15|tiny|demo|sd21] [--dtype f16|f32|bf16] [--seed N] [--scale X] -o OUT.safetensors
      mkmodel ... --vae-only -o VAE.safetensors       just the VAE, as a separate VAE file
      mkmodel ... --diffusers DIR                     the same weights as a diffusers folder
      mkmodel --family sd2|sdxl -o OUT.safetensors    tiny checkpoints of the other families
@@ -287,6 +287,21 @@ static const config CFG_SD2_TINY = {
     32, 4, {1, 2, 2, 2}, 2, 4,
     0, 0, 0, 0, 0, 77,
     1024, 2, 16, 1024, 1024, 1024,
+    BUF_ALL
+};
+
+/* Stable Diffusion 2.1 (v2-inference-v.yaml; v2-1_768-ema-pruned.safetensors): the SD 1.5 UNet with
+   64 channels per head (5/10/20/20 heads), Linear proj_in / proj_out and context 1024; the text
+   encoder is OpenCLIP ViT-H/14's text tower (width 1024, 24 blocks of 16 heads, MLP 4096, the full
+   vocabulary, text_projection [1024,1024]); the VAE and the scheduler buffers as SD 1.5. The 768-v
+   and 512-base files differ only in their numbers (the prediction type is not in the file). */
+static const config CFG_SD21 = {
+    "sd21", FAM_SD2,
+    4, 4, 320, 4, {1, 2, 4, 4}, 2, {1, 1, 1, 0}, {1, 1, 1, 0}, 1,
+    0, 64, 1024, 1, 0,
+    128, 4, {1, 2, 4, 4}, 2, 4,
+    0, 0, 0, 0, 0, 77,
+    1024, 24, 16, 4096, 49408, 1024,
     BUF_ALL
 };
 
@@ -2251,14 +2266,15 @@ static const char USAGE[] =
     "       mkmodel --vocab-out merges.txt [--vocab-json vocab.json] [--merges N]\n"
     "       mkmodel --print-keymap                    the LDM -> diffusers key mapping as text\n"
     "options:\n"
-    "  --config sd15|tiny|demo  architecture: SD 1.5 (default; 1.07 G parameters), the test fixture's tiny\n"
-    "                         one, or demo (tiny widths, no attention at full latent size: fast at 512x512)\n"
+    "  --config sd15|tiny|demo|sd21  architecture: SD 1.5 (default; 1.07 G parameters), the test fixture's\n"
+    "                         tiny one, demo (tiny widths, no attention at full latent size: fast at 512x512),\n"
+    "                         or sd21: SD 2.1 as v2-1_768-ema-pruned.safetensors names it (1.30 G parameters)\n"
     "  --family sd1|sd2|sdxl  sd2, sdxl: a tiny checkpoint of that family (for 'not supported' paths)\n"
     "  --dtype f16|f32|bf16   weight dtype (default f16); scheduler buffers stay F32, position_ids I64\n"
     "  --seed N               random seed (default 0); the same seed gives the same numbers everywhere\n"
     "  --scale X              multiply the weights of the layers that end a residual branch by X (default 1)\n"
     "  --init torch|fixture   torch: PyTorch's default init (default); fixture: the test fixture's statistics\n"
-    "  --buffers all|fixture|none   scheduler buffers to include (default: all for sd15, fixture for tiny)\n"
+    "  --buffers all|fixture|none   scheduler buffers to include (default: all for sd15 and sd21, fixture for tiny)\n"
     "  --vae-only             only the VAE, keys without 'first_stage_model.' like standalone VAE files\n"
     "  --keep-prefix          with --vae-only: keep the 'first_stage_model.' prefix\n"
     "  --merges N             BPE merges for --vocab-out and the diffusers tokenizer (default 500)\n"
@@ -2285,7 +2301,7 @@ int main(int argc, char **argv)
 {
     const char *out = NULL, *diff_dir = NULL, *vocab_out = NULL, *vocab_json = NULL;
     const char *cfg_name = "sd15", *family = "sd1", *dtype_name = "f16", *init_name = "torch";
-    int dtype = DT_F16, bufs = BUF_DEFAULT, vae_only = 0, keep_prefix = 0, nmerges = 500, i;
+    int dtype = DT_F16, bufs = BUF_DEFAULT, vae_only = 0, keep_prefix = 0, nmerges = 500, family_given = 0, i;
     const char *taesd_out = NULL;
     int taesd_dec = 1;
     const char *lora_out = NULL, *emb_out = NULL, *emb_key = "emb_params", *lora_only = NULL, *emb_only = NULL;
@@ -2311,7 +2327,7 @@ int main(int argc, char **argv)
 #define NEEDV() do { if (!v) die("%s needs a value", a); i++; } while (0)
         if (!strcmp(a, "-o")) { NEEDV(); out = v; }
         else if (!strcmp(a, "--config")) { NEEDV(); cfg_name = v; }
-        else if (!strcmp(a, "--family")) { NEEDV(); family = v; }
+        else if (!strcmp(a, "--family")) { NEEDV(); family = v; family_given = 1; }
         else if (!strcmp(a, "--dtype")) { NEEDV(); dtype_name = v; dtype_given = 1; }
         else if (!strcmp(a, "--seed")) {
             char *e;
@@ -2402,10 +2418,13 @@ int main(int argc, char **argv)
     if (!strcmp(cfg_name, "sd15")) c = &CFG_SD15;
     else if (!strcmp(cfg_name, "tiny")) c = &CFG_TINY;
     else if (!strcmp(cfg_name, "demo")) c = &CFG_DEMO;
-    else die("unknown --config %s (sd15, tiny, demo)", cfg_name);
-    if (!strcmp(family, "sd2")) c = &CFG_SD2_TINY;
+    else if (!strcmp(cfg_name, "sd21")) c = &CFG_SD21;
+    else die("unknown --config %s (sd15, tiny, demo, sd21)", cfg_name);
+    /* --family picks the tiny checkpoint of a family; with --config sd21 (already SD 2.x) it may say sd2 */
+    if (strcmp(family, "sd1") && strcmp(family, "sd2") && strcmp(family, "sdxl")) die("unknown --family %s (sd1, sd2, sdxl)", family);
+    if (family_given && c == &CFG_SD21 && strcmp(family, "sd2")) die("--config sd21 is an SD 2.x model: --family %s does not fit", family);
+    if (!strcmp(family, "sd2") && c != &CFG_SD21) c = &CFG_SD2_TINY;
     else if (!strcmp(family, "sdxl")) c = &CFG_SDXL_TINY;
-    else if (strcmp(family, "sd1")) die("unknown --family %s (sd1, sd2, sdxl)", family);
     if (!strcmp(dtype_name, "f16")) dtype = DT_F16;
     else if (!strcmp(dtype_name, "f32")) dtype = DT_F32;
     else if (!strcmp(dtype_name, "bf16")) dtype = DT_BF16;

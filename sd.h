@@ -3193,6 +3193,20 @@ SDDEF sd_result sd_load_vae(sd_model *m, const char *path)
     return sd__vae_added(m, sd__add_file(m, path), nt, path);
 }
 
+static sd_result sd__taesd_added(sd_model *m, sd_result r, int nt, int nsrc, const char *what);
+
+SDDEF sd_result sd_load_taesd(sd_model *m, const char *path)
+{
+    int nt = m->nt, ns = m->nsrc;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    m->err[0] = 0;
+    if (m->nsrc == 0) return sd__fail(m, SD_ERR_STATE, "load the model before its TAESD");
+    if (strstr(base, "taesdxl") || strstr(base, "taesd_xl"))
+        return sd__fail(m, SD_ERR_MODEL, "%s: a TAESD for SDXL (taesdxl), whose latents are not SD 1.x/2.x's; use taesd_decoder.safetensors", path);
+    return sd__taesd_added(m, sd__add_file(m, path), nt, ns, path);
+}
+#endif
+
 #define SD__TAESD "taesd."   /* TAESD's tensors, renamed so when its file is read */
 
 /* A TAESD file's tensors (from nt on) get the names taesd.encoder.N.* / taesd.decoder.N.*
@@ -3249,19 +3263,6 @@ SDDEF sd_result sd_load_taesd_memory(sd_model *m, const void *data, size_t size)
     return sd__taesd_added(m, sd__add_memory(m, data, size), nt, ns, "TAESD");
 }
 
-#ifndef SD_NO_STDIO
-SDDEF sd_result sd_load_taesd(sd_model *m, const char *path)
-{
-    int nt = m->nt, ns = m->nsrc;
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    m->err[0] = 0;
-    if (m->nsrc == 0) return sd__fail(m, SD_ERR_STATE, "load the model before its TAESD");
-    if (strstr(base, "taesdxl") || strstr(base, "taesd_xl"))
-        return sd__fail(m, SD_ERR_MODEL, "%s: a TAESD for SDXL (taesdxl), whose latents are not SD 1.x/2.x's; use taesd_decoder.safetensors", path);
-    return sd__taesd_added(m, sd__add_file(m, path), nt, ns, path);
-}
-#endif
-#endif
 
 /* ---------------------------------------------------------------- shape inference
    Widths, depths and levels are read from the tensors, as real checkpoints need; then every

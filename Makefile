@@ -3,6 +3,8 @@
 #   make test       the test suite (uses ../shared/fixtures when it is there, skips those checks otherwise)
 #   make demo       a txt2img run on a tiny random model the project builds itself
 #   make bench      the SD 1.5-sized benchmark (writes a 2 GB random checkpoint under build/ first)
+#   make bench-lora a rank-32 LoRA on it: load time, step time, memory
+#   make bench-sd2  the SD 2.1-sized benchmark at 512x512 and 768x768, with TAESD and an SD-Turbo-shaped run
 #   make test-asan  the test suite under AddressSanitizer + UBSan     make fuzz   libFuzzer, FUZZ_TIME s a target
 #   make cross      the tests and conformance on s390x, armhf, aarch64, riscv64, i386 under qemu-user
 CC      ?= cc

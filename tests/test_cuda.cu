@@ -269,12 +269,14 @@ static void test_elementwise(int n, int c, int hw)
     snprintf(name, sizeof name, "untokens + add (out==add) %dx%dx%d", n, c, hw);
     check(name, got.data(), ref.data(), len, 0.0);
 
-    for (int kind = 0; kind < 2; kind++) {
-        sd__act_ref(NULL, ref.data(), x.data(), len, kind ? SD__ACT_QUICK_GELU : SD__ACT_SILU);
+    for (int kind = 0; kind < 4; kind++) {   /* sd__cuda_act's kinds: 0 SiLU, 1 quick_gelu, 2 GELU, 3 ReLU */
+        static const sd__act acts[4] = { SD__ACT_SILU, SD__ACT_QUICK_GELU, SD__ACT_GELU, SD__ACT_RELU };
+        static const char *const names[4] = { "silu", "quick_gelu", "gelu", "relu" };
+        sd__act_ref(NULL, ref.data(), x.data(), len, acts[kind]);
         sd__cuda_upload(G, dout, x.data(), len * 4);
         sd__cuda_act(G, dout, dout, len, kind);   /* in place, as sd.h calls it */
         got = get(dout, len);
-        snprintf(name, sizeof name, "%s %lu (in place)", kind ? "quick_gelu" : "silu", (unsigned long)len);
+        snprintf(name, sizeof name, "%s %lu (in place)", names[kind], (unsigned long)len);
         check(name, got.data(), ref.data(), len, tol(1e-6, 1e-6));
     }
 

@@ -917,7 +917,7 @@ static const unsigned char *sd__acquire(sd_model *m, const sd__tensor *t)
 
 static void sd__unacquire(sd_model *m, const sd__tensor *t)
 {
-    if (t && !m->src[t->src].bytes && !t->lora) ((sd__tensor *)(size_t)t)->data = NULL;
+    if (t && m->wbuf && t->data == m->wbuf) ((sd__tensor *)(size_t)t)->data = NULL;   /* only what streaming read in */
 }
 
 /* n elements of a tensor from element `at` on, as floats, without holding the whole tensor */
@@ -928,7 +928,7 @@ static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_
     size_t es = (size_t)sd__dtype_size[t->dtype];
     unsigned char buf[4096];
     size_t done = 0;
-    if (!s->bytes && s->fp && !t->lora) {
+    if (!t->data && s->fp) {   /* streaming, not in memory now */
         while (done < n) {
             size_t k = n - done < sizeof buf / es ? n - done : sizeof buf / es;
             if (fseek(s->fp, (long)(s->data_at + t->begin + (at + done) * es), SEEK_SET) != 0 || fread(buf, es, k, s->fp) != k)
@@ -951,7 +951,8 @@ static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_
 static void sd__weights_done(sd_model *m, const sd__tensor *t)
 {
 #if SD__MMAP && defined(SD__DONTNEED)
-    if (t && m->src[t->src].mapped && m->page && !t->lora && t->end - t->begin >= 64 * (uint64_t)m->page) {   /* (small ones: not worth a call) */
+    if (t && m->src[t->src].mapped && m->page && t->data == m->src[t->src].bytes + m->src[t->src].data_at + t->begin &&
+        t->end - t->begin >= 64 * (uint64_t)m->page) {   /* the file's own bytes (not a LoRA's copy); small ones: not worth a call */
         uintptr_t a = (uintptr_t)t->data, e = a + (uintptr_t)(t->end - t->begin);
         a = (a + m->page - 1) / m->page * m->page;
         e = e / m->page * m->page;
@@ -3889,6 +3890,7 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
 #ifndef SD_NO_STDIO
 SDDEF sd_result sd_load_lora(sd_model *m, const char *path, float te_weight, float unet_weight)
 {
+    char where[300];
     unsigned char *b;
     size_t n;
     sd_result r;
@@ -3897,12 +3899,7 @@ SDDEF sd_result sd_load_lora(sd_model *m, const char *path, float te_weight, flo
     if ((r = sd__read_file(m, path, &b, &n)) != SD_OK) return r;
     r = sd_load_lora_memory(m, b, n, te_weight, unet_weight);
     sd__free(m, b);
-    if (r != SD_OK) {
-        char msg[SD__ERRLEN];
-        memcpy(msg, m->err, sizeof msg);
-        return sd__fail(m, r, "%s ('%s')", msg, path);
-    }
-    return r;
+    return sd__wrap(m, r, NULL, sd__fmt(where, sizeof where, " ('%s')", path));
 }
 #endif
 
@@ -4967,7 +4964,7 @@ SDDEF sd_result sd_load_embedding_memory(sd_model *m, const char *name, const vo
 SDDEF sd_result sd_load_embedding(sd_model *m, const char *path)
 {
     const char *base, *dot, *p;
-    char name[256];
+    char name[256], where[300];
     unsigned char *b;
     size_t n, len;
     sd_result r;
@@ -4987,12 +4984,7 @@ SDDEF sd_result sd_load_embedding(sd_model *m, const char *path)
         r = sd_load_embedding_memory(m, name, b, n);
         sd__free(m, b);
     }
-    if (r != SD_OK) {
-        char msg[SD__ERRLEN];
-        memcpy(msg, m->err, sizeof msg);
-        return sd__fail(m, r, "%s ('%s')", msg, path);
-    }
-    return r;
+    return sd__wrap(m, r, NULL, sd__fmt(where, sizeof where, " ('%s')", path));
 }
 #endif
 
@@ -7018,33 +7010,37 @@ SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_s
      A1111 ("Original" emphasis)  z' = z * w_t (row t), then z' * mean(z) / mean(z')
      ComfyUI                      where w_t != 1: z_t = (z_t - e_t) * w_t + e_t, e the empty prompt's
    A chunk without weights other than 1 is left as the text encoder gave it. */
-SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting wt, int clip_skip, float *out, int max_chunks, int *chunks)
+/* a prompt's chunks in new arrays ids, w [77 k] */
+static sd_result sd__make_chunks(sd_model *m, const char *prompt, sd_weighting wt, int **ids, float **w, int *k)
 {
     sd__chunker c;
     sd_result r;
-    int k, i, d, D, *ids = NULL, weighted = 0;
-    float *w = NULL, *empty = NULL;
-    m->err[0] = 0;
-    if (chunks) *chunks = 0;
-    if (!m->clip) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
-    D = m->clip->cfg.width;
-    if (clip_skip < 1 || clip_skip > m->clip->cfg.layers - m->clip->cfg.unused)
-        return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, m->clip->cfg.layers - m->clip->cfg.unused);
+    *ids = NULL; *w = NULL; *k = 0;
     c.ids = NULL; c.w = NULL; c.cap = 0;
     if ((r = sd__prompt_chunks(m, prompt, wt, &c)) != SD_OK) return r;   /* count, then make */
-    if (chunks) *chunks = c.n;
-    if (max_chunks > c.n) max_chunks = c.n;
-    if (max_chunks <= 0) return SD_OK;
-    ids = (int *)sd__malloc(m, (size_t)c.n * SD_TOKENS * sizeof *ids);
-    w = (float *)sd__malloc(m, (size_t)c.n * SD_TOKENS * sizeof *w);
-    if (!ids || !w) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); goto done; }
-    c.ids = ids; c.w = w; c.cap = c.n;
-    if ((r = sd__prompt_chunks(m, prompt, wt, &c)) != SD_OK) goto done;
-    for (i = 0; i < max_chunks * SD_TOKENS; i++) {
+    *ids = (int *)sd__malloc(m, (size_t)c.n * SD_TOKENS * sizeof **ids);
+    *w = (float *)sd__malloc(m, (size_t)c.n * SD_TOKENS * sizeof **w);
+    if (!*ids || !*w) r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    else {
+        c.ids = *ids; c.w = *w; c.cap = c.n;
+        r = sd__prompt_chunks(m, prompt, wt, &c);
+    }
+    if (r != SD_OK) { sd__free(m, *ids); sd__free(m, *w); *ids = NULL; *w = NULL; return r; }
+    *k = c.n;
+    return SD_OK;
+}
+
+/* n chunks (ids, w [77 n]) -> their conditioning out [77 n, D], weighted as the UI does */
+static sd_result sd__encode_chunks(sd_model *m, const int *ids, const float *w, int n, sd_weighting wt, int clip_skip, float *out)
+{
+    sd_result r = SD_OK;
+    int k, i, d, D = m->clip->cfg.width, weighted = 0;
+    float *empty = NULL;
+    for (i = 0; i < n * SD_TOKENS; i++) {
         if (w[i] != 1.0f) weighted = 1;
         if (w[i] - w[i] != 0.0f) { r = sd__fail(m, SD_ERR_ARG, "a prompt weight is %g: weights must be finite numbers", w[i]); goto done; }
     }
-    for (k = 0; k < max_chunks; k++)
+    for (k = 0; k < n; k++)
         if ((r = sd_text_encode(m, ids + (size_t)k * SD_TOKENS, clip_skip, out + (size_t)k * SD_TOKENS * D)) != SD_OK) goto done;
     if (!weighted || wt == SD_WEIGHTING_NONE) goto done;
     if (wt == SD_WEIGHTING_COMFY) {
@@ -7054,7 +7050,7 @@ SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting w
         for (i = 1; i < SD_TOKENS; i++) e_ids[i] = i == 1 || m->pad < 0 ? m->vocab->eos : m->pad;
         if ((r = sd_text_encode(m, e_ids, clip_skip, empty)) != SD_OK) goto done;
     }
-    for (k = 0; k < max_chunks; k++) {
+    for (k = 0; k < n; k++) {
         float *z = out + (size_t)k * SD_TOKENS * D;
         const float *wk = w + (size_t)k * SD_TOKENS;
         if (wt == SD_WEIGHTING_COMFY) {
@@ -7076,7 +7072,24 @@ SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting w
         }
     }
 done:
-    sd__free(m, ids); sd__free(m, w); sd__free(m, empty);
+    sd__free(m, empty);
+    return r;
+}
+
+SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting wt, int clip_skip, float *out, int max_chunks, int *chunks)
+{
+    sd_result r;
+    int k, *ids;
+    float *w;
+    m->err[0] = 0;
+    if (chunks) *chunks = 0;
+    if (!m->clip) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
+    if (clip_skip < 1 || clip_skip > m->clip->cfg.layers - m->clip->cfg.unused)
+        return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, m->clip->cfg.layers - m->clip->cfg.unused);
+    if ((r = sd__make_chunks(m, prompt, wt, &ids, &w, &k)) != SD_OK) return r;
+    if (chunks) *chunks = k;
+    r = sd__encode_chunks(m, ids, w, max_chunks < k ? (max_chunks > 0 ? max_chunks : 0) : k, wt, clip_skip, out);
+    sd__free(m, ids); sd__free(m, w);
     return r;
 }
 
@@ -7305,22 +7318,24 @@ static sd_result sd__check_sampler(sd_model *m, const sd_params *p)
     return sd__fail(m, SD_ERR_ARG, "%s takes normal, karras, exponential, sgm_uniform or simple, not diffusers", sd_sampler_name(p->sampler));
 }
 
-/* the conditioning of both prompts: ctx = [negative prompt (kn chunks); prompt (kp chunks)] */
+/* the conditioning of both prompts: ctx = [negative prompt (kn chunks); prompt (kp chunks)], each
+   prompt tokenized once */
 static sd_result sd__conditioning(sd_model *m, const sd_params *p, int guide, float **ctx, int *kn, int *kp)
 {
-    int D = m->clip->cfg.width;
+    int D = m->clip->cfg.width, *in = NULL, *ip = NULL;
+    float *wn = NULL, *wp = NULL;
     char *text = (char *)sd__malloc(m, strlen(p->prompt ? p->prompt : "") + 1);
     sd_result r = SD_OK;
     *ctx = NULL; *kn = *kp = 0;
     if (!text) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     sd_prompt_loras(p->prompt, text, NULL, 0);   /* <lora:...> tags out of the prompt: the caller loaded them */
-    if (guide) r = sd__wrap(m, sd_prompt_tokens(m, p->negative_prompt, p->weighting, NULL, NULL, 0, kn), "negative prompt", NULL);
-    if (r == SD_OK) r = sd__wrap(m, sd_prompt_tokens(m, text, p->weighting, NULL, NULL, 0, kp), "prompt", NULL);
+    if (guide) r = sd__wrap(m, sd__make_chunks(m, p->negative_prompt, p->weighting, &in, &wn, kn), "negative prompt", NULL);
+    if (r == SD_OK) r = sd__wrap(m, sd__make_chunks(m, text, p->weighting, &ip, &wp, kp), "prompt", NULL);
     if (r == SD_OK && (*kn > 64 || *kp > 64)) r = sd__fail(m, SD_ERR_ARG, "a prompt of %d chunks of 75 tokens: 64 at most", *kn > *kp ? *kn : *kp);
     if (r == SD_OK && !(*ctx = (float *)sd__malloc(m, (size_t)(*kn + *kp) * SD_TOKENS * D * sizeof(float)))) r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
-    if (r == SD_OK && guide) r = sd__wrap(m, sd_encode_prompt(m, p->negative_prompt, p->weighting, p->clip_skip, *ctx, *kn, NULL), "negative prompt", NULL);
-    if (r == SD_OK) r = sd__wrap(m, sd_encode_prompt(m, text, p->weighting, p->clip_skip, *ctx + (size_t)*kn * SD_TOKENS * D, *kp, NULL), "prompt", NULL);
-    sd__free(m, text);
+    if (r == SD_OK && guide) r = sd__wrap(m, sd__encode_chunks(m, in, wn, *kn, p->weighting, p->clip_skip, *ctx), "negative prompt", NULL);
+    if (r == SD_OK) r = sd__wrap(m, sd__encode_chunks(m, ip, wp, *kp, p->weighting, p->clip_skip, *ctx + (size_t)*kn * SD_TOKENS * D), "prompt", NULL);
+    sd__free(m, text); sd__free(m, in); sd__free(m, wn); sd__free(m, ip); sd__free(m, wp);
     return r;
 }
 

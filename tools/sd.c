@@ -1365,66 +1365,49 @@ done:
 }
 
 /* an RGB image from a PNG or an HxWx3 uint8 .npy */
-static unsigned char *load_image(sd_model *m, const char *path, int *w, int *h)
+/* An image as bytes: a PNG (any kind tools/sd_png.h reads) or an .npy of HxWxC uint8 values.
+   channels 3: RGB. channels 1 (a mask): the PNG as PIL's convert("L") reads it (alpha left out, RGB
+   as ITU-R 601 luma in PIL's integer arithmetic), the .npy HxW or HxWx1. */
+static unsigned char *load_pixels(sd_model *m, const char *path, int channels, const char *what, int *w, int *h)
 {
     sd_array a;
-    unsigned char *rgb, magic[8] = { 0 };
+    unsigned char *px, magic[8] = { 0 };
     size_t i, n;
     FILE *f = fopen(path, "rb");
-    if (!f) { die("cannot open '%s'", path); return NULL; }
-    n = fread(magic, 1, 8, f);
-    fclose(f);
-    if (n == 8 && !memcmp(magic, "\x89PNG", 4)) {
-        const char *why = "";
-        rgb = sdpng_read_file(path, w, h, 3, NULL, NULL, &why);
-        if (!rgb) die("%s: %s", path, why);
-        return rgb;
-    }
-    memset(&a, 0, sizeof a);
-    if (sd_npy_read(m, path, &a) != SD_OK) { die("%s", sd_error(m)); return NULL; }
-    if (a.ndim != 3 || a.shape[2] != 3) { die("%s: an HxWx3 image expected", path); sd_array_free(m, &a); return NULL; }
-    *h = (int)a.shape[0]; *w = (int)a.shape[1];
-    n = (size_t)a.shape[0] * a.shape[1] * 3;
-    rgb = (unsigned char *)malloc(n);
-    if (rgb) for (i = 0; i < n; i++) { float v = a.data[i]; rgb[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v); }
-    sd_array_free(m, &a);
-    return rgb;
-}
-
-/* a mask: a PNG read as PIL's convert("L") reads it (alpha left out; RGB as ITU-R 601 luma, in
-   PIL's integer arithmetic), or an HxW (or HxWx1) uint8 .npy */
-static unsigned char *load_mask(sd_model *m, const char *path, int *w, int *h)
-{
-    sd_array a;
-    unsigned char *g, magic[8] = { 0 };
-    size_t i, n;
-    FILE *f = fopen(path, "rb");
-    if (!f) { die("cannot open the mask '%s'", path); return NULL; }
+    if (!f) { die("cannot open %s'%s'", what, path); return NULL; }
     n = fread(magic, 1, 8, f);
     fclose(f);
     if (n == 8 && !memcmp(magic, "\x89PNG", 4)) {
         const char *why = "";
         unsigned char *rgb = sdpng_read_file(path, w, h, 3, NULL, NULL, &why);
-        if (!rgb) { die("the mask %s: %s", path, why); return NULL; }
+        if (!rgb) { die("%s%s: %s", what, path, why); return NULL; }
+        if (channels == 3) return rgb;
         n = (size_t)*w * *h;
-        if ((g = (unsigned char *)malloc(n)) != NULL)
-            for (i = 0; i < n; i++) g[i] = (unsigned char)((rgb[3 * i] * 19595u + rgb[3 * i + 1] * 38470u + rgb[3 * i + 2] * 7471u + 0x8000u) >> 16);
+        if ((px = (unsigned char *)malloc(n)) != NULL)
+            for (i = 0; i < n; i++) px[i] = (unsigned char)((rgb[3 * i] * 19595u + rgb[3 * i + 1] * 38470u + rgb[3 * i + 2] * 7471u + 0x8000u) >> 16);
+        else die("out of memory");
         sdpng_free(rgb);
-        if (!g) die("out of memory");
-        return g;
+        return px;
     }
-    if (n < 6 || memcmp(magic, "\x93NUMPY", 6) != 0) { die("the mask %s is not a PNG or a .npy file", path); return NULL; }
+    if (n < 6 || memcmp(magic, "\x93NUMPY", 6) != 0) { die("%s%s is not a PNG or a .npy file", what, path); return NULL; }
     memset(&a, 0, sizeof a);
-    if (sd_npy_read(m, path, &a) != SD_OK) { die("the mask: %s", sd_error(m)); return NULL; }
-    if (!(a.ndim == 2 || (a.ndim == 3 && a.shape[2] == 1))) { die("the mask %s: an HxW array expected", path); sd_array_free(m, &a); return NULL; }
+    if (sd_npy_read(m, path, &a) != SD_OK) { die("%s%s", what, sd_error(m)); return NULL; }
+    if (!(a.ndim == 3 && a.shape[2] == channels) && !(channels == 1 && a.ndim == 2)) {
+        die("%s%s: an HxW%s array expected", what, path, channels == 3 ? "x3" : "");
+        sd_array_free(m, &a);
+        return NULL;
+    }
     *h = (int)a.shape[0]; *w = (int)a.shape[1];
-    n = (size_t)a.shape[0] * a.shape[1];
-    g = (unsigned char *)malloc(n);
-    if (g) for (i = 0; i < n; i++) { float v = a.data[i]; g[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v); }
+    n = (size_t)a.shape[0] * a.shape[1] * channels;
+    px = (unsigned char *)malloc(n);
+    if (px) for (i = 0; i < n; i++) { float v = a.data[i]; px[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v); }
     else die("out of memory");
     sd_array_free(m, &a);
-    return g;
+    return px;
 }
+
+static unsigned char *load_image(sd_model *m, const char *path, int *w, int *h) { return load_pixels(m, path, 3, "", w, h); }
+static unsigned char *load_mask(sd_model *m, const char *path, int *w, int *h) { return load_pixels(m, path, 1, "the mask ", w, h); }
 
 static int cmd_vae_encode(const opts *o)
 {

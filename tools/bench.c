@@ -257,6 +257,18 @@ typedef struct bench_opts {
 
 /* one stage in this process: prints "RESULT stage seconds_best seconds_median gflop peak_mb runs scratch_mb"
    (a stage that cannot run here prints "SKIP stage why" instead) */
+/* the UNet stage's input: a batch of 2 latents [2,4,h,w] and contexts [2,77,D], deterministic values */
+static void unet_inputs(sd_model *m, int h, int w, float **x, float **ctx, float **eps)
+{
+    sd_info in;
+    sd_model_info(m, &in);
+    *x = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
+    *ctx = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * in.context_dim);
+    *eps = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
+    fill(*x, (size_t)2 * 4 * h * w, 1);
+    fill(*ctx, (size_t)2 * SD_TOKENS * in.context_dim, 2);
+}
+
 static int run_stage(const char *stage, const bench_opts *o)
 {
     sd_config c = sd_config_default();
@@ -292,14 +304,8 @@ static int run_stage(const char *stage, const bench_opts *o)
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(out);
     } else if (!strcmp(stage, "unet")) {
-        sd_info in;
         float *x, *ctx, *eps;
-        sd_model_info(m, &in);
-        x = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
-        ctx = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * in.context_dim);
-        eps = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
-        fill(x, (size_t)2 * 4 * h * w, 1);
-        fill(ctx, (size_t)2 * SD_TOKENS * in.context_dim, 2);
+        unet_inputs(m, h, w, &x, &ctx, &eps);
         for (runs = -warm; runs < reps; runs++) {
             t0 = now();
             if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
@@ -310,18 +316,12 @@ static int run_stage(const char *stage, const bench_opts *o)
     } else if (!strcmp(stage, "lora")) {
         /* the unet stage's evaluation without, then with the LoRA; each once untimed first (the first
            pages the weights in; on the GPU the first after the LoRA uploads the changed layers) */
-        sd_info in;
         float *x, *ctx, *eps;
         double tn[8], tl[8], tload, rss0, hwm0, rss1, hwm1, rss2, hwm2, touched, file_mb, dn, dl;
         int nmod, rmin, rmax;
         if (!o->lora) { fprintf(stderr, "bench: --stage lora needs --lora FILE\n"); return 1; }
         if (!lora_stats(o->lora, &nmod, &rmin, &rmax, &touched, &file_mb)) { fprintf(stderr, "bench: %s: cannot read its safetensors header\n", o->lora); return 1; }
-        sd_model_info(m, &in);
-        x = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
-        ctx = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * in.context_dim);
-        eps = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
-        fill(x, (size_t)2 * 4 * h * w, 1);
-        fill(ctx, (size_t)2 * SD_TOKENS * in.context_dim, 2);
+        unet_inputs(m, h, w, &x, &ctx, &eps);
         for (runs = -1; runs < reps; runs++) {
             t0 = now();
             if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }

@@ -191,6 +191,14 @@ typedef enum sd_gpu {
 
 typedef struct sd_model sd_model;   /* opaque: weights, vocabulary, scratch arena, last error */
 
+typedef enum sd_lora_apply {   /* how a LoRA's update up @ down reaches a layer W (the same results, rounding aside) */
+    SD_LORA_AUTO = 0,          /* beside where its two products cost at most 1/16 of the layer's own (the text
+                                  encoder's layers, the UNet's wide ones: most of the bytes), merged elsewhere */
+    SD_LORA_MERGE,             /* merged: W + up @ down held as a float32 copy of W (no cost per step; memory
+                                  and load time: 4 bytes per weight of every touched layer) */
+    SD_LORA_BESIDE             /* beside: out += up @ (down @ in) at each use, two products of rank r (no copy) */
+} sd_lora_apply;
+
 typedef struct sd_config {
     int n_threads;            /* OpenMP threads; 0 = the OpenMP default */
     int reference;            /* 1 = scalar reference kernels (the specification; slow) */
@@ -205,6 +213,7 @@ typedef struct sd_config {
     void *alloc_user;
     void (*log)(void *user, const char *message);  /* warnings (NULL = silent) */
     void *log_user;
+    sd_lora_apply lora_apply; /* how sd_load_lora applies a LoRA (SD_LORA_AUTO: each layer the cheaper way) */
 } sd_config;
 
 typedef struct sd_info {               /* what sd_load found (sd_model_info) */
@@ -353,12 +362,14 @@ SDDEF sd_result   sd_load_embedding_memory(sd_model *m, const char *name, const 
 SDDEF void        sd_clear_embeddings(sd_model *m);
 SDDEF int         sd_embedding_count(const sd_model *m);
 SDDEF const char *sd_embedding_name(const sd_model *m, int e);   /* the trigger of embedding e (load order); NULL if none */
-/* LoRA and LoCon files (kohya/A1111, diffusers and PEFT keys; F32, F16, BF16), merged into the
+/* LoRA and LoCon files (kohya/A1111, diffusers and PEFT keys; F32, F16, BF16), applied to the
    weights they touch as W + weight * (alpha / rank) * up @ down in float32, text encoder and UNet
-   each with its own weight (A1111's <lora:NAME:TE:UNET>; usually the same). Several add up. The
-   touched layers are held as float32 copies; sd_clear_loras drops every LoRA, giving back the
-   checkpoint's exact weights. A new sd_load drops them too. On failure the model is as it was;
-   parts matching no layer are left out with a warning (sd_config.log). */
+   each with its own weight (A1111's <lora:NAME:TE:UNET>; usually the same). Several add up. Each
+   touched layer either holds a float32 copy of W with the update merged in, or runs the update
+   beside W at each use (sd_config.lora_apply; by default each layer the cheaper way).
+   sd_clear_loras drops every LoRA, giving back the checkpoint's exact weights. A new sd_load drops
+   them too. On failure the model is as it was; parts matching no layer are left out with a warning
+   (sd_config.log). */
 #ifndef SD_NO_STDIO
 SDDEF sd_result   sd_load_lora(sd_model *m, const char *path, float te_weight, float unet_weight);
 #endif
@@ -686,10 +697,19 @@ struct sd__tensor {
     uint64_t begin, end;          /* byte offsets in the data section */
     const unsigned char *data;    /* little-endian bytes, any alignment */
     float *f32;                   /* 1-D parameters, converted once at load */
-    float *lora;                  /* with LoRAs applied: the float32 weights (data points here, dtype F32) */
+    float *lora;                  /* with LoRAs merged: the float32 weights (data points here, dtype F32) */
     int dtype0;                   /* ... and the tensor's own dtype */
+    struct sd__lora_side *side;   /* with LoRAs applied beside the layer instead: their products, or NULL */
     void *dev;                    /* the GPU's copy, made when first used there */
 };
+
+/* the LoRAs applied beside a layer W (sd_load_lora): out += up @ (down @ in). Several LoRAs are one of
+   their ranks summed, R: down's rows one after another, up's columns likewise, each scaled by its
+   weight * alpha / r */
+typedef struct sd__lora_side {
+    sd__tensor down, up;   /* [R, C(,k,k)] (a layer of W's geometry) and [Co, R(,1,1)], float32 */
+    float *v;              /* their values: down's, then up's */
+} sd__lora_side;
 
 struct sd_model {
     sd_config cfg;
@@ -1651,7 +1671,7 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
         int seg = g->seg ? g->seg : g->N, n = n0 + j, cnt = seg - n % seg < nc - j ? seg - n % seg : nc - j, e;
         ptrdiff_t at = (ptrdiff_t)(n / seg) * g->seg_stride + n % seg;
         for (i = 0; i < mc; i++) {
-            float *SD__RESTRICT c = g->c + (ptrdiff_t)(m0 + i) * g->ldc + at;
+            float *c = g->c + (ptrdiff_t)(m0 + i) * g->ldc + at;   /* (add may be c itself: a LoRA beside its layer) */
             const float *t = ct + (size_t)i * SD__NC + j, *ad = g->add ? g->add + (ptrdiff_t)(m0 + i) * g->ldc + at : NULL;
             float bm = g->bias_m ? g->bias_m[m0 + i] : 0.0f;
             for (e = 0; e < cnt; e++) {
@@ -2322,6 +2342,8 @@ static void sd__weights_end(sd_model *m, const sd__tensor *w)
     sd__unacquire(m, w);
 }
 
+/* A layer with LoRAs beside it (sd__lora_side) adds them after its own product: the input through
+   down (a layer of W's geometry with R outputs, [N,R,Ho,Wo] or [rows,R]), then through up onto out */
 static void sd__op_conv(sd_model *m, float *out, const float *in, sd__conv g, const sd__lin *l,
                         const float *add, const float *stats, sd__act act)
 {
@@ -2333,6 +2355,18 @@ static void sd__op_conv(sd_model *m, float *out, const float *in, sd__conv g, co
         sd__weights_end(m, l->w);
     }
     sd__release(m, mark);
+    if (l->w->side) {
+        const sd__lora_side *s = l->w->side;
+        int R = (int)s->down.shape[0];
+        sd__lin down, up;
+        sd__conv gd = g;
+        float *t = sd__push(m, (size_t)g.n * R * g.ho * g.wo);
+        down.w = &s->down; up.w = &s->up; down.b = up.b = NULL;
+        gd.co = R;
+        sd__op_conv(m, t, in, gd, &down, NULL, stats, act);
+        sd__op_conv(m, out, t, sd__conv_same(g.n, R, g.ho, g.wo, g.co, 1), &up, out, NULL, SD__ACT_NONE);
+        sd__release(m, mark);
+    }
 }
 
 static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
@@ -2345,6 +2379,16 @@ static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, in
         sd__weights_end(m, l->w);
     }
     sd__release(m, mark);
+    if (l->w->side) {
+        const sd__lora_side *s = l->w->side;
+        int R = (int)s->down.shape[0];
+        sd__lin down, up;
+        float *t = sd__push(m, (size_t)rows * R);
+        down.w = &s->down; up.w = &s->up; down.b = up.b = NULL;
+        sd__op_linear(m, t, in, rows, c, &down, NULL);
+        sd__op_linear(m, out, t, rows, R, &up, out);
+        sd__release(m, mark);
+    }
 }
 
 static void sd__op_attention(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
@@ -2984,6 +3028,8 @@ static void sd__source_close(sd_model *m, sd__source *s)
     memset(s, 0, sizeof *s);
 }
 
+static void sd__lora_side_free(sd_model *m, sd__lora_side *s);
+
 static void sd__unload(sd_model *m)
 {
     int i;
@@ -2994,7 +3040,7 @@ static void sd__unload(sd_model *m)
         for (i = 0; i < m->nt; i++) if (m->t[i].dev) sd__cuda_free(m->gpu, m->t[i].dev);
     }
     m->params_dev = NULL;
-    for (i = 0; i < m->nt; i++) { if (m->t[i].owned_name) sd__free(m, m->t[i].name); sd__free(m, m->t[i].lora); }
+    for (i = 0; i < m->nt; i++) { if (m->t[i].owned_name) sd__free(m, m->t[i].name); sd__free(m, m->t[i].lora); sd__lora_side_free(m, m->t[i].side); }
     sd__free(m, m->t); m->t = NULL; m->nt = 0;
     m->n_lora = 0;
     for (i = 0; i < m->nsrc; i++) sd__source_close(m, &m->src[i]);
@@ -3493,9 +3539,15 @@ SDDEF const char *sd_result_name(sd_result r)
 /* ---------------------------------------------------------------- LoRA
    A LoRA file holds, per layer (module), a down [r, in(,kh,kw)] and an up [out, r(,1,1)] matrix and
    optionally alpha. Applying it with multiplier w:  W' = W + w * (alpha / r) * up @ down
-   (reshaped to W's shape), in float32. The layers a LoRA touches get a float32 copy of their
-   weights holding the sum (t->lora; the file's bytes stay untouched), so a step costs what it did
-   without LoRA; sd_clear_loras gives the tensors back their own bytes. Module names:
+   (reshaped to W's shape), in float32, one of two ways per layer:
+     merged   the layer gets a float32 copy of its weights holding the sum (t->lora; the file's
+              bytes stay untouched): a step costs what it did, the copy 4 bytes a weight;
+     beside   the layer keeps its weights and adds up @ (down @ x) to its output (t->side, the op
+              functions): r (k + out) more multiply-adds a row against the layer's k out.
+   SD_LORA_AUTO puts a layer beside when that is at most 1/16 of its own product (the UNet's wide
+   layers, most of a LoRA's bytes: for a rank-32 LoRA on SD 1.5 about 1% more work a step instead
+   of 2.7 GB of copies) and every text-encoder layer (run once an image); the rest are merged.
+   sd_clear_loras gives the tensors back their own bytes. Module names:
      kohya (A1111)   lora_unet_down_blocks_0_attentions_0_..._to_q, lora_te_text_model_encoder_layers_0_...
                      + .lora_down.weight, .lora_up.weight, .alpha
      diffusers       unet.down_blocks.0.attentions.0....to_q + .lora.down.weight / .lora.up.weight,
@@ -3685,7 +3737,7 @@ static int sd__lora_modules(const sd_model *m, const sd__tensor *t, int n, sd__l
 }
 
 typedef struct sd__lora_op {      /* one checked update: W[t] += scale * up @ down */
-    int t;
+    int t, beside;                /* the layer; applied beside it (else merged) */
     const sd__tensor *down, *up;
     float scale;
     int r, out, k;
@@ -3714,10 +3766,22 @@ static void sd__f32_le(float *v, size_t n)
     }
 }
 
-/* the tensor's own bytes back (its LoRA copy dropped) */
+/* the LoRAs beside a layer dropped (with their GPU copies) */
+static void sd__lora_side_free(sd_model *m, sd__lora_side *s)
+{
+    if (!s) return;
+    if (m->gpu && s->down.dev) sd__cuda_free(m->gpu, s->down.dev);
+    if (m->gpu && s->up.dev) sd__cuda_free(m->gpu, s->up.dev);
+    sd__free(m, s->v);
+    sd__free(m, s);
+}
+
+/* the tensor's own bytes back (its LoRA copy and the LoRAs beside it dropped) */
 static void sd__lora_restore(sd_model *m, sd__tensor *t)
 {
     const sd__source *s = &m->src[t->src];
+    sd__lora_side_free(m, t->side);
+    t->side = NULL;
     if (!t->lora) return;
     if (m->gpu && t->dev) { sd__cuda_free(m->gpu, t->dev); t->dev = NULL; }
     sd__free(m, t->lora);
@@ -3743,7 +3807,8 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
     sd__lora_op *ops = NULL;
     sd__lora_key *keys = NULL;
     float **fresh = NULL, *buf = NULL, *ws = NULL;
-    int nlt = 0, nm = 0, nops = 0, nkeys = 0, n_unknown = 0, i, k, *touched = NULL;
+    sd__lora_side **side = NULL;      /* the layers' new sides (beside), before they replace the old */
+    int nlt = 0, nm = 0, nops = 0, nkeys = 0, n_unknown = 0, i, k, *touched = NULL, *rank = NULL;
     char unknown[400];
     size_t maxbuf = 0, maxk = 0;
     sd__tensor *was = NULL;           /* the touched tensors as they were (where their bytes are) */
@@ -3766,7 +3831,8 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
     if (r == SD_OK && (!(mods = (sd__lora_mod *)sd__calloc(m, (size_t)nlt + 1, sizeof *mods)) ||
                        !(ops = (sd__lora_op *)sd__calloc(m, (size_t)nlt + 1, sizeof *ops)) ||
                        !(keys = (sd__lora_key *)sd__calloc(m, (size_t)m->nt + 1, sizeof *keys)) ||
-                       !(touched = (int *)sd__calloc(m, (size_t)m->nt + 1, sizeof *touched))))
+                       !(touched = (int *)sd__calloc(m, (size_t)m->nt + 1, sizeof *touched)) ||
+                       !(rank = (int *)sd__calloc(m, (size_t)m->nt + 1, sizeof *rank))))
         r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
     if (r == SD_OK) {
         for (i = 0; i < m->nt; i++) {
@@ -3827,10 +3893,20 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
             if ((r = sd__lora_values(m, d->alpha, &a)) != SD_OK) break;
         }
         o->scale = (d->alpha ? a / (float)o->r : 1.0f) * (d->te ? te_weight : unet_weight);
+        /* beside or merged: a layer keeps how it has been (a LoRA before), else the config's choice;
+           automatic: beside where the two products cost at most 1/16 of the layer's own, r (k + out)
+           against k out multiply-adds a row, and in the text encoder (run once an image) */
+        if (W->lora || W->side) o->beside = W->side != NULL;
+        else if (m->cfg.lora_apply != SD_LORA_AUTO) o->beside = m->cfg.lora_apply == SD_LORA_BESIDE;
+        else o->beside = d->te || 16.0 * o->r * ((double)o->k + o->out) <= (double)o->k * o->out;
+        if (o->beside && touched[o->t] == 1) o->beside = 0;   /* (a layer twice in one file: as the first time) */
+        if (!o->beside && touched[o->t] == 3) o->beside = 1;
+        if (o->beside) rank[o->t] += o->r;
         if ((size_t)o->r * o->k > maxbuf) maxbuf = (size_t)o->r * o->k;
         if ((size_t)o->k > maxk) maxk = (size_t)o->k;
         if ((size_t)o->r * o->out > maxbuf) maxbuf = (size_t)o->r * o->out;
-        touched[o->t] = 1;
+        if (rank[o->t] > (1 << 20)) { r = sd__fail(m, SD_ERR_FORMAT, "tensor '%s': ranks add up past 2^20", d->down->name); break; }
+        touched[o->t] = o->beside ? 3 : 1;
         nops++;
     }
     if (r == SD_OK && nops == 0)
@@ -3839,23 +3915,66 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
     if (r == SD_OK && (!(fresh = (float **)sd__calloc(m, (size_t)m->nt + 1, sizeof *fresh)) ||
                        !(buf = (float *)sd__malloc(m, 2 * (maxbuf + 1) * sizeof *buf)) ||
                        !(ws = (float *)sd__malloc(m, ((size_t)m->n_threads * maxk + 1) * sizeof *ws)) ||
-                       !(was = (sd__tensor *)sd__calloc(m, (size_t)m->nt + 1, sizeof *was))))
+                       !(was = (sd__tensor *)sd__calloc(m, (size_t)m->nt + 1, sizeof *was)) ||
+                       !(side = (sd__lora_side **)sd__calloc(m, (size_t)m->nt + 1, sizeof *side))))
         r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
     for (i = 0; r == SD_OK && i < m->nt; i++)
-        if (touched[i] && !m->t[i].lora) {   /* (read now only from a streamed file, where reading can fail) */
+        if (touched[i] == 3) {   /* a new side of the ranks before and this file's */
+            const sd__tensor *W = &m->t[i];
+            sd__lora_side *n;
+            int R = (W->side ? (int)W->side->down.shape[0] : 0) + rank[i], kk = (int)(W->numel / W->shape[0]);
+            if (!(n = side[i] = (sd__lora_side *)sd__calloc(m, 1, sizeof *n)) ||
+                !(n->v = (float *)sd__malloc(m, (size_t)R * ((size_t)kk + (size_t)W->shape[0]) * sizeof(float)))) {
+                r = sd__fail(m, SD_ERR_NOMEM, "out of memory for the LoRA beside layer '%s'", W->name);
+                break;
+            }
+            n->down.name = n->up.name = W->name; n->down.src = n->up.src = W->src;
+            n->down.dtype = n->up.dtype = SD__F32;
+            n->down.ndim = W->ndim;
+            memcpy(n->down.shape, W->shape, sizeof W->shape);
+            n->down.shape[0] = R; n->down.numel = (int64_t)R * kk;
+            n->up.ndim = W->ndim == 4 ? 4 : 2;
+            n->up.shape[0] = W->shape[0]; n->up.shape[1] = R; n->up.shape[2] = n->up.shape[3] = 1;
+            n->up.numel = (int64_t)R * W->shape[0];
+            n->down.data = (const unsigned char *)n->v; n->up.data = (const unsigned char *)(n->v + n->down.numel);
+            rank[i] = R - rank[i];   /* from here: where this file's ranks go */
+        } else if (touched[i] && !m->t[i].lora) {   /* (read now only from a streamed file, where reading can fail) */
             if (!(fresh[i] = (float *)sd__malloc(m, (size_t)m->t[i].numel * sizeof(float))))
                 r = sd__fail(m, SD_ERR_NOMEM, "out of memory for the float copies of the layers this LoRA changes");
             else if (sd__hugepages(fresh[i], (size_t)m->t[i].numel), !m->t[i].data && sd__read_row(m, &m->t[i], 0, (size_t)m->t[i].numel, fresh[i]) != SD_OK)
                 r = sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", m->t[i].name);
             else touched[i] = m->t[i].data ? 2 : 1;   /* 2: to be decoded with the first update */
         }
-    for (i = 0; r == SD_OK && i < nops; i++) {   /* the values: finite, read before anything changes */
-        if ((r = sd__lora_values(m, ops[i].down, buf)) != SD_OK) break;
-        r = sd__lora_values(m, ops[i].up, buf);
+    for (i = 0; r == SD_OK && i < nops; i++) {   /* the values: finite, read before anything changes (beside: into the new side) */
+        const sd__lora_op *o = &ops[i];
+        sd__lora_side *n = side[o->t];
+        int64_t R, q;
+        float *up;
+        if ((r = sd__lora_values(m, o->down, o->beside ? n->v + (size_t)rank[o->t] * o->k : buf)) != SD_OK) break;
+        if ((r = sd__lora_values(m, o->up, buf)) != SD_OK || !o->beside) continue;
+        R = n->down.shape[0]; up = n->v + n->down.numel;   /* up's columns after those before */
+        for (q = 0; q < o->out; q++)
+            for (k = 0; k < o->r; k++) up[q * R + rank[o->t] + k] = o->scale * buf[q * o->r + k];
+        rank[o->t] += o->r;
     }
     for (i = 0; r == SD_OK && i < m->nt; i++) {   /* from here on nothing fails */
         sd__tensor *t = &m->t[i];
         if (!touched[i]) continue;
+        if (touched[i] == 3) {   /* beside: the ranks before copied (as values), the old side dropped */
+            sd__lora_side *n = side[i], *o = t->side;
+            int64_t q, R0 = o ? o->down.shape[0] : 0, R = n->down.shape[0];
+            if (o) {
+                memcpy(n->v, o->v, (size_t)o->down.numel * sizeof(float));
+                sd__f32_le(n->v, (size_t)o->down.numel);
+                for (q = 0; q < n->up.shape[0]; q++) {
+                    memcpy(n->v + n->down.numel + q * R, o->v + o->down.numel + q * R0, (size_t)R0 * sizeof(float));
+                    sd__f32_le(n->v + n->down.numel + q * R, (size_t)R0);
+                }
+            }
+            sd__lora_side_free(m, o);
+            t->side = n; side[i] = NULL;
+            continue;
+        }
         if (!t->lora) {
             if (touched[i] == 2) was[i] = *t;   /* the tensor as it was: where its bytes are */
             t->lora = fresh[i]; fresh[i] = NULL;
@@ -3864,23 +3983,27 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
         } else sd__f32_le(t->lora, (size_t)t->numel);      /* its bytes -> values */
         if (m->gpu && t->dev) { sd__cuda_free(m->gpu, t->dev); t->dev = NULL; }
     }
-    for (i = 0; r == SD_OK && i < nops; i++) {   /* W += scale up @ down */
+    for (i = 0; r == SD_OK && i < nops; i++) {   /* merged: W += scale up @ down */
         const sd__lora_op *o = &ops[i];
         float *upf = buf, *dn = buf + maxbuf + 1;
+        if (o->beside) continue;
         sd__decode(upf, o->up->data, o->up->dtype, 0, (size_t)o->out * o->r);
         for (k = 0; k < o->out * o->r; k++) upf[k] *= o->scale;
         sd__decode(dn, o->down->data, o->down->dtype, 0, (size_t)o->r * o->k);
         sd__lora_merge(m, m->t[o->t].lora, touched[o->t] == 2 ? &was[o->t] : NULL, upf, dn, o->out, o->r, o->k, ws);
         if (touched[o->t] == 2) { sd__weights_done(m, &was[o->t]); touched[o->t] = 1; }   /* the mapped bytes are not read again */
     }
-    for (i = 0; r == SD_OK && i < m->nt; i++) if (touched[i]) sd__f32_le(m->t[i].lora, (size_t)m->t[i].numel);   /* values -> bytes */
+    for (i = 0; r == SD_OK && i < m->nt; i++)   /* values -> bytes */
+        if (touched[i] == 3) sd__f32_le(m->t[i].side->v, (size_t)(m->t[i].side->down.numel + m->t[i].side->up.numel));
+        else if (touched[i]) sd__f32_le(m->t[i].lora, (size_t)m->t[i].numel);
     if (r == SD_OK) {
         m->n_lora++;
         if (n_unknown) sd__warn(m, "LoRA: %d of its modules and tensors match no layer of this model and were left out: %s%s", n_unknown, unknown, n_unknown > 3 ? ", ..." : "");
     }
     for (i = 0; fresh && i < m->nt; i++) sd__free(m, fresh[i]);
+    for (i = 0; side && i < m->nt; i++) sd__lora_side_free(m, side[i]);
     for (i = 0; keys && i < nkeys; i++) sd__free(m, (void *)(size_t)keys[i].key);
-    sd__free(m, fresh); sd__free(m, buf); sd__free(m, ws); sd__free(m, keys); sd__free(m, touched); sd__free(m, was);
+    sd__free(m, fresh); sd__free(m, buf); sd__free(m, ws); sd__free(m, keys); sd__free(m, touched); sd__free(m, was); sd__free(m, side); sd__free(m, rank);
     sd__free(m, mods); sd__free(m, ops);
     for (i = 0; i < nlt; i++) if (lt[i].owned_name) sd__free(m, lt[i].name);
     sd__free(m, lt); sd__free(m, src.header);
@@ -5318,7 +5441,7 @@ static sd_result sd__build_openclip(sd_model *m, sd__clip *t)
             v->shape[0] = D; v->numel = (int64_t)D * D;
             v->begin = in->begin + off; v->end = v->begin + (uint64_t)D * D * sd__dtype_size[in->dtype];
             v->data = in->data ? in->data + off : NULL;
-            v->owned_name = 0; v->f32 = NULL; v->dev = NULL; v->lora = NULL;
+            v->owned_name = 0; v->f32 = NULL; v->dev = NULL; v->lora = NULL; v->side = NULL;
             qkv[k]->w = v; qkv[k]->b = bias + (size_t)k * D;
         }
         y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.attn.out_proj", i), D, D, SD__LINEAR, SD__BIAS);

@@ -448,21 +448,24 @@ static int close_outs(const char *what, const outs *got, const outs *ref, double
     return ok;
 }
 
+static sd_lora_apply g_apply;   /* how the models made here apply LoRAs (sd_config.lora_apply) */
 static int g_logged;
 static char g_logmsg[1024];
 static void on_log(void *user, const char *msg) { (void)user; g_logged++; snprintf(g_logmsg, sizeof g_logmsg, "%s", msg); }
 
-static sd_model *load_file(int low_memory)
+static sd_model *load_path(const char *path, int low_memory)
 {
     sd_config c = sd_config_default();
     sd_model *m;
     c.n_threads = 1;
     c.low_memory = low_memory;
     c.log = on_log;
+    c.lora_apply = g_apply;
     m = sd_create(&c);
-    if (m && sd_load(m, g_path) != SD_OK) { t_ok(0, "loading %s: %s", g_path, sd_error(m)); sd_free(m); return NULL; }
+    if (m && sd_load(m, path) != SD_OK) { t_ok(0, "loading %s: %s", path, sd_error(m)); sd_free(m); return NULL; }
     return m;
 }
+static sd_model *load_file(int low_memory) { return load_path(g_path, low_memory); }
 
 static sd_model *load_memory(const unsigned char *b, size_t n)
 {
@@ -470,6 +473,7 @@ static sd_model *load_memory(const unsigned char *b, size_t n)
     sd_model *m;
     c.n_threads = 1;
     c.log = on_log;
+    c.lora_apply = g_apply;
     m = sd_create(&c);
     if (m && sd_load_memory(m, b, n) != SD_OK) { t_ok(0, "loading a checkpoint from memory: %s", sd_error(m)); sd_free(m); return NULL; }
     return m;
@@ -972,7 +976,7 @@ static void fixture(void)
     if (!model) { t_ok(0, "fixtures/sd1-prompts/model.safetensors is missing"); return; }
     snprintf(keep, sizeof keep, "%s", model);   /* t_shared's buffers are reused */
     snprintf(vkeep, sizeof vkeep, "%s", vocab ? vocab : "");
-    if (!(m = t_load(keep, NULL, 0, 1))) return;
+    if (!(m = load_path(keep, 0))) return;
     for (i = 0; i < cs->n; i++) {
         const t_json *c = &cs->item[i], *args = t_jget(c, "args");
         sd_array x, ctx, out;
@@ -1063,6 +1067,19 @@ int main(void)
     fixture();
     t_time("fixture");
     sd_free(m);
+    for (i = SD_LORA_MERGE; i <= SD_LORA_BESIDE; i++) {   /* the same on every layer merged, then every layer beside */
+        g_apply = (sd_lora_apply)i;
+        printf("-- all of the above with every layer %s (sd_config.lora_apply)\n", i == SD_LORA_MERGE ? "merged" : "beside");
+        if (!(m = load_memory(g_ck, g_cksize))) break;
+        restore(m);
+        independent(m);
+        forms(m);
+        bad(m);
+        unknown(m);
+        fixture();
+        sd_free(m);
+        t_time(i == SD_LORA_MERGE ? "merged" : "beside");
+    }
     free(g_a); free(g_b); free(g_ck);
     t_json_free(&g_hdr);
     return t_done("test_lora");

@@ -42,7 +42,8 @@
    then with the LoRA (each once untimed, then timed; the median), the process's resident memory
    (VmRSS, and its peak VmHWM, from /proc/self/status) before and after applying it, and the bytes
    of the float32 copies the touched layers need, from the file's shapes: per module up.shape[0] x
-   down numel / rank x 4. --lora-only skips the ceiling and the stages.
+   down numel / rank x 4. --lora-only skips the ceiling and the stages. --lora-apply: sd_config.lora_apply
+   (auto, the default: each layer the cheaper way; merge: every layer merged; beside: every layer beside).
 
    --gpu / --gpu-fp32 time the GPU backend (a build with sd_cuda.cu: make cuda): each stage runs once
    untimed first (weights go to the GPU on first use), then is timed over more runs. The GPU's
@@ -251,6 +252,7 @@ done:
 typedef struct bench_opts {
     const char *model, *vocab, *lora, *taesd[2];
     int n_taesd, threads, low, steps, gpu, W, H;
+    sd_lora_apply lora_apply;
 } bench_opts;
 
 #define TURBO_PROMPT "a lighthouse at dawn, oil painting"
@@ -280,6 +282,7 @@ static int run_stage(const char *stage, const bench_opts *o)
     double tstart = now();
     c.n_threads = o->threads;
     c.low_memory = o->low;
+    c.lora_apply = o->lora_apply;
     c.gpu = (sd_gpu)o->gpu;
     m = sd_create(&c);
     if (m && o->gpu && !sd_using_gpu(m)) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
@@ -457,7 +460,8 @@ static int child(const char *argv0, const char *stage, const bench_opts *o, doub
                  o->threads, o->steps, o->W, o->H, o->low ? " --low-memory" : "",
                  o->gpu == SD_GPU_FP16 ? " --gpu" : o->gpu == SD_GPU_FP32 ? " --gpu-fp32" : "");
     for (i = 0; i < o->n_taesd && n > 0 && n < (int)sizeof cmd; i++) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --taesd '%s'", o->taesd[i]);
-    if (o->lora && n > 0 && n < (int)sizeof cmd) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --lora '%s'", o->lora);
+    if (o->lora && n > 0 && n < (int)sizeof cmd) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --lora '%s' --lora-apply %s", o->lora,
+                                                           o->lora_apply == SD_LORA_MERGE ? "merge" : o->lora_apply == SD_LORA_BESIDE ? "beside" : "auto");
     if (n <= 0 || n >= (int)sizeof cmd) { fprintf(stderr, "bench: paths too long\n"); return 0; }
     fflush(stdout);
     t0 = now();
@@ -497,7 +501,7 @@ static void emit(FILE *o, const char *fmt, ...)
 static const char USAGE[] =
     "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [-W WIDTH] [-H HEIGHT] [--size N] [--low-memory] [--steps N]\n"
     "             [-o FILE] [--taesd DECODER [--taesd ENCODER]] [--turbo] [--stages LIST]\n"
-    "             [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME] [--lora FILE [--lora-only]]\n"
+    "             [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME] [--lora FILE [--lora-only] [--lora-apply auto|merge|beside]]\n"
     "  LIST: a comma-separated choice of text,unet,decode,encode,txt2img,taesd-dec,taesd-enc,turbo\n";
 
 int main(int argc, char **argv)
@@ -532,6 +536,13 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--ceiling") && i + 2 < argc) { given_ceiling = atof(argv[++i]); given_who = argv[++i]; }
         else if (!strcmp(argv[i], "--lora") && i + 1 < argc) bo.lora = argv[++i];
         else if (!strcmp(argv[i], "--lora-only")) lora_only = 1;
+        else if (!strcmp(argv[i], "--lora-apply") && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "auto")) bo.lora_apply = SD_LORA_AUTO;
+            else if (!strcmp(v, "merge")) bo.lora_apply = SD_LORA_MERGE;
+            else if (!strcmp(v, "beside")) bo.lora_apply = SD_LORA_BESIDE;
+            else { fprintf(stderr, "bench: --lora-apply auto, merge or beside\n"); return 2; }
+        }
         else if (!strcmp(argv[i], "--taesd") && i + 1 < argc) {
             if (bo.n_taesd == 2) { fprintf(stderr, "bench: --taesd at most twice (a decoder and an encoder file)\n"); return 2; }
             bo.taesd[bo.n_taesd++] = argv[++i];

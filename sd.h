@@ -226,11 +226,16 @@ typedef struct sd_info {               /* what sd_load found (sd_model_info) */
     int unet_mult[8];                  /* channel multiplier per level (1,2,4,4) */
     int unet_attention[8];             /* 1 where the level has cross-attention */
     int unet_res_blocks;               /* res blocks per level (2) */
-    int unet_depth;                    /* transformer blocks per attention (1) */
-    int unet_heads;                    /* 8 */
+    int unet_depth;                    /* transformer blocks per attention (1; the most of any level) */
+    int unet_depths[8], unet_mid_depth;   /* ... per level and in the middle block (SDXL: 0,2,10 and 10) */
+    int unet_heads;                    /* 8 (of level 0; SD 2.x and SDXL: heads of 64) */
     int context_dim;                   /* 768 */
-    /* CLIP text encoder */
+    int unet_adm_in;                   /* SDXL: the width of the vector y (pooled text + 6 x 256); else 0 */
+    /* CLIP text encoder(s): text_width is sd_text_encode's output (SDXL: both side by side, 768 + 1280) */
     int text_width, text_layers, text_heads, text_vocab, text_positions;
+    int text_encoders, text_widths[2];  /* 1, or SDXL's 2, and each one's width */
+    int text2_layers, text2_heads;     /* SDXL's second (OpenCLIP bigG) */
+    int pooled_dim;                    /* SDXL: the pooled vector's width (1280); else 0 */
     /* VAE */
     int vae_channels, vae_levels, vae_mult[8], vae_res_blocks;
     int latent_channels;               /* 4 */
@@ -265,6 +270,9 @@ typedef struct sd_params {
     double strength;                   /* img2img, inpainting: 0..1, how much of the init image to redo */
     int mask_blur;                     /* inpainting: A1111's mask blur, a Gaussian of this sigma in pixels (0: none) */
     int mask_paste;                    /* inpainting: 1 = the init's pixels pasted back outside the mask */
+    int orig_width, orig_height;       /* SDXL's size conditioning: the original size (0: width, height; diffusers' default), */
+    int crop_left, crop_top;           /* the crop's top-left corner (0, 0), */
+    int target_width, target_height;   /* the target size (0: width, height) */
     int (*progress)(void *user, const sd_progress *p);   /* non-zero return cancels */
     void *progress_user;
     float *latent_out;                 /* optional: the final latent [4, height/8, width/8] */
@@ -408,11 +416,22 @@ SDDEF sd_result sd_tokenize_bpe(sd_model *m, const char *prompt, int *ids, int c
 /* ids[77] -> hidden states [77, text_width]; clip_skip 1 = last layer, 2 = the one before; an id
    -1 - (128 e + i) puts vector i of embedding e there (sd_prompt_tokens) */
 SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out);
+/* SDXL: both encoders' penultimate hidden states side by side [77, text_width] (clip skip N: the
+   states N layers before the last, no final norm) and, unless pooled is NULL, the pooled vector
+   [pooled_dim] of the second (its last layer, normed, at the EOS, @ text_projection). Other
+   models: sd_text_encode, pooled must be NULL */
+SDDEF sd_result sd_text_encode_pooled(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out, float *pooled);
 /* x [n,4,h,w] ([n,9,h,w] for an inpainting model), timestep t, context [n,77,context_dim] ->
    predicted noise [n,4,h,w] */
 SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, float *eps);
 /* the same with a context of any length [n,tokens,context_dim] (a prompt of k chunks: 77k tokens) */
 SDDEF sd_result sd_unet_ctx(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, int tokens, float *eps);
+/* SDXL: the same with SGM's vector y [n, unet_adm_in] (sd_sdxl_vector) added to the time embedding */
+SDDEF sd_result sd_unet_y(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, int tokens, const float *y, float *eps);
+/* SDXL's y [adm_in] = pooled text [pooled_dim] beside the 256-wide sinusoids (cos first) of the
+   original size, the crop's top-left corner and the target size, heights first */
+SDDEF sd_result sd_sdxl_vector(sd_model *m, const float *pooled, int orig_h, int orig_w, int crop_top, int crop_left,
+                               int target_h, int target_w, float *y);
 /* latent z [4,h,w] (raw: no 1/0.18215 inside) -> image [3,8h,8w] in about [-1,1] */
 SDDEF sd_result sd_vae_decode(sd_model *m, const float *z, int h, int w, float *image);
 /* image [3,H,W] in [-1,1] -> mean and logvar [4,H/8,W/8] of the latent distribution */
@@ -445,6 +464,9 @@ SDDEF sd_result sd_prompt_tokens(sd_model *m, const char *prompt, sd_weighting w
 /* A prompt's conditioning: each chunk through the text encoder (clip skip on each), weighted as
    the UI does, joined along the tokens: out [77 chunks, text_width], the first max_chunks written */
 SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting w, int clip_skip, float *out, int max_chunks, int *chunks);
+/* SDXL: the same and the pooled vector [pooled_dim] of the first chunk (NULL: not wanted) */
+SDDEF sd_result sd_encode_prompt_pooled(sd_model *m, const char *prompt, sd_weighting w, int clip_skip, float *out, int max_chunks, int *chunks,
+                                        float *pooled);
 
 /* samplers: plain functions of the schedule, no model needed */
 /* the timetable of a sampler on a kind of schedule (SD_SCHEDULER_DEFAULT: the sampler's own);
@@ -729,6 +751,7 @@ struct sd_model {
     sd__cuda *gpu;                 /* the GPU backend, or NULL for the CPU */
     float *params_dev;            /* the GPU's copy of params */
     sd__clip *clip;               /* the parts the checkpoint holds (NULL: not there) */
+    sd__clip *clip2;              /* SDXL: the second text encoder (OpenCLIP bigG), else NULL */
     sd__unet *unet;
     sd__vae *vae;
     sd__taesd *taesd;             /* the tiny autoencoder (sd_load_taesd), or NULL */
@@ -5369,6 +5392,8 @@ typedef struct sd__text_cfg {
     sd__act act;                     /* the MLP's activation */
     int unused;                      /* last layers never used (OpenCLIP in SD 2.x: 1, its penultimate layer) */
     int pad;                         /* the id after EOS: EOS (SD 1.x) or 0, "!" (SD 2.x) */
+    int final_norm;                  /* the context goes through final_layer_norm (SD 1.x, 2.x; not SDXL) */
+    int pooled;                      /* the width of the pooled vector (text_projection's), 0: none */
 } sd__text_cfg;
 
 typedef struct sd__clip_layer {  /* CLIPEncoderLayer (pre-LN) */
@@ -5379,11 +5404,14 @@ typedef struct sd__clip_layer {  /* CLIPEncoderLayer (pre-LN) */
 
 struct sd__clip {                /* CLIPTextModel */
     sd__text_cfg cfg;
+    const char *prefix;          /* where its tensors are in the checkpoint */
     const sd__tensor *tok_emb;   /* embeddings.token_embedding.weight [V,D] */
     const sd__tensor *pos_emb;   /* embeddings.position_embedding.weight [77,D] */
     sd__clip_layer *layer;       /* encoder.layers.N */
     sd__norm ln_final;           /* final_layer_norm [D] */
     sd__tensor *views;           /* OpenCLIP: q, k, v as rows of each layer's in_proj_weight [3D,D] */
+    const sd__tensor *proj;      /* SDXL's second: text_projection, [D,P] (x @ it) or a Linear's [P,D] */
+    int proj_linear;             /* proj is a Linear's weight (a diffusers folder) */
 };
 
 /* ---------------------------------------------------------------- built from the checkpoint */
@@ -5393,31 +5421,37 @@ struct sd__clip {                /* CLIPTextModel */
    token_embedding, positional_embedding, ln_final. The exact GELU; SD 2.x reads the penultimate
    layer; padding with id 0. */
 #define SD__OPENCLIP "cond_stage_model.model."
-static sd_result sd__build_openclip(sd_model *m, sd__clip *t)
+#define SD__XL_CLIP "conditioner.embedders.0.transformer.text_model."
+#define SD__XL_OPENCLIP "conditioner.embedders.1.model."
+#define SD__XL_HFCLIP2 "conditioner.embedders.1.transformer.text_model."   /* a diffusers folder's text_encoder_2 */
+static sd_result sd__build_openclip(sd_model *m, sd__clip *t, const char *P)
 {
     sd__text_cfg *cf = &t->cfg;
     sd__ld L;
     char b[300];
     int i, k, D;
     int64_t d[2];
-    static const char *const need[] = { SD__OPENCLIP "token_embedding.weight", SD__OPENCLIP "positional_embedding",
-                                        SD__OPENCLIP "transformer.resblocks.0.mlp.c_fc.weight", SD__OPENCLIP "ln_final.weight" };
+    const char *need[4];
+    char nb[4][160];
     L.m = m; L.r = SD_OK;
-    if ((L.r = sd__need(m, need, 4)) != SD_OK) return sd__wrap(m, L.r, "OpenCLIP text encoder (SD 2.x)", NULL);
-    cf->vocab = sd__dim(m, SD__OPENCLIP "token_embedding.weight", 0);
-    cf->width = D = sd__dim(m, SD__OPENCLIP "token_embedding.weight", 1);
-    cf->positions = sd__dim(m, SD__OPENCLIP "positional_embedding", 0);
-    for (cf->layers = 0; sd__has_part(m, SD__OPENCLIP "transformer.resblocks.%d.", cf->layers); cf->layers++) {}
-    cf->mlp = sd__dim(m, SD__OPENCLIP "transformer.resblocks.0.mlp.c_fc.weight", 0);
+    t->prefix = P;
+    need[0] = sd__fmt(nb[0], sizeof nb[0], "%stoken_embedding.weight", P); need[1] = sd__fmt(nb[1], sizeof nb[1], "%spositional_embedding", P);
+    need[2] = sd__fmt(nb[2], sizeof nb[2], "%stransformer.resblocks.0.mlp.c_fc.weight", P); need[3] = sd__fmt(nb[3], sizeof nb[3], "%sln_final.weight", P);
+    if ((L.r = sd__need(m, need, 4)) != SD_OK) return sd__wrap(m, L.r, "OpenCLIP text encoder", NULL);
+    cf->vocab = sd__dim(m, need[0], 0);
+    cf->width = D = sd__dim(m, need[0], 1);
+    cf->positions = sd__dim(m, need[1], 0);
+    for (cf->layers = 0; sd__has_part(m, "%stransformer.resblocks.%d.", P, cf->layers); cf->layers++) {}
+    cf->mlp = sd__dim(m, need[2], 0);
     if (D <= 0 || D % 64 || cf->layers < 2 || cf->mlp <= 0 || cf->vocab < 2)
         return sd__fail(m, SD_ERR_MODEL, "OpenCLIP text encoder: cannot make out the layout (width %d, %d layers)", D, cf->layers);
     if (cf->positions != SD_TOKENS)
         return sd__fail(m, SD_ERR_MODEL, "OpenCLIP text encoder: %d positions, %d expected", cf->positions, SD_TOKENS);
-    cf->heads = D / 64; cf->act = SD__ACT_GELU; cf->unused = 1; cf->pad = 0;
+    cf->heads = D / 64; cf->act = SD__ACT_GELU; cf->unused = 1; cf->pad = 0; cf->final_norm = 1;
     d[0] = cf->vocab; d[1] = D;
-    t->tok_emb = sd__tget(&L, SD__OPENCLIP "token_embedding", ".weight", 2, d);
+    t->tok_emb = sd__tget(&L, sd__fmt(b, sizeof b, "%stoken_embedding", P), ".weight", 2, d);
     d[0] = SD_TOKENS;
-    t->pos_emb = sd__tget(&L, SD__OPENCLIP "positional_embedding", "", 2, d);
+    t->pos_emb = sd__tget(&L, sd__fmt(b, sizeof b, "%spositional_embedding", P), "", 2, d);
     if (L.r != SD_OK) return L.r;
     t->layer = (sd__clip_layer *)sd__calloc(m, (size_t)cf->layers, sizeof *t->layer);
     t->views = (sd__tensor *)sd__calloc(m, (size_t)cf->layers * 3, sizeof *t->views);
@@ -5427,11 +5461,11 @@ static sd_result sd__build_openclip(sd_model *m, sd__clip *t)
         const sd__tensor *in;
         const float *bias;
         sd__lin *qkv[3];
-        y->ln1 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.ln_1", i), D);
-        y->ln2 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.ln_2", i), D);
+        y->ln1 = sd__norm_get(&L, sd__fmt(b, sizeof b, "%stransformer.resblocks.%d.ln_1", P, i), D);
+        y->ln2 = sd__norm_get(&L, sd__fmt(b, sizeof b, "%stransformer.resblocks.%d.ln_2", P, i), D);
         d[0] = 3 * D; d[1] = D;
-        in = sd__tget(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.attn.in_proj_weight", i), "", 2, d);
-        bias = sd__vec(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.attn.in_proj_bias", i), "", 3 * D);
+        in = sd__tget(&L, sd__fmt(b, sizeof b, "%stransformer.resblocks.%d.attn.in_proj_weight", P, i), "", 2, d);
+        bias = sd__vec(&L, sd__fmt(b, sizeof b, "%stransformer.resblocks.%d.attn.in_proj_bias", P, i), "", 3 * D);
         if (L.r != SD_OK) break;
         qkv[0] = &y->q; qkv[1] = &y->k; qkv[2] = &y->v;
         for (k = 0; k < 3; k++) {   /* rows [kD, (k+1)D) of in_proj: a tensor of its own over the same bytes */
@@ -5444,88 +5478,133 @@ static sd_result sd__build_openclip(sd_model *m, sd__clip *t)
             v->owned_name = 0; v->f32 = NULL; v->dev = NULL; v->lora = NULL; v->side = NULL;
             qkv[k]->w = v; qkv[k]->b = bias + (size_t)k * D;
         }
-        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.attn.out_proj", i), D, D, SD__LINEAR, SD__BIAS);
-        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.mlp.c_fc", i), cf->mlp, D, SD__LINEAR, SD__BIAS);
-        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__OPENCLIP "transformer.resblocks.%d.mlp.c_proj", i), D, cf->mlp, SD__LINEAR, SD__BIAS);
+        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, "%stransformer.resblocks.%d.attn.out_proj", P, i), D, D, SD__LINEAR, SD__BIAS);
+        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, "%stransformer.resblocks.%d.mlp.c_fc", P, i), cf->mlp, D, SD__LINEAR, SD__BIAS);
+        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, "%stransformer.resblocks.%d.mlp.c_proj", P, i), D, cf->mlp, SD__LINEAR, SD__BIAS);
     }
-    t->ln_final = sd__norm_get(&L, SD__OPENCLIP "ln_final", D);
-    m->pad = 0;
+    t->ln_final = sd__norm_get(&L, sd__fmt(b, sizeof b, "%sln_final", P), D);
+    if (sd__has(m, sd__fmt(b, sizeof b, "%stext_projection", P))) {   /* SDXL's: [D,P], the pooled vector x @ it */
+        const sd__tensor *pj = sd__find(m, b);
+        if (pj->ndim != 2 || pj->shape[0] != D || !sd__is_float(pj->dtype))
+            return sd__fail(m, SD_ERR_MODEL, "tensor '%s' is not a [%d, P] float matrix", b, D);
+        t->proj = pj; cf->pooled = (int)pj->shape[1];
+    }
     return L.r;
 }
 
-static sd_result sd__build_clip(sd_model *m)
+/* OpenAI CLIP's layout as transformers names it (P = ...text_model.): embeddings.token_embedding,
+   embeddings.position_embedding, encoder.layers.N.{layer_norm1,self_attn.{q,k,v,out}_proj,layer_norm2,
+   mlp.fc1,mlp.fc2}, final_layer_norm; proj: a text_projection Linear [P,D] (diffusers' SDXL
+   text_encoder_2) or NULL */
+static sd_result sd__build_hfclip(sd_model *m, sd__clip *t, const char *P, const char *proj, sd__act act)
 {
-    sd__clip *t;
-    sd__text_cfg *cf;
+    sd__text_cfg *cf = &t->cfg;
     sd__ld L;
-    char b[300];
+    char b[300], nb[3][160];
     int i, D;
     int64_t d[2];
-    static const char *const need[] = { SD__CLIP "embeddings.token_embedding.weight", SD__CLIP "embeddings.position_embedding.weight",
-                                        SD__CLIP "encoder.layers.0.mlp.fc1.weight" };
+    const char *need[3];
     L.m = m; L.r = SD_OK;
-    if (sd__has_prefix(m, SD__OPENCLIP)) {
-        if (!(t = m->clip = (sd__clip *)sd__calloc(m, 1, sizeof *t))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
-        return sd__build_openclip(m, t);
-    }
+    t->prefix = P;
+    need[0] = sd__fmt(nb[0], sizeof nb[0], "%sembeddings.token_embedding.weight", P);
+    need[1] = sd__fmt(nb[1], sizeof nb[1], "%sembeddings.position_embedding.weight", P);
+    need[2] = sd__fmt(nb[2], sizeof nb[2], "%sencoder.layers.0.mlp.fc1.weight", P);
     if ((L.r = sd__need(m, need, 3)) != SD_OK) return L.r;
-    if (!(t = m->clip = (sd__clip *)sd__calloc(m, 1, sizeof *t))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
-    cf = &t->cfg;
-    cf->vocab = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 0);
-    cf->width = D = sd__dim(m, SD__CLIP "embeddings.token_embedding.weight", 1);
-    cf->positions = sd__dim(m, SD__CLIP "embeddings.position_embedding.weight", 0);
-    for (cf->layers = 0; sd__has_part(m, SD__CLIP "encoder.layers.%d.", cf->layers); cf->layers++) {}
-    cf->mlp = sd__dim(m, SD__CLIP "encoder.layers.0.mlp.fc1.weight", 0);
+    cf->vocab = sd__dim(m, need[0], 0);
+    cf->width = D = sd__dim(m, need[0], 1);
+    cf->positions = sd__dim(m, need[1], 0);
+    for (cf->layers = 0; sd__has_part(m, "%sencoder.layers.%d.", P, cf->layers); cf->layers++) {}
+    cf->mlp = sd__dim(m, need[2], 0);
     if (D <= 0 || D % 64 || cf->layers < 1 || cf->mlp <= 0 || cf->vocab < 2)
         return sd__fail(m, SD_ERR_MODEL, "text encoder: cannot make out the layout (width %d, %d layers)", D, cf->layers);
     if (cf->positions != SD_TOKENS)
         return sd__fail(m, SD_ERR_MODEL, "text encoder: %d positions, %d expected", cf->positions, SD_TOKENS);
     cf->heads = D / 64;
-    cf->act = m->folder_gelu ? SD__ACT_GELU : SD__ACT_QUICK_GELU;   /* OpenAI CLIP's; a diffusers SD 2.x folder: OpenCLIP's */
-    cf->unused = 0; cf->pad = -1;   /* (a diffusers SD 2.x folder holds only the layers it uses) */
-    m->pad = m->folder_pad ? 0 : -1;
+    cf->act = act;
+    cf->unused = 0; cf->pad = -1; cf->final_norm = 1;
     d[0] = cf->vocab; d[1] = D;
-    t->tok_emb = sd__tget(&L, SD__CLIP "embeddings.token_embedding", ".weight", 2, d);
+    t->tok_emb = sd__tget(&L, sd__fmt(b, sizeof b, "%sembeddings.token_embedding", P), ".weight", 2, d);
     d[0] = SD_TOKENS;
-    t->pos_emb = sd__tget(&L, SD__CLIP "embeddings.position_embedding", ".weight", 2, d);
+    t->pos_emb = sd__tget(&L, sd__fmt(b, sizeof b, "%sembeddings.position_embedding", P), ".weight", 2, d);
     if (L.r != SD_OK) return L.r;
     t->layer = (sd__clip_layer *)sd__calloc(m, (size_t)cf->layers, sizeof *t->layer);
     if (!t->layer) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     for (i = 0; i < cf->layers; i++) {
         sd__clip_layer *y = &t->layer[i];
-        y->ln1 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm1", i), D);
-        y->ln2 = sd__norm_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.layer_norm2", i), D);
-        y->q = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.q_proj", i), D, D, SD__LINEAR, SD__BIAS);
-        y->k = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.k_proj", i), D, D, SD__LINEAR, SD__BIAS);
-        y->v = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.v_proj", i), D, D, SD__LINEAR, SD__BIAS);
-        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.self_attn.out_proj", i), D, D, SD__LINEAR, SD__BIAS);
-        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc1", i), cf->mlp, D, SD__LINEAR, SD__BIAS);
-        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, SD__CLIP "encoder.layers.%d.mlp.fc2", i), D, cf->mlp, SD__LINEAR, SD__BIAS);
+        y->ln1 = sd__norm_get(&L, sd__fmt(b, sizeof b, "%sencoder.layers.%d.layer_norm1", P, i), D);
+        y->ln2 = sd__norm_get(&L, sd__fmt(b, sizeof b, "%sencoder.layers.%d.layer_norm2", P, i), D);
+        y->q = sd__lin_get(&L, sd__fmt(b, sizeof b, "%sencoder.layers.%d.self_attn.q_proj", P, i), D, D, SD__LINEAR, SD__BIAS);
+        y->k = sd__lin_get(&L, sd__fmt(b, sizeof b, "%sencoder.layers.%d.self_attn.k_proj", P, i), D, D, SD__LINEAR, SD__BIAS);
+        y->v = sd__lin_get(&L, sd__fmt(b, sizeof b, "%sencoder.layers.%d.self_attn.v_proj", P, i), D, D, SD__LINEAR, SD__BIAS);
+        y->o = sd__lin_get(&L, sd__fmt(b, sizeof b, "%sencoder.layers.%d.self_attn.out_proj", P, i), D, D, SD__LINEAR, SD__BIAS);
+        y->fc1 = sd__lin_get(&L, sd__fmt(b, sizeof b, "%sencoder.layers.%d.mlp.fc1", P, i), cf->mlp, D, SD__LINEAR, SD__BIAS);
+        y->fc2 = sd__lin_get(&L, sd__fmt(b, sizeof b, "%sencoder.layers.%d.mlp.fc2", P, i), D, cf->mlp, SD__LINEAR, SD__BIAS);
     }
-    t->ln_final = sd__norm_get(&L, SD__CLIP "final_layer_norm", D);
+    t->ln_final = sd__norm_get(&L, sd__fmt(b, sizeof b, "%sfinal_layer_norm", P), D);
+    if (proj && L.r == SD_OK) {
+        const sd__tensor *pj = sd__find(m, proj);
+        if (!pj) return sd__fail(m, SD_ERR_MODEL, "tensor '%s' missing", proj);
+        if (pj->ndim != 2 || pj->shape[1] != D || !sd__is_float(pj->dtype))
+            return sd__fail(m, SD_ERR_MODEL, "tensor '%s' is not a [P, %d] float matrix", proj, D);
+        t->proj = pj; t->proj_linear = 1; cf->pooled = (int)pj->shape[0];
+    }
     return L.r;
+}
+
+/* The text encoders the checkpoint has: OpenAI CLIP (SD 1.x), OpenCLIP (SD 2.x), or SDXL's two (the
+   second OpenCLIP's or, from a diffusers folder, transformers' layout), which give the context from
+   their penultimate layers without the final norm, and the second the pooled vector */
+static sd_result sd__build_text(sd_model *m)
+{
+    sd_result r;
+    if (!sd__has_prefix(m, "conditioner.embedders.")) {
+        if (!(m->clip = (sd__clip *)sd__calloc(m, 1, sizeof *m->clip))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+        if (sd__has_prefix(m, SD__OPENCLIP)) { m->pad = 0; return sd__build_openclip(m, m->clip, SD__OPENCLIP); }
+        /* OpenAI CLIP's; a diffusers SD 2.x folder: OpenCLIP's GELU and padding (it holds only the layers it uses) */
+        m->pad = m->folder_pad ? 0 : -1;
+        return sd__build_hfclip(m, m->clip, SD__CLIP, NULL, m->folder_gelu ? SD__ACT_GELU : SD__ACT_QUICK_GELU);
+    }
+    if (!sd__has_prefix(m, SD__XL_CLIP))
+        return sd__fail(m, SD_ERR_UNSUPPORTED, "an SDXL checkpoint with only the OpenCLIP bigG text encoder: an SDXL refiner? Refiners are not supported yet");
+    if (!(m->clip = (sd__clip *)sd__calloc(m, 1, sizeof *m->clip)) || !(m->clip2 = (sd__clip *)sd__calloc(m, 1, sizeof *m->clip2)))
+        return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    m->pad = -1;
+    if ((r = sd__build_hfclip(m, m->clip, SD__XL_CLIP, NULL, SD__ACT_QUICK_GELU)) != SD_OK) return sd__wrap(m, r, "SDXL text encoder 1 (CLIP ViT-L)", NULL);
+    if (sd__has_prefix(m, SD__XL_OPENCLIP)) r = sd__build_openclip(m, m->clip2, SD__XL_OPENCLIP);
+    else r = sd__build_hfclip(m, m->clip2, SD__XL_HFCLIP2, "conditioner.embedders.1.transformer.text_projection.weight", SD__ACT_GELU);
+    if (r != SD_OK) return sd__wrap(m, r, "SDXL text encoder 2 (OpenCLIP bigG)", NULL);
+    if (!m->clip2->proj) return sd__fail(m, SD_ERR_MODEL, "SDXL text encoder 2: tensor '%stext_projection' missing", SD__XL_OPENCLIP);
+    m->clip->cfg.unused = m->clip2->cfg.unused = 1;   /* the context: hidden_states[-2], no final norm */
+    m->clip->cfg.final_norm = m->clip2->cfg.final_norm = 0;
+    m->clip2->cfg.pad = 0;
+    return SD_OK;
+}
+
+static void sd__clip_free_one(sd_model *m, sd__clip *t)
+{
+    int i;
+    if (!t) return;
+    for (i = 0; t->views && m->gpu && i < 3 * t->cfg.layers; i++)
+        if (t->views[i].dev) sd__cuda_free(m->gpu, t->views[i].dev);
+    sd__free(m, t->layer);
+    sd__free(m, t->views);
+    sd__free(m, t);
 }
 
 static void sd__clip_free(sd_model *m)
 {
-    int i;
-    if (m->clip) {
-        for (i = 0; m->clip->views && m->gpu && i < 3 * m->clip->cfg.layers; i++)
-            if (m->clip->views[i].dev) sd__cuda_free(m->gpu, m->clip->views[i].dev);
-        sd__free(m, m->clip->layer);
-        sd__free(m, m->clip->views);
-    }
-    sd__free(m, m->clip);
-    m->clip = NULL;
+    sd__clip_free_one(m, m->clip);
+    sd__clip_free_one(m, m->clip2);
+    m->clip = m->clip2 = NULL;
     m->pad = -1;
 }
 
 /* ---------------------------------------------------------------- the forward pass */
 
-/* the embedded prompt [77,D] -> hidden states [77,D] after `layers` layers and the final norm */
-static void sd__text_forward(sd_model *m, float *out, const float *emb, int layers)
+/* the embedded prompt [77,D] -> hidden states [77,D] after `layers` layers, then the final norm
+   (norm: 1) or not; mid (or NULL): the hidden states after mid_layers layers, before any norm */
+static void sd__text_forward(sd_model *m, const sd__clip *t, float *out, const float *emb, int layers, int norm, float *mid, int mid_layers)
 {
-    const sd__clip *t = m->clip;
     int T = SD_TOKENS, D = t->cfg.width, F = t->cfg.mlp, heads = t->cfg.heads, l;
     float *x = sd__push(m, (size_t)T * D), *h = sd__push(m, (size_t)T * D);
     float *q = sd__push(m, (size_t)T * D), *k = sd__push(m, (size_t)T * D), *v = sd__push(m, (size_t)T * D);
@@ -5533,6 +5612,7 @@ static void sd__text_forward(sd_model *m, float *out, const float *emb, int laye
     sd__op_upload(m, x, emb, (size_t)T * D);
     for (l = 0; l < layers; l++) {
         const sd__clip_layer *y = &t->layer[l];
+        if (mid && l == mid_layers) sd__op_download(m, mid, x, (size_t)T * D);   /* (SDXL: the context beside the pooled vector) */
         sd__op_layernorm(m, h, x, T, D, &y->ln1);                        /* self-attention */
         sd__op_linear(m, q, h, T, D, &y->q, NULL);
         sd__op_linear(m, k, h, T, D, &y->k, NULL);
@@ -5544,8 +5624,9 @@ static void sd__text_forward(sd_model *m, float *out, const float *emb, int laye
         sd__op_act(m, f, f, (size_t)T * F, t->cfg.act);
         sd__op_linear(m, x, f, T, F, &y->fc2, x);
     }
-    sd__op_layernorm(m, h, x, T, D, &t->ln_final);
-    sd__op_download(m, out, h, (size_t)T * D);
+    if (mid && mid_layers >= layers) sd__op_download(m, mid, x, (size_t)T * D);
+    if (norm) sd__op_layernorm(m, h, x, T, D, &t->ln_final);
+    sd__op_download(m, out, norm ? h : x, (size_t)T * D);
     sd__pop(m, x);
 }
 
@@ -5627,6 +5708,7 @@ typedef struct sd__ublock {  /* one TimestepEmbedSequential of input_blocks / ou
 struct sd__unet {            /* openaimodel.UNetModel */
     sd__unet_cfg cfg;
     sd__lin time1, time2;    /* time_embed.0 [E,ch], time_embed.2 [E,E] */
+    sd__lin label1, label2;  /* SDXL: label_emb.0.0 [E,adm_in], label_emb.0.2 [E,E] */
     sd__lin conv_in;         /* input_blocks.0.0 [ch,in,3,3] */
     int n_in, n_out;
     sd__ublock in[SD__MAXBLK];    /* input_blocks.1.. */
@@ -5673,6 +5755,7 @@ static sd_result sd__unet_infer(sd_model *m, sd__unet_cfg *cf)
     }
     cf->levels = level + 1;
     cf->nres = nres0;
+    if (sd__find(m, SD__UNET "label_emb.0.0.weight")) cf->adm_in = sd__dim(m, SD__UNET "label_emb.0.0.weight", 1);   /* SDXL */
     while (sd__has_part(m, SD__UNET "middle_block.1.transformer_blocks.%d.", cf->mid_depth)) cf->mid_depth++;
     if (attn_at) {
         const sd__tensor *p = sd__find(m, sd__fmt(b, sizeof b, SD__UNET "input_blocks.%d.1.proj_in.weight", attn_at));
@@ -5761,6 +5844,10 @@ static sd_result sd__build_unet(sd_model *m)
     /* now every tensor, with the shape the description says */
     u->time1 = sd__lin_get(&L, SD__UNET "time_embed.0", cf->emb_dim, cf->ch, SD__LINEAR, SD__BIAS);
     u->time2 = sd__lin_get(&L, SD__UNET "time_embed.2", cf->emb_dim, cf->emb_dim, SD__LINEAR, SD__BIAS);
+    if (cf->adm_in) {
+        u->label1 = sd__lin_get(&L, SD__UNET "label_emb.0.0", cf->emb_dim, cf->adm_in, SD__LINEAR, SD__BIAS);
+        u->label2 = sd__lin_get(&L, SD__UNET "label_emb.0.2", cf->emb_dim, cf->emb_dim, SD__LINEAR, SD__BIAS);
+    }
     u->conv_in = sd__lin_get(&L, SD__UNET "input_blocks.0.0", cf->ch, cf->in_ch, SD__CONV3, SD__BIAS);
     c = cf->ch;
     skip_ch[nskip++] = c;
@@ -5939,8 +6026,9 @@ static void sd__unet_sizes(const sd__unet *u, int n, int h, int w, int *H, int *
     }
 }
 
-/* x [N,in,h,w], temb [N,ch] (the sinusoid of t), context [N,77,Dc] -> eps [N,out,h,w] */
-static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int n, int h, int w, const float *temb, const float *ctx_in, int nctx)
+/* x [N,in,h,w], temb [N,ch] (the sinusoid of t), context [N,T,Dc], SDXL's y [N,adm_in] -> eps [N,out,h,w] */
+static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int n, int h, int w, const float *temb, const float *ctx_in, int nctx,
+                             const float *y_in)
 {
     const sd__unet *u = m->unet;
     const sd__unet_cfg *cf = &u->cfg;
@@ -5958,6 +6046,13 @@ static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int
     sd__op_linear(m, t1, emb, n, cf->ch, &u->time1, NULL);
     sd__op_act(m, t1, t1, (size_t)n * E, SD__ACT_SILU);
     sd__op_linear(m, emb, t1, n, E, &u->time2, NULL);
+    if (cf->adm_in) {   /* SDXL: + label_emb(y), y the pooled text and the size sinusoids: Linear -> SiLU -> Linear */
+        float *y = sd__push(m, (size_t)n * cf->adm_in);
+        sd__op_upload(m, y, y_in, (size_t)n * cf->adm_in);
+        sd__op_linear(m, t1, y, n, cf->adm_in, &u->label1, NULL);
+        sd__op_act(m, t1, t1, (size_t)n * E, SD__ACT_SILU);
+        sd__op_linear(m, emb, t1, n, E, &u->label2, emb);
+    }
     sd__op_act(m, emb, emb, (size_t)n * E, SD__ACT_SILU);
     /* down: conv_in and the input blocks, each output kept for the way up */
     skip[0] = sd__push(m, (size_t)n * c * h * w); skip_c[0] = c;
@@ -6938,7 +7033,7 @@ static sd_prediction sd__prediction_of(sd_model *m)
     int i;
     double s = 0.0, s2 = 0.0;
     if (m->folder_pred) return (sd_prediction)m->folder_pred;
-    if (!m->unet->cfg.linear_proj && !sd__has_prefix(m, SD__OPENCLIP)) return SD_PREDICTION_EPS;
+    if ((!m->unet->cfg.linear_proj && !sd__has_prefix(m, SD__OPENCLIP)) || m->unet->cfg.adm_in) return SD_PREDICTION_EPS;   /* (SDXL: eps) */
     for (i = SD__MAXBLK; i-- > 0 && !t;) t = sd__find(m, sd__fmt(b, sizeof b, SD__UNET "output_blocks.%d.1.transformer_blocks.0.norm1.bias", i));
     if (!t || !t->f32 || t->numel < 2) return SD_PREDICTION_EPS;
     for (i = 0; i < t->numel; i++) { s += t->f32[i]; s2 += (double)t->f32[i] * t->f32[i]; }
@@ -6950,24 +7045,28 @@ static sd_result sd__build(sd_model *m)
 {
     sd_result r;
     int has_unet, has_vae, has_text, has_taesd = sd__has_prefix(m, "taesd.");
-    if (sd__has_prefix(m, "conditioner.embedders.") || sd__has(m, SD__UNET "label_emb.0.0.weight"))
-        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x and 2.x models");
-    if (sd__has_prefix(m, SD__UNET "add_embedding."))
-        return sd__fail(m, SD_ERR_MODEL, "this is an SDXL checkpoint; sd.h runs SD 1.x and 2.x models");
     /* a part is there when any of its tensors is (position_ids is a buffer, not a weight) */
     has_unet = sd__has_prefix(m, SD__UNET);
     has_vae = sd__has_prefix(m, SD__VAE);
     has_text = sd__has_prefix(m, SD__CLIP "embeddings.token_embedding.") || sd__has_prefix(m, SD__CLIP "embeddings.position_embedding.") ||
-                  sd__has_prefix(m, SD__CLIP "encoder.") || sd__has_prefix(m, SD__CLIP "final_layer_norm.") || sd__has_prefix(m, SD__OPENCLIP);
+                  sd__has_prefix(m, SD__CLIP "encoder.") || sd__has_prefix(m, SD__CLIP "final_layer_norm.") || sd__has_prefix(m, SD__OPENCLIP) ||
+               sd__has_prefix(m, "conditioner.embedders.");
     if (!has_unet && !has_vae && !has_text)
         return sd__fail(m, SD_ERR_MODEL, "no Stable Diffusion model in this file (no UNet, VAE or text encoder tensors)");
     if (has_unet && (r = sd__build_unet(m)) != SD_OK) return r;
     if (has_vae && (r = sd__build_vae(m)) != SD_OK) return r;
-    if (has_text && (r = sd__build_clip(m)) != SD_OK) return r;
+    if (has_text && (r = sd__build_text(m)) != SD_OK) return r;
     if (has_taesd && (r = sd__build_taesd(m)) != SD_OK) return r;
-    if (has_unet && has_text && m->unet->cfg.ctx_dim != m->clip->cfg.width)
+    if (has_unet && has_text && m->unet->cfg.ctx_dim != m->clip->cfg.width + (m->clip2 ? m->clip2->cfg.width : 0))
         return sd__fail(m, SD_ERR_MODEL, "the text encoder (%s) is %d wide but the UNet attends to a context %d wide: parts of different families?",
-                        m->clip->cfg.unused ? "OpenCLIP, SD 2.x" : "OpenAI CLIP, SD 1.x", m->clip->cfg.width, m->unet->cfg.ctx_dim);
+                        m->clip2 ? "SDXL's two" : m->clip->cfg.unused ? "OpenCLIP, SD 2.x" : "OpenAI CLIP, SD 1.x",
+                        m->clip->cfg.width + (m->clip2 ? m->clip2->cfg.width : 0), m->unet->cfg.ctx_dim);
+    if (has_unet && m->unet->cfg.adm_in && (!m->clip2 ? has_text : m->unet->cfg.adm_in != m->clip2->cfg.pooled + 6 * 256))
+        return sd__fail(m, SD_ERR_MODEL, "the UNet's label_emb takes %d values, not the pooled text (%d) and six size sinusoids (6 x 256)",
+                        m->unet->cfg.adm_in, m->clip2 ? m->clip2->cfg.pooled : 0);
+    if (has_unet && !m->unet->cfg.adm_in && m->clip2)
+        return sd__fail(m, SD_ERR_MODEL, "SDXL's text encoders beside a UNet without label_emb: parts of different families?");
+    if (has_vae && (m->clip2 || (has_unet && m->unet->cfg.adm_in))) m->vae->cfg.scale = 0.13025f;   /* SDXL's VAE: the same network, its own scale */
     m->prediction = has_unet ? sd__prediction_of(m) : SD_PREDICTION_AUTO;
     if (!has_unet || !has_vae || !has_text)
         sd__warn(m, "the checkpoint has %s only", has_unet ? (has_vae ? "a UNet and a VAE" : has_text ? "a UNet and a text encoder" : "a UNet")
@@ -6989,12 +7088,14 @@ SDDEF sd_result sd_model_info(sd_model *m, sd_info *info)
         if (!sd__is_float(t->dtype)) continue;
         if (strncmp(t->name, SD__UNET, strlen(SD__UNET)) == 0) info->params_unet += t->numel;
         else if (strncmp(t->name, SD__VAE, strlen(SD__VAE)) == 0) info->params_vae += t->numel;
-        else if (strncmp(t->name, SD__CLIP, strlen(SD__CLIP)) == 0 || strncmp(t->name, SD__OPENCLIP, strlen(SD__OPENCLIP)) == 0)
+        else if (strncmp(t->name, SD__CLIP, strlen(SD__CLIP)) == 0 || strncmp(t->name, SD__OPENCLIP, strlen(SD__OPENCLIP)) == 0 ||
+                 strncmp(t->name, "conditioner.embedders.", 22) == 0)
             info->params_text += t->numel;
     }
-    {   /* the family: SD 2.x by its OpenCLIP text encoder or its UNet's linear projections */
+    {   /* the family: SDXL by its two text encoders or label_emb, SD 2.x by its OpenCLIP text encoder or its UNet's linear projections */
         int two = (m->clip && m->clip->cfg.act == SD__ACT_GELU) || (m->unet && m->unet->cfg.linear_proj);
-        snprintf(info->family, sizeof info->family, "SD %s.x%s", two ? "2" : "1", m->unet && m->unet->cfg.in_ch == 9 ? " inpainting" : "");
+        int xl = m->clip2 || (m->unet && m->unet->cfg.adm_in);
+        snprintf(info->family, sizeof info->family, "%s%s", xl ? "SDXL" : two ? "SD 2.x" : "SD 1.x", m->unet && m->unet->cfg.in_ch == 9 ? " inpainting" : "");
     }
     info->prediction = m->prediction;
     info->has_unet = m->unet != NULL; info->has_vae = m->vae != NULL; info->has_text = m->clip != NULL;
@@ -7002,16 +7103,24 @@ SDDEF sd_result sd_model_info(sd_model *m, sd_info *info)
         const sd__unet_cfg *u = &m->unet->cfg;
         info->unet_channels = u->ch; info->unet_levels = u->levels; info->unet_res_blocks = u->nres;
         info->unet_heads = u->heads ? u->heads : u->ch / u->head_dim; info->unet_in_channels = u->in_ch; info->context_dim = u->ctx_dim;
+        info->unet_adm_in = u->adm_in; info->unet_mid_depth = u->mid_depth;
         for (i = 0; i < u->levels; i++) {
             info->unet_mult[i] = u->mult[i];
             info->unet_attention[i] = u->depth[i] > 0;
             if (u->depth[i] > info->unet_depth) info->unet_depth = u->depth[i];
+            info->unet_depths[i] = u->depth[i];
         }
     }
     if (m->clip) {
         const sd__text_cfg *t = &m->clip->cfg;
         info->text_width = t->width; info->text_layers = t->layers; info->text_heads = t->heads;
         info->text_vocab = t->vocab; info->text_positions = t->positions;
+        info->text_encoders = 1; info->text_widths[0] = t->width;
+    }
+    if (m->clip2) {
+        const sd__text_cfg *t = &m->clip2->cfg;
+        info->text_encoders = 2; info->text_widths[1] = t->width; info->text_width += t->width;
+        info->text2_layers = t->layers; info->text2_heads = t->heads; info->pooled_dim = t->pooled;
     }
     if (m->vae) {
         const sd__vae_cfg *v = &m->vae->cfg;
@@ -7029,13 +7138,19 @@ typedef struct sd__stage {
     float *out;
     const float *in, *in2;
     int n, h, w, layers, tokens;   /* tokens: the UNet's context length */
+    const sd__clip *clip;          /* the text encoder, its final norm or not, the state after mid_layers */
+    int norm, mid_layers;
+    float *mid;
 } sd__stage;
 
 static void sd__stage_forward(sd_model *m, const sd__stage *s)
 {
     m->arena_top = 0;
-    if (s->kind == SD__STAGE_TEXT) sd__text_forward(m, s->out, s->in, s->layers);
-    else if (s->kind == SD__STAGE_UNET) sd__unet_forward(m, s->out, s->in, s->n, s->h, s->w, s->in2 + (size_t)s->n * s->tokens * m->unet->cfg.ctx_dim, s->in2, s->tokens);
+    if (s->kind == SD__STAGE_TEXT) sd__text_forward(m, s->clip, s->out, s->in, s->layers, s->norm, s->mid, s->mid_layers);
+    else if (s->kind == SD__STAGE_UNET) {
+        const float *temb = s->in2 + (size_t)s->n * s->tokens * m->unet->cfg.ctx_dim;
+        sd__unet_forward(m, s->out, s->in, s->n, s->h, s->w, temb, s->in2, s->tokens, temb + (size_t)s->n * m->unet->cfg.ch);
+    }
     else if (s->kind == SD__STAGE_DECODE) sd__vae_decode_forward(m, s->out, s->in, s->h, s->w);
     else if (s->kind == SD__STAGE_TAESD_DECODE) sd__taesd_decode_forward(m, s->out, s->in, s->h, s->w);
     else if (s->kind == SD__STAGE_TAESD_ENCODE) sd__taesd_encode_forward(m, s->out, s->in, s->h, s->w);
@@ -7082,7 +7197,7 @@ static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size
     if (m->gpu && sd__cuda_error(m->gpu)[0]) return sd__fail(m, SD_ERR_UNSUPPORTED, "GPU: %s (in the %s)", sd__cuda_error(m->gpu), what);
     for (i = 0; i < n_out; i++)
         if (!(s->out[i] == s->out[i]) || s->out[i] - s->out[i] != 0.0f) {
-            const char *bad = sd__nonfinite_weight(m, s->kind == SD__STAGE_TEXT ? "cond_stage_model." : s->kind == SD__STAGE_UNET ? SD__UNET
+            const char *bad = sd__nonfinite_weight(m, s->kind == SD__STAGE_TEXT ? s->clip->prefix : s->kind == SD__STAGE_UNET ? SD__UNET
                                                     : s->kind >= SD__STAGE_TAESD_DECODE ? SD__TAESD : SD__VAE);
             if (bad) return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf: tensor '%s' of the checkpoint holds NaN or Inf values", what, bad);
             return sd__fail(m, SD_ERR_NUMERIC, "the %s produced NaN or Inf (at element %lu), from finite weights: the values overflowed float32",
@@ -7091,29 +7206,13 @@ static sd_result sd__run(sd_model *m, const sd__stage *s, const char *what, size
     return SD_OK;
 }
 
-SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out)
+/* token (or embedding vector) + position embeddings of ids for the encoder t -> out [77,D] */
+static sd_result sd__text_embed(sd_model *m, const sd__clip *t, const int *ids, float *out)
 {
-    const sd__clip *t = m->clip;
-    sd__stage s;
-    int i, D;
-    if (!t) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
-    D = t->cfg.width;
-    if (clip_skip < 1 || clip_skip > t->cfg.layers - t->cfg.unused)
-        return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, t->cfg.layers - t->cfg.unused);
+    int i, d, D = t->cfg.width;
     for (i = 0; i < SD_TOKENS; i++) {
-        int e = (-1 - ids[i]) / SD__EMB_SLOTS, v = (-1 - ids[i]) % SD__EMB_SLOTS;
-        if (ids[i] >= t->cfg.vocab)
-            return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d", ids[i], i, t->cfg.vocab - 1);
-        if (ids[i] < 0 && (ids[i] < -SD__EMB_SLOTS * m->n_emb || v >= m->emb[e].n))
-            return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d, and %d embeddings are loaded",
-                            ids[i], i, t->cfg.vocab - 1, m->n_emb);
-        if (ids[i] < 0 && m->emb[e].width != D)
-            return sd__fail(m, SD_ERR_MODEL, "embedding '%s' is %d wide; this model's text encoder is %d wide", m->emb[e].name, m->emb[e].width, D);
-    }
-    for (i = 0; i < SD_TOKENS; i++) {   /* token (or embedding vector) + position embeddings, into out first */
         const unsigned char *tok = m->src[t->tok_emb->src].bytes ? t->tok_emb->data : NULL, *pos;
         float *row = out + (size_t)i * D, p;
-        int d;
         if (ids[i] < 0) memcpy(row, m->emb[(-1 - ids[i]) / SD__EMB_SLOTS].vec + (size_t)((-1 - ids[i]) % SD__EMB_SLOTS) * D, (size_t)D * sizeof(float));
         else if (tok) sd__decode(row, tok, t->tok_emb->dtype, (size_t)ids[i] * D, (size_t)D);
         else if (sd__read_row(m, t->tok_emb, (size_t)ids[i] * D, (size_t)D, row) != SD_OK) return SD_ERR_IO;
@@ -7124,9 +7223,85 @@ SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_s
         }
         sd__unacquire(m, t->pos_emb);
     }
+    return SD_OK;
+}
+
+/* ids through the encoder t: out [77,D] after `layers` layers (and the final norm: norm), mid the
+   state after mid_layers (or NULL) */
+static sd_result sd__text_run(sd_model *m, const sd__clip *t, const int *ids, int layers, int norm, float *out, float *mid, int mid_layers)
+{
+    sd__stage s;
+    sd_result r;
+    if ((r = sd__text_embed(m, t, ids, out)) != SD_OK) return r;
     memset(&s, 0, sizeof s);
-    s.kind = SD__STAGE_TEXT; s.out = out; s.in = out; s.layers = t->cfg.layers - t->cfg.unused - (clip_skip - 1);
-    return sd__run(m, &s, "text encoder", (size_t)SD_TOKENS * D);
+    s.kind = SD__STAGE_TEXT; s.out = out; s.in = out; s.clip = t; s.layers = layers; s.norm = norm; s.mid = mid; s.mid_layers = mid_layers;
+    return sd__run(m, &s, "text encoder", (size_t)SD_TOKENS * t->cfg.width);
+}
+
+/* SDXL's pooled vector: the EOS token's normed final state x [D] @ text_projection -> [P] */
+static sd_result sd__text_pool(sd_model *m, const sd__clip *t, const float *x, float *pooled)
+{
+    const unsigned char *b = sd__acquire(m, t->proj);
+    int D = t->cfg.width, P = t->cfg.pooled, d, p;
+    float w;
+    if (!b) return sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", t->proj->name);
+    for (p = 0; p < P; p++) pooled[p] = 0.0f;
+    for (d = 0; d < D; d++)
+        for (p = 0; p < P; p++) {
+            sd__decode(&w, b, t->proj->dtype, t->proj_linear ? (size_t)p * D + d : (size_t)d * P + p, 1);
+            pooled[p] += x[d] * w;
+        }
+    sd__unacquire(m, t->proj);
+    return SD_OK;
+}
+
+SDDEF sd_result sd_text_encode(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out)
+{
+    return sd_text_encode_pooled(m, ids, clip_skip, out, NULL);
+}
+
+SDDEF sd_result sd_text_encode_pooled(sd_model *m, const int ids[SD_TOKENS], int clip_skip, float *out, float *pooled)
+{
+    const sd__clip *t = m->clip, *t2 = m->clip2;
+    int i, D0, D1, keep, eos = 0, ids2[SD_TOKENS];
+    float *a = NULL, *b, *c;
+    sd_result r;
+    if (!t) return sd__fail(m, SD_ERR_STATE, "no text encoder loaded");
+    keep = t->cfg.layers - t->cfg.unused;
+    if (t2 && t2->cfg.layers - t2->cfg.unused < keep) keep = t2->cfg.layers - t2->cfg.unused;
+    if (clip_skip < 1 || clip_skip > keep) return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, keep);
+    if (pooled && !t2) return sd__fail(m, SD_ERR_STATE, "this model's text encoder gives no pooled vector (SDXL's second encoder does)");
+    for (i = 0; i < SD_TOKENS; i++) {
+        int e = (-1 - ids[i]) / SD__EMB_SLOTS, v = (-1 - ids[i]) % SD__EMB_SLOTS;
+        if (ids[i] >= t->cfg.vocab)
+            return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d", ids[i], i, t->cfg.vocab - 1);
+        if (ids[i] < 0 && (ids[i] < -SD__EMB_SLOTS * m->n_emb || v >= m->emb[e].n))
+            return sd__fail(m, SD_ERR_ARG, "token id %d at position %d: the text encoder knows ids 0..%d, and %d embeddings are loaded",
+                            ids[i], i, t->cfg.vocab - 1, m->n_emb);
+        if (ids[i] < 0 && t2) return sd__fail(m, SD_ERR_UNSUPPORTED, "embedding '%s': textual-inversion embeddings on SDXL are not supported yet", m->emb[e].name);
+        if (ids[i] < 0 && m->emb[e].width != t->cfg.width)
+            return sd__fail(m, SD_ERR_MODEL, "embedding '%s' is %d wide; this model's text encoder is %d wide", m->emb[e].name, m->emb[e].width, t->cfg.width);
+    }
+    if (!t2) return sd__text_run(m, t, ids, t->cfg.layers - t->cfg.unused - (clip_skip - 1), t->cfg.final_norm, out, NULL, 0);
+    /* SDXL: [77, D0 + D1], each row both encoders' penultimate states (clip skip N: hidden_states[-(N+1)]),
+       the second encoder's ids padded with its own pad after the EOS; pooled: its final normed
+       state at the EOS (the largest id, as transformers takes it) @ text_projection */
+    D0 = t->cfg.width; D1 = t2->cfg.width;
+    for (i = 0; i < SD_TOKENS; i++) if (ids[i] > ids[eos]) eos = i;
+    for (i = 0; i < SD_TOKENS; i++) ids2[i] = i > eos ? t2->cfg.pad : ids[i];
+    if (!(a = (float *)sd__malloc(m, (size_t)SD_TOKENS * (D0 + 2 * D1) * sizeof(float)))) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    b = a + (size_t)SD_TOKENS * D0; c = b + (size_t)SD_TOKENS * D1;
+    r = sd__text_run(m, t, ids, t->cfg.layers - t->cfg.unused - (clip_skip - 1), 0, a, NULL, 0);
+    if (r == SD_OK && pooled) {
+        r = sd__text_run(m, t2, ids2, t2->cfg.layers, 1, c, b, t2->cfg.layers - t2->cfg.unused - (clip_skip - 1));
+        if (r == SD_OK) r = sd__text_pool(m, t2, c + (size_t)eos * D1, pooled);
+    } else if (r == SD_OK) r = sd__text_run(m, t2, ids2, t2->cfg.layers - t2->cfg.unused - (clip_skip - 1), 0, b, NULL, 0);
+    for (i = 0; r == SD_OK && i < SD_TOKENS; i++) {
+        memcpy(out + (size_t)i * (D0 + D1), a + (size_t)i * D0, (size_t)D0 * sizeof(float));
+        memcpy(out + (size_t)i * (D0 + D1) + D0, b + (size_t)i * D1, (size_t)D1 * sizeof(float));
+    }
+    sd__free(m, a);
+    return r;
 }
 
 /* Each chunk alone through the text encoder, then the weights as the UI applies them:
@@ -7153,18 +7328,20 @@ static sd_result sd__make_chunks(sd_model *m, const char *prompt, sd_weighting w
     return SD_OK;
 }
 
-/* n chunks (ids, w [77 n]) -> their conditioning out [77 n, D], weighted as the UI does */
-static sd_result sd__encode_chunks(sd_model *m, const int *ids, const float *w, int n, sd_weighting wt, int clip_skip, float *out)
+/* n chunks (ids, w [77 n]) -> their conditioning out [77 n, D], weighted as the UI does; SDXL:
+   pooled (or NULL) the first chunk's pooled vector (A1111 and ComfyUI take that one), and A1111's
+   mean restored for each encoder's part of the row on its own (each is its own emphasis) */
+static sd_result sd__encode_chunks(sd_model *m, const int *ids, const float *w, int n, sd_weighting wt, int clip_skip, float *out, float *pooled)
 {
     sd_result r = SD_OK;
-    int k, i, d, D = m->clip->cfg.width, weighted = 0;
+    int k, i, d, D = m->clip->cfg.width + (m->clip2 ? m->clip2->cfg.width : 0), weighted = 0;
     float *empty = NULL;
     for (i = 0; i < n * SD_TOKENS; i++) {
         if (w[i] != 1.0f) weighted = 1;
         if (w[i] - w[i] != 0.0f) { r = sd__fail(m, SD_ERR_ARG, "a prompt weight is %g: weights must be finite numbers", w[i]); goto done; }
     }
     for (k = 0; k < n; k++)
-        if ((r = sd_text_encode(m, ids + (size_t)k * SD_TOKENS, clip_skip, out + (size_t)k * SD_TOKENS * D)) != SD_OK) goto done;
+        if ((r = sd_text_encode_pooled(m, ids + (size_t)k * SD_TOKENS, clip_skip, out + (size_t)k * SD_TOKENS * D, k ? NULL : pooled)) != SD_OK) goto done;
     if (!weighted || wt == SD_WEIGHTING_NONE) goto done;
     if (wt == SD_WEIGHTING_COMFY) {
         int e_ids[SD_TOKENS];
@@ -7184,14 +7361,21 @@ static sd_result sd__encode_chunks(sd_model *m, const int *ids, const float *w, 
                         *x = (*x - e) * wk[i] + e;
                     }
         } else {
-            double m0 = 0.0, m1 = 0.0;
-            float ratio;
-            for (i = 0; i < SD_TOKENS * D; i++) m0 += z[i];
-            for (i = 0; i < SD_TOKENS; i++)
-                for (d = 0; d < D; d++) { z[(size_t)i * D + d] *= wk[i]; m1 += z[(size_t)i * D + d]; }
-            ratio = (float)(m0 / (SD_TOKENS * D)) / (float)(m1 / (SD_TOKENS * D));
-            if (ratio - ratio != 0.0f) { r = sd__fail(m, SD_ERR_NUMERIC, "prompt weights: chunk %d's weighted mean is 0 (A1111's mean restore divides by it)", k + 1); goto done; }
-            for (i = 0; i < SD_TOKENS * D; i++) z[i] *= ratio;
+            int part, d0 = 0;
+            for (part = 0; part < (m->clip2 ? 2 : 1); part++) {   /* columns [d0, d1): one encoder's */
+                int d1 = part ? D : m->clip->cfg.width, nd = d1 - d0;
+                double m0 = 0.0, m1 = 0.0;
+                float ratio;
+                for (i = 0; i < SD_TOKENS; i++)
+                    for (d = d0; d < d1; d++) m0 += z[(size_t)i * D + d];
+                for (i = 0; i < SD_TOKENS; i++)
+                    for (d = d0; d < d1; d++) { z[(size_t)i * D + d] *= wk[i]; m1 += z[(size_t)i * D + d]; }
+                ratio = (float)(m0 / ((double)SD_TOKENS * nd)) / (float)(m1 / ((double)SD_TOKENS * nd));
+                if (ratio - ratio != 0.0f) { r = sd__fail(m, SD_ERR_NUMERIC, "prompt weights: chunk %d's weighted mean is 0 (A1111's mean restore divides by it)", k + 1); goto done; }
+                for (i = 0; i < SD_TOKENS; i++)
+                    for (d = d0; d < d1; d++) z[(size_t)i * D + d] *= ratio;
+                d0 = d1;
+            }
         }
     }
 done:
@@ -7200,6 +7384,12 @@ done:
 }
 
 SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting wt, int clip_skip, float *out, int max_chunks, int *chunks)
+{
+    return sd_encode_prompt_pooled(m, prompt, wt, clip_skip, out, max_chunks, chunks, NULL);
+}
+
+SDDEF sd_result sd_encode_prompt_pooled(sd_model *m, const char *prompt, sd_weighting wt, int clip_skip, float *out, int max_chunks, int *chunks,
+                                        float *pooled)
 {
     sd_result r;
     int k, *ids;
@@ -7211,7 +7401,8 @@ SDDEF sd_result sd_encode_prompt(sd_model *m, const char *prompt, sd_weighting w
         return sd__fail(m, SD_ERR_ARG, "clip skip %d: 1..%d allowed", clip_skip, m->clip->cfg.layers - m->clip->cfg.unused);
     if ((r = sd__make_chunks(m, prompt, wt, &ids, &w, &k)) != SD_OK) return r;
     if (chunks) *chunks = k;
-    r = sd__encode_chunks(m, ids, w, max_chunks < k ? (max_chunks > 0 ? max_chunks : 0) : k, wt, clip_skip, out);
+    if (pooled && !m->clip2) r = sd__fail(m, SD_ERR_STATE, "this model's text encoder gives no pooled vector (SDXL's second encoder does)");
+    else r = sd__encode_chunks(m, ids, w, max_chunks < k ? (max_chunks > 0 ? max_chunks : 0) : k, wt, clip_skip, out, pooled);
     sd__free(m, ids); sd__free(m, w);
     return r;
 }
@@ -7223,22 +7414,49 @@ SDDEF sd_result sd_unet(sd_model *m, const float *x, int n, int h, int w, float 
 
 SDDEF sd_result sd_unet_ctx(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, int tokens, float *eps)
 {
+    return sd_unet_y(m, x, n, h, w, t, context, tokens, NULL, eps);
+}
+
+/* SDXL's six size numbers as the 256-wide sinusoids of the time embedding, one after another -> out [6 x 256] */
+static void sd__size_vector(float *out, int orig_h, int orig_w, int crop_top, int crop_left, int target_h, int target_w)
+{
+    int i, v[6];
+    v[0] = orig_h; v[1] = orig_w; v[2] = crop_top; v[3] = crop_left; v[4] = target_h; v[5] = target_w;
+    for (i = 0; i < 6; i++) sd__timestep_embedding(out + 256 * i, (float)v[i], 256);
+}
+
+SDDEF sd_result sd_sdxl_vector(sd_model *m, const float *pooled, int orig_h, int orig_w, int crop_top, int crop_left,
+                               int target_h, int target_w, float *y)
+{
+    int P;
+    if (!m->unet || !m->unet->cfg.adm_in || !m->clip2) return sd__fail(m, SD_ERR_STATE, "sd_sdxl_vector: no SDXL model loaded");
+    P = m->clip2->cfg.pooled;
+    memcpy(y, pooled, (size_t)P * sizeof(float));
+    sd__size_vector(y + P, orig_h, orig_w, crop_top, crop_left, target_h, target_w);
+    return SD_OK;
+}
+
+SDDEF sd_result sd_unet_y(sd_model *m, const float *x, int n, int h, int w, float t, const float *context, int tokens, const float *y, float *eps)
+{
     sd__stage s;
     float *buf;
-    size_t cn;
+    size_t cn, ny;
     int i;
     sd_result r;
     if (!m->unet) return sd__fail(m, SD_ERR_STATE, "no UNet loaded");
+    if (m->unet->cfg.adm_in && !y) return sd__fail(m, SD_ERR_ARG, "an SDXL UNet needs its vector y [n, %d] (sd_unet_y, sd_sdxl_vector)", m->unet->cfg.adm_in);
     if (n < 1 || n > 64 || h < 1 || w < 1 || h > 512 || w > 512)
         return sd__fail(m, SD_ERR_ARG, "UNet input [%d,4,%d,%d]: batch 1..64, latent height and width 1..512", n, h, w);
     if (!(t >= 0.0f && t <= 1000.0f)) return sd__fail(m, SD_ERR_ARG, "timestep %g: 0..1000 allowed", t);
     if (tokens < 1 || tokens > 64 * SD_TOKENS) return sd__fail(m, SD_ERR_ARG, "a context of %d tokens: 1..%d", tokens, 64 * SD_TOKENS);
-    /* the context and the sinusoid travel together: [n,tokens,Dc] then [n,ch] */
+    /* the context, the sinusoid and SDXL's y travel together: [n,tokens,Dc], [n,ch], [n,adm_in] */
     cn = (size_t)n * tokens * m->unet->cfg.ctx_dim;
-    buf = (float *)sd__malloc(m, (cn + (size_t)n * m->unet->cfg.ch) * sizeof(float));
+    ny = (size_t)n * m->unet->cfg.adm_in;
+    buf = (float *)sd__malloc(m, (cn + (size_t)n * m->unet->cfg.ch + ny + 1) * sizeof(float));
     if (!buf) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     memcpy(buf, context, cn * sizeof(float));
     for (i = 0; i < n; i++) sd__timestep_embedding(buf + cn + (size_t)i * m->unet->cfg.ch, t, m->unet->cfg.ch);
+    if (y && ny) memcpy(buf + cn + (size_t)n * m->unet->cfg.ch, y, ny * sizeof(float));
     memset(&s, 0, sizeof s);
     s.kind = SD__STAGE_UNET; s.out = eps; s.in = x; s.in2 = buf; s.n = n; s.h = h; s.w = w; s.tokens = tokens;
     r = sd__run(m, &s, "UNet", (size_t)n * 4 * h * w);
@@ -7442,41 +7660,54 @@ static sd_result sd__check_sampler(sd_model *m, const sd_params *p)
 }
 
 /* the conditioning of both prompts: ctx = [negative prompt (kn chunks); prompt (kp chunks)], each
-   prompt tokenized once */
-static sd_result sd__conditioning(sd_model *m, const sd_params *p, int guide, float **ctx, int *kn, int *kp)
+   prompt tokenized once. SDXL: y = [negative's; prompt's], each the first chunk's pooled vector and
+   the size sinusoids (sd_sdxl_vector); an empty negative prompt is zeros, context and pooled vector
+   (diffusers' force_zeros_for_empty_prompt, as stable-diffusion.cpp and A1111 do too) */
+static sd_result sd__conditioning(sd_model *m, const sd_params *p, int guide, float **ctx, int *kn, int *kp, float **y)
 {
-    int D = m->clip->cfg.width, *in = NULL, *ip = NULL;
+    int D = m->clip->cfg.width + (m->clip2 ? m->clip2->cfg.width : 0), *in = NULL, *ip = NULL, k;
+    int A = m->clip2 ? m->unet->cfg.adm_in : 0, P = m->clip2 ? m->clip2->cfg.pooled : 0;
+    int zeros = A && guide && (!p->negative_prompt || !*p->negative_prompt);
     float *wn = NULL, *wp = NULL;
     char *text = (char *)sd__malloc(m, strlen(p->prompt ? p->prompt : "") + 1);
     sd_result r = SD_OK;
-    *ctx = NULL; *kn = *kp = 0;
+    *ctx = *y = NULL; *kn = *kp = 0;
     if (!text) return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     sd_prompt_loras(p->prompt, text, NULL, 0);   /* <lora:...> tags out of the prompt: the caller loaded them */
-    if (guide) r = sd__wrap(m, sd__make_chunks(m, p->negative_prompt, p->weighting, &in, &wn, kn), "negative prompt", NULL);
+    if (zeros) *kn = 1;
+    else if (guide) r = sd__wrap(m, sd__make_chunks(m, p->negative_prompt, p->weighting, &in, &wn, kn), "negative prompt", NULL);
     if (r == SD_OK) r = sd__wrap(m, sd__make_chunks(m, text, p->weighting, &ip, &wp, kp), "prompt", NULL);
     if (r == SD_OK && (*kn > 64 || *kp > 64)) r = sd__fail(m, SD_ERR_ARG, "a prompt of %d chunks of 75 tokens: 64 at most", *kn > *kp ? *kn : *kp);
-    if (r == SD_OK && !(*ctx = (float *)sd__malloc(m, (size_t)(*kn + *kp) * SD_TOKENS * D * sizeof(float)))) r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
-    if (r == SD_OK && guide) r = sd__wrap(m, sd__encode_chunks(m, in, wn, *kn, p->weighting, p->clip_skip, *ctx), "negative prompt", NULL);
-    if (r == SD_OK) r = sd__wrap(m, sd__encode_chunks(m, ip, wp, *kp, p->weighting, p->clip_skip, *ctx + (size_t)*kn * SD_TOKENS * D), "prompt", NULL);
+    if (r == SD_OK && (!(*ctx = (float *)sd__calloc(m, (size_t)(*kn + *kp) * SD_TOKENS * D, sizeof(float))) ||
+                       (A && !(*y = (float *)sd__calloc(m, 2 * (size_t)A, sizeof(float))))))
+        r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
+    if (r == SD_OK && guide && !zeros)
+        r = sd__wrap(m, sd__encode_chunks(m, in, wn, *kn, p->weighting, p->clip_skip, *ctx, A ? *y : NULL), "negative prompt", NULL);
+    if (r == SD_OK)
+        r = sd__wrap(m, sd__encode_chunks(m, ip, wp, *kp, p->weighting, p->clip_skip, *ctx + (size_t)*kn * SD_TOKENS * D, A ? *y + A : NULL), "prompt", NULL);
+    for (k = 0; r == SD_OK && A && k < 2; k++)
+        sd__size_vector(*y + (size_t)k * A + P, p->orig_height ? p->orig_height : p->height, p->orig_width ? p->orig_width : p->width,
+                        p->crop_top, p->crop_left, p->target_height ? p->target_height : p->height, p->target_width ? p->target_width : p->width);
     sd__free(m, text); sd__free(m, in); sd__free(m, wn); sd__free(m, ip); sd__free(m, wp);
     return r;
 }
 
 /* The guided noise prediction: xin = [x; x] (the UNet's input, ni floats each) -> eps [nl].
    One batch of two; or the halves one after the other (same bits): in low-memory mode (half the
-   activations), or for contexts of different lengths (A1111's default, and what ComfyUI computes). */
+   activations), or for contexts of different lengths (A1111's default, and what ComfyUI computes).
+   y: SDXL's vectors [negative's; prompt's] (or NULL) */
 static sd_result sd__guided(sd_model *m, const sd_params *p, int guide, float *xin, size_t ni, int h, int w, float t,
-                            const float *ctx, int kn, int kp, float *eps, size_t nl)
+                            const float *ctx, int kn, int kp, const float *y, float *eps, size_t nl)
 {
-    size_t k;
+    size_t k, A = m->unet->cfg.adm_in;
     sd_result r;
-    const float *cp = ctx + (size_t)kn * SD_TOKENS * m->clip->cfg.width;
-    if (!guide) return sd_unet_ctx(m, xin, 1, h, w, t, cp, kp * SD_TOKENS, eps);
+    const float *cp = ctx + (size_t)kn * SD_TOKENS * m->unet->cfg.ctx_dim, *yp = y ? y + A : NULL;
+    if (!guide) return sd_unet_y(m, xin, 1, h, w, t, cp, kp * SD_TOKENS, yp, eps);
     memcpy(xin + ni, xin, ni * sizeof(float));
     if (m->cfg.low_memory || kn != kp) {
-        if ((r = sd_unet_ctx(m, xin, 1, h, w, t, ctx, kn * SD_TOKENS, eps)) != SD_OK) return r;
-        if ((r = sd_unet_ctx(m, xin + ni, 1, h, w, t, cp, kp * SD_TOKENS, eps + nl)) != SD_OK) return r;
-    } else if ((r = sd_unet_ctx(m, xin, 2, h, w, t, ctx, kp * SD_TOKENS, eps)) != SD_OK) return r;
+        if ((r = sd_unet_y(m, xin, 1, h, w, t, ctx, kn * SD_TOKENS, y, eps)) != SD_OK) return r;
+        if ((r = sd_unet_y(m, xin + ni, 1, h, w, t, cp, kp * SD_TOKENS, yp, eps + nl)) != SD_OK) return r;
+    } else if ((r = sd_unet_y(m, xin, 2, h, w, t, ctx, kp * SD_TOKENS, y, eps)) != SD_OK) return r;
     for (k = 0; k < nl; k++) eps[k] = eps[k] + p->cfg_scale * (eps[nl + k] - eps[k]);
     return SD_OK;
 }
@@ -7539,7 +7770,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
 {
     int h = p->height / 8, w = p->width / 8, start = 0, guide = p->cfg_scale > 1.0f, nine, kn = 0, kp = 0, step, i;
     size_t nl, nhw = (size_t)h * w, ni, npix = (size_t)p->width * p->height, k;
-    float scale, *ctx = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL, *work = NULL, t;
+    float scale, *ctx = NULL, *yv = NULL, *lat = NULL, *xin = NULL, *eps = NULL, *den = NULL, *img = NULL, *work = NULL, t;
     float *noise0 = NULL, *ilat = NULL, *mlat = NULL, *mpix = NULL, *scaled = NULL;   /* inpainting */
     unsigned char *mk = NULL;
     sd_prediction pred;
@@ -7604,7 +7835,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
         for (i = 0; i < h; i++)
             for (k = 0; k < (size_t)w; k++) mlat[(size_t)i * w + k] = mpix[(size_t)i * 8 * p->width + 8 * k];
     }
-    if ((r = sd__conditioning(m, p, guide, &ctx, &kn, &kp)) != SD_OK) goto done;
+    if ((r = sd__conditioning(m, p, guide, &ctx, &kn, &kp, &yv)) != SD_OK) goto done;
     /* the starting latent. The VAE's samples draw from the CPU generator, the noise from the chosen one:
        img2img  eps_i, noise; the init's latent noised to the first step
        inpaint  eps_i (not for a 9-channel model at strength 1), noise, eps_m (the masked image's
@@ -7633,7 +7864,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
             memcpy(xin, scaled, nl * sizeof(float));
             memcpy(xin + nl, mlat, 5 * nhw * sizeof(float));
         }
-        if ((r = sd__guided(m, p, guide, xin, ni, h, w, t, ctx, kn, kp, eps, nl)) != SD_OK) goto done;
+        if ((r = sd__guided(m, p, guide, xin, ni, h, w, t, ctx, kn, kp, yv, eps, nl)) != SD_OK) goto done;
         if (pred == SD_PREDICTION_V) sd_sampling_v_to_eps(&run, t, xin, eps, nl);
         sd_sampling_update(&run, eps, den);
         if (mask && !nine && run.i != step) {   /* a step done: outside the mask, the init's latent at the next level */
@@ -7675,7 +7906,7 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
         }
     }
 done:
-    sd__free(m, ctx); sd__free(m, lat); sd__free(m, xin); sd__free(m, eps); sd__free(m, den); sd__free(m, img); sd__free(m, sch);
+    sd__free(m, ctx); sd__free(m, yv); sd__free(m, lat); sd__free(m, xin); sd__free(m, eps); sd__free(m, den); sd__free(m, img); sd__free(m, sch);
     sd__free(m, work); sd__free(m, noise0); sd__free(m, ilat); sd__free(m, mlat); sd__free(m, mpix); sd__free(m, scaled); sd__free(m, mk);
     return r;
 }

@@ -34,6 +34,9 @@ typedef struct opts {
     const char *cmd;
     const char *model, *vae, *vocab, *prompt, *negative, *output, *init, *latent_out, *image_out;
     const char *x, *context, *z, *image, *logvar, *shape, *path, *preview;
+    const char *y, *pooled_out;  /* SDXL: unet --y Y.npy; text --pooled-out P.npy */
+    int pooled;                  /* text --pooled: -o gets the pooled vector */
+    int orig_w, orig_h, crop_x, crop_y, target_w, target_h;   /* SDXL's size conditioning (0: the image's) */
     double t, strength, cfg, eta;
     uint64_t seed;
     int have_seed, steps, width, height, clip_skip, threads, quiet, reference, low_memory, gpu, preview_every, preview_decode;
@@ -780,6 +783,7 @@ static int parse_args(int argc, char **argv, opts *o)
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--reference")) { o->reference = 1; continue; }
         if (!strcmp(a, "--low-memory")) { o->low_memory = 1; continue; }
+        if (!strcmp(a, "--pooled")) { o->pooled = 1; continue; }
         if (!strcmp(a, "--gpu")) { o->gpu = SD_GPU_FP16; continue; }
         if (!strcmp(a, "--gpu-fp32")) { o->gpu = SD_GPU_FP32; continue; }
         if (!strcmp(a, "--preview-decode")) { o->preview_decode = 1; continue; }
@@ -792,7 +796,7 @@ static int parse_args(int argc, char **argv, opts *o)
                 "--negative", "-o", "--output", "-i", "--init-img", "--init", "--latent-out", "--image-out", "--x", "--context", "--z",
                 "--image", "--logvar", "--shape", "--preview", "--preview-every", "--from", "--t", "--strength", "--cfg", "--cfg-scale",
                 "--eta", "--steps", "-W", "--width", "-H", "--height", "--clip-skip", "-t", "--threads", "-s", "--seed", "--sampler", "--scheduler", "--rng",
-                "--weighting", "--embedding", "--embedding-dir", "--lora", "--lora-dir", "--lora-apply", "--mask", "--mask-blur", "--prediction", "--taesd", NULL };
+                "--weighting", "--embedding", "--embedding-dir", "--y", "--pooled-out", "--original-size", "--target-size", "--crop", "--lora", "--lora-dir", "--lora-apply", "--mask", "--mask-blur", "--prediction", "--taesd", NULL };
             int k;
             for (k = 0; valued[k] && strcmp(valued[k], a); k++) {}
             if (!valued[k]) { fprintf(stderr, "sd: unknown option '%s' (try sd --help)\n", a); return 1; }
@@ -811,6 +815,21 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--image-out")) o->image_out = v;
         else if (!strcmp(a, "--x")) o->x = v;
         else if (!strcmp(a, "--context")) o->context = v;
+        else if (!strcmp(a, "--y")) o->y = v;
+        else if (!strcmp(a, "--pooled-out")) o->pooled_out = v;
+        else if (!strcmp(a, "--original-size") || !strcmp(a, "--target-size")) {
+            int w, h, n = 0;
+            if (sscanf(v, "%dx%d%n", &w, &h, &n) != 2 || v[n] || w < 1 || h < 1 || w > 65536 || h > 65536) {
+                fprintf(stderr, "sd: %s WIDTHxHEIGHT (e.g. 1024x1024), not '%s'\n", a, v); return 1;
+            }
+            if (a[2] == 'o') { o->orig_w = w; o->orig_h = h; } else { o->target_w = w; o->target_h = h; }
+        } else if (!strcmp(a, "--crop")) {
+            int x, y, n = 0;
+            if (sscanf(v, "%d,%d%n", &x, &y, &n) != 2 || v[n] || x < 0 || y < 0 || x > 65536 || y > 65536) {
+                fprintf(stderr, "sd: --crop LEFT,TOP (pixels, e.g. 0,0), not '%s'\n", v); return 1;
+            }
+            o->crop_x = x; o->crop_y = y;
+        }
         else if (!strcmp(a, "--z")) o->z = v;
         else if (!strcmp(a, "--image")) o->image = v;
         else if (!strcmp(a, "--logvar")) o->logvar = v;
@@ -1291,7 +1310,7 @@ static int cmd_text(const opts *o)
 {
     sd_model *m = new_model(o);
     int rc, k = 0;
-    float *out = NULL;
+    float *out = NULL, *pooled;
     const char *prompt = o->prompt ? o->prompt : "";
     char *text = NULL;
     sd_weighting w = o->weighting < 0 ? SD_WEIGHTING_NONE : (sd_weighting)o->weighting;
@@ -1304,13 +1323,17 @@ static int cmd_text(const opts *o)
     prompt = text;
     sd_model_info(m, &in);
     if (sd_prompt_tokens(m, prompt, w, NULL, NULL, 0, &k) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
-    out = (float *)malloc((size_t)k * SD_TOKENS * in.text_width * sizeof(float));
+    if ((o->pooled || o->pooled_out) && !in.pooled_dim) { rc = die("--pooled: this model has no pooled text vector (SDXL has)"); goto done; }
+    out = (float *)malloc(((size_t)k * SD_TOKENS * in.text_width + (size_t)in.pooled_dim) * sizeof(float));
     if (!out) { rc = die("out of memory"); goto done; }
-    if (sd_encode_prompt(m, prompt, w, o->clip_skip, out, k, NULL) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
+    pooled = in.pooled_dim ? out + (size_t)k * SD_TOKENS * in.text_width : NULL;
+    if (sd_encode_prompt_pooled(m, prompt, w, o->clip_skip, out, k, NULL, pooled) != SD_OK) { rc = die("%s", sd_error(m)); goto done; }
     {
-        int64_t shape[3];
+        int64_t shape[3], pshape[2];
         shape[0] = 1; shape[1] = (int64_t)k * SD_TOKENS; shape[2] = in.text_width;
-        rc = write_npy(m, o->output, out, 3, shape);
+        pshape[0] = 1; pshape[1] = in.pooled_dim;
+        rc = o->pooled ? write_npy(m, o->output, pooled, 2, pshape) : write_npy(m, o->output, out, 3, shape);
+        if (!rc && o->pooled_out) rc = write_npy(m, o->pooled_out, pooled, 2, pshape);
     }
 done:
     free(out); free(text);
@@ -1321,11 +1344,11 @@ done:
 static int cmd_unet(const opts *o)
 {
     sd_model *m = new_model(o);
-    sd_array x, c;
+    sd_array x, c, y;
     sd_info in;
     float *out = NULL;
     int rc;
-    memset(&x, 0, sizeof x); memset(&c, 0, sizeof c);
+    memset(&x, 0, sizeof x); memset(&c, 0, sizeof c); memset(&y, 0, sizeof y);
     if (!m) return 1;
     if ((rc = load_model(m, o))) goto done;
     if (!o->output) { rc = die("unet needs -o OUT.npy"); goto done; }
@@ -1334,16 +1357,21 @@ static int cmd_unet(const opts *o)
     if (x.ndim != 4 || x.shape[1] != in.unet_in_channels || c.ndim != 3 || c.shape[0] != x.shape[0] || c.shape[1] < 1 || c.shape[1] > 64 * SD_TOKENS) {
         rc = die("unet: x must be [N,%d,h,w] and context [N,T,D] (T = 77 a chunk: 77..4928)", in.unet_in_channels); goto done;
     }
+    if (in.unet_adm_in && !o->y) { rc = die("unet: an SDXL UNet needs --y Y.npy [N,%d] (the pooled text and the size sinusoids)", in.unet_adm_in); goto done; }
+    if (o->y && (rc = read_npy(m, o->y, "--y Y.npy", &y))) goto done;
+    if (o->y && (!in.unet_adm_in || y.ndim != 2 || y.shape[0] != x.shape[0] || y.shape[1] != in.unet_adm_in)) {
+        rc = in.unet_adm_in ? die("unet: y must be [N,%d]", in.unet_adm_in) : die("unet: --y is for SDXL's UNet; this one takes no vector"); goto done;
+    }
     out = (float *)malloc((size_t)(x.shape[0] * 4 * x.shape[2] * x.shape[3]) * sizeof(float));
     if (!out) { rc = die("out of memory"); goto done; }
-    if (sd_unet_ctx(m, x.data, (int)x.shape[0], (int)x.shape[2], (int)x.shape[3], (float)o->t, c.data, (int)c.shape[1], out) != SD_OK) {
+    if (sd_unet_y(m, x.data, (int)x.shape[0], (int)x.shape[2], (int)x.shape[3], (float)o->t, c.data, (int)c.shape[1], o->y ? y.data : NULL, out) != SD_OK) {
         rc = die("%s", sd_error(m)); goto done;
     }
     x.shape[1] = 4;   /* the noise: 4 channels whatever the input's */
     rc = write_npy(m, o->output, out, 4, x.shape);
 done:
     free(out);
-    sd_array_free(m, &x); sd_array_free(m, &c);
+    sd_array_free(m, &x); sd_array_free(m, &c); sd_array_free(m, &y);
     sd_free(m);
     return rc;
 }
@@ -1485,6 +1513,8 @@ static int cmd_generate(const opts *o, int img2img)
     p.clip_skip = o->clip_skip; p.eta = (float)o->eta; p.strength = o->strength;
     p.weighting = o->weighting < 0 ? SD_WEIGHTING_A1111 : (sd_weighting)o->weighting;
     p.mask_blur = o->mask_blur; p.mask_paste = o->mask_paste;
+    p.orig_width = o->orig_w; p.orig_height = o->orig_h; p.crop_left = o->crop_x; p.crop_top = o->crop_y;
+    p.target_width = o->target_w; p.target_height = o->target_h;
     p.prediction = (sd_prediction)o->prediction;
     p.taesd = o->n_taesd > 0;
     pr.start = wall(); pr.quiet = o->quiet; pr.o = o; pr.m = m;

@@ -762,6 +762,7 @@ struct sd_model {
     int pad;                      /* the token after EOS, from the text encoder's family (-1: EOS itself) */
     sd_prediction prediction;     /* the UNet's, found at load (never AUTO once a UNet is loaded) */
     int folder_gelu, folder_pad, folder_pred;   /* a diffusers folder's configs: GELU text encoder, pad "!", v */
+    int folder_xl;                /* a diffusers SDXL folder (text_encoder_2/) */
     /* scratch: one arena, sized by a planning pass before each stage runs */
     unsigned char *arena;
     size_t arena_size, arena_top, arena_peak;
@@ -2677,7 +2678,8 @@ static void sd__build_free(sd_model *m);
    everything after this point knows one layout. The mapping is diffusers' own conversion
    (scripts/convert_diffusers_to_original_stable_diffusion.py), run backwards. */
 
-enum { SD__LAYOUT_LDM, SD__LAYOUT_UNET, SD__LAYOUT_VAE, SD__LAYOUT_LDM_VAE, SD__LAYOUT_TEXT };
+enum { SD__LAYOUT_LDM, SD__LAYOUT_UNET, SD__LAYOUT_VAE, SD__LAYOUT_LDM_VAE, SD__LAYOUT_TEXT,
+       SD__LAYOUT_TEXT_XL0, SD__LAYOUT_TEXT_XL1 };   /* (an SDXL folder's text_encoder, text_encoder_2) */
 
 /* replaces a leading `from` of *rest by `to` into out; 1 when it matched */
 static int sd__swap(const char **rest, const char *from, char **out, const char *to)
@@ -2712,6 +2714,10 @@ static int sd__ldm_name(char *out, size_t cap, const char *name, int layout, int
     case SD__LAYOUT_TEXT:
         o += sprintf(o, "cond_stage_model.transformer.");
         break;
+    case SD__LAYOUT_TEXT_XL0:
+    case SD__LAYOUT_TEXT_XL1:
+        o += sprintf(o, "conditioner.embedders.%d.transformer.", layout == SD__LAYOUT_TEXT_XL1);
+        break;
     case SD__LAYOUT_LDM_VAE:
         o += sprintf(o, "first_stage_model.");
         break;
@@ -2719,7 +2725,8 @@ static int sd__ldm_name(char *out, size_t cap, const char *name, int layout, int
         o += sprintf(o, "model.diffusion_model.");
         if (sd__swap(&r, "time_embedding.linear_1.", &o, "time_embed.0.") || sd__swap(&r, "time_embedding.linear_2.", &o, "time_embed.2.") ||
             sd__swap(&r, "conv_in.", &o, "input_blocks.0.0.") || sd__swap(&r, "conv_norm_out.", &o, "out.0.") ||
-            sd__swap(&r, "conv_out.", &o, "out.2.")) break;
+            sd__swap(&r, "conv_out.", &o, "out.2.") || sd__swap(&r, "add_embedding.linear_1.", &o, "label_emb.0.0.") ||
+            sd__swap(&r, "add_embedding.linear_2.", &o, "label_emb.0.2.")) break;
         if (strncmp(r, "down_blocks.", 12) == 0) {
             r += 12;
             if ((i = sd__num(&r)) < 0) break;
@@ -2796,7 +2803,7 @@ static int sd__ldm_name(char *out, size_t cap, const char *name, int layout, int
 /* the layout of a file from its names, and the shape facts its renaming needs */
 static int sd__layout(const sd_model *m, int first, int last, int *R, int *L, int *up_attn)
 {
-    int i, layout = SD__LAYOUT_LDM, ldm = 0;
+    int i, layout = SD__LAYOUT_LDM, ldm = 0, proj = 0;
     *R = 0; *L = 0;
     for (i = 0; i < 16; i++) up_attn[i] = 0;
     for (i = first; i < last; i++) {
@@ -2808,6 +2815,7 @@ static int sd__layout(const sd_model *m, int first, int last, int *R, int *L, in
         else if (!strncmp(n, "encoder.down_blocks.", 20) || !strncmp(n, "decoder.up_blocks.", 18)) layout = SD__LAYOUT_VAE;
         else if (!strncmp(n, "encoder.down.", 13) || !strncmp(n, "decoder.up.", 11)) layout = SD__LAYOUT_LDM_VAE;
         else if (!strncmp(n, "text_model.", 11)) layout = SD__LAYOUT_TEXT;
+        if (!strcmp(n, "text_projection.weight")) proj = 1;
         if (!strncmp(n, "down_blocks.0.resnets.", 22)) { p = n + 22; a = sd__num(&p); if (a + 1 > *R) *R = a + 1; }
         if (!strncmp(n, "decoder.up_blocks.", 18)) { p = n + 18; a = sd__num(&p); if (a + 1 > *L) *L = a + 1; }
         if (!strncmp(n, "up_blocks.", 10)) {
@@ -2816,6 +2824,7 @@ static int sd__layout(const sd_model *m, int first, int last, int *R, int *L, in
             if (a >= 0 && a < 16 && !strncmp(p, "attentions.", 11)) up_attn[a] = 1;
         }
     }
+    if (layout == SD__LAYOUT_TEXT && m->folder_xl) layout = proj ? SD__LAYOUT_TEXT_XL1 : SD__LAYOUT_TEXT_XL0;
     return ldm ? SD__LAYOUT_LDM : layout;
 }
 
@@ -3070,7 +3079,7 @@ static void sd__unload(sd_model *m)
     m->nsrc = 0;
     sd__free(m, m->wbuf); m->wbuf = NULL;
     m->io_failed = 0;
-    m->folder_gelu = m->folder_pad = m->folder_pred = 0;
+    m->folder_gelu = m->folder_pad = m->folder_pred = m->folder_xl = 0;
 }
 
 /* one more file, in the caller's memory: its table */
@@ -3230,9 +3239,14 @@ SDDEF sd_result sd_load(sd_model *m, const char *path)
         static const char *const parts[][2] = {
             { "unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors" },
             { "vae/diffusion_pytorch_model.safetensors", "vae/diffusion_pytorch_model.fp16.safetensors" },
-            { "text_encoder/model.safetensors", "text_encoder/model.fp16.safetensors" } };
+            { "text_encoder/model.safetensors", "text_encoder/model.fp16.safetensors" },
+            { "text_encoder_2/model.safetensors", "text_encoder_2/model.fp16.safetensors" } };
         int i, k;
-        for (i = 0; i < 3 && r == SD_OK; i++)
+        for (i = 0; i < 2 && !m->folder_xl; i++) {   /* SDXL: its text encoders get the single files' names conditioner.embedders.N */
+            snprintf(p, sizeof p, "%s/%s", path, parts[3][i]);
+            m->folder_xl = sd__exists(p);
+        }
+        for (i = 0; i < 4 && r == SD_OK; i++)
             for (k = 0; k < 2; k++) {
                 snprintf(p, sizeof p, "%s/%s", path, parts[i][k]);
                 if (sd__exists(p)) { r = sd__add_file(m, p); break; }

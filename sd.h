@@ -3679,19 +3679,50 @@ static const char *sd__lora_resnet_part(const char *rest)
     return rest;
 }
 
+/* a text encoder's prefix with _ for . */
+static void sd__lora_under(char *out, size_t cap, const char *prefix)
+{
+    size_t i;
+    for (i = 0; prefix[i] && i + 1 < cap; i++) out[i] = prefix[i] == '.' ? '_' : prefix[i];
+    out[i] = 0;
+}
+
+/* A text encoder's module, named as transformers names CLIP (kohya's lora_te_, lora_te1_, lora_te2_:
+   text_model_encoder_layers_N_self_attn_q_proj, ..._mlp_fc1), in the checkpoint's layout: the
+   same (transformers' layout), or OpenCLIP's (SD 2.x and SDXL's bigG single files), where q, k, v
+   are rows of in_proj (the views, keyed ..._attn_in_proj_q/k/v) */
+static const char *sd__clip_prefix(const sd__clip *t);           /* (in the text encoder's chapter) */
+static sd__tensor *sd__clip_views(const sd__clip *t, int *n);
+
+static int sd__lora_text(const sd__clip *t, const char *p, char *out, size_t cap)
+{
+    static const char *const map[][2] = { { "self_attn_q_proj", "attn_in_proj_q" }, { "self_attn_k_proj", "attn_in_proj_k" },
+                                          { "self_attn_v_proj", "attn_in_proj_v" }, { "self_attn_out_proj", "attn_out_proj" },
+                                          { "mlp_fc1", "mlp_c_fc" }, { "mlp_fc2", "mlp_c_proj" } };
+    char pre[160];
+    int i, k, nv;
+    if (!t || strncmp(p, "text_model_", 11) != 0) return 0;
+    sd__lora_under(pre, sizeof pre, sd__clip_prefix(t));
+    if (!sd__clip_views(t, &nv)) return sd__put(out, cap, "%s%s", pre, p + 11);   /* (the prefix ends in text_model_) */
+    p += 11;
+    if (!sd__lora_num(&p, "encoder_layers_", &i) || *p != '_') return 0;
+    for (k = 0; k < 6; k++)
+        if (!strcmp(p + 1, map[k][0])) return sd__put(out, cap, "%stransformer_resblocks_%d_%s", pre, i, map[k][1]);
+    return 0;
+}
+
 /* a kohya module name (diffusers paths with _) -> the checkpoint's module name with _ (0: not a
    name this knows); nres: the UNet's ResBlocks per level. A1111's convert_diffusers_name_to_compvis,
-   with the block numbers from nres (2 in SD 1.x, 2.x) and the up-sampler's place looked up. */
+   with the block numbers from nres (2 in SD 1.x, 2.x, SDXL) and the up-sampler's place looked up.
+   The text encoders: lora_te_ (SD 1.x, 2.x), lora_te1_ and lora_te2_ (SDXL's two). */
 static int sd__lora_ldm(const sd_model *m, const char *name, int nres, char *out, size_t cap)
 {
     const char *p = name;
     int i, j, w;
     int ok = 0;
     const char *U = "model_diffusion_model_";
-    if (!strncmp(p, "lora_te_", 8)) {
-        p += 8;
-        return !strncmp(p, "text_model_", 11) && sd__put(out, cap, "cond_stage_model_transformer_%s", p);
-    }
+    if (!strncmp(p, "lora_te_", 8)) return !m->clip2 && sd__lora_text(m->clip, p + 8, out, cap);
+    if (!strncmp(p, "lora_te1_", 9) || !strncmp(p, "lora_te2_", 9)) return m->clip2 && sd__lora_text(p[7] == '1' ? m->clip : m->clip2, p + 9, out, cap);
     if (strncmp(p, "lora_unet_", 10) != 0) return 0;
     p += 10;
     if (!strncmp(p, "conv_in", 7) && !p[7]) ok = sd__put(out, cap, "%sinput_blocks_0_0", U);
@@ -3749,11 +3780,12 @@ static int sd__lora_modules(const sd_model *m, const sd__tensor *t, int n, sd__l
             continue;
         }
         memcpy(mod, name, cut); mod[cut] = 0;
-        /* diffusers and PEFT: dotted paths under unet. / text_encoder. -> kohya's form */
-        if (!strncmp(mod, "unet.", 5) || !strncmp(mod, "text_encoder.", 13)) {
+        /* diffusers and PEFT: dotted paths under unet. / text_encoder. / text_encoder_2. -> kohya's form */
+        if (!strncmp(mod, "unet.", 5) || !strncmp(mod, "text_encoder.", 13) || !strncmp(mod, "text_encoder_2.", 15)) {
             char tmp[256], *q;
-            int te = mod[0] == 't';
-            sd__put(tmp, sizeof tmp, "%s%s", te ? "lora_te_" : "lora_unet_", mod + (te ? 13 : 5));
+            int te = mod[0] == 't' ? (mod[12] == '_' ? 2 : 1) : 0;
+            sd__put(tmp, sizeof tmp, "%s%s", !te ? "lora_unet_" : te == 2 ? "lora_te2_" : m->clip2 ? "lora_te1_" : "lora_te_",
+                    mod + (!te ? 5 : te == 2 ? 15 : 13));
             if ((q = strstr(tmp, ".processor.")) != NULL) memmove(q, q + 10, strlen(q + 10) + 1);   /* attention processors */
             for (q = tmp; *q; q++) if (*q == '.') *q = '_';
             c = strlen(tmp);
@@ -3765,7 +3797,7 @@ static int sd__lora_modules(const sd_model *m, const sd__tensor *t, int n, sd__l
             continue;
         }
         for (j = 0; j < nm && strcmp(mods[j].key, key) != 0; j++) {}
-        if (j == nm) { memset(&mods[nm], 0, sizeof mods[nm]); memcpy(mods[nm].key, key, strlen(key) + 1); mods[nm].te = !strncmp(key, "cond_", 5); nm++; }
+        if (j == nm) { memset(&mods[nm], 0, sizeof mods[nm]); memcpy(mods[nm].key, key, strlen(key) + 1); mods[nm].te = !strncmp(key, "cond", 4); nm++; }
         if (role == 0) mods[j].down = &t[i];
         else if (role == 1) mods[j].up = &t[i];
         else mods[j].alpha = &t[i];
@@ -3827,10 +3859,21 @@ static void sd__lora_restore(sd_model *m, sd__tensor *t)
     t->data = s->bytes ? s->bytes + s->data_at + t->begin : NULL;
 }
 
+/* What a LoRA can change: the table's tensors (0 .. nt-1), then the q, k, v views of the text
+   encoders' OpenCLIP in_proj (SD 2.x, SDXL's bigG); *n their count */
+static sd__tensor *sd__lora_target(sd_model *m, int i, int *n)
+{
+    int n1, n2;
+    sd__tensor *v1 = sd__clip_views(m->clip, &n1), *v2 = sd__clip_views(m->clip2, &n2);
+    if (n) *n = m->nt + n1 + n2;
+    return i < m->nt ? &m->t[i] : i < m->nt + n1 ? &v1[i - m->nt] : &v2[i - m->nt - n1];
+}
+
 SDDEF void sd_clear_loras(sd_model *m)
 {
-    int i;
-    for (i = 0; i < m->nt; i++) sd__lora_restore(m, &m->t[i]);
+    int i, n;
+    sd__lora_target(m, 0, &n);
+    for (i = 0; i < n; i++) sd__lora_restore(m, sd__lora_target(m, i, NULL));
     m->n_lora = 0;
 }
 
@@ -3845,13 +3888,14 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
     sd__lora_key *keys = NULL;
     float **fresh = NULL, *buf = NULL, *ws = NULL;
     sd__lora_side **side = NULL;      /* the layers' new sides (beside), before they replace the old */
-    int nlt = 0, nm = 0, nops = 0, nkeys = 0, n_unknown = 0, i, k, *touched = NULL, *rank = NULL;
+    int nlt = 0, nm = 0, nops = 0, nkeys = 0, n_unknown = 0, i, k, *touched = NULL, *rank = NULL, nt;
     char unknown[400];
     size_t maxbuf = 0, maxk = 0;
     sd__tensor *was = NULL;           /* the touched tensors as they were (where their bytes are) */
     sd_result r = SD_OK;
     m->err[0] = 0;
     if (!m->nt) return sd__fail(m, SD_ERR_STATE, "LoRA: load a model first");
+    sd__lora_target(m, 0, &nt);
     if (!(te_weight - te_weight == 0.0f) || !(unet_weight - unet_weight == 0.0f)) return sd__fail(m, SD_ERR_ARG, "LoRA: the weights must be finite numbers");
     memset(&src, 0, sizeof src);
     src.bytes = (const unsigned char *)data; src.size = size;
@@ -3860,24 +3904,29 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
                                                      "(safetensors.torch.save_file(torch.load(f, weights_only=True), \"lora.safetensors\"))");
     else r = sd__parse(m, &src, 0, src.bytes, &lt, &nlt, 0);
     for (i = 0; r == SD_OK && i < nlt; i++)
-        if (!strncmp(lt[i].name, "lora_te1_", 9) || !strncmp(lt[i].name, "lora_te2_", 9))
-            r = sd__fail(m, SD_ERR_MODEL, "an SDXL LoRA (tensor '%s'): this model is SD 1.x", lt[i].name);
+        if (!m->clip2 && (!strncmp(lt[i].name, "lora_te1_", 9) || !strncmp(lt[i].name, "lora_te2_", 9)))
+            r = sd__fail(m, SD_ERR_MODEL, "an SDXL LoRA (tensor '%s'): this model is not SDXL", lt[i].name);
+        else if (m->clip2 && (!strncmp(lt[i].name, "lora_te_", 8) || !strncmp(lt[i].name, "lora_unet_input_blocks_11_", 26) ||
+                              !strncmp(lt[i].name, "lora_unet_down_blocks_3_", 24)))
+            r = sd__fail(m, SD_ERR_MODEL, "an SD 1.x/2.x LoRA (tensor '%s'): this model is SDXL", lt[i].name);
         else if (strstr(lt[i].name, ".hada_") || strstr(lt[i].name, ".lokr_"))
             r = sd__fail(m, SD_ERR_UNSUPPORTED, "a LyCORIS LoHa/LoKr file (tensor '%s'): only LoRA and LoCon are supported", lt[i].name);
     /* the modules, each matched with a weight of the model and checked */
     if (r == SD_OK && (!(mods = (sd__lora_mod *)sd__calloc(m, (size_t)nlt + 1, sizeof *mods)) ||
                        !(ops = (sd__lora_op *)sd__calloc(m, (size_t)nlt + 1, sizeof *ops)) ||
-                       !(keys = (sd__lora_key *)sd__calloc(m, (size_t)m->nt + 1, sizeof *keys)) ||
-                       !(touched = (int *)sd__calloc(m, (size_t)m->nt + 1, sizeof *touched)) ||
-                       !(rank = (int *)sd__calloc(m, (size_t)m->nt + 1, sizeof *rank))))
+                       !(keys = (sd__lora_key *)sd__calloc(m, (size_t)nt + 1, sizeof *keys)) ||
+                       !(touched = (int *)sd__calloc(m, (size_t)nt + 1, sizeof *touched)) ||
+                       !(rank = (int *)sd__calloc(m, (size_t)nt + 1, sizeof *rank))))
         r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
     if (r == SD_OK) {
-        for (i = 0; i < m->nt; i++) {
-            size_t cut, len = strlen(m->t[i].name);
+        for (i = 0; i < nt; i++) {   /* module names with _: a weight's name less .weight; a view: in_proj_q, _k, _v */
+            const sd__tensor *t = sd__lora_target(m, i, NULL);
+            size_t cut, len = strlen(t->name);
             char *q;
-            if (m->t[i].ndim < 2 || !sd__ends(m->t[i].name, len, ".weight", &cut)) continue;
-            if (!(q = (char *)sd__malloc(m, cut + 1))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); break; }
-            memcpy(q, m->t[i].name, cut); q[cut] = 0;
+            if (i >= m->nt ? !sd__ends(t->name, len, "_weight", &cut) : t->ndim < 2 || !sd__ends(t->name, len, ".weight", &cut)) continue;
+            if (!(q = (char *)sd__malloc(m, cut + 3))) { r = sd__fail(m, SD_ERR_NOMEM, "out of memory"); break; }
+            memcpy(q, t->name, cut); q[cut] = 0;
+            if (i >= m->nt) { q[cut] = '_'; q[cut + 1] = "qkv"[(i - m->nt) % 3]; q[cut + 2] = 0; }
             keys[nkeys].key = q; keys[nkeys].t = i; nkeys++;
             for (; *q; q++) if (*q == '.') *q = '_';
         }
@@ -3901,7 +3950,7 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
             if (++n_unknown <= 3) { size_t u = strlen(unknown); snprintf(unknown + u, sizeof unknown - u, "%s'%s'", u ? ", " : "", d->down->name); }
             continue;
         }
-        W = &m->t[hit->t];
+        W = sd__lora_target(m, hit->t, NULL);
         o->t = hit->t; o->down = d->down; o->up = d->up;
         o->r = (int)d->down->shape[0];
         o->out = (int)W->shape[0];
@@ -3934,6 +3983,7 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
            automatic: beside where the two products cost at most 1/16 of the layer's own, r (k + out)
            against k out multiply-adds a row, and in the text encoder (run once an image) */
         if (W->lora || W->side) o->beside = W->side != NULL;
+        else if (hit->t >= m->nt) o->beside = 1;   /* rows of a fused weight (OpenCLIP's in_proj): beside only */
         else if (m->cfg.lora_apply != SD_LORA_AUTO) o->beside = m->cfg.lora_apply == SD_LORA_BESIDE;
         else o->beside = d->te || 16.0 * o->r * ((double)o->k + o->out) <= (double)o->k * o->out;
         if (o->beside && touched[o->t] == 1) o->beside = 0;   /* (a layer twice in one file: as the first time) */
@@ -3949,15 +3999,15 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
     if (r == SD_OK && nops == 0)
         r = sd__fail(m, SD_ERR_MODEL, "nothing in it matches a layer of this model (%s%s)", unknown[0] ? "e.g. " : "no tensors", unknown);
     /* every new float copy first: out of memory leaves the model as it was */
-    if (r == SD_OK && (!(fresh = (float **)sd__calloc(m, (size_t)m->nt + 1, sizeof *fresh)) ||
+    if (r == SD_OK && (!(fresh = (float **)sd__calloc(m, (size_t)nt + 1, sizeof *fresh)) ||
                        !(buf = (float *)sd__malloc(m, 2 * (maxbuf + 1) * sizeof *buf)) ||
                        !(ws = (float *)sd__malloc(m, ((size_t)m->n_threads * maxk + 1) * sizeof *ws)) ||
-                       !(was = (sd__tensor *)sd__calloc(m, (size_t)m->nt + 1, sizeof *was)) ||
-                       !(side = (sd__lora_side **)sd__calloc(m, (size_t)m->nt + 1, sizeof *side))))
+                       !(was = (sd__tensor *)sd__calloc(m, (size_t)nt + 1, sizeof *was)) ||
+                       !(side = (sd__lora_side **)sd__calloc(m, (size_t)nt + 1, sizeof *side))))
         r = sd__fail(m, SD_ERR_NOMEM, "out of memory");
-    for (i = 0; r == SD_OK && i < m->nt; i++)
+    for (i = 0; r == SD_OK && i < nt; i++)
         if (touched[i] == 3) {   /* a new side of the ranks before and this file's */
-            const sd__tensor *W = &m->t[i];
+            const sd__tensor *W = sd__lora_target(m, i, NULL);
             sd__lora_side *n;
             int R = (W->side ? (int)W->side->down.shape[0] : 0) + rank[i], kk = (int)(W->numel / W->shape[0]);
             if (!(n = side[i] = (sd__lora_side *)sd__calloc(m, 1, sizeof *n)) ||
@@ -3975,12 +4025,13 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
             n->up.numel = (int64_t)R * W->shape[0];
             n->down.data = (const unsigned char *)n->v; n->up.data = (const unsigned char *)(n->v + n->down.numel);
             rank[i] = R - rank[i];   /* from here: where this file's ranks go */
-        } else if (touched[i] && !m->t[i].lora) {   /* (read now only from a streamed file, where reading can fail) */
-            if (!(fresh[i] = (float *)sd__malloc(m, (size_t)m->t[i].numel * sizeof(float))))
+        } else if (touched[i] && !m->t[i].lora) {   /* merged (a table tensor); read now only from a streamed file, where reading can fail */
+            const sd__tensor *t = &m->t[i];
+            if (!(fresh[i] = (float *)sd__malloc(m, (size_t)t->numel * sizeof(float))))
                 r = sd__fail(m, SD_ERR_NOMEM, "out of memory for the float copies of the layers this LoRA changes");
-            else if (sd__hugepages(fresh[i], (size_t)m->t[i].numel), !m->t[i].data && sd__read_row(m, &m->t[i], 0, (size_t)m->t[i].numel, fresh[i]) != SD_OK)
-                r = sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", m->t[i].name);
-            else touched[i] = m->t[i].data ? 2 : 1;   /* 2: to be decoded with the first update */
+            else if (sd__hugepages(fresh[i], (size_t)t->numel), !t->data && sd__read_row(m, t, 0, (size_t)t->numel, fresh[i]) != SD_OK)
+                r = sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", t->name);
+            else touched[i] = t->data ? 2 : 1;   /* 2: to be decoded with the first update */
         }
     for (i = 0; r == SD_OK && i < nops; i++) {   /* the values: finite, read before anything changes (beside: into the new side) */
         const sd__lora_op *o = &ops[i];
@@ -3994,8 +4045,8 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
             for (k = 0; k < o->r; k++) up[q * R + rank[o->t] + k] = o->scale * buf[q * o->r + k];
         rank[o->t] += o->r;
     }
-    for (i = 0; r == SD_OK && i < m->nt; i++) {   /* from here on nothing fails */
-        sd__tensor *t = &m->t[i];
+    for (i = 0; r == SD_OK && i < nt; i++) {   /* from here on nothing fails */
+        sd__tensor *t = sd__lora_target(m, i, NULL);
         if (!touched[i]) continue;
         if (touched[i] == 3) {   /* beside: the ranks before copied (as values), the old side dropped */
             sd__lora_side *n = side[i], *o = t->side;
@@ -4027,18 +4078,18 @@ SDDEF sd_result sd_load_lora_memory(sd_model *m, const void *data, size_t size, 
         sd__decode(upf, o->up->data, o->up->dtype, 0, (size_t)o->out * o->r);
         for (k = 0; k < o->out * o->r; k++) upf[k] *= o->scale;
         sd__decode(dn, o->down->data, o->down->dtype, 0, (size_t)o->r * o->k);
-        sd__lora_merge(m, m->t[o->t].lora, touched[o->t] == 2 ? &was[o->t] : NULL, upf, dn, o->out, o->r, o->k, ws);
+        sd__lora_merge(m, sd__lora_target(m, o->t, NULL)->lora, touched[o->t] == 2 ? &was[o->t] : NULL, upf, dn, o->out, o->r, o->k, ws);
         if (touched[o->t] == 2) { sd__weights_done(m, &was[o->t]); touched[o->t] = 1; }   /* the mapped bytes are not read again */
     }
-    for (i = 0; r == SD_OK && i < m->nt; i++)   /* values -> bytes */
-        if (touched[i] == 3) sd__f32_le(m->t[i].side->v, (size_t)(m->t[i].side->down.numel + m->t[i].side->up.numel));
+    for (i = 0; r == SD_OK && i < nt; i++)   /* values -> bytes */
+        if (touched[i] == 3) { const sd__lora_side *n = sd__lora_target(m, i, NULL)->side; sd__f32_le(n->v, (size_t)(n->down.numel + n->up.numel)); }
         else if (touched[i]) sd__f32_le(m->t[i].lora, (size_t)m->t[i].numel);
     if (r == SD_OK) {
         m->n_lora++;
         if (n_unknown) sd__warn(m, "LoRA: %d of its modules and tensors match no layer of this model and were left out: %s%s", n_unknown, unknown, n_unknown > 3 ? ", ..." : "");
     }
-    for (i = 0; fresh && i < m->nt; i++) sd__free(m, fresh[i]);
-    for (i = 0; side && i < m->nt; i++) sd__lora_side_free(m, side[i]);
+    for (i = 0; fresh && i < nt; i++) sd__free(m, fresh[i]);
+    for (i = 0; side && i < nt; i++) sd__lora_side_free(m, side[i]);
     for (i = 0; keys && i < nkeys; i++) sd__free(m, (void *)(size_t)keys[i].key);
     sd__free(m, fresh); sd__free(m, buf); sd__free(m, ws); sd__free(m, keys); sd__free(m, touched); sd__free(m, was); sd__free(m, side); sd__free(m, rank);
     sd__free(m, mods); sd__free(m, ops);
@@ -5594,10 +5645,14 @@ static sd_result sd__build_text(sd_model *m)
     return SD_OK;
 }
 
+static const char *sd__clip_prefix(const sd__clip *t) { return t->prefix; }
+static sd__tensor *sd__clip_views(const sd__clip *t, int *n) { *n = t && t->views ? 3 * t->cfg.layers : 0; return *n ? t->views : NULL; }
+
 static void sd__clip_free_one(sd_model *m, sd__clip *t)
 {
     int i;
     if (!t) return;
+    for (i = 0; t->views && i < 3 * t->cfg.layers; i++) sd__lora_side_free(m, t->views[i].side);
     for (i = 0; t->views && m->gpu && i < 3 * t->cfg.layers; i++)
         if (t->views[i].dev) sd__cuda_free(m->gpu, t->views[i].dev);
     sd__free(m, t->layer);

@@ -1,4 +1,4 @@
-/* sd.h - v0.3 - Stable Diffusion 1.x in one C header - public domain or MIT (see end of file)
+/* sd.h - v0.4 - Stable Diffusion 1.x, 2.x and XL in one C header - public domain or MIT (see end of file)
 
    Text in, image out: the CLIP BPE tokenizer, the CLIP text encoder, the UNet with
    cross-attention, diffusers' and k-diffusion's samplers and the VAE, in readable scalar C99
@@ -22,14 +22,16 @@
    Do this in ONE C or C++ file; every other file includes "sd.h" without the define.
 
    WHAT IT LOADS
-     Checkpoints: safetensors in the original single-file layout of SD 1.x
-     (v1-5-pruned-emaonly.safetensors and its fine-tunes), dtypes F32, F16, BF16 (F64
-     read too); every width, depth and channel count is read from the tensors.
+     Checkpoints: safetensors in the original single-file layout or as diffusers folders, dtypes
+     F32, F16, BF16 (F64 read too); every width, depth and channel count is read from the tensors:
+       SD 1.x  v1-5-pruned-emaonly.safetensors and its fine-tunes; inpainting models (9 channels)
+       SD 2.x  512-base, 768-v (v-prediction), SD-Turbo: OpenCLIP ViT-H text encoder
+       SDXL    sd_xl_base_1.0, SDXL-Turbo: CLIP ViT-L and OpenCLIP bigG, the pooled text and the
+               size conditioning (refiners, which have only bigG, are refused with a message)
      Vocabulary: the Hugging Face `tokenizer/merges.txt` that every SD model folder carries.
-     Inpainting checkpoints (sd-v1-5-inpainting: a UNet of 9 input channels) too.
-     SD 2.x, SDXL and other families are recognised and refused with a message.
-     Textual-inversion embeddings (safetensors, A1111's and diffusers' forms) and LoRA / LoCon
-     files (kohya/A1111, diffusers and PEFT keys), merged into the weights they touch.
+     TAESD (the tiny autoencoder) for SD 1.x/2.x. Textual-inversion embeddings (safetensors,
+     A1111's and diffusers' forms; not yet SDXL's). LoRA / LoCon files (kohya/A1111, diffusers and
+     PEFT keys; SDXL's lora_te1_/lora_te2_), merged into the weights they touch or run beside them.
 
    PROMPTS (sd_weighting)
      As diffusers reads them (the text, cut at 75 tokens), as AUTOMATIC1111 does ((x) (x:1.3) [x]
@@ -86,6 +88,9 @@
      licence
 
    REVISION HISTORY
+     0.4  SDXL (sd_text_encode_pooled, sd_encode_prompt_pooled, sd_unet_y, sd_sdxl_vector, the size
+          conditioning in sd_params); LoRA beside the layer as well as merged (sd_config.lora_apply);
+          SDXL LoRAs; text-encoder LoRAs on OpenCLIP's layout
      0.3  prompt weighting as A1111 and ComfyUI (sd_weighting, sd_prompt_parse, sd_prompt_tokens,
           sd_encode_prompt), prompts of any length, contexts of any length (sd_unet_ctx);
           textual-inversion embeddings; LoRA and LoCon (sd_load_lora, sd_clear_loras, sd_prompt_loras);

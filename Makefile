@@ -5,6 +5,7 @@
 #   make bench      the SD 1.5-sized benchmark (writes a 2 GB random checkpoint under build/ first)
 #   make bench-lora a rank-32 LoRA on it: load time, step time, memory
 #   make bench-sd2  the SD 2.1-sized benchmark at 512x512 and 768x768, with TAESD and an SD-Turbo-shaped run
+#   make bench-sdxl the SDXL-sized benchmark at 1024x1024 (default and low-memory) and an SDXL-Turbo-shaped run at 512x512
 #   make test-asan  the test suite under AddressSanitizer + UBSan     make fuzz   libFuzzer, FUZZ_TIME s a target
 #   make cross      the tests and conformance on s390x, armhf, aarch64, riscv64, i386 under qemu-user
 CC      ?= cc
@@ -147,6 +148,23 @@ bench-sd2: $(B)/bench $(B)/sd21.safetensors $(B)/taesd_decoder.safetensors $(B)/
 	$(SD2_BENCH) --size 512 --turbo $(BENCH_SD2)
 	$(SD2_BENCH) --size 768 $(BENCH_SD2)
 .PHONY: bench-sd2
+
+# SDXL: bench-sdxl times an SDXL-sized random checkpoint (6.9 GB, written once: mkmodel --config sdxl,
+# sd_xl_base_1.0.safetensors' layout) at 1024x1024, by default and in low-memory mode (peak memory of
+# each), and at 512x512 an SDXL-Turbo-shaped whole process (1 step, cfg 1, Euler a, VAE decode);
+# results appended to build/bench.txt. The txt2img row runs BENCH_SDXL_STEPS steps (2: a 1024x1024 step
+# of SDXL is about 14 TFLOP with guidance); BENCH_SDXL adds bench options to every run.
+$(B)/sdxl.safetensors: $(B)/mkmodel
+	$(B)/mkmodel --config sdxl -o $@
+BENCH_SDXL ?=
+BENCH_SDXL_STEPS ?= 2
+SDXL_BENCH := $(B)/bench -m $(B)/sdxl.safetensors --vocab $(B)/tiny-merges.txt -o $(B)/bench.txt
+bench-sdxl: $(B)/bench $(B)/sdxl.safetensors $(B)/tiny-merges.txt
+	@test -n "$(BLAS_OK)" || echo "bench: no OpenBLAS (apt-get install libopenblas-dev): the ceiling is not measured"
+	$(SDXL_BENCH) --size 1024 --steps $(BENCH_SDXL_STEPS) $(BENCH_SDXL)
+	$(SDXL_BENCH) --size 1024 --steps $(BENCH_SDXL_STEPS) --low-memory --stages unet,decode,txt2img $(BENCH_SDXL)
+	$(SDXL_BENCH) --size 512 --stages text,unet,decode,turbo --turbo $(BENCH_SDXL)
+.PHONY: bench-sdxl
 
 # 512x512 txt2img end to end on the SD 1.5-sized random checkpoint
 big: all $(B)/sd15.safetensors $(B)/tiny-merges.txt

@@ -26,12 +26,13 @@
    the bench size beside the VAE's rows (a half not given is reported as skipped), and a line compares
    each with the VAE's: speed, GFLOP, peak memory.
 
-   --turbo (needs a TAESD decoder): SD-Turbo's shape, as a whole process: this program started with
-   --stage turbo creates the model, loads the checkpoint, the vocabulary and TAESD, runs txt2img at
-   the bench size with 1 step of Euler a, cfg 1 (no guidance: the UNet on a batch of 1) and
-   sd_params.taesd = 1, frees everything and exits; the row gives the best and the median wall clock
-   of three such processes, as the parent saw them (start to exit), and their peak RSS. Its GFLOP is
-   one text encoding + half the unet row + the taesd-dec row. The report also prints the same run as
+   --turbo: SD-Turbo's shape, as a whole process: this program started with --stage turbo creates
+   the model, loads the checkpoint, the vocabulary and TAESD (if given), runs txt2img at the bench
+   size with 1 step of Euler a, cfg 1 (no guidance: the UNet on a batch of 1), decoding with TAESD
+   when --taesd is given (SD-Turbo) and with the VAE otherwise (SDXL-Turbo, which has no TAESD here),
+   frees everything and exits; the row gives the best and the median wall clock of three such
+   processes, as the parent saw them (start to exit), and their peak RSS. Its GFLOP is one text
+   encoding + half the unet row + the taesd-dec (or decode) row. The report also prints the same run as
    a command of the sd tool, to time with /usr/bin/time -v (Elapsed, Maximum resident set size).
 
    --stages LIST (comma-separated: text,unet,decode,encode,txt2img,taesd-dec,taesd-enc,turbo) runs
@@ -259,16 +260,19 @@ typedef struct bench_opts {
 
 /* one stage in this process: prints "RESULT stage seconds_best seconds_median gflop peak_mb runs scratch_mb"
    (a stage that cannot run here prints "SKIP stage why" instead) */
-/* the UNet stage's input: a batch of 2 latents [2,4,h,w] and contexts [2,77,D], deterministic values */
-static void unet_inputs(sd_model *m, int h, int w, float **x, float **ctx, float **eps)
+/* the UNet stage's input: a batch of 2 latents [2,4,h,w], contexts [2,77,D] and, for SDXL, vectors
+   y [2,adm_in] (else NULL), deterministic values */
+static void unet_inputs(sd_model *m, int h, int w, float **x, float **ctx, float **y, float **eps)
 {
     sd_info in;
     sd_model_info(m, &in);
     *x = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
     *ctx = (float *)malloc(sizeof(float) * 2 * SD_TOKENS * in.context_dim);
+    *y = in.unet_adm_in ? (float *)malloc(sizeof(float) * 2 * in.unet_adm_in) : NULL;
     *eps = (float *)malloc(sizeof(float) * 2 * 4 * h * w);
     fill(*x, (size_t)2 * 4 * h * w, 1);
     fill(*ctx, (size_t)2 * SD_TOKENS * in.context_dim, 2);
+    if (*y) fill(*y, (size_t)2 * in.unet_adm_in, 7);
 }
 
 static int run_stage(const char *stage, const bench_opts *o)
@@ -295,39 +299,42 @@ static int run_stage(const char *stage, const bench_opts *o)
         int ids[SD_TOKENS];
         float *out;
         sd_model_info(m, &in);
-        out = (float *)malloc(sizeof(float) * SD_TOKENS * (size_t)in.text_width);
+        out = (float *)malloc(sizeof(float) * (SD_TOKENS * (size_t)in.text_width + (size_t)in.pooled_dim));
         /* BOS, 11 words, EOS to the end: CLIP's 49406 ... 49407 (the last two ids of any vocabulary) */
         for (i = 0; i < SD_TOKENS; i++) ids[i] = i < 12 ? (320 + 37 * i) % (in.text_vocab - 2) : in.text_vocab - 1;
         ids[0] = in.text_vocab - 2;
         for (runs = -warm; runs < 5; runs++) {
             t0 = now();
-            if (sd_text_encode(m, ids, 1, out) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            /* (SDXL: both encoders, and the pooled vector through bigG's last layer) */
+            if (sd_text_encode_pooled(m, ids, 1, out, in.pooled_dim ? out + SD_TOKENS * (size_t)in.text_width : NULL) != SD_OK) {
+                fprintf(stderr, "bench: %s\n", sd_error(m)); return 1;
+            }
             if (runs >= 0) t[runs] = now() - t0;
         }
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
         free(out);
     } else if (!strcmp(stage, "unet")) {
-        float *x, *ctx, *eps;
-        unet_inputs(m, h, w, &x, &ctx, &eps);
+        float *x, *ctx, *y, *eps;
+        unet_inputs(m, h, w, &x, &ctx, &y, &eps);
         for (runs = -warm; runs < reps; runs++) {
             t0 = now();
-            if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            if (sd_unet_y(m, x, 2, h, w, 500.0f, ctx, SD_TOKENS, y, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             if (runs >= 0) t[runs] = now() - t0;
         }
         flops = sd_last_flops(m); scratch = sd_last_scratch(m) / 1048576.0;
-        free(x); free(ctx); free(eps);
+        free(x); free(ctx); free(y); free(eps);
     } else if (!strcmp(stage, "lora")) {
         /* the unet stage's evaluation without, then with the LoRA; each once untimed first (the first
            pages the weights in; on the GPU the first after the LoRA uploads the changed layers) */
-        float *x, *ctx, *eps;
+        float *x, *ctx, *y, *eps;
         double tn[8], tl[8], tload, rss0, hwm0, rss1, hwm1, rss2, hwm2, touched, file_mb, dn, dl;
         int nmod, rmin, rmax;
         if (!o->lora) { fprintf(stderr, "bench: --stage lora needs --lora FILE\n"); return 1; }
         if (!lora_stats(o->lora, &nmod, &rmin, &rmax, &touched, &file_mb)) { fprintf(stderr, "bench: %s: cannot read its safetensors header\n", o->lora); return 1; }
-        unet_inputs(m, h, w, &x, &ctx, &eps);
+        unet_inputs(m, h, w, &x, &ctx, &y, &eps);
         for (runs = -1; runs < reps; runs++) {
             t0 = now();
-            if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            if (sd_unet_y(m, x, 2, h, w, 500.0f, ctx, SD_TOKENS, y, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             if (runs >= 0) tn[runs] = now() - t0;
         }
         vm_mb(&rss0, &hwm0);
@@ -337,7 +344,7 @@ static int run_stage(const char *stage, const bench_opts *o)
         vm_mb(&rss1, &hwm1);
         for (runs = -1; runs < reps; runs++) {
             t0 = now();
-            if (sd_unet(m, x, 2, h, w, 500.0f, ctx, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+            if (sd_unet_y(m, x, 2, h, w, 500.0f, ctx, SD_TOKENS, y, eps) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             if (runs >= 0) tl[runs] = now() - t0;
         }
         vm_mb(&rss2, &hwm2);
@@ -351,7 +358,7 @@ static int run_stage(const char *stage, const bench_opts *o)
         printf("LORA   VmRSS  before %8.0f MB, after %8.0f MB (%+.0f MB), after its steps %8.0f MB\n", rss0, rss1, rss1 - rss0, rss2);
         printf("LORA   VmHWM  before %8.0f MB, after %8.0f MB (%+.0f MB), after its steps %8.0f MB\n", hwm0, hwm1, hwm1 - hwm0, hwm2);
         printf("LORA   float32 copies of the touched layers: %.1f MB (%d modules x out x in kh kw x 4 bytes)\n", touched, nmod);
-        free(x); free(ctx); free(eps);
+        free(x); free(ctx); free(y); free(eps);
         runs = 1; t[0] = tload;
     } else if (!strcmp(stage, "decode") || !strcmp(stage, "taesd-dec")) {
         float *z = (float *)malloc(sizeof(float) * 4 * h * w), *img = (float *)malloc(sizeof(float) * 3 * H * W);
@@ -392,12 +399,12 @@ static int run_stage(const char *stage, const bench_opts *o)
         p.height = H;
         p.steps = o->steps;
         p.seed = 42;
-        if (turbo) { p.steps = 1; p.cfg_scale = 1.0f; p.sampler = SD_SAMPLER_EULER_A; p.taesd = 1; warm = 0; }
+        if (turbo) { p.steps = 1; p.cfg_scale = 1.0f; p.sampler = SD_SAMPLER_EULER_A; p.taesd = o->n_taesd > 0; warm = 0; }
         for (runs = -warm; runs < 1 + warm; runs++) {
             sd_result r;
             t0 = now();
             r = sd_txt2img(m, &p, rgb);
-            if (r == SD_ERR_STATE && turbo) { printf("SKIP %s no TAESD decoder among the --taesd files\n", stage); return 0; }
+            if (r == SD_ERR_STATE && turbo && p.taesd) { printf("SKIP %s no TAESD decoder among the --taesd files\n", stage); return 0; }
             if (r != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
             if (runs >= 0) t[runs] = now() - t0;
         }
@@ -573,8 +580,8 @@ int main(int argc, char **argv)
             p += len + (p[len] == ',');
         }
     }
-    if ((want[S_TAESD_DEC] || want[S_TAESD_ENC] || want[S_TURBO]) && !bo.n_taesd) {
-        fprintf(stderr, "bench: the TAESD stages and --turbo need --taesd taesd_decoder.safetensors (mkmodel --taesd FILE --half decoder)\n");
+    if ((want[S_TAESD_DEC] || want[S_TAESD_ENC]) && !bo.n_taesd) {
+        fprintf(stderr, "bench: the TAESD stages need --taesd taesd_decoder.safetensors (mkmodel --taesd FILE --half decoder)\n");
         return 2;
     }
     if (bo.threads <= 0) {
@@ -625,8 +632,10 @@ int main(int argc, char **argv)
         if (got < 0) { emit(o, "%-9s skipped: %s\n", STAGES[s], skip); continue; }
         if (s == S_TXT2IMG) /* two text encodings (prompt, negative), steps x the unet row (its batch of 2), one decode */
             gf = ok[S_TEXT] && ok[S_UNET] && ok[S_DECODE] ? 2 * gfs[S_TEXT] + bo.steps * gfs[S_UNET] + gfs[S_DECODE] : 0;
-        if (s == S_TURBO)   /* one text encoding, the UNet on a batch of 1 (half the unet row), one TAESD decode */
-            gf = ok[S_TEXT] && ok[S_UNET] && ok[S_TAESD_DEC] ? gfs[S_TEXT] + gfs[S_UNET] / 2 + gfs[S_TAESD_DEC] : 0;
+        if (s == S_TURBO) {   /* one text encoding, the UNet on a batch of 1 (half the unet row), one TAESD (or VAE) decode */
+            int dec = bo.n_taesd ? S_TAESD_DEC : S_DECODE;
+            gf = ok[S_TEXT] && ok[S_UNET] && ok[dec] ? gfs[S_TEXT] + gfs[S_UNET] / 2 + gfs[dec] : 0;
+        }
         ok[s] = 1; gfs[s] = gf; bests[s] = best; mbs[s] = mb;
         emit(o, fmt, STAGES[s], best, med, gf, gf / best, ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
     }
@@ -643,11 +652,13 @@ int main(int argc, char **argv)
         /* the same run with the sd tool, beside this program */
         const char *slash = strrchr(argv[0], '/');
         int dir = slash ? (int)(slash - argv[0]) + 1 : 0;
-        emit(o, "turbo is SD-Turbo's shape, one whole process each (start, load, vocabulary, TAESD, txt2img at %dx%d: 1 step of\n"
-                "  Euler a, cfg 1 (the UNet on a batch of 1), TAESD decode; exit): the best and median wall clock of 3, their peak RSS;\n"
-                "  GFLOP = text + unet / 2 + taesd-dec%s. The same with the sd tool (Elapsed, Maximum resident set size):\n"
+        const char *dec = bo.n_taesd ? "TAESD" : "VAE";
+        emit(o, "turbo is SD-Turbo's shape, one whole process each (start, load, vocabulary%s, txt2img at %dx%d: 1 step of\n"
+                "  Euler a, cfg 1 (the UNet on a batch of 1), %s decode; exit): the best and median wall clock of 3, their peak RSS;\n"
+                "  GFLOP = text + unet / 2 + %s%s. The same with the sd tool (Elapsed, Maximum resident set size):\n"
                 "  /usr/bin/time -v %.*ssd txt2img -m '%s' --vocab '%s'",
-             bo.W, bo.H, gfs[S_TURBO] ? "" : " (needs those rows)", dir, argv[0], bo.model, bo.vocab);
+             bo.n_taesd ? ", TAESD" : "", bo.W, bo.H, dec, bo.n_taesd ? "taesd-dec" : "decode", gfs[S_TURBO] ? "" : " (needs those rows)",
+             dir, argv[0], bo.model, bo.vocab);
         for (i = 0; i < bo.n_taesd; i++) emit(o, " --taesd '%s'", bo.taesd[i]);
         emit(o, " -p '" TURBO_PROMPT "' -W %d -H %d --steps 1 --cfg-scale 1 --sampler euler_a -s 42 -t %d -q -o turbo.png\n",
              bo.W, bo.H, bo.threads);

@@ -2,14 +2,14 @@
 
    A standalone C99 program (libc + libm, no sd.h) for benchmarks, demos and tests:
 
-     mkmodel [--config sd15|tiny|demo|sd21] [--dtype f16|f32|bf16] [--seed N] [--scale X] -o OUT.safetensors
+     mkmodel [--config sd15|tiny|demo|sd21|sdxl|sdxl-tiny] [--dtype f16|f32|bf16] [--seed N] [--scale X] -o OUT.safetensors
      mkmodel ... --vae-only -o VAE.safetensors       just the VAE, as a separate VAE file
-     mkmodel ... --diffusers DIR                     the same weights as a diffusers folder
+     mkmodel ... --diffusers DIR                     the same weights as a diffusers folder (SD 1.x, SDXL)
      mkmodel --family sd2|sdxl -o OUT.safetensors    tiny checkpoints of the other families
      mkmodel --vocab-out merges.txt                  a small CLIP BPE vocabulary, trained here
-     mkmodel --print-keymap                          the LDM -> diffusers key mapping, as text
+     mkmodel [--config sdxl] --print-keymap          the LDM -> diffusers key mapping, as text
      mkmodel --lora OUT.safetensors --for MODEL.safetensors [--rank R] [--keys kohya|diffusers|peft]
-                                                     a random LoRA / LoCon of MODEL's layers
+                                                     a random LoRA / LoCon of MODEL's layers (SD 1.x, SDXL)
      mkmodel --embedding OUT.safetensors --width D   a random textual-inversion embedding
      mkmodel --taesd OUT.safetensors [--half encoder|decoder]   a random TAESD half (madebyollin's layout)
 
@@ -25,7 +25,11 @@
      integer arithmetic and one float multiply, and written byte by byte little-endian: the
      output is the same on every host (IEEE-754 floats; do not build with -ffast-math; the
      scheduler buffers use libm's log/sqrt in double and could differ in a last float bit with
-     an unusual libm). The data is streamed in chunks (a few MB of memory).
+     an unusual libm). The data is streamed in chunks (a few MB of memory), so that the 6.9 GB
+     of --config sdxl need no more memory than the tiny model.
+     A diffusers tensor that is a part of an LDM tensor (the rows of OpenCLIP's in_proj that are
+     transformers' q_proj, k_proj, v_proj) skips to its rows in the LDM tensor's stream; one that is
+     its transpose (text_projection) is drawn whole and written transposed: the same numbers.
 
    WEIGHTS (--init torch, the default)
      Linear / Conv weights and biases uniform in +-1/sqrt(fan_in) (PyTorch's default
@@ -305,16 +309,48 @@ static const config CFG_SD21 = {
     BUF_ALL
 };
 
-/* SDXL in miniature: conditioner.embedders.0 (CLIP, transformers' layout) and .1 (OpenCLIP,
-   10 blocks so that diffusers' probe key ...resblocks.9... exists), label_emb, three levels
-   with no attention on the first, transformer depth per level, context = width0 + width1. */
-static const config CFG_SDXL_TINY = {
-    "sdxl-tiny", FAM_SDXL,
+/* SDXL in miniature (--family sdxl): conditioner.embedders.0 (CLIP, transformers' layout) and .1
+   (OpenCLIP, 10 blocks so that diffusers' probe key ...resblocks.9... exists), label_emb, three
+   levels with no attention on the first, transformer depth per level, context = width0 + width1.
+   Older than --config sdxl-tiny, which is the test fixture's layout. */
+static const config CFG_SDXL_STUB = {
+    "sdxl-stub", FAM_SDXL,
     4, 4, 32, 3, {1, 2, 2}, 2, {0, 1, 1}, {0, 1, 2}, 2,
     0, 16, 128, 1, 64 + 6 * 256,
     32, 4, {1, 2, 2, 2}, 2, 4,
     64, 2, 2, 256, 1024, 77,
     64, 10, 2, 256, 1024, 64,
+    BUF_NONE
+};
+
+/* Stable Diffusion XL base 1.0 (sd_xl_base.yaml; sd_xl_base_1.0.safetensors): UNet 320/640/1280 with
+   attention on levels 1 and 2 only, transformer depth 2 and 10 (middle 10), 64 channels per head,
+   Linear proj_in / proj_out, context 768 + 1280 = 2048, label_emb from the pooled vector and six
+   256-wide size embeddings (1280 + 6 x 256 = 2816) to the time embedding's 1280; text encoders
+   CLIP ViT-L/14 (conditioner.embedders.0, transformers' names, 12 layers of 768) and OpenCLIP
+   ViT-bigG/14 (conditioner.embedders.1, 32 blocks of 1280, 20 heads, MLP 5120, text_projection
+   [1280,1280]); the SD VAE; no scheduler buffers (SGM keeps the schedule in its config). */
+static const config CFG_SDXL = {
+    "sdxl", FAM_SDXL,
+    4, 4, 320, 3, {1, 2, 4}, 2, {0, 1, 1}, {0, 2, 10}, 10,
+    0, 64, 2048, 1, 1280 + 6 * 256,
+    128, 4, {1, 2, 4, 4}, 2, 4,
+    768, 12, 12, 3072, 49408, 77,
+    1280, 32, 20, 5120, 49408, 1280,
+    BUF_NONE
+};
+
+/* the layout of /work/shared/fixtures/sdxl-tiny/model.safetensors: UNet 64/64/64 with depths 0, 1, 2
+   (middle 2), 64 channels per head (one head), context 64 + 64, label_emb 64 + 6 x 256 -> 256; VAE
+   32/32/32/32; both text encoders 64 wide with 3 layers, MLP 256 and the full vocabulary (one head
+   each: width / 64), text_projection [64,64] */
+static const config CFG_SDXL_TINY = {
+    "sdxl-tiny", FAM_SDXL,
+    4, 4, 64, 3, {1, 1, 1}, 2, {0, 1, 1}, {0, 1, 2}, 2,
+    0, 64, 128, 1, 64 + 6 * 256,
+    32, 4, {1, 1, 1, 1}, 2, 4,
+    64, 3, 1, 256, 49408, 77,
+    64, 3, 1, 256, 49408, 64,
     BUF_NONE
 };
 
@@ -328,10 +364,11 @@ enum { K_WEIGHT, K_BIAS, K_NORM_W, K_NORM_B, K_EMBED, K_CONST, K_BUFFER, K_POSID
 enum { P_UNET, P_VAE, P_TEXT, P_TEXT2, P_BUF, P_COUNT };
 static const char *const PART_NAME[] = {"UNet", "VAE", "text encoder", "text encoder 2", "scheduler buffers"};
 
-enum { COMP_NONE = -1, COMP_UNET, COMP_VAE, COMP_TEXT };
-static const char *const COMP_DIR[] = {"unet", "vae", "text_encoder"};
+/* the parts of a diffusers folder; COMP_TEXT2: SDXL's text_encoder_2 (OpenCLIP bigG in transformers' names) */
+enum { COMP_NONE = -1, COMP_UNET, COMP_VAE, COMP_TEXT, COMP_TEXT2, COMP_COUNT };
+static const char *const COMP_DIR[] = {"unet", "vae", "text_encoder", "text_encoder_2"};
 static const char *const COMP_FILE[] = {"diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors",
-                                        "model.safetensors"};
+                                        "model.safetensors", "model.safetensors"};
 
 #define NAMELEN 200
 
@@ -347,6 +384,8 @@ typedef struct tensor {
     char dname[NAMELEN];
     int dndim;
     int64_t dshape[4];
+    int64_t skip;              /* values of the LDM tensor's stream before this one's (a row block of in_proj) */
+    int transpose;             /* written as the transpose of the LDM [a,b]: [b,a] (text_projection) */
     const char *out_name;      /* the key written to the current file */
     int out_ndim;
     const int64_t *out_shape;
@@ -840,6 +879,17 @@ static void gen_floats(gen *g, float *out, int64_t n)
     g->i += n;
 }
 
+/* skip the next n values: splitmix64 advances its state by a constant a draw, so this costs nothing
+   (n even for the uniform draws, which come in pairs) */
+static void gen_skip(gen *g, int64_t n)
+{
+    if (g->kind != K_BUFFER && g->c != 0.0f) {
+        if (!g->normal && n % 2) die("internal: an odd skip of a uniform stream");
+        g->state += (uint64_t)(g->normal ? n : n / 2) * 0x9E3779B97F4A7C15ULL;
+    }
+    g->i += n;
+}
+
 /* ================================================================ safetensors writer */
 
 #define CHUNK 65536            /* elements per chunk */
@@ -864,6 +914,30 @@ static unsigned char *w_reserve(writer *w, size_t n)
 {
     if (w->n + n > OUTBUF) w_flush(w);
     return w->buf + w->n;
+}
+
+/* n floats in the tensor's dtype, little-endian, into the output */
+static void w_values(writer *w, const float *v, int64_t n, int dtype)
+{
+    size_t bytes = (size_t)n * (size_t)DT_SIZE[dtype];
+    unsigned char *p = w_reserve(w, bytes);
+    int64_t j;
+    if (dtype == DT_F32) {
+        for (j = 0; j < n; j++) {
+            uint32_t u = f32_bits(v[j]);
+            p[4 * j] = (unsigned char)u;
+            p[4 * j + 1] = (unsigned char)(u >> 8);
+            p[4 * j + 2] = (unsigned char)(u >> 16);
+            p[4 * j + 3] = (unsigned char)(u >> 24);
+        }
+    } else {
+        for (j = 0; j < n; j++) {
+            uint16_t u = dtype == DT_F16 ? f32_to_f16(v[j]) : f32_to_bf16(v[j]);
+            p[2 * j] = (unsigned char)u;
+            p[2 * j + 1] = (unsigned char)(u >> 8);
+        }
+    }
+    w->n += bytes;
 }
 
 static int cmp_out(const void *pa, const void *pb)
@@ -939,6 +1013,21 @@ static void write_safetensors(const char *path, tensor **list, int n, const run_
         int64_t total = numel(t), done = 0;
         gen g;
         gen_init(&g, t, o->seed, o->init, o->scale);
+        gen_skip(&g, t->skip);
+        if (t->transpose) {
+            /* [a,b] drawn whole (text_projection: a few MB), written column by column */
+            int64_t a = t->shape[0], b = t->shape[1], r, q;
+            float *all;
+            if (t->ndim != 2 || a > CHUNK || total > ((int64_t)1 << 26)) die("internal: cannot transpose %s", t->name);
+            all = (float *)xrealloc(NULL, (size_t)total * sizeof *all);
+            gen_floats(&g, all, total);
+            for (q = 0; q < b; q++) {
+                for (r = 0; r < a; r++) fv[r] = all[r * b + q];
+                w_values(&w, fv, a, t->dtype);
+            }
+            free(all);
+            continue;
+        }
         if (t->kind == K_POSIDS) {
             for (done = 0; done < total; done++) {
                 unsigned char *p = w_reserve(&w, 8);
@@ -949,32 +1038,9 @@ static void write_safetensors(const char *path, tensor **list, int n, const run_
             continue;
         }
         while (done < total) {
-            int64_t k = total - done < CHUNK ? total - done : CHUNK, j;
-            size_t bytes = (size_t)k * (size_t)DT_SIZE[t->dtype];
-            unsigned char *p = w_reserve(&w, bytes);
+            int64_t k = total - done < CHUNK ? total - done : CHUNK;
             gen_floats(&g, fv, k);
-            if (t->dtype == DT_F32) {
-                for (j = 0; j < k; j++) {
-                    uint32_t u = f32_bits(fv[j]);
-                    p[4 * j] = (unsigned char)u;
-                    p[4 * j + 1] = (unsigned char)(u >> 8);
-                    p[4 * j + 2] = (unsigned char)(u >> 16);
-                    p[4 * j + 3] = (unsigned char)(u >> 24);
-                }
-            } else if (t->dtype == DT_F16) {
-                for (j = 0; j < k; j++) {
-                    uint16_t u = f32_to_f16(fv[j]);
-                    p[2 * j] = (unsigned char)u;
-                    p[2 * j + 1] = (unsigned char)(u >> 8);
-                }
-            } else {
-                for (j = 0; j < k; j++) {
-                    uint16_t u = f32_to_bf16(fv[j]);
-                    p[2 * j] = (unsigned char)u;
-                    p[2 * j + 1] = (unsigned char)(u >> 8);
-                }
-            }
-            w.n += bytes;
+            w_values(&w, fv, k, t->dtype);
             done += k;
         }
     }
@@ -1004,87 +1070,127 @@ static void write_safetensors(const char *path, tensor **list, int n, const run_
                                       the deepest level)
      IX_VAE_UP    decoder.up.i     -> up block u = L-1-i   (REVERSED: up_blocks.0 == up.3)
    The rest of the key is then renamed by the `rest` column's table (first match on the
-   start of the rest), and `reshape` weights [C,C,1,1] become [C,C] (same bytes). */
+   start of the rest), and the `op` column (of the rule or the rename) says what happens to the
+   numbers: OP_RESHAPE weights [C,C,1,1] become [C,C] (same bytes); OP_SPLIT3 is one LDM tensor
+   whose row thirds are three diffusers tensors ("*" in the name: q, k, v); OP_TRANSPOSE writes
+   [a,b] as [b,a]; OP_DROP has no place in the folder.
+
+   SDXL (KEYMAP_XL, after KEYMAP): the UNet's label_emb is diffusers' add_embedding; the first
+   text encoder (conditioner.embedders.0.transformer.) is text_encoder/ as SD 1.x's; the second
+   (conditioner.embedders.1.model., OpenCLIP) becomes text_encoder_2/, transformers'
+   CLIPTextModelWithProjection, as diffusers' convert_open_clip_checkpoint and
+   convert_diffusers_to_original_sdxl.py do it. */
 
 enum { IX_NONE, IX_COPY, IX_DOWN, IX_DOWNSAMP, IX_UP, IX_VAE_UP };
-enum { RN_NONE, RN_UNET_RES, RN_VAE_RES, RN_VAE_ATTN, RN_COUNT };
+enum { RN_NONE, RN_UNET_RES, RN_VAE_RES, RN_VAE_ATTN, RN_OPENCLIP, RN_COUNT };
+enum { OP_NONE, OP_RESHAPE, OP_SPLIT3, OP_TRANSPOSE, OP_DROP };
 
 typedef struct keyrule {
     int comp;
     const char *ldm;
     const char *diff;
     int index, rest;
+    int op;                    /* OP_*: what happens to the numbers */
 } keyrule;
 
 typedef struct renamerule {
     int set;
     const char *from, *to;
-    int reshape;               /* 1: a weight [C,C,1,1] becomes [C,C] */
+    int op;                    /* OP_RESHAPE: a weight [C,C,1,1] becomes [C,C]; OP_SPLIT3 */
 } renamerule;
 
-static const char *const COMP_PREFIX[] = {"model.diffusion_model.", "first_stage_model.", "cond_stage_model.transformer."};
+/* where a part's keys start in the single file */
+static const char *comp_prefix(int family, int comp)
+{
+    static const char *const pre[] = {"model.diffusion_model.", "first_stage_model.", "cond_stage_model.transformer.",
+                                      "conditioner.embedders.1.model."};
+    if (comp == COMP_TEXT && family == FAM_SDXL) return "conditioner.embedders.0.transformer.";
+    return pre[comp];
+}
 
 static const keyrule KEYMAP[] = {
-    /* comp       LDM (after model.diffusion_model.)  diffusers (unet/)                        index        rest */
-    {COMP_UNET, "time_embed.0.",               "time_embedding.linear_1.",             IX_NONE,     RN_NONE},
-    {COMP_UNET, "time_embed.2.",               "time_embedding.linear_2.",             IX_NONE,     RN_NONE},
-    {COMP_UNET, "input_blocks.0.0.",           "conv_in.",                             IX_NONE,     RN_NONE},
-    {COMP_UNET, "input_blocks.{n}.0.op.",      "down_blocks.{l}.downsamplers.0.conv.", IX_DOWNSAMP, RN_NONE},
-    {COMP_UNET, "input_blocks.{n}.0.",         "down_blocks.{l}.resnets.{j}.",         IX_DOWN,     RN_UNET_RES},
-    {COMP_UNET, "input_blocks.{n}.1.",         "down_blocks.{l}.attentions.{j}.",      IX_DOWN,     RN_NONE},
-    {COMP_UNET, "middle_block.0.",             "mid_block.resnets.0.",                 IX_NONE,     RN_UNET_RES},
-    {COMP_UNET, "middle_block.1.",             "mid_block.attentions.0.",              IX_NONE,     RN_NONE},
-    {COMP_UNET, "middle_block.2.",             "mid_block.resnets.1.",                 IX_NONE,     RN_UNET_RES},
-    {COMP_UNET, "output_blocks.{n}.0.",        "up_blocks.{u}.resnets.{j}.",           IX_UP,       RN_UNET_RES},
-    {COMP_UNET, "output_blocks.{n}.1.conv.",   "up_blocks.{u}.upsamplers.0.conv.",     IX_UP,       RN_NONE},
-    {COMP_UNET, "output_blocks.{n}.1.",        "up_blocks.{u}.attentions.{j}.",        IX_UP,       RN_NONE},
-    {COMP_UNET, "output_blocks.{n}.2.conv.",   "up_blocks.{u}.upsamplers.0.conv.",     IX_UP,       RN_NONE},
-    {COMP_UNET, "out.0.",                      "conv_norm_out.",                       IX_NONE,     RN_NONE},
-    {COMP_UNET, "out.2.",                      "conv_out.",                            IX_NONE,     RN_NONE},
+    /* comp       LDM (after model.diffusion_model.)  diffusers (unet/)                        index        rest     op */
+    {COMP_UNET, "time_embed.0.",               "time_embedding.linear_1.",             IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_UNET, "time_embed.2.",               "time_embedding.linear_2.",             IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_UNET, "input_blocks.0.0.",           "conv_in.",                             IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_UNET, "input_blocks.{n}.0.op.",      "down_blocks.{l}.downsamplers.0.conv.", IX_DOWNSAMP, RN_NONE, OP_NONE},
+    {COMP_UNET, "input_blocks.{n}.0.",         "down_blocks.{l}.resnets.{j}.",         IX_DOWN,     RN_UNET_RES, OP_NONE},
+    {COMP_UNET, "input_blocks.{n}.1.",         "down_blocks.{l}.attentions.{j}.",      IX_DOWN,     RN_NONE, OP_NONE},
+    {COMP_UNET, "middle_block.0.",             "mid_block.resnets.0.",                 IX_NONE,     RN_UNET_RES, OP_NONE},
+    {COMP_UNET, "middle_block.1.",             "mid_block.attentions.0.",              IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_UNET, "middle_block.2.",             "mid_block.resnets.1.",                 IX_NONE,     RN_UNET_RES, OP_NONE},
+    {COMP_UNET, "output_blocks.{n}.0.",        "up_blocks.{u}.resnets.{j}.",           IX_UP,       RN_UNET_RES, OP_NONE},
+    {COMP_UNET, "output_blocks.{n}.1.conv.",   "up_blocks.{u}.upsamplers.0.conv.",     IX_UP,       RN_NONE, OP_NONE},
+    {COMP_UNET, "output_blocks.{n}.1.",        "up_blocks.{u}.attentions.{j}.",        IX_UP,       RN_NONE, OP_NONE},
+    {COMP_UNET, "output_blocks.{n}.2.conv.",   "up_blocks.{u}.upsamplers.0.conv.",     IX_UP,       RN_NONE, OP_NONE},
+    {COMP_UNET, "out.0.",                      "conv_norm_out.",                       IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_UNET, "out.2.",                      "conv_out.",                            IX_NONE,     RN_NONE, OP_NONE},
     /* comp       LDM (after first_stage_model.)      diffusers (vae/) */
-    {COMP_VAE,  "encoder.conv_in.",            "encoder.conv_in.",                     IX_NONE,     RN_NONE},
-    {COMP_VAE,  "encoder.down.{i}.block.{j}.", "encoder.down_blocks.{i}.resnets.{j}.", IX_COPY,     RN_VAE_RES},
-    {COMP_VAE,  "encoder.down.{i}.downsample.conv.", "encoder.down_blocks.{i}.downsamplers.0.conv.", IX_COPY, RN_NONE},
-    {COMP_VAE,  "encoder.mid.block_1.",        "encoder.mid_block.resnets.0.",         IX_NONE,     RN_VAE_RES},
-    {COMP_VAE,  "encoder.mid.attn_1.",         "encoder.mid_block.attentions.0.",      IX_NONE,     RN_VAE_ATTN},
-    {COMP_VAE,  "encoder.mid.block_2.",        "encoder.mid_block.resnets.1.",         IX_NONE,     RN_VAE_RES},
-    {COMP_VAE,  "encoder.norm_out.",           "encoder.conv_norm_out.",               IX_NONE,     RN_NONE},
-    {COMP_VAE,  "encoder.conv_out.",           "encoder.conv_out.",                    IX_NONE,     RN_NONE},
-    {COMP_VAE,  "quant_conv.",                 "quant_conv.",                          IX_NONE,     RN_NONE},
-    {COMP_VAE,  "post_quant_conv.",            "post_quant_conv.",                     IX_NONE,     RN_NONE},
-    {COMP_VAE,  "decoder.conv_in.",            "decoder.conv_in.",                     IX_NONE,     RN_NONE},
-    {COMP_VAE,  "decoder.mid.block_1.",        "decoder.mid_block.resnets.0.",         IX_NONE,     RN_VAE_RES},
-    {COMP_VAE,  "decoder.mid.attn_1.",         "decoder.mid_block.attentions.0.",      IX_NONE,     RN_VAE_ATTN},
-    {COMP_VAE,  "decoder.mid.block_2.",        "decoder.mid_block.resnets.1.",         IX_NONE,     RN_VAE_RES},
-    {COMP_VAE,  "decoder.up.{i}.block.{j}.",   "decoder.up_blocks.{u}.resnets.{j}.",   IX_VAE_UP,   RN_VAE_RES},
-    {COMP_VAE,  "decoder.up.{i}.upsample.conv.", "decoder.up_blocks.{u}.upsamplers.0.conv.", IX_VAE_UP, RN_NONE},
-    {COMP_VAE,  "decoder.norm_out.",           "decoder.conv_norm_out.",               IX_NONE,     RN_NONE},
-    {COMP_VAE,  "decoder.conv_out.",           "decoder.conv_out.",                    IX_NONE,     RN_NONE},
+    {COMP_VAE,  "encoder.conv_in.",            "encoder.conv_in.",                     IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_VAE,  "encoder.down.{i}.block.{j}.", "encoder.down_blocks.{i}.resnets.{j}.", IX_COPY,     RN_VAE_RES, OP_NONE},
+    {COMP_VAE,  "encoder.down.{i}.downsample.conv.", "encoder.down_blocks.{i}.downsamplers.0.conv.", IX_COPY, RN_NONE, OP_NONE},
+    {COMP_VAE,  "encoder.mid.block_1.",        "encoder.mid_block.resnets.0.",         IX_NONE,     RN_VAE_RES, OP_NONE},
+    {COMP_VAE,  "encoder.mid.attn_1.",         "encoder.mid_block.attentions.0.",      IX_NONE,     RN_VAE_ATTN, OP_NONE},
+    {COMP_VAE,  "encoder.mid.block_2.",        "encoder.mid_block.resnets.1.",         IX_NONE,     RN_VAE_RES, OP_NONE},
+    {COMP_VAE,  "encoder.norm_out.",           "encoder.conv_norm_out.",               IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_VAE,  "encoder.conv_out.",           "encoder.conv_out.",                    IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_VAE,  "quant_conv.",                 "quant_conv.",                          IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_VAE,  "post_quant_conv.",            "post_quant_conv.",                     IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_VAE,  "decoder.conv_in.",            "decoder.conv_in.",                     IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_VAE,  "decoder.mid.block_1.",        "decoder.mid_block.resnets.0.",         IX_NONE,     RN_VAE_RES, OP_NONE},
+    {COMP_VAE,  "decoder.mid.attn_1.",         "decoder.mid_block.attentions.0.",      IX_NONE,     RN_VAE_ATTN, OP_NONE},
+    {COMP_VAE,  "decoder.mid.block_2.",        "decoder.mid_block.resnets.1.",         IX_NONE,     RN_VAE_RES, OP_NONE},
+    {COMP_VAE,  "decoder.up.{i}.block.{j}.",   "decoder.up_blocks.{u}.resnets.{j}.",   IX_VAE_UP,   RN_VAE_RES, OP_NONE},
+    {COMP_VAE,  "decoder.up.{i}.upsample.conv.", "decoder.up_blocks.{u}.upsamplers.0.conv.", IX_VAE_UP, RN_NONE, OP_NONE},
+    {COMP_VAE,  "decoder.norm_out.",           "decoder.conv_norm_out.",               IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_VAE,  "decoder.conv_out.",           "decoder.conv_out.",                    IX_NONE,     RN_NONE, OP_NONE},
     /* comp       LDM (after cond_stage_model.transformer.)  text_encoder/ (transformers CLIPTextModel) */
-    {COMP_TEXT, "text_model.",                 "text_model.",                          IX_NONE,     RN_NONE},
+    {COMP_TEXT, "text_model.",                 "text_model.",                          IX_NONE,     RN_NONE, OP_NONE},
+};
+
+static const keyrule KEYMAP_XL[] = {
+    /* comp        LDM (after model.diffusion_model.)  diffusers (unet/) */
+    {COMP_UNET,  "label_emb.0.0.",             "add_embedding.linear_1.",              IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_UNET,  "label_emb.0.2.",             "add_embedding.linear_2.",              IX_NONE,     RN_NONE, OP_NONE},
+    /* comp        LDM (after conditioner.embedders.1.model.)  text_encoder_2/ (CLIPTextModelWithProjection) */
+    {COMP_TEXT2, "token_embedding.",           "text_model.embeddings.token_embedding.", IX_NONE,   RN_NONE, OP_NONE},
+    {COMP_TEXT2, "positional_embedding",       "text_model.embeddings.position_embedding.weight", IX_NONE, RN_NONE, OP_NONE},
+    {COMP_TEXT2, "transformer.resblocks.{i}.", "text_model.encoder.layers.{i}.",       IX_COPY,     RN_OPENCLIP, OP_NONE},
+    {COMP_TEXT2, "ln_final.",                  "text_model.final_layer_norm.",         IX_NONE,     RN_NONE, OP_NONE},
+    {COMP_TEXT2, "text_projection",            "text_projection.weight",               IX_NONE,     RN_NONE, OP_TRANSPOSE},
+    {COMP_TEXT2, "logit_scale",                "",                                     IX_NONE,     RN_NONE, OP_DROP},
 };
 
 static const renamerule RENAMES[] = {
     /* UNet res block (ResBlock -> ResnetBlock2D) */
-    {RN_UNET_RES, "in_layers.0.",     "norm1.",         0},
-    {RN_UNET_RES, "in_layers.2.",     "conv1.",         0},
-    {RN_UNET_RES, "emb_layers.1.",    "time_emb_proj.", 0},
-    {RN_UNET_RES, "out_layers.0.",    "norm2.",         0},
-    {RN_UNET_RES, "out_layers.3.",    "conv2.",         0},
-    {RN_UNET_RES, "skip_connection.", "conv_shortcut.", 0},
+    {RN_UNET_RES, "in_layers.0.",     "norm1.",         OP_NONE},
+    {RN_UNET_RES, "in_layers.2.",     "conv1.",         OP_NONE},
+    {RN_UNET_RES, "emb_layers.1.",    "time_emb_proj.", OP_NONE},
+    {RN_UNET_RES, "out_layers.0.",    "norm2.",         OP_NONE},
+    {RN_UNET_RES, "out_layers.3.",    "conv2.",         OP_NONE},
+    {RN_UNET_RES, "skip_connection.", "conv_shortcut.", OP_NONE},
     /* VAE res block: the same names but the shortcut */
-    {RN_VAE_RES,  "nin_shortcut.",    "conv_shortcut.", 0},
+    {RN_VAE_RES,  "nin_shortcut.",    "conv_shortcut.", OP_NONE},
     /* VAE mid attention (AttnBlock with 1x1 convs -> Attention with Linear layers) */
-    {RN_VAE_ATTN, "norm.",            "group_norm.",    0},
-    {RN_VAE_ATTN, "q.",               "to_q.",          1},
-    {RN_VAE_ATTN, "k.",               "to_k.",          1},
-    {RN_VAE_ATTN, "v.",               "to_v.",          1},
-    {RN_VAE_ATTN, "proj_out.",        "to_out.0.",      1},
+    {RN_VAE_ATTN, "norm.",            "group_norm.",    OP_NONE},
+    {RN_VAE_ATTN, "q.",               "to_q.",          OP_RESHAPE},
+    {RN_VAE_ATTN, "k.",               "to_k.",          OP_RESHAPE},
+    {RN_VAE_ATTN, "v.",               "to_v.",          OP_RESHAPE},
+    {RN_VAE_ATTN, "proj_out.",        "to_out.0.",      OP_RESHAPE},
+    /* OpenCLIP residual block -> transformers' CLIPEncoderLayer (in_proj: rows [0,D) q, [D,2D) k, [2D,3D) v) */
+    {RN_OPENCLIP, "ln_1.",               "layer_norm1.",            OP_NONE},
+    {RN_OPENCLIP, "ln_2.",               "layer_norm2.",            OP_NONE},
+    {RN_OPENCLIP, "attn.in_proj_weight", "self_attn.*_proj.weight", OP_SPLIT3},
+    {RN_OPENCLIP, "attn.in_proj_bias",   "self_attn.*_proj.bias",   OP_SPLIT3},
+    {RN_OPENCLIP, "attn.out_proj.",      "self_attn.out_proj.",     OP_NONE},
+    {RN_OPENCLIP, "mlp.c_fc.",           "mlp.fc1.",                OP_NONE},
+    {RN_OPENCLIP, "mlp.c_proj.",         "mlp.fc2.",                OP_NONE},
 };
 
 static const char *const IX_NOTE[] = {
     "", "", "l = (n-1)/(R+1), j = (n-1)%(R+1)", "l = n/(R+1) - 1", "u = n/(R+1), j = n%(R+1)", "u = L-1-i (reversed)"};
-static const char *const RN_NOTE[] = {"", "UNet res block renames", "VAE res block renames", "VAE attention renames"};
+static const char *const RN_NOTE[] = {"", "UNet res block renames", "VAE res block renames", "VAE attention renames",
+                                      "OpenCLIP block renames"};
 
 /* match pattern p against the start of s; numbers for {x} go to vars['x'-'a'];
    returns the length of s matched, or -1 */
@@ -1124,15 +1230,19 @@ static void subst(char *out, size_t cap, const char *p, const int vars[26])
     out[n] = 0;
 }
 
-/* LDM key -> component, diffusers key, whether it reshapes; 0 if it has no place there */
-static int map_key(const config *c, const char *ldm, int *comp, char *dname, int *reshape, int *rule_out,
+/* LDM key -> component, diffusers key, what happens to the numbers (OP_*); 0 if no rule matches.
+   Optionally the rule, the length of the LDM key's part that the rule matched, the diffusers prefix. */
+static int map_key(const config *c, const char *ldm, int *comp, char *dname, int *op, const keyrule **rule_out,
                    int *ldm_prefix_len, char *dprefix)
 {
+    const keyrule *const tables[2] = {KEYMAP, KEYMAP_XL};
+    const size_t sizes[2] = {sizeof KEYMAP / sizeof KEYMAP[0], sizeof KEYMAP_XL / sizeof KEYMAP_XL[0]};
     size_t r, k;
-    *reshape = 0;
-    for (r = 0; r < sizeof KEYMAP / sizeof KEYMAP[0]; r++) {
-        const keyrule *kr = &KEYMAP[r];
-        const char *pre = COMP_PREFIX[kr->comp];
+    int tab;
+    for (tab = 0; tab < (c->family == FAM_SDXL ? 2 : 1); tab++)
+    for (r = 0; r < sizes[tab]; r++) {
+        const keyrule *kr = &tables[tab][r];
+        const char *pre = comp_prefix(c->family, kr->comp);
         size_t pl = strlen(pre);
         int vars[26], len;
         char dpre[NAMELEN], rest[NAMELEN];
@@ -1155,6 +1265,7 @@ static int map_key(const config *c, const char *ldm, int *comp, char *dname, int
         }
         subst(dpre, sizeof dpre, kr->diff, vars);
         strcpy(rest, ldm + pl + len);
+        *op = kr->op;
         if (kr->rest != RN_NONE) {
             for (k = 0; k < sizeof RENAMES / sizeof RENAMES[0]; k++) {
                 const renamerule *rn = &RENAMES[k];
@@ -1163,14 +1274,15 @@ static int map_key(const config *c, const char *ldm, int *comp, char *dname, int
                     char tmp[NAMELEN];
                     snprintf(tmp, sizeof tmp, "%s%s", rn->to, rest + fl);
                     strcpy(rest, tmp);
-                    *reshape = rn->reshape && strcmp(rest + strlen(rn->to), "weight") == 0;
+                    /* a 1x1 conv's weight becomes a Linear's; its bias stays as it is */
+                    if (rn->op != OP_RESHAPE || strcmp(rest + strlen(rn->to), "weight") == 0) *op = rn->op;
                     break;
                 }
             }
         }
         if (snprintf(dname, NAMELEN, "%s%s", dpre, rest) >= NAMELEN) die("internal: name too long");
         *comp = kr->comp;
-        if (rule_out) *rule_out = (int)r;
+        if (rule_out) *rule_out = kr;
         if (ldm_prefix_len) *ldm_prefix_len = (int)pl + len;
         if (dprefix) strcpy(dprefix, dpre);
         return 1;
@@ -1178,31 +1290,65 @@ static int map_key(const config *c, const char *ldm, int *comp, char *dname, int
     return 0;
 }
 
+/* name with its "*" replaced by c (q, k or v of OP_SPLIT3) */
+static void star(char *name, char c)
+{
+    char *p = strchr(name, '*');
+    if (!p) die("internal: no '*' in %s", name);
+    *p = c;
+}
+
+/* each tensor's place in a diffusers folder (comp, dname, dshape); an OP_SPLIT3 tensor is left out
+   (COMP_NONE) and three tensors over its row thirds are added after the others */
 static void map_model(model *m)
 {
-    int i, d;
-    for (i = 0; i < m->n; i++) {
-        tensor *t = &m->t[i];
-        int reshape;
+    int i, d, k, n = m->n;
+    for (i = 0; i < n; i++) {
+        tensor *t = &m->t[i], whole;
+        int op;
         if (t->part == P_BUF) continue;   /* the schedule goes to scheduler_config.json */
-        if (!map_key(m->c, t->name, &t->comp, t->dname, &reshape, NULL, NULL, NULL))
+        if (!map_key(m->c, t->name, &t->comp, t->dname, &op, NULL, NULL, NULL))
             die("internal: no diffusers name for %s", t->name);
         t->dndim = t->ndim;
         for (d = 0; d < 4; d++) t->dshape[d] = t->shape[d];
-        if (reshape) {
+        if (op == OP_RESHAPE) {
             if (t->ndim != 4 || t->shape[2] != 1 || t->shape[3] != 1) die("internal: cannot reshape %s", t->name);
             t->dndim = 2;
+        } else if (op == OP_TRANSPOSE) {
+            if (t->ndim != 2) die("internal: cannot transpose %s", t->name);
+            t->dshape[0] = t->shape[1];
+            t->dshape[1] = t->shape[0];
+            t->transpose = 1;
+        } else if (op == OP_DROP) {
+            t->comp = COMP_NONE;
+        } else if (op == OP_SPLIT3) {
+            if (t->shape[0] % 3) die("internal: cannot split %s in three", t->name);
+            whole = *t;
+            t->comp = COMP_NONE;
+            for (k = 0; k < 3; k++) {
+                tensor *p = add(m, whole.part, whole.kind, whole.name, 0, 0, 0, 0, 0);   /* (m->t may move) */
+                *p = whole;
+                p->shape[0] = p->dshape[0] = whole.shape[0] / 3;
+                p->skip = k * numel(p);
+                star(p->dname, "qkv"[k]);
+            }
         }
     }
 }
 
-static void print_keymap(FILE *f)
+static const char *const OP_NOTE[] = {"", "", "split in three", "transposed: [D,P] -> [P,D] (a Linear's weight)",
+                                      "dropped: transformers' CLIPTextModelWithProjection has no logit_scale"};
+
+/* the mapping as text: SD 1.x's (tools/diffusers_keys.txt) or, with an SDXL config, SDXL's */
+static void print_keymap(FILE *f, const config *c)
 {
     size_t r, k;
     model m;
-    int i, nseen = 0;
+    int i, nseen = 0, tab, xl = c->family == FAM_SDXL;
     static char seen[512][NAMELEN];
-    fprintf(f,
+    const config *ex = xl ? &CFG_SDXL : &CFG_SD15;
+    if (!xl)
+        fprintf(f,
             "# Stable Diffusion 1.x: LDM single-file keys -> diffusers folder keys.\n"
             "# Generated by `mkmodel --print-keymap` from the table in tools/mkmodel.c (KEYMAP, RENAMES).\n"
             "# Learned from diffusers' scripts/convert_diffusers_to_original_stable_diffusion.py and\n"
@@ -1220,26 +1366,55 @@ static void print_keymap(FILE *f)
             "# by the named rename table (first match at the start of the rest). Everything else is kept.\n"
             "#\n"
             "# RULES\n");
-    for (r = 0; r < sizeof KEYMAP / sizeof KEYMAP[0]; r++) {
-        const keyrule *kr = &KEYMAP[r];
-        char lhs[NAMELEN], rhs[NAMELEN];
-        snprintf(lhs, sizeof lhs, "%s%s", COMP_PREFIX[kr->comp], kr->ldm);
-        snprintf(rhs, sizeof rhs, "%s: %s", COMP_DIR[kr->comp], kr->diff);
-        if (kr->index > IX_COPY || kr->rest != RN_NONE) fprintf(f, "%-48s -> %-52s", lhs, rhs);
-        else fprintf(f, "%-48s -> %s", lhs, rhs);
-        if (kr->index > IX_COPY) fprintf(f, " [%s]", IX_NOTE[kr->index]);
-        if (kr->rest != RN_NONE) fprintf(f, " [then %s]", RN_NOTE[kr->rest]);
-        fputc('\n', f);
+    else
+        fprintf(f,
+            "# Stable Diffusion XL: LDM (SGM) single-file keys -> diffusers folder keys.\n"
+            "# Generated by `mkmodel --config sdxl --print-keymap` from the tables in tools/mkmodel.c (KEYMAP,\n"
+            "# KEYMAP_XL, RENAMES). Learned from diffusers' scripts/convert_diffusers_to_original_sdxl.py and\n"
+            "# src/diffusers/loaders/single_file_utils.py (convert_ldm_unet_checkpoint, convert_open_clip_checkpoint).\n"
+            "#\n"
+            "# Component prefixes (LDM prefix -> diffusers file):\n"
+            "#   model.diffusion_model.                -> unet/diffusion_pytorch_model.safetensors\n"
+            "#   first_stage_model.                    -> vae/diffusion_pytorch_model.safetensors\n"
+            "#   conditioner.embedders.0.transformer.  -> text_encoder/model.safetensors (CLIPTextModel)\n"
+            "#   conditioner.embedders.1.model.        -> text_encoder_2/model.safetensors (CLIPTextModelWithProjection)\n"
+            "#\n"
+            "# A rule matches the START of the key after the component prefix; the first rule that matches wins.\n"
+            "# {n},{i},{j} capture numbers; R = res blocks per level (2), L = levels (3 in the UNet, 4 in the VAE).\n"
+            "# Then the rest of the key is renamed by the named rename table (first match at the start of the\n"
+            "# rest). Everything else is kept.\n"
+            "#\n"
+            "# RULES\n");
+    for (tab = 0; tab < (xl ? 2 : 1); tab++) {
+        const keyrule *rules = tab ? KEYMAP_XL : KEYMAP;
+        size_t nr = tab ? sizeof KEYMAP_XL / sizeof KEYMAP_XL[0] : sizeof KEYMAP / sizeof KEYMAP[0];
+        for (r = 0; r < nr; r++) {
+            const keyrule *kr = &rules[r];
+            char lhs[NAMELEN], rhs[NAMELEN];
+            snprintf(lhs, sizeof lhs, "%s%s", comp_prefix(c->family, kr->comp), kr->ldm);
+            snprintf(rhs, sizeof rhs, "%s: %s", COMP_DIR[kr->comp], kr->op == OP_DROP ? "-" : kr->diff);
+            if (kr->index > IX_COPY || kr->rest != RN_NONE || kr->op) fprintf(f, "%-48s -> %-52s", lhs, rhs);
+            else fprintf(f, "%-48s -> %s", lhs, rhs);
+            if (kr->index > IX_COPY) fprintf(f, " [%s]", IX_NOTE[kr->index]);
+            if (kr->rest != RN_NONE) fprintf(f, " [then %s]", RN_NOTE[kr->rest]);
+            if (kr->op) fprintf(f, " [%s]", OP_NOTE[kr->op]);
+            fputc('\n', f);
+        }
     }
     fprintf(f, "#\n# RENAMES of the rest of the key\n");
     for (k = 0; k < sizeof RENAMES / sizeof RENAMES[0]; k++) {
-        if (RENAMES[k].reshape)
+        if (!xl && RENAMES[k].set == RN_OPENCLIP) continue;
+        if (RENAMES[k].op == OP_RESHAPE)
             fprintf(f, "%-22s %-18s -> %-16s (weight: reshape [C,C,1,1] -> [C,C], same bytes)\n",
+                    RN_NOTE[RENAMES[k].set], RENAMES[k].from, RENAMES[k].to);
+        else if (RENAMES[k].op == OP_SPLIT3)
+            fprintf(f, "%-22s %-18s -> %-16s (rows [0,D) q, [D,2D) k, [2D,3D) v: three tensors)\n",
                     RN_NOTE[RENAMES[k].set], RENAMES[k].from, RENAMES[k].to);
         else
             fprintf(f, "%-22s %-18s -> %s\n", RN_NOTE[RENAMES[k].set], RENAMES[k].from, RENAMES[k].to);
     }
-    fprintf(f,
+    if (!xl)
+        fprintf(f,
             "#\n# RESHAPES\n"
             "# Only the VAE mid-block attention weights (q, k, v, proj_out): LDM stores 1x1 convs\n"
             "# [C,C,1,1], diffusers Linear layers [C,C] (to_q, to_k, to_v, to_out.0). Same bytes, same order.\n"
@@ -1247,20 +1422,36 @@ static void print_keymap(FILE *f)
             "# use_linear_projection=false; in SD 2.x they are Linear [C,C] in both layouts.)\n"
             "# The text encoder's text_model.* keys are identical; position_ids (I64 [1,77]) is kept.\n"
             "#\n# SD 1.5 EXPANDED (every block prefix, in the order of the LDM keys)\n");
-    build_model(&m, &CFG_SD15, DT_F16, BUF_NONE, 0);
+    else
+        fprintf(f,
+            "#\n# RESHAPES, SPLITS, TRANSPOSES\n"
+            "# The VAE mid-block attention weights (q, k, v, proj_out): [C,C,1,1] -> [C,C], as SD 1.x.\n"
+            "# The UNet's proj_in/proj_out are Linear [C,C] in both layouts (use_linear_projection=true).\n"
+            "# OpenCLIP's attn.in_proj_weight [3D,D] / in_proj_bias [3D]: rows [0,D) are q_proj, [D,2D) k_proj,\n"
+            "# [2D,3D) v_proj ([D,D] / [D] each, the same bytes in the same order).\n"
+            "# text_projection [D,P] (used as x @ it) -> text_projection.weight [P,D] (a Linear: the transpose).\n"
+            "# logit_scale [] has no place in transformers' text model: dropped. text_encoder_2 has no position_ids;\n"
+            "# text_encoder keeps embedders.0's (I64 [1,77]).\n"
+            "#\n# SDXL BASE 1.0 EXPANDED (every block prefix, in the order of the LDM keys)\n");
+    build_model(&m, ex, DT_F16, BUF_NONE, 0);
     for (i = 0; i < m.n; i++) {
-        int comp, reshape, rule, plen, k, dup = 0;
+        int comp, op, plen, dup = 0, j;
+        const keyrule *rule;
         char dname[NAMELEN], dpre[NAMELEN], lpre[NAMELEN];
-        if (!map_key(&CFG_SD15, m.t[i].name, &comp, dname, &reshape, &rule, &plen, dpre)) continue;
-        if (KEYMAP[rule].comp == COMP_TEXT) continue;
+        if (!map_key(ex, m.t[i].name, &comp, dname, &op, &rule, &plen, dpre)) continue;
+        if (rule->comp == COMP_TEXT || rule->comp == COMP_TEXT2) continue;
         memcpy(lpre, m.t[i].name, (size_t)plen);
         lpre[plen] = 0;
-        for (k = 0; k < nseen && !dup; k++) dup = !strcmp(seen[k], lpre);   /* each block prefix once */
+        for (j = 0; j < nseen && !dup; j++) dup = !strcmp(seen[j], lpre);   /* each block prefix once */
         if (dup) continue;
         if (nseen < (int)(sizeof seen / sizeof seen[0])) strcpy(seen[nseen++], lpre);
         fprintf(f, "%-48s -> %s: %s\n", lpre, COMP_DIR[comp], dpre);
     }
-    fprintf(f, "cond_stage_model.transformer.text_model.        -> text_encoder: text_model.\n");
+    if (!xl) fprintf(f, "cond_stage_model.transformer.text_model.        -> text_encoder: text_model.\n");
+    else
+        fprintf(f, "conditioner.embedders.0.transformer.text_model. -> text_encoder: text_model.\n"
+                   "conditioner.embedders.1.model.transformer.resblocks.{i}. -> text_encoder_2: text_model.encoder.layers.{i}. "
+                   "(i = 0..31)\n");
     free(m.t);
 }
 
@@ -1643,14 +1834,142 @@ static void path_join(char *out, size_t cap, const char *a, const char *b)
     if ((size_t)snprintf(out, cap, "%s/%s", a, b) >= cap) die("path too long: %s/%s", a, b);
 }
 
-static void write_diffusers_configs(const char *dir, const config *c, int dtype, const bpe *b, int vae_only)
+/* text_encoder/config.json, text_encoder_2/config.json: transformers' CLIPTextModel or CLIPTextModelWithProjection */
+static void write_text_config(const char *dir, const char *sub, const char *arch, const char *act, int width, int mlp,
+                              int positions, int heads, int layers, int proj, int vocab, const char *tdt)
+{
+    char path[4096], d[4096];
+    sbuf s = {0, 0, 0};
+    sb_printf(&s, "{\n  \"architectures\": [\"%s\"],\n  \"attention_dropout\": 0.0,\n"
+                  "  \"bos_token_id\": 0,\n  \"dropout\": 0.0,\n  \"eos_token_id\": 2,\n"
+                  "  \"hidden_act\": \"%s\",\n  \"hidden_size\": %d,\n  \"initializer_factor\": 1.0,\n"
+                  "  \"initializer_range\": 0.02,\n  \"intermediate_size\": %d,\n  \"layer_norm_eps\": 1e-05,\n"
+                  "  \"max_position_embeddings\": %d,\n  \"model_type\": \"clip_text_model\",\n"
+                  "  \"num_attention_heads\": %d,\n  \"num_hidden_layers\": %d,\n  \"pad_token_id\": 1,\n"
+                  "  \"projection_dim\": %d,\n  \"torch_dtype\": \"%s\",\n  \"vocab_size\": %d\n}\n",
+              arch, act, width, mlp, positions, heads, layers, proj, tdt, vocab);
+    path_join(d, sizeof d, dir, sub);
+    path_join(path, sizeof path, d, "config.json");
+    write_text_file(path, s.p);
+    free(s.p);
+}
+
+/* tokenizer/ or tokenizer_2/: merges.txt, vocab.json and their configs; pad: the padding token ("<|endoftext|>",
+   or "!" for SDXL's tokenizer_2, whose ids pad with 0) */
+static void write_tokenizer(const char *dir, const char *sub, const bpe *b, int positions, const char *pad)
+{
+    char path[4096], d[4096];
+    sbuf s = {0, 0, 0};
+    path_join(d, sizeof d, dir, sub);
+    path_join(path, sizeof path, d, "merges.txt");
+    write_merges(b, path);
+    path_join(path, sizeof path, d, "vocab.json");
+    write_vocab_json(b, path);
+    sb_printf(&s, "{\n  \"add_prefix_space\": false,\n  \"bos_token\": \"<|startoftext|>\",\n"
+                  "  \"clean_up_tokenization_spaces\": true,\n  \"do_lower_case\": true,\n"
+                  "  \"eos_token\": \"<|endoftext|>\",\n  \"errors\": \"replace\",\n  \"model_max_length\": %d,\n"
+                  "  \"pad_token\": \"%s\",\n  \"tokenizer_class\": \"CLIPTokenizer\",\n"
+                  "  \"unk_token\": \"<|endoftext|>\"\n}\n",
+              positions, pad);
+    path_join(path, sizeof path, d, "tokenizer_config.json");
+    write_text_file(path, s.p);
+    s.n = 0;
+    sb_printf(&s, "{\n  \"bos_token\": \"<|startoftext|>\",\n  \"eos_token\": \"<|endoftext|>\",\n"
+                  "  \"pad_token\": \"%s\",\n  \"unk_token\": \"<|endoftext|>\"\n}\n", pad);
+    path_join(path, sizeof path, d, "special_tokens_map.json");
+    write_text_file(path, s.p);
+    free(s.p);
+}
+
+/* the configs of an SDXL folder as diffusers 0.27 and transformers write them for
+   stabilityai/stable-diffusion-xl-base-1.0 (the UNet's attention_head_dim is heads per level) */
+static void write_sdxl_configs(const char *dir, const config *c, const char *tdt, const bpe *b)
 {
     char path[4096], sub[4096];
     sbuf s = {0, 0, 0};
     int i;
+    sb_printf(&s, "{\n  \"_class_name\": \"StableDiffusionXLPipeline\",\n  \"_diffusers_version\": \"%s\",\n"
+                  "  \"feature_extractor\": [null, null],\n  \"force_zeros_for_empty_prompt\": true,\n"
+                  "  \"image_encoder\": [null, null],\n  \"scheduler\": [\"diffusers\", \"EulerDiscreteScheduler\"],\n"
+                  "  \"text_encoder\": [\"transformers\", \"CLIPTextModel\"],\n"
+                  "  \"text_encoder_2\": [\"transformers\", \"CLIPTextModelWithProjection\"],\n"
+                  "  \"tokenizer\": [\"transformers\", \"CLIPTokenizer\"],\n"
+                  "  \"tokenizer_2\": [\"transformers\", \"CLIPTokenizer\"],\n"
+                  "  \"unet\": [\"diffusers\", \"UNet2DConditionModel\"],\n"
+                  "  \"vae\": [\"diffusers\", \"AutoencoderKL\"]\n}\n",
+              DIFFUSERS_VERSION);
+    path_join(path, sizeof path, dir, "model_index.json");
+    write_text_file(path, s.p);
+    s.n = 0;
+
+    /* unet/config.json: the middle block's depth is the last level's (transformer_layers_per_block[-1]) */
+    if (c->depth_mid != c->depth[c->levels - 1]) die("internal: diffusers has the middle block as deep as the last level");
+    sb_printf(&s, "{\n  \"_class_name\": \"UNet2DConditionModel\",\n  \"_diffusers_version\": \"%s\",\n"
+                  "  \"act_fn\": \"silu\",\n  \"addition_embed_type\": \"text_time\",\n"
+                  "  \"addition_embed_type_num_heads\": 64,\n  \"addition_time_embed_dim\": 256,\n"
+                  "  \"attention_head_dim\": [",
+              DIFFUSERS_VERSION);
+    for (i = 0; i < c->levels; i++) sb_printf(&s, i ? ", %d" : "%d", c->model_ch * c->mult[i] / c->head_ch);
+    sb_printf(&s, "],\n  \"block_out_channels\": ");
+    json_int_list(&s, c->mult, c->levels, c->model_ch);
+    sb_printf(&s, ",\n  \"center_input_sample\": false,\n  \"class_embed_type\": null,\n  \"class_embeddings_concat\": false,\n"
+                  "  \"conv_in_kernel\": 3,\n  \"conv_out_kernel\": 3,\n  \"cross_attention_dim\": %d,\n"
+                  "  \"cross_attention_norm\": null,\n  \"down_block_types\": [",
+              c->context_dim);
+    for (i = 0; i < c->levels; i++)
+        sb_printf(&s, "%s\"%s\"", i ? ", " : "", c->attn[i] ? "CrossAttnDownBlock2D" : "DownBlock2D");
+    sb_printf(&s, "],\n  \"downsample_padding\": 1,\n  \"dual_cross_attention\": false,\n  \"encoder_hid_dim\": null,\n"
+                  "  \"encoder_hid_dim_type\": null,\n  \"flip_sin_to_cos\": true,\n  \"freq_shift\": 0,\n"
+                  "  \"in_channels\": %d,\n  \"layers_per_block\": %d,\n  \"mid_block_only_cross_attention\": null,\n"
+                  "  \"mid_block_scale_factor\": 1,\n  \"mid_block_type\": \"UNetMidBlock2DCrossAttn\",\n"
+                  "  \"norm_eps\": 1e-05,\n  \"norm_num_groups\": 32,\n  \"num_attention_heads\": null,\n"
+                  "  \"num_class_embeds\": null,\n  \"only_cross_attention\": false,\n  \"out_channels\": %d,\n"
+                  "  \"projection_class_embeddings_input_dim\": %d,\n  \"resnet_out_scale_factor\": 1.0,\n"
+                  "  \"resnet_skip_time_act\": false,\n  \"resnet_time_scale_shift\": \"default\",\n"
+                  "  \"sample_size\": 128,\n  \"time_cond_proj_dim\": null,\n  \"time_embedding_act_fn\": null,\n"
+                  "  \"time_embedding_dim\": null,\n  \"time_embedding_type\": \"positional\",\n"
+                  "  \"timestep_post_act\": null,\n  \"transformer_layers_per_block\": [",
+              c->in_ch, c->res_blocks, c->out_ch, c->adm_in);
+    for (i = 0; i < c->levels; i++) sb_printf(&s, i ? ", %d" : "%d", c->depth[i] ? c->depth[i] : 1);   /* 1 where unused */
+    sb_printf(&s, "],\n  \"up_block_types\": [");
+    for (i = c->levels - 1; i >= 0; i--)
+        sb_printf(&s, "%s\"%s\"", i != c->levels - 1 ? ", " : "", c->attn[i] ? "CrossAttnUpBlock2D" : "UpBlock2D");
+    sb_printf(&s, "],\n  \"upcast_attention\": null,\n  \"use_linear_projection\": true\n}\n");
+    path_join(sub, sizeof sub, dir, "unet");
+    path_join(path, sizeof path, sub, "config.json");
+    write_text_file(path, s.p);
+    s.n = 0;
+
+    write_text_config(dir, "text_encoder", "CLIPTextModel", "quick_gelu", c->clip_width, c->clip_mlp, c->positions,
+                      c->clip_heads, c->clip_layers, c->clip_width, c->vocab, tdt);
+    write_text_config(dir, "text_encoder_2", "CLIPTextModelWithProjection", "gelu", c->oc_width, c->oc_mlp, c->positions,
+                      c->oc_heads, c->oc_layers, c->oc_proj, c->oc_vocab, tdt);
+
+    sb_printf(&s, "{\n  \"_class_name\": \"EulerDiscreteScheduler\",\n  \"_diffusers_version\": \"%s\",\n"
+                  "  \"beta_end\": 0.012,\n  \"beta_schedule\": \"scaled_linear\",\n  \"beta_start\": 0.00085,\n"
+                  "  \"clip_sample\": false,\n  \"interpolation_type\": \"linear\",\n  \"num_train_timesteps\": 1000,\n"
+                  "  \"prediction_type\": \"epsilon\",\n  \"sample_max_value\": 1.0,\n  \"set_alpha_to_one\": false,\n"
+                  "  \"skip_prk_steps\": true,\n  \"steps_offset\": 1,\n  \"timestep_spacing\": \"leading\",\n"
+                  "  \"trained_betas\": null,\n  \"use_karras_sigmas\": false\n}\n",
+              DIFFUSERS_VERSION);
+    path_join(sub, sizeof sub, dir, "scheduler");
+    path_join(path, sizeof path, sub, "scheduler_config.json");
+    write_text_file(path, s.p);
+    free(s.p);
+
+    write_tokenizer(dir, "tokenizer", b, c->positions, "<|endoftext|>");
+    write_tokenizer(dir, "tokenizer_2", b, c->positions, "!");
+}
+
+static void write_diffusers_configs(const char *dir, const config *c, int dtype, const bpe *b, int vae_only)
+{
+    char path[4096], sub[4096];
+    sbuf s = {0, 0, 0};
+    int i, xl = c->family == FAM_SDXL;
     const char *tdt = dtype == DT_F32 ? "float32" : dtype == DT_F16 ? "float16" : "bfloat16";
 
-    if (!vae_only) {
+    if (!vae_only && xl) write_sdxl_configs(dir, c, tdt, b);
+    else if (!vae_only) {
         sb_printf(&s, "{\n  \"_class_name\": \"StableDiffusionPipeline\",\n  \"_diffusers_version\": \"%s\",\n",
                   DIFFUSERS_VERSION);
         sb_printf(&s, "  \"feature_extractor\": [null, null],\n  \"image_encoder\": [null, null],\n"
@@ -1686,20 +2005,8 @@ static void write_diffusers_configs(const char *dir, const config *c, int dtype,
         write_text_file(path, s.p);
         s.n = 0;
 
-        /* text_encoder/config.json (transformers CLIPTextModel) */
-        sb_printf(&s, "{\n  \"architectures\": [\"CLIPTextModel\"],\n  \"attention_dropout\": 0.0,\n"
-                      "  \"bos_token_id\": 0,\n  \"dropout\": 0.0,\n  \"eos_token_id\": 2,\n"
-                      "  \"hidden_act\": \"quick_gelu\",\n  \"hidden_size\": %d,\n  \"initializer_factor\": 1.0,\n"
-                      "  \"initializer_range\": 0.02,\n  \"intermediate_size\": %d,\n  \"layer_norm_eps\": 1e-05,\n"
-                      "  \"max_position_embeddings\": %d,\n  \"model_type\": \"clip_text_model\",\n"
-                      "  \"num_attention_heads\": %d,\n  \"num_hidden_layers\": %d,\n  \"pad_token_id\": 1,\n"
-                      "  \"projection_dim\": %d,\n  \"torch_dtype\": \"%s\",\n  \"vocab_size\": %d\n}\n",
-                  c->clip_width, c->clip_mlp, c->positions, c->clip_heads, c->clip_layers, c->clip_width, tdt,
-                  c->vocab);
-        path_join(sub, sizeof sub, dir, "text_encoder");
-        path_join(path, sizeof path, sub, "config.json");
-        write_text_file(path, s.p);
-        s.n = 0;
+        write_text_config(dir, "text_encoder", "CLIPTextModel", "quick_gelu", c->clip_width, c->clip_mlp, c->positions,
+                          c->clip_heads, c->clip_layers, c->clip_width, c->vocab, tdt);
 
         /* scheduler: the SD 1.5 configuration */
         sb_printf(&s, "{\n  \"_class_name\": \"PNDMScheduler\",\n  \"_diffusers_version\": \"%s\",\n"
@@ -1713,39 +2020,20 @@ static void write_diffusers_configs(const char *dir, const config *c, int dtype,
         write_text_file(path, s.p);
         s.n = 0;
 
-        /* tokenizer */
-        path_join(sub, sizeof sub, dir, "tokenizer");
-        path_join(path, sizeof path, sub, "merges.txt");
-        write_merges(b, path);
-        path_join(path, sizeof path, sub, "vocab.json");
-        write_vocab_json(b, path);
-        sb_printf(&s, "{\n  \"add_prefix_space\": false,\n  \"bos_token\": \"<|startoftext|>\",\n"
-                      "  \"clean_up_tokenization_spaces\": true,\n  \"do_lower_case\": true,\n"
-                      "  \"eos_token\": \"<|endoftext|>\",\n  \"errors\": \"replace\",\n  \"model_max_length\": %d,\n"
-                      "  \"pad_token\": \"<|endoftext|>\",\n  \"tokenizer_class\": \"CLIPTokenizer\",\n"
-                      "  \"unk_token\": \"<|endoftext|>\"\n}\n",
-                  c->positions);
-        path_join(path, sizeof path, sub, "tokenizer_config.json");
-        write_text_file(path, s.p);
-        s.n = 0;
-        sb_printf(&s, "{\n  \"bos_token\": \"<|startoftext|>\",\n  \"eos_token\": \"<|endoftext|>\",\n"
-                      "  \"pad_token\": \"<|endoftext|>\",\n  \"unk_token\": \"<|endoftext|>\"\n}\n");
-        path_join(path, sizeof path, sub, "special_tokens_map.json");
-        write_text_file(path, s.p);
-        s.n = 0;
+        write_tokenizer(dir, "tokenizer", b, c->positions, "<|endoftext|>");
     }
 
-    /* vae/config.json */
+    /* vae/config.json (SDXL's VAE: latents scaled by 0.13025, decoded in float32 by diffusers) */
     sb_printf(&s, "{\n  \"_class_name\": \"AutoencoderKL\",\n  \"_diffusers_version\": \"%s\",\n  \"act_fn\": \"silu\",\n"
                   "  \"block_out_channels\": ",
               DIFFUSERS_VERSION);
     json_int_list(&s, c->vae_mult, c->vae_levels, c->vae_ch);
     sb_printf(&s, ",\n  \"down_block_types\": [");
     for (i = 0; i < c->vae_levels; i++) sb_printf(&s, "%s\"DownEncoderBlock2D\"", i ? ", " : "");
-    sb_printf(&s, "],\n  \"in_channels\": 3,\n  \"latent_channels\": %d,\n  \"layers_per_block\": %d,\n"
-                  "  \"norm_num_groups\": 32,\n  \"out_channels\": 3,\n  \"sample_size\": 512,\n"
-                  "  \"scaling_factor\": 0.18215,\n  \"up_block_types\": [",
-              c->z_ch, c->vae_res);
+    sb_printf(&s, "],\n%s  \"in_channels\": 3,\n  \"latent_channels\": %d,\n  \"layers_per_block\": %d,\n"
+                  "  \"norm_num_groups\": 32,\n  \"out_channels\": 3,\n  \"sample_size\": %d,\n"
+                  "  \"scaling_factor\": %s,\n  \"up_block_types\": [",
+              xl ? "  \"force_upcast\": true,\n" : "", c->z_ch, c->vae_res, xl ? 1024 : 512, xl ? "0.13025" : "0.18215");
     for (i = 0; i < c->vae_levels; i++) sb_printf(&s, "%s\"UpDecoderBlock2D\"", i ? ", " : "");
     sb_printf(&s, "]\n}\n");
     path_join(sub, sizeof sub, dir, "vae");
@@ -2305,7 +2593,7 @@ int main(int argc, char **argv)
     const char *taesd_out = NULL;
     int taesd_dec = 1;
     const char *lora_out = NULL, *emb_out = NULL, *emb_key = "emb_params", *lora_only = NULL, *emb_only = NULL;
-    int emb_width = 0, emb_vectors = -1, emb_1d = 0, dtype_given = 0;
+    int emb_width = 0, emb_vectors = -1, emb_1d = 0, dtype_given = 0, print_map = 0;
     double emb_std = 0.02;
     lora_opts lo;
     const config *c = &CFG_SD15;
@@ -2408,7 +2696,7 @@ int main(int argc, char **argv)
             emb_std = strtod(v, &e);
             if (*e || !(emb_std > 0.0) || emb_std > 1000.0) die("bad --std %s", v);
             emb_only = a;
-        } else if (!strcmp(a, "--print-keymap")) { print_keymap(stdout); return 0; }
+        } else if (!strcmp(a, "--print-keymap")) print_map = 1;
         else if (!strcmp(a, "--selftest")) { selftest(); return 0; }
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
         else die("unknown option %s\n%s", a, USAGE);
@@ -2419,12 +2707,20 @@ int main(int argc, char **argv)
     else if (!strcmp(cfg_name, "tiny")) c = &CFG_TINY;
     else if (!strcmp(cfg_name, "demo")) c = &CFG_DEMO;
     else if (!strcmp(cfg_name, "sd21")) c = &CFG_SD21;
-    else die("unknown --config %s (sd15, tiny, demo, sd21)", cfg_name);
-    /* --family picks the tiny checkpoint of a family; with --config sd21 (already SD 2.x) it may say sd2 */
+    else if (!strcmp(cfg_name, "sdxl")) c = &CFG_SDXL;
+    else if (!strcmp(cfg_name, "sdxl-tiny")) c = &CFG_SDXL_TINY;
+    else die("unknown --config %s (sd15, tiny, demo, sd21, sdxl, sdxl-tiny)", cfg_name);
+    /* --family picks the tiny checkpoint of a family; with a config of that family it may say so */
     if (strcmp(family, "sd1") && strcmp(family, "sd2") && strcmp(family, "sdxl")) die("unknown --family %s (sd1, sd2, sdxl)", family);
-    if (family_given && c == &CFG_SD21 && strcmp(family, "sd2")) die("--config sd21 is an SD 2.x model: --family %s does not fit", family);
-    if (!strcmp(family, "sd2") && c != &CFG_SD21) c = &CFG_SD2_TINY;
-    else if (!strcmp(family, "sdxl")) c = &CFG_SDXL_TINY;
+    if (family_given && c->family != FAM_SD1 && strcmp(family, c->family == FAM_SD2 ? "sd2" : "sdxl"))
+        die("--config %s is an %s model: --family %s does not fit", c->name, c->family == FAM_SD2 ? "SD 2.x" : "SDXL", family);
+    if (!strcmp(family, "sd2") && c->family != FAM_SD2) c = &CFG_SD2_TINY;
+    else if (!strcmp(family, "sdxl") && c->family != FAM_SDXL) c = &CFG_SDXL_STUB;
+    if (print_map) {
+        if (c->family == FAM_SD2) die("--print-keymap: SD 1.x (the default) or SDXL (--config sdxl)");
+        print_keymap(stdout, c);
+        return 0;
+    }
     if (!strcmp(dtype_name, "f16")) dtype = DT_F16;
     else if (!strcmp(dtype_name, "f32")) dtype = DT_F32;
     else if (!strcmp(dtype_name, "bf16")) dtype = DT_BF16;
@@ -2493,12 +2789,13 @@ int main(int argc, char **argv)
         bpe *b = NULL;
         int comp;
         char sub[4096], path[4096];
-        if (c->family != FAM_SD1) die("--diffusers writes SD 1.x folders only");
+        int last = c->family == FAM_SDXL ? COMP_TEXT2 : COMP_TEXT;
+        if (c->family == FAM_SD2) die("--diffusers writes SD 1.x and SDXL folders only");
         t0 = clock();
         build_model(&m, c, dtype, BUF_NONE, vae_only);
         map_model(&m);
         make_dir(diff_dir);
-        for (comp = vae_only ? COMP_VAE : COMP_UNET; comp <= (vae_only ? COMP_VAE : COMP_TEXT); comp++) {
+        for (comp = vae_only ? COMP_VAE : COMP_UNET; comp <= (vae_only ? COMP_VAE : last); comp++) {
             path_join(sub, sizeof sub, diff_dir, COMP_DIR[comp]);
             make_dir(sub);
         }
@@ -2507,10 +2804,14 @@ int main(int argc, char **argv)
             make_dir(sub);
             path_join(sub, sizeof sub, diff_dir, "tokenizer");
             make_dir(sub);
+            if (c->family == FAM_SDXL) {
+                path_join(sub, sizeof sub, diff_dir, "tokenizer_2");
+                make_dir(sub);
+            }
             b = bpe_make(nmerges);
         }
         write_diffusers_configs(diff_dir, c, dtype, b, vae_only);
-        for (comp = COMP_UNET; comp <= COMP_TEXT; comp++) {
+        for (comp = COMP_UNET; comp <= last; comp++) {
             tensor **list;
             int n = 0;
             if (vae_only && comp != COMP_VAE) continue;
@@ -2528,10 +2829,12 @@ int main(int argc, char **argv)
             write_safetensors(path, list, n, &o);
             free(list);
         }
-        {
+        {   /* what was written (an in_proj counted as its three parts) */
             tensor **list = (tensor **)xrealloc(NULL, (size_t)m.n * sizeof *list);
-            for (i = 0; i < m.n; i++) list[i] = &m.t[i];
-            report(diff_dir, list, m.n, (double)(clock() - t0) / CLOCKS_PER_SEC);
+            int n = 0;
+            for (i = 0; i < m.n; i++)
+                if (m.t[i].comp != COMP_NONE) list[n++] = &m.t[i];
+            report(diff_dir, list, n, (double)(clock() - t0) / CLOCKS_PER_SEC);
             free(list);
         }
         if (b) bpe_free(b);

@@ -106,8 +106,8 @@
 #define SD_H_INCLUDED
 
 #define SD_VERSION_MAJOR 0
-#define SD_VERSION_MINOR 3
-#define SD_VERSION_STRING "0.3"
+#define SD_VERSION_MINOR 4
+#define SD_VERSION_STRING "0.4"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -80,12 +80,14 @@ static const char *usage =
     "  schedule     sd schedule --sampler NAME [--scheduler KIND] --steps N  (prints the timesteps and sigmas as JSON)\n"
     "  text         sd text -m MODEL --vocab MERGES -p PROMPT [--clip-skip N] [--weighting W] -o OUT.npy\n"
     "               (writes [1, 77k, D]: k chunks of 77 tokens; k = 1 with --weighting none, text's default)\n"
+    "               SDXL: --pooled writes the pooled vector [1, P] to -o instead; --pooled-out P.npy as well\n"
     "  unet         sd unet -m MODEL --x X.npy --t T --context CTX.npy -o OUT.npy  (context [N, 77k, D])\n"
+    "               SDXL: --y Y.npy, the vector [N, P + 6 x 256] (pooled text and size sinusoids)\n"
     "  vae-decode   sd vae-decode -m MODEL --z Z.npy -o OUT.npy\n"
     "  vae-encode   sd vae-encode -m MODEL --image IMG.npy -o MEAN.npy [--logvar LOGVAR.npy]\n"
     "\n"
     "options (default in brackets):\n"
-    "  -m, --model PATH          an SD 1.x checkpoint (.safetensors single file, or a diffusers folder)\n"
+    "  -m, --model PATH          an SD 1.x, 2.x or XL checkpoint (.safetensors single file, or a diffusers folder)\n"
     "      --vae PATH            a separate VAE file replacing the model's own\n"
     "      --vocab PATH          CLIP merges.txt [$SD_VOCAB, or tokenizer/merges.txt or merges.txt beside the model]\n"
     "      --from IMAGE.png      take prompt and settings from a PNG made by sd or A1111 (options after it win;\n"
@@ -111,6 +113,9 @@ static const char *usage =
     "      --clip-skip N         1 = the text encoder's usual layer (SD 1.x: the last, SD 2.x: the one\n"
     "                            before), 2 = the one before that [1]\n"
     "      --prediction eps|v    what the UNet predicts: SD 2.x 768-v models predict v [the model's: sd info]\n"
+    "      --original-size WxH   SDXL's size conditioning: the original size [the image's],\n"
+    "      --crop LEFT,TOP       the crop's top-left corner [0,0],\n"
+    "      --target-size WxH     the target size [the image's]\n"
     "      --taesd FILE          decode (and for img2img encode) with TAESD, forty times cheaper than the\n"
     "                            VAE: taesd_decoder.safetensors (and taesd_encoder.safetensors: give both),\n"
     "                            or diffusers' AutoencoderTiny file; previews use it too\n";
@@ -552,6 +557,16 @@ static void write_parameters(char *out, size_t cap, const sd_params *p, const ch
     if (p->rng == SD_RNG_CPU) append(out, cap, ", RNG: CPU");
     if (p->sampler == SD_SAMPLER_DDIM && p->eta > 0) append(out, cap, ", Eta DDIM: %s", fmt_num(num, sizeof num, p->eta, 1));
     if (p->weighting != SD_WEIGHTING_A1111) append(out, cap, ", Prompt weighting: %s", weighting_names[p->weighting]);
+    /* SDXL's size conditioning, where it is not the default (the image's size, crop 0,0): sd's own fields */
+    if ((p->orig_width && p->orig_width != p->width) || (p->orig_height && p->orig_height != p->height))
+        append(out, cap, ", Original size: %dx%d", p->orig_width ? p->orig_width : p->width, p->orig_height ? p->orig_height : p->height);
+    if (p->crop_left || p->crop_top) {
+        char c[40];
+        snprintf(c, sizeof c, "%d,%d", p->crop_left, p->crop_top);
+        append(out, cap, ", Crop: %s", quote(q, sizeof q, c));
+    }
+    if ((p->target_width && p->target_width != p->width) || (p->target_height && p->target_height != p->height))
+        append(out, cap, ", Target size: %dx%d", p->target_width ? p->target_width : p->width, p->target_height ? p->target_height : p->height);
     append(out, cap, ", Version: sd.h %s", SD_VERSION_STRING);
 }
 
@@ -700,6 +715,10 @@ static int parse_parameters(opts *o, const char *t)
     if (v && !text_double(v, 0, 1, &o->eta)) from_bad(o, FROM_ETA, "Eta DDIM: '%s' is not a number in 0..1 (give --eta after --from)", v);
     if (!sd_made && (v = infotext_get(it, "Eta")) != NULL && atof(v) != 1.0) from_note(o, "Eta (the ancestral samplers' noise; sd's is 1)");
     if ((v = infotext_get(it, "ENSD")) != NULL && atof(v) != 0.0) from_note(o, "ENSD");
+    o->orig_w = o->orig_h = o->crop_x = o->crop_y = o->target_w = o->target_h = 0;   /* SDXL's size conditioning (sd's fields) */
+    if ((v = infotext_get(it, "Original size")) != NULL && sscanf(v, "%dx%d", &o->orig_w, &o->orig_h) != 2) { o->orig_w = o->orig_h = 0; from_note(o, "Original size"); }
+    if ((v = infotext_get(it, "Crop")) != NULL && sscanf(v, "%d,%d", &o->crop_x, &o->crop_y) != 2) { o->crop_x = o->crop_y = 0; from_note(o, "Crop"); }
+    if ((v = infotext_get(it, "Target size")) != NULL && sscanf(v, "%dx%d", &o->target_w, &o->target_h) != 2) { o->target_w = o->target_h = 0; from_note(o, "Target size"); }
     if ((v = infotext_get(it, "Discard penultimate sigma")) != NULL && same_name(v, "True")) from_note(o, "Discard penultimate sigma");
     for (i = 0; ignored[i]; i++) if (infotext_get(it, ignored[i])) from_note(o, ignored[i]);
     if (!sd_made && known && o->sampler == SD_SAMPLER_LCM) from_note(o, "A1111's LCM denoiser (sd's lcm is ComfyUI's)");

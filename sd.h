@@ -3290,8 +3290,11 @@ SDDEF sd_result sd_load_taesd(sd_model *m, const char *path)
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     m->err[0] = 0;
     if (m->nsrc == 0) return sd__fail(m, SD_ERR_STATE, "load the model before its TAESD");
-    if (strstr(base, "taesdxl") || strstr(base, "taesd_xl"))
+    /* TAESD for SD 1.x/2.x and for SDXL (taesdxl) differ in their weights only: told by the file's name */
+    if (!m->clip2 && (strstr(base, "taesdxl") || strstr(base, "taesd_xl")))
         return sd__fail(m, SD_ERR_MODEL, "%s: a TAESD for SDXL (taesdxl), whose latents are not SD 1.x/2.x's; use taesd_decoder.safetensors", path);
+    if (m->clip2 && !strstr(base, "xl"))
+        sd__warn(m, "%s: SDXL's latents need SDXL's TAESD (taesdxl_decoder.safetensors); a TAESD for SD 1.x/2.x decodes them wrongly", path);
     return sd__taesd_added(m, sd__add_file(m, path), nt, ns, path);
 }
 #endif

@@ -954,6 +954,7 @@ typedef struct run_opts {
     const char *config_name;
     const char *dtype_name;
     const char *meta;          /* if set: the whole __metadata__ object, replacing the checkpoint's */
+    int list;                  /* --list: print the header's entries (path, name, dtype, shape), write nothing */
 } run_opts;
 
 /* Write the tensors list[0..n) (their out_name / out_shape) as one safetensors file: the
@@ -970,6 +971,14 @@ static void write_safetensors(const char *path, tensor **list, int n, const run_
     unsigned char len8[8];
 
     qsort(list, (size_t)n, sizeof *list, cmp_out);
+    if (o->list) {
+        for (i = 0; i < n; i++) {
+            printf("%s\t%s\t%s\t[", path, list[i]->out_name, DT_NAME[list[i]->dtype]);
+            for (d = 0; d < list[i]->out_ndim; d++) printf(d ? ",%lld" : "%lld", (long long)list[i]->out_shape[d]);
+            printf("]\n");
+        }
+        return;
+    }
     if (o->meta) {
         sb_put(&h, "{\"__metadata__\":", strlen("{\"__metadata__\":"));
         sb_put(&h, o->meta, strlen(o->meta));
@@ -2289,7 +2298,7 @@ static int ends_with(const char *s, const char *suffix)
 /* the groups of layers a LoRA covers */
 enum { LG_ATTN = 1, LG_RES = 2, LG_LCM = 4, LG_TE = 8 };
 
-/* the group of a module, from its diffusers path (comp: COMP_UNET or COMP_TEXT); 0: none */
+/* the group of a module, from its diffusers path (comp: COMP_UNET, COMP_TEXT or COMP_TEXT2); 0: none */
 static int lora_group(int comp, const char *path)
 {
     static const char *const attn[] = {".attn1.to_q", ".attn1.to_k", ".attn1.to_v", ".attn1.to_out.0",
@@ -2299,7 +2308,7 @@ static int lora_group(int comp, const char *path)
     static const char *const te[] = {".self_attn.q_proj", ".self_attn.k_proj", ".self_attn.v_proj", ".self_attn.out_proj",
                                      ".mlp.fc1", ".mlp.fc2", NULL};
     int k;
-    if (comp == COMP_TEXT) {
+    if (comp == COMP_TEXT || comp == COMP_TEXT2) {
         if (strncmp(path, "text_model.encoder.layers.", 26) != 0) return 0;
         for (k = 0; te[k]; k++) if (ends_with(path, te[k])) return LG_TE;
         return 0;
@@ -2316,10 +2325,13 @@ static int lora_group(int comp, const char *path)
 
 enum { KEYS_KOHYA, KEYS_DIFFUSERS, KEYS_PEFT };
 static const char *const KEYS_NAME[] = {"kohya", "diffusers", "peft"};
+/* kohya's UNet module names: diffusers' paths (sd-scripts' SD 1.x/2.x UNet) or LDM's (its SDXL UNet) */
+enum { UNAMES_DEFAULT = -1, UNAMES_DIFFUSERS, UNAMES_LDM };
 
 typedef struct lora_opts {
     const char *out, *model;
     int rank, keys, groups, dtype;
+    int unet_names;            /* UNAMES_*; default: LDM's for SDXL, diffusers' for SD 1.x */
     double alpha;              /* < 0: the module's rank; 0 with no_alpha */
     int no_alpha;
     uint64_t seed;
@@ -2328,7 +2340,7 @@ typedef struct lora_opts {
 static void write_lora(const lora_opts *lo)
 {
     st_entry *e;
-    int ne, i, nres = -1, nmod = 0, nte = 0, nclamped = 0, k, d;
+    int ne, i, nres = -1, nmod = 0, nte = 0, nclamped = 0, k, d, part, xl = 0, unames;
     config mc = CFG_SD15;
     model lm;
     tensor **list;
@@ -2345,67 +2357,91 @@ static void write_lora(const lora_opts *lo)
         snprintf(want, sizeof want, UP "input_blocks.%d.0.op.weight", k);
         for (i = 0; i < ne; i++) if (!strcmp(e[i].name, want)) { nres = k - 1; break; }
     }
-    if (nres < 0) die("%s: no model.diffusion_model.input_blocks.N.0.op.weight: not an SD 1.x checkpoint in LDM names", lo->model);
+    if (nres < 0) die("%s: no model.diffusion_model.input_blocks.N.0.op.weight: not an SD 1.x / SDXL checkpoint in LDM names", lo->model);
+    for (i = 0; i < ne && !xl; i++) xl = !strncmp(e[i].name, "conditioner.embedders.", 22) || !strncmp(e[i].name, UP "label_emb.", 32);
+    if (xl) mc = CFG_SDXL;
     mc.res_blocks = nres;
+    unames = lo->unet_names != UNAMES_DEFAULT ? lo->unet_names : xl ? UNAMES_LDM : UNAMES_DIFFUSERS;
     memset(&lm, 0, sizeof lm);
     lm.c = &mc;
     lm.wdtype = lo->dtype;
-    names = (char **)xrealloc(NULL, (size_t)ne * 3 * sizeof *names);
+    names = (char **)xrealloc(NULL, (size_t)ne * 9 * sizeof *names);   /* an in_proj: three modules */
     for (i = 0; i < ne; i++) {
         const st_entry *w = &e[i];
-        char path[NAMELEN], ldm[NAMELEN], key[NAMELEN], seedname[NAMELEN];
-        int comp, reshape, te, r, conv;
-        int64_t fan;
-        tensor *t;
-        if ((w->ndim != 2 && w->ndim != 4) || !ends_with(w->name, ".weight")) continue;
-        if (!map_key(&mc, w->name, &comp, path, &reshape, NULL, NULL, NULL)) continue;   /* the diffusers path */
-        if (comp != COMP_UNET && comp != COMP_TEXT) continue;
+        char path[NAMELEN], ldm[NAMELEN];
+        int comp, op, te, r, conv, nsplit;
+        int64_t fan, out;
+        /* the diffusers module path (text_model.encoder.layers.0.self_attn.*_proj for an in_proj) */
+        if (w->ndim != 2 && w->ndim != 4) continue;
+        if (!map_key(&mc, w->name, &comp, path, &op, NULL, NULL, NULL) || op == OP_DROP) continue;
+        if (comp != COMP_UNET && comp != COMP_TEXT && comp != COMP_TEXT2) continue;
+        if (!ends_with(path, ".weight")) continue;
         path[strlen(path) - strlen(".weight")] = 0;
-        if (!(lora_group(comp, path) & lo->groups)) continue;
-        te = comp == COMP_TEXT;
+        nsplit = op == OP_SPLIT3 ? 3 : 1;
+        strcpy(ldm, path);
+        if (nsplit == 3) star(ldm, 'q');   /* (the group of q_proj's, as k's and v's) */
+        if (!(lora_group(comp, ldm) & lo->groups)) continue;
+        te = comp != COMP_UNET;
         conv = w->ndim == 4;
+        out = w->shape[0] / nsplit;
         fan = w->shape[1] * (conv ? w->shape[2] * w->shape[3] : 1);
         r = lo->rank;
-        if (r > w->shape[0]) r = (int)w->shape[0];
+        if (r > out) r = (int)out;
         if (r > fan) r = (int)fan;
-        nclamped += r < lo->rank;
+        /* the LDM module: the weight's name without ".weight" (OpenCLIP's in_proj_weight without "_weight") */
         strcpy(ldm, w->name);
         ldm[strlen(ldm) - strlen(".weight")] = 0;
-        if (lo->keys == KEYS_KOHYA) {
-            char *q;
-            if (snprintf(key, sizeof key, "%s%s", te ? "lora_te_" : "lora_unet_", path) >= (int)sizeof key) die("internal: name too long");
-            for (q = key; *q; q++) if (*q == '.') *q = '_';
-        } else if (snprintf(key, sizeof key, "%s%s", te ? "text_encoder." : "unet.", path) >= (int)sizeof key) die("internal: name too long");
-        for (d = 0; d < 3; d++) {
-            static const char *const suffix[3][3] = {
-                {".lora_down.weight", ".lora_up.weight", ".alpha"},
-                {".lora.down.weight", ".lora.up.weight", NULL},
-                {".lora_A.weight", ".lora_B.weight", NULL}};
-            const char *sfx = suffix[lo->keys][d];
-            char full[NAMELEN + 40];
-            if (d == 2 && (lo->keys != KEYS_KOHYA || lo->no_alpha)) continue;
-            if (te && lo->keys == KEYS_DIFFUSERS) sfx = d ? ".lora_linear_layer.up.weight" : ".lora_linear_layer.down.weight";
-            snprintf(full, sizeof full, "%s%s", key, sfx);
-            if (snprintf(seedname, sizeof seedname, "lora:%s.%s", ldm, d == 0 ? "down" : d == 1 ? "up" : "alpha") >= (int)sizeof seedname)
-                die("internal: name too long");
-            if (d == 0) {          /* down [r, in(, kh, kw)] */
-                t = add(&lm, te ? P_TEXT : P_UNET, K_WEIGHT, seedname, w->ndim, r, w->shape[1],
-                        conv ? w->shape[2] : 0, conv ? w->shape[3] : 0);
-                t->fan_in = (double)fan;
-            } else if (d == 1) {   /* up [out, r(, 1, 1)] */
-                t = add(&lm, te ? P_TEXT : P_UNET, K_WEIGHT, seedname, w->ndim, w->shape[0], r,
-                        conv ? 1 : 0, conv ? 1 : 0);
-                t->fan_in = 100.0 * r;   /* bound 0.1/sqrt(r) */
-            } else {               /* alpha [] */
-                t = add(&lm, te ? P_TEXT : P_UNET, K_CONST, seedname, 0, 0, 0, 0, 0);
-                t->a = lo->alpha < 0 ? (double)r : lo->alpha;
+        for (part = 0; part < nsplit; part++) {
+            char mpath[NAMELEN], mldm[NAMELEN], key[NAMELEN], seedname[NAMELEN + 16];
+            const char *prefix, *body = mpath;
+            strcpy(mpath, path);
+            strcpy(mldm, ldm);
+            if (nsplit == 3) {                 /* q_proj, k_proj, v_proj: the row thirds of in_proj */
+                star(mpath, "qkv"[part]);
+                if (snprintf(mldm, sizeof mldm, "%s.%c", ldm, "qkv"[part]) >= (int)sizeof mldm) die("internal: name too long");
             }
-            names[nnames] = xstrdup(full);
-            t->out_name = names[nnames++];
-            if (t->kind == K_WEIGHT) params += numel(t);
+            if (lo->keys == KEYS_KOHYA) {
+                char *q;
+                prefix = comp == COMP_UNET ? "lora_unet_" : comp == COMP_TEXT2 ? "lora_te2_" : xl ? "lora_te1_" : "lora_te_";
+                if (comp == COMP_UNET && unames == UNAMES_LDM) body = ldm + strlen(UP);   /* input_blocks.4.1.... */
+                if (snprintf(key, sizeof key, "%s%s", prefix, body) >= (int)sizeof key) die("internal: name too long");
+                for (q = key; *q; q++) if (*q == '.') *q = '_';
+            } else {
+                prefix = comp == COMP_UNET ? "unet." : comp == COMP_TEXT2 ? "text_encoder_2." : "text_encoder.";
+                if (snprintf(key, sizeof key, "%s%s", prefix, body) >= (int)sizeof key) die("internal: name too long");
+            }
+            for (d = 0; d < 3; d++) {
+                static const char *const suffix[3][3] = {
+                    {".lora_down.weight", ".lora_up.weight", ".alpha"},
+                    {".lora.down.weight", ".lora.up.weight", NULL},
+                    {".lora_A.weight", ".lora_B.weight", NULL}};
+                const char *sfx = suffix[lo->keys][d];
+                char full[NAMELEN + 40];
+                tensor *t;
+                if (d == 2 && (lo->keys != KEYS_KOHYA || lo->no_alpha)) continue;
+                if (te && lo->keys == KEYS_DIFFUSERS) sfx = d ? ".lora_linear_layer.up.weight" : ".lora_linear_layer.down.weight";
+                snprintf(full, sizeof full, "%s%s", key, sfx);
+                snprintf(seedname, sizeof seedname, "lora:%s.%s", mldm, d == 0 ? "down" : d == 1 ? "up" : "alpha");
+                if (strlen(seedname) >= NAMELEN) die("internal: name too long");
+                if (d == 0) {          /* down [r, in(, kh, kw)] */
+                    t = add(&lm, te ? P_TEXT : P_UNET, K_WEIGHT, seedname, w->ndim, r, w->shape[1],
+                            conv ? w->shape[2] : 0, conv ? w->shape[3] : 0);
+                    t->fan_in = (double)fan;
+                } else if (d == 1) {   /* up [out, r(, 1, 1)] */
+                    t = add(&lm, te ? P_TEXT : P_UNET, K_WEIGHT, seedname, w->ndim, out, r, conv ? 1 : 0, conv ? 1 : 0);
+                    t->fan_in = 100.0 * r;   /* bound 0.1/sqrt(r) */
+                } else {               /* alpha [] */
+                    t = add(&lm, te ? P_TEXT : P_UNET, K_CONST, seedname, 0, 0, 0, 0, 0);
+                    t->a = lo->alpha < 0 ? (double)r : lo->alpha;
+                }
+                names[nnames] = xstrdup(full);
+                t->out_name = names[nnames++];
+                if (t->kind == K_WEIGHT) params += numel(t);
+            }
+            nclamped += r < lo->rank;
+            nmod++;
+            nte += te;
         }
-        nmod++;
-        nte += te;
     }
     if (!nmod) die("%s: no layer of the kinds asked for (a checkpoint in LDM names: model.diffusion_model.*)", lo->model);
     if ((lo->groups & LG_TE) && !nte)
@@ -2423,6 +2459,7 @@ static void write_lora(const lora_opts *lo)
         sb_printf(&meta, ",\"ss_network_module\":\"networks.lora\",\"ss_network_dim\":\"%d\"", lo->rank);
         if (lo->no_alpha || lo->alpha < 0) sb_printf(&meta, ",\"ss_network_alpha\":\"%d\"", lo->rank);
         else sb_printf(&meta, ",\"ss_network_alpha\":\"%g\"", lo->alpha);
+        if (xl) sb_printf(&meta, ",\"ss_base_model_version\":\"sdxl_base_v1-0\"");
     }
     {   /* the model's file name, without its folder: the same bytes wherever the model lies */
         const char *base = lo->model, *q;
@@ -2430,6 +2467,8 @@ static void write_lora(const lora_opts *lo)
         sb_printf(&meta, ",\"mkmodel_lora_for\":");
         sb_json_str(&meta, base);
     }
+    if (lo->keys == KEYS_KOHYA && (xl || lo->unet_names != UNAMES_DEFAULT))
+        sb_printf(&meta, ",\"mkmodel_unet_names\":\"%s\"", unames == UNAMES_LDM ? "ldm" : "diffusers");
     sb_printf(&meta, ",\"mkmodel_seed\":\"%llu\",\"mkmodel_keys\":\"%s\",\"mkmodel_dtype\":\"%s\"}",
               (unsigned long long)lo->seed, KEYS_NAME[lo->keys], DT_NAME[lo->dtype]);
     memset(&o, 0, sizeof o);
@@ -2442,8 +2481,9 @@ static void write_lora(const lora_opts *lo)
     if (lo->no_alpha || lo->keys != KEYS_KOHYA) fprintf(stderr, "no alpha");
     else if (lo->alpha < 0) fprintf(stderr, "alpha = rank");
     else fprintf(stderr, "alpha %g", lo->alpha);
-    fprintf(stderr, ", %s keys, %s, %d tensors, %lld parameters, %.2f s (%d ResBlocks per level)\n",
-            KEYS_NAME[lo->keys], DT_NAME[lo->dtype], lm.n, (long long)params, (double)(clock() - t0) / CLOCKS_PER_SEC, nres);
+    fprintf(stderr, ", %s keys%s, %s, %d tensors, %lld parameters, %.2f s (%s, %d ResBlocks per level)\n",
+            KEYS_NAME[lo->keys], lo->keys != KEYS_KOHYA ? "" : unames == UNAMES_LDM ? " (UNet: LDM names)" : " (UNet: diffusers names)",
+            DT_NAME[lo->dtype], lm.n, (long long)params, (double)(clock() - t0) / CLOCKS_PER_SEC, xl ? "SDXL" : "SD 1.x", nres);
     if (nclamped)
         fprintf(stderr, "mkmodel: %d module%s narrower than rank %d got the layer's rank instead (min(out, in kh kw))\n",
                 nclamped, nclamped == 1 ? "" : "s", lo->rank);
@@ -2552,27 +2592,38 @@ static const char USAGE[] =
     "usage: mkmodel [options] -o OUT.safetensors      a random-weight SD checkpoint (LDM single-file layout)\n"
     "       mkmodel [options] --diffusers DIR         the same weights as a diffusers model folder\n"
     "       mkmodel --vocab-out merges.txt [--vocab-json vocab.json] [--merges N]\n"
-    "       mkmodel --print-keymap                    the LDM -> diffusers key mapping as text\n"
+    "       mkmodel [--config sdxl] --print-keymap    the LDM -> diffusers key mapping as text (SD 1.x or SDXL)\n"
     "options:\n"
-    "  --config sd15|tiny|demo|sd21  architecture: SD 1.5 (default; 1.07 G parameters), the test fixture's\n"
-    "                         tiny one, demo (tiny widths, no attention at full latent size: fast at 512x512),\n"
-    "                         or sd21: SD 2.1 as v2-1_768-ema-pruned.safetensors names it (1.30 G parameters)\n"
-    "  --family sd1|sd2|sdxl  sd2, sdxl: a tiny checkpoint of that family (for 'not supported' paths)\n"
+    "  --config sd15|tiny|demo|sd21|sdxl|sdxl-tiny  architecture: SD 1.5 (default; 1.07 G parameters), the\n"
+    "                         sd1-tiny fixture's tiny one, demo (tiny widths, no attention at full latent size:\n"
+    "                         fast at 512x512), sd21: SD 2.1 as v2-1_768-ema-pruned.safetensors names it\n"
+    "                         (1.30 G parameters), sdxl: SDXL base 1.0 as sd_xl_base_1.0.safetensors names it\n"
+    "                         (3.47 G parameters, 6.9 GB in F16), sdxl-tiny: the sdxl-tiny fixture's layout\n"
+    "  --family sd1|sd2|sdxl  sd2, sdxl: a tiny checkpoint of that family (sdxl: a stub older than sdxl-tiny)\n"
     "  --dtype f16|f32|bf16   weight dtype (default f16); scheduler buffers stay F32, position_ids I64\n"
     "  --seed N               random seed (default 0); the same seed gives the same numbers everywhere\n"
     "  --scale X              multiply the weights of the layers that end a residual branch by X (default 1)\n"
     "  --init torch|fixture   torch: PyTorch's default init (default); fixture: the test fixture's statistics\n"
-    "  --buffers all|fixture|none   scheduler buffers to include (default: all for sd15 and sd21, fixture for tiny)\n"
+    "  --buffers all|fixture|none   scheduler buffers to include (default: all for sd15 and sd21, fixture for tiny,\n"
+    "                         none for SDXL, whose files carry none)\n"
     "  --vae-only             only the VAE, keys without 'first_stage_model.' like standalone VAE files\n"
     "  --keep-prefix          with --vae-only: keep the 'first_stage_model.' prefix\n"
+    "  --list                 with -o or --diffusers: print each file's tensors (path, name, dtype, shape; tab\n"
+    "                         separated, in the file's order) instead of writing them\n"
     "  --merges N             BPE merges for --vocab-out and the diffusers tokenizer (default 500)\n"
     "  --selftest             print float -> F16/BF16 conversions (for tools/check_mkmodel.py)\n"
     "\n"
     "       mkmodel --lora OUT.safetensors --for MODEL.safetensors [options]   a random LoRA / LoCon for MODEL\n"
+    "                         (an SD 1.x or SDXL single file; SDXL: lora_te1_ / lora_te2_ for the two text encoders,\n"
+    "                         text_encoder_2. in diffusers / peft keys)\n"
     "  --rank R               rank (default 4; a narrower layer gets its own)\n"
     "  --alpha A|none         the alpha tensors (default: the rank, scale 1); none: no alpha tensors\n"
     "  --keys kohya|diffusers|peft   key convention (default kohya; diffusers and peft have no alpha)\n"
-    "  --te                   also the text encoder's q/k/v/out_proj, fc1, fc2\n"
+    "  --unet-names ldm|diffusers   kohya keys: the UNet's modules in LDM names (lora_unet_input_blocks_4_1_...,\n"
+    "                         sd-scripts' SDXL; the default for SDXL) or diffusers' (lora_unet_down_blocks_1_...;\n"
+    "                         the default for SD 1.x)\n"
+    "  --te                   also the text encoder's q/k/v/out_proj, fc1, fc2 (SDXL: both encoders; bigG's\n"
+    "                         q/k/v_proj are the row thirds of its in_proj)\n"
     "  --attn-only            only the attention layers (to_q/k/v/out.0, ff, proj_in/out): a plain LoRA\n"
     "  --lcm                  also the sampler convs, conv_in, conv_out, time_embedding (as LCM-LoRA)\n"
     "                         (default: attention layers and ResBlock conv1, conv2, time_emb_proj, conv_shortcut)\n"
@@ -2604,11 +2655,13 @@ int main(int argc, char **argv)
     o.seed = 0;
     o.scale = 1.0;
     o.meta = NULL;
+    o.list = 0;
     memset(&lo, 0, sizeof lo);
     lo.rank = 4;
     lo.alpha = -1.0;
     lo.keys = KEYS_KOHYA;
     lo.groups = LG_ATTN | LG_RES;
+    lo.unet_names = UNAMES_DEFAULT;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -2636,6 +2689,7 @@ int main(int argc, char **argv)
             else if (!strcmp(v, "none")) bufs = BUF_NONE;
             else die("bad --buffers %s", v);
         } else if (!strcmp(a, "--vae-only")) vae_only = 1;
+        else if (!strcmp(a, "--list")) o.list = 1;
         else if (!strcmp(a, "--keep-prefix")) keep_prefix = 1;
         else if (!strcmp(a, "--diffusers")) { NEEDV(); diff_dir = v; }
         else if (!strcmp(a, "--vocab-out")) { NEEDV(); vocab_out = v; }
@@ -2669,6 +2723,12 @@ int main(int argc, char **argv)
             else if (!strcmp(v, "diffusers")) lo.keys = KEYS_DIFFUSERS;
             else if (!strcmp(v, "peft")) lo.keys = KEYS_PEFT;
             else die("unknown --keys %s (kohya, diffusers, peft)", v);
+        } else if (!strcmp(a, "--unet-names")) {
+            NEEDV();
+            lora_only = a;
+            if (!strcmp(v, "ldm")) lo.unet_names = UNAMES_LDM;
+            else if (!strcmp(v, "diffusers")) lo.unet_names = UNAMES_DIFFUSERS;
+            else die("unknown --unet-names %s (ldm, diffusers)", v);
         } else if (!strcmp(a, "--te")) { lo.groups |= LG_TE; lora_only = a; }
         else if (!strcmp(a, "--lcm")) { lo.groups |= LG_LCM; lora_only = a; }
         else if (!strcmp(a, "--attn-only")) { lo.groups &= ~LG_RES; lora_only = a; }
@@ -2743,6 +2803,7 @@ int main(int argc, char **argv)
             if (!lo.model) die("--lora needs --for MODEL.safetensors (the checkpoint whose layers it changes)");
             if ((lo.groups & LG_LCM) && !(lo.groups & LG_RES)) die("--lcm and --attn-only: choose one");
             if (lo.keys != KEYS_KOHYA && (lo.alpha >= 0.0 || lo.no_alpha)) die("--alpha: %s files have no alpha tensors", KEYS_NAME[lo.keys]);
+            if (lo.keys != KEYS_KOHYA && lo.unet_names != UNAMES_DEFAULT) die("--unet-names: %s files name the UNet's layers as diffusers does", KEYS_NAME[lo.keys]);
             lo.out = lora_out;
             lo.dtype = dtype;
             lo.seed = o.seed;
@@ -2781,7 +2842,7 @@ int main(int argc, char **argv)
             list[n++] = t;
         }
         write_safetensors(out, list, n, &o);
-        report(out, list, n, (double)(clock() - t0) / CLOCKS_PER_SEC);
+        if (!o.list) report(out, list, n, (double)(clock() - t0) / CLOCKS_PER_SEC);
         free(list);
         free(m.t);
     }
@@ -2794,12 +2855,12 @@ int main(int argc, char **argv)
         t0 = clock();
         build_model(&m, c, dtype, BUF_NONE, vae_only);
         map_model(&m);
-        make_dir(diff_dir);
-        for (comp = vae_only ? COMP_VAE : COMP_UNET; comp <= (vae_only ? COMP_VAE : last); comp++) {
+        if (!o.list) make_dir(diff_dir);
+        for (comp = vae_only ? COMP_VAE : COMP_UNET; comp <= (vae_only ? COMP_VAE : last) && !o.list; comp++) {
             path_join(sub, sizeof sub, diff_dir, COMP_DIR[comp]);
             make_dir(sub);
         }
-        if (!vae_only) {
+        if (!vae_only && !o.list) {
             path_join(sub, sizeof sub, diff_dir, "scheduler");
             make_dir(sub);
             path_join(sub, sizeof sub, diff_dir, "tokenizer");
@@ -2810,7 +2871,7 @@ int main(int argc, char **argv)
             }
             b = bpe_make(nmerges);
         }
-        write_diffusers_configs(diff_dir, c, dtype, b, vae_only);
+        if (!o.list) write_diffusers_configs(diff_dir, c, dtype, b, vae_only);
         for (comp = COMP_UNET; comp <= last; comp++) {
             tensor **list;
             int n = 0;
@@ -2834,7 +2895,7 @@ int main(int argc, char **argv)
             int n = 0;
             for (i = 0; i < m.n; i++)
                 if (m.t[i].comp != COMP_NONE) list[n++] = &m.t[i];
-            report(diff_dir, list, n, (double)(clock() - t0) / CLOCKS_PER_SEC);
+            if (!o.list) report(diff_dir, list, n, (double)(clock() - t0) / CLOCKS_PER_SEC);
             free(list);
         }
         if (b) bpe_free(b);

@@ -5,7 +5,10 @@
      a small file and at hundreds of offsets of the real model, header length beyond the file,
      malformed JSON of every kind, offsets outside the data, overlaps, overflowing shapes, unknown
      dtypes; then edits of the real model: a tensor missing (every tensor in turn), a wrong shape,
-     an integer weight, other families (SD 2.x and inpainting load, SDXL is refused), no model at all.
+     an integer weight, other families (SD 2.x, inpainting and SDXL load; half-SDXL files are refused:
+     a refiner's lone OpenCLIP bigG, SDXL's text encoders beside an SD 1.x UNet or a UNet without
+     label_emb, an SD 1.x text encoder beside an SDXL UNet, label_emb of another width, no
+     text_projection), no model at all.
    - Dtypes: F32, F16, BF16 and F64 values decoded exactly (read back through the UNet's last
      convolution), the same weights stored in every dtype giving the same bits in every stage.
    - Layouts: memory and file, unaligned data, a diffusers folder, a separate VAE; the inferred
@@ -506,13 +509,11 @@ static void edits(void)
             "token_embedding.weight': dtype U8, a float type");
     /* other families and kinds */
     variant("an SD 2.x text encoder (cond_stage_model.model.*)", "cond_stage_model.transformer.text_model.final_layer_norm.bias",
-            "cond_stage_model.model.ln_final.bias", NULL, 0, NULL, SD_ERR_MODEL, "OpenCLIP text encoder (SD 2.x): tensor");
-    variant("an SDXL conditioner (conditioner.embedders.*)", "cond_stage_model.transformer.text_model.final_layer_norm.bias",
-            "conditioner.embedders.0.transformer.text_model.final_layer_norm.bias", NULL, 0, NULL, SD_ERR_MODEL, "this is an SDXL checkpoint");
-    variant("an SDXL label embedding", "model.diffusion_model.time_embed.0.bias", "model.diffusion_model.label_emb.0.0.weight", NULL, 0, NULL,
-            SD_ERR_MODEL, "this is an SDXL checkpoint");
-    variant("an SDXL add_embedding", "model.diffusion_model.time_embed.0.bias", "model.diffusion_model.add_embedding.linear_1.bias", NULL, 0, NULL,
-            SD_ERR_MODEL, "this is an SDXL checkpoint");
+            "cond_stage_model.model.ln_final.bias", NULL, 0, NULL, SD_ERR_MODEL, "OpenCLIP text encoder: tensor 'cond_stage_model.model.");
+    /* an SDXL key makes it SDXL: the message names the first SDXL tensor missing */
+    variant("an SDXL conditioner key (conditioner.embedders.0.*) in an SD 1.x file", "cond_stage_model.transformer.text_model.final_layer_norm.bias",
+            "conditioner.embedders.0.transformer.text_model.final_layer_norm.bias", NULL, 0, NULL, SD_ERR_MODEL,
+            "SDXL text encoder 1 (CLIP ViT-L): tensor 'conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight' missing");
     variant("an inpainting UNet (9 input channels)", "model.diffusion_model.input_blocks.0.0.weight", NULL, "F16", 4, s32_9_3_3,
             SD_OK, "");   /* an inpainting model: loads (sd_inpaint runs it) */
     variant("a UNet of 3 input channels", "model.diffusion_model.input_blocks.0.0.weight", NULL, "F16", 4, s32_3_3_3, SD_ERR_MODEL, "UNet takes 3 input channels: 4 (SD 1.x) or 9 (inpainting) expected");
@@ -542,6 +543,112 @@ static void add_clip(st_file *f, int w, const char *dtype)
 #undef ADD
 }
 
+/* a file of a's tensors but those named with one of the prefixes drop (NULL-ended), and b's named
+   with the prefix take (b, take may be NULL) */
+static unsigned char *mix(const st_file *a, const char *const *drop, const st_file *b, const char *take, size_t *n)
+{
+    st_file f;
+    unsigned char *out;
+    int i, k, out_of;
+    memset(&f, 0, sizeof f);
+    for (i = 0; i < a->n; i++) {
+        for (out_of = 0, k = 0; drop && drop[k]; k++) if (!strncmp(a->t[i].name, drop[k], strlen(drop[k]))) out_of = 1;
+        if (!out_of) st_ref(&f, &a->t[i], NULL);
+    }
+    for (i = 0; b && i < b->n; i++) if (!strncmp(b->t[i].name, take, strlen(take))) st_ref(&f, &b->t[i], NULL);
+    out = st_build(&f, 0, n);
+    st_free(&f);
+    return out;
+}
+
+/* SDXL (mkmodel --config sdxl-tiny): what loads and what half-SDXL files are refused with */
+static void families_xl(void)
+{
+    static const char *const no_te0[] = { "conditioner.embedders.0.", NULL }, *const no_te1[] = { "conditioner.embedders.1.", NULL };
+    static const char *const no_unet[] = { "model.diffusion_model.", NULL }, *const no_text[] = { "conditioner.", NULL };
+    static const char *const no_label[] = { "model.diffusion_model.label_emb.", NULL }, *const no_proj[] = { "conditioner.embedders.1.model.text_projection", NULL };
+    static const char *const only_unet[] = { "conditioner.", "first_stage_model.", NULL }, *const only_text[] = { "model.diffusion_model.", "first_stage_model.", NULL };
+    static const long long s256_1601[] = { 256, 1601 };
+    const char *path = t_made("sdxl-tiny.safetensors", "--config sdxl-tiny -o");
+    unsigned char *file, *b;
+    size_t size, n;
+    st_file xl;
+    sd_model *m;
+    sd_info in;
+    int at;
+    if (!path || !(file = t_slurp(path, &size))) { t_ok(0, "reading mkmodel's sdxl-tiny"); return; }
+    if (!st_read(&xl, file, size, 0)) { t_ok(0, "parsing %s", path); free(file); return; }
+    m = sd_create(NULL);
+    if (t_err(m, sd_load_memory(m, file, size), SD_OK, "", "mkmodel --config sdxl-tiny loads")) {
+        sd_model_info(m, &in);
+        t_ok(!strcmp(in.family, "SDXL") && in.has_unet && in.has_vae && in.has_text && in.text_encoders == 2 && in.pooled_dim == 64 && in.unet_adm_in == 1600,
+             "  ... SDXL: UNet, VAE, 2 text encoders, pooled_dim %d, adm_in %d (%s)", in.pooled_dim, in.unet_adm_in, in.family);
+    }
+    sd_free(m);
+    b = mix(&xl, no_te0, NULL, NULL, &n);
+    expect("a refiner: only conditioner.embedders.1 (OpenCLIP bigG) beside the UNet", b, n, SD_ERR_UNSUPPORTED, "Refiners are not supported");
+    free(b);
+    b = mix(&xl, no_te1, NULL, NULL, &n);
+    expect("only conditioner.embedders.0 (no OpenCLIP bigG)", b, n, SD_ERR_MODEL, "SDXL text encoder 2 (OpenCLIP bigG): tensor 'conditioner.embedders.1.");
+    free(b);
+    b = mix(&xl, no_unet, &g_st, "model.diffusion_model.", &n);
+    expect("SDXL's text encoders beside an SD 1.x UNet", b, n, SD_ERR_MODEL, "the text encoder (SDXL's two) is 128 wide but the UNet attends to a context 64 wide");
+    free(b);
+    b = mix(&xl, no_text, &g_st, "cond_stage_model.", &n);
+    expect("an SD 1.x text encoder beside an SDXL UNet", b, n, SD_ERR_MODEL, "is 64 wide but the UNet attends to a context 128 wide");
+    free(b);
+    b = mix(&xl, no_label, NULL, NULL, &n);
+    expect("SDXL's text encoders beside a UNet without label_emb", b, n, SD_ERR_MODEL, "SDXL's text encoders beside a UNet without label_emb");
+    free(b);
+    b = mix(&xl, no_proj, NULL, NULL, &n);
+    expect("SDXL without text_projection", b, n, SD_ERR_MODEL, "conditioner.embedders.1.model.text_projection' missing");
+    free(b);
+    if ((at = st_find(&xl, "model.diffusion_model.label_emb.0.0.weight")) < 0) t_ok(0, "sdxl-tiny has no label_emb.0.0.weight");
+    else {
+        st_file f;
+        int i;
+        memset(&f, 0, sizeof f);
+        for (i = 0; i < xl.n; i++) st_ref(&f, &xl.t[i], NULL);
+        st_replace(&f, at, "F16", 2, s256_1601, NULL, 256 * 1601 * 2);
+        b = st_build(&f, 0, &n);
+        expect("label_emb.0.0 [256,1601] (not 64 + 6 x 256)", b, n, SD_ERR_MODEL, "label_emb takes 1601 values, not the pooled text (64) and six size sinusoids");
+        free(b);
+        st_free(&f);
+    }
+    /* parts alone load */
+    b = mix(&xl, only_unet, NULL, NULL, &n);
+    m = sd_create(NULL);
+    if (t_err(m, sd_load_memory(m, b, n), SD_OK, "", "an SDXL UNet alone loads")) {
+        float *x = (float *)calloc(4 * 8 * 8, sizeof(float)), *ctx = (float *)calloc(SD_TOKENS * 128, sizeof(float)), *y = (float *)calloc(1600, sizeof(float));
+        float *eps = (float *)calloc(4 * 8 * 8, sizeof(float));
+        sd_model_info(m, &in);
+        t_ok(!strcmp(in.family, "SDXL") && in.has_unet && !in.has_text && in.unet_adm_in == 1600, "  ... family %s by its label_emb, adm_in %d, no text encoder",
+             in.family, in.unet_adm_in);
+        t_err(m, sd_unet(m, x, 1, 8, 8, 10.0f, ctx, eps), SD_ERR_ARG, "sd_unet_y", "  ... sd_unet without y");
+        t_ok(sd_unet_y(m, x, 1, 8, 8, 10.0f, ctx, SD_TOKENS, y, eps) == SD_OK && t_finite(eps, 4 * 8 * 8), "  ... sd_unet_y runs");
+        free(x); free(ctx); free(y); free(eps);
+    }
+    sd_free(m);
+    free(b);
+    b = mix(&xl, only_text, NULL, NULL, &n);
+    m = sd_create(NULL);
+    if (t_err(m, sd_load_memory(m, b, n), SD_OK, "", "SDXL's text encoders alone load")) {
+        int ids[SD_TOKENS], i;
+        float *ctx = (float *)malloc(sizeof(float) * SD_TOKENS * 128), pooled[64];
+        sd_model_info(m, &in);
+        t_ok(!strcmp(in.family, "SDXL") && !in.has_unet && in.has_text && in.text_encoders == 2 && in.pooled_dim == 64,
+             "  ... family %s, %d text encoders, pooled_dim %d", in.family, in.text_encoders, in.pooled_dim);
+        ids[0] = 49406; ids[1] = 320; ids[2] = 49407;
+        for (i = 3; i < SD_TOKENS; i++) ids[i] = 49407;
+        t_ok(sd_text_encode_pooled(m, ids, 1, ctx, pooled) == SD_OK && t_finite(ctx, SD_TOKENS * 128) && t_finite(pooled, 64), "  ... context and pooled vector");
+        free(ctx);
+    }
+    sd_free(m);
+    free(b);
+    st_free(&xl);
+    free(file);
+}
+
 static void families(void)
 {
     const char *sd2 = t_made("sd2.safetensors", "--family sd2 -o"), *xl = t_made("sdxl.safetensors", "--family sdxl -o");
@@ -551,8 +658,13 @@ static void families(void)
         sd_model_info(m, &in);
         t_ok(!strcmp(in.family, "SD 2.x"), "  ... as the SD 2.x family: %s", in.family);
     }
-    if (xl) t_err(m, sd_load(m, xl), SD_ERR_MODEL, "SDXL checkpoint; sd.h runs SD 1.x and 2.x models", "mkmodel --family sdxl");
+    if (xl && t_call(m, sd_load(m, xl), "mkmodel --family sdxl loads")) {
+        sd_info in;
+        sd_model_info(m, &in);
+        t_ok(!strcmp(in.family, "SDXL") && in.text_encoders == 2, "  ... as the SDXL family: %s, %d text encoders", in.family, in.text_encoders);
+    }
     sd_free(m);
+    families_xl();
     {   /* the text encoder of another width than the UNet's context; a VAE-only and a text-only file */
         st_file f;
         unsigned char *b;

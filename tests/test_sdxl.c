@@ -34,18 +34,30 @@
 
 /* ---------------------------------------------------------------- the models */
 
-static int mkmodel_has(const char *word)
+/* build/tests-tmp/<name> made by mkmodel with these arguments, or NULL (no FAIL line) when this
+   mkmodel cannot make it */
+static const char *made_if(const char *name, const char *args)
 {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "build/mkmodel --help 2>&1 | grep -q -- '%s'", word);
-    return system(cmd) == 0;
+    static char buf[4][512];
+    static int k;
+    char *p = buf[k++ & 3], cmd[1200];
+    FILE *f;
+    snprintf(p, 512, "build/tests-tmp/%s", name);
+    if ((f = fopen(p, "rb")) != NULL) { fclose(f); return p; }
+    snprintf(cmd, sizeof cmd, "mkdir -p build/tests-tmp && rm -rf %s.part && build/mkmodel %s %s.part >/dev/null 2>&1 && mv %s.part %s", p, args, p, p, p);
+    return system(cmd) == 0 ? p : NULL;
 }
 
-/* the tiny SDXL checkpoint: the fixture's shapes when mkmodel knows them */
+/* the tiny SDXL checkpoint: the fixture's layout (--config sdxl-tiny), or with an older mkmodel --family sdxl */
+static const char *g_xl_args = "--config sdxl-tiny";   /* what made it */
 static const char *xl_model(void)
 {
     static const char *p;
-    if (!p) p = mkmodel_has("sdxl-tiny") ? t_made("sdxl-tiny.safetensors", "--config sdxl-tiny -o") : t_made("sdxl.safetensors", "--family sdxl -o");
+    if (!p && !(p = made_if("sdxl-tiny.safetensors", "--config sdxl-tiny -o"))) {
+        printf("       (mkmodel has no --config sdxl-tiny: --family sdxl)\n");
+        g_xl_args = "--family sdxl";
+        p = t_made("sdxl.safetensors", "--family sdxl -o");
+    }
     return p;
 }
 
@@ -628,6 +640,60 @@ static void pipeline_checks(const char *xl, const char *vocab)
     sd_free(m); sd_free(m1); sd_free(mlow);
 }
 
+/* ---------------------------------------------------------------- a diffusers folder */
+
+static void diffusers_checks(const char *xl, const char *vocab)
+{
+    char args[128], name[64];
+    const char *dir;
+    sd_model *mf, *md;
+    sd_info in;
+    int ids[SD_TOKENS], skip, top;
+    size_t nc;
+    float *cf, *cd, *pf, *pd, *x, *y, *ef, *ed;
+    sd_rng rng;
+    snprintf(args, sizeof args, "%s --diffusers", g_xl_args);
+    snprintf(name, sizeof name, "%s-diffusers", strstr(g_xl_args, "tiny") ? "sdxl-tiny" : "sdxl");
+    if (!(dir = made_if(name, args))) { t_skip("a diffusers SDXL folder (this mkmodel does not write one)"); return; }
+    mf = load_cfg(xl, vocab, 0, 0); md = load_cfg(dir, vocab, 0, 0);
+    if (!mf || !md) { sd_free(mf); sd_free(md); return; }
+    sd_model_info(md, &in);
+    t_ok(!strcmp(in.family, "SDXL") && in.text_encoders == 2 && in.pooled_dim > 0, "the diffusers folder: family %s, %d text encoders, pooled_dim %d", in.family,
+         in.text_encoders, in.pooled_dim);
+    nc = (size_t)SD_TOKENS * in.text_width;
+    cf = (float *)malloc(sizeof(float) * nc); cd = (float *)malloc(sizeof(float) * nc);
+    pf = (float *)malloc(sizeof(float) * in.pooled_dim); pd = (float *)malloc(sizeof(float) * in.pooled_dim);
+    x = (float *)malloc(sizeof(float) * 4 * 8 * 8); y = (float *)malloc(sizeof(float) * in.unet_adm_in);
+    ef = (float *)malloc(sizeof(float) * 4 * 8 * 8); ed = (float *)malloc(sizeof(float) * 4 * 8 * 8);
+    top = (in.text_layers < in.text2_layers ? in.text_layers : in.text2_layers) - 1;
+    sd_tokenize(mf, "a red fox in the snow", ids);
+    for (skip = 1; skip <= 2 && skip <= top; skip++) {
+        char what[128];
+        if (!t_call(mf, sd_text_encode_pooled(mf, ids, skip, cf, pf), "the single file's text") || !t_call(md, sd_text_encode_pooled(md, ids, skip, cd, pd), "the folder's text"))
+            continue;
+        snprintf(what, sizeof what, "diffusers folder == single file: context, clip skip %d", skip);
+        t_same(what, cd, cf, nc);
+        snprintf(what, sizeof what, "diffusers folder == single file: pooled vector, clip skip %d", skip);
+        t_same(what, pd, pf, (size_t)in.pooled_dim);
+    }
+    sd_rng_seed(&rng, 9);
+    sd_randn(&rng, x, 4 * 8 * 8);
+    if (t_call(mf, sd_text_encode_pooled(mf, ids, 1, cf, pf), "text") && t_call(mf, sd_sdxl_vector(mf, pf, 64, 64, 0, 0, 64, 64, y), "sd_sdxl_vector") &&
+        t_call(mf, sd_unet_y(mf, x, 1, 8, 8, 500.0f, cf, SD_TOKENS, y, ef), "the single file's UNet") &&
+        t_call(md, sd_unet_y(md, x, 1, 8, 8, 500.0f, cf, SD_TOKENS, y, ed), "the folder's UNet"))
+        t_same("diffusers folder == single file: sd_unet_y (t 500)", ed, ef, 4 * 8 * 8);
+    {
+        sd_params p = sd_params_default();
+        run a, b;
+        p.prompt = "a red fox in the snow"; p.negative_prompt = "blurry"; p.width = p.height = 64; p.steps = 2; p.seed = 21;
+        a = txt2img(mf, p); b = txt2img(md, p);
+        compare("diffusers folder == single file: txt2img (euler_a, 2 steps, cfg 7)", &b, &a, &p, 0);
+        run_free(&a); run_free(&b);
+    }
+    free(cf); free(cd); free(pf); free(pd); free(x); free(y); free(ef); free(ed);
+    sd_free(mf); sd_free(md);
+}
+
 int main(void)
 {
     const char *xl = xl_model(), *vocab = t_made("tiny-merges.txt", "--vocab-out");   /* mkmodel's vocabulary, for mkmodel's models */
@@ -644,5 +710,7 @@ int main(void)
     t_time("fixture");
     pipeline_checks(xl, vocab);
     t_time("pipeline");
+    diffusers_checks(xl, vocab);
+    t_time("diffusers");
     return t_done("test_sdxl");
 }

@@ -49,7 +49,7 @@ $(B)/test_%: tests/test_%.c sd.h tests/common.h $(wildcard tools/*.h) | $(B)
 # the test suite: one program per stage (tests/test_*.c), the build matrix (tests/test_build.sh);
 # with ../shared beside the checkout the reference fixtures are checked too, without it they are skipped
 test: all $(TESTS) $(B)/tiny.safetensors $(B)/tiny-merges.txt $(B)/demo.safetensors $(B)/demo-merges.txt
-	@SHARED=$(SHARED) sh tests/run.sh $(TESTS) tests/test_examples.sh tests/test_sd_cli.sh tests/test_sd2_taesd.sh tests/test_build.sh
+	@SHARED=$(SHARED) sh tests/run.sh $(TESTS) tests/test_examples.sh tests/test_sd_cli.sh tests/test_sd2_taesd.sh tests/test_sdxl.sh tests/test_build.sh
 	@$(MAKE) --no-print-directory fuzz-replay
 
 # every command README.md shows, in a sandbox where the downloads are stood in for by the demo model

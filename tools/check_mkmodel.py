@@ -1110,16 +1110,15 @@ def main():
         src = os.path.join(here, "mkmodel.c")
         os.makedirs(os.path.dirname(mk), exist_ok=True)
         run(["cc", "-std=c99", "-O2", "-o", mk, src, "-lm"])
-    work = args.work or tempfile.mkdtemp(prefix="mkmodel-check-")
-    os.makedirs(work, exist_ok=True)
-    print("mkmodel: %s, work folder: %s" % (mk, work))
-
-    if args.diffusers:
+    if args.diffusers:   # checks of what exists: nothing written
         check_diffusers(args.diffusers, args.ldm, "diffusers")
         raise SystemExit(1 if FAILS else 0)
     if args.sdxl_file:
         check_sdxl_file(args.sdxl_file)
         raise SystemExit(1 if FAILS else 0)
+    work = args.work or tempfile.mkdtemp(prefix="mkmodel-check-")
+    os.makedirs(work, exist_ok=True)
+    print("mkmodel: %s, work folder: %s" % (mk, work))
 
     tiny = os.path.join(work, "tiny.safetensors")
     run([mk, "--config", "tiny", "--seed", "7", "-o", tiny])

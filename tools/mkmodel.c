@@ -365,7 +365,7 @@ enum { P_UNET, P_VAE, P_TEXT, P_TEXT2, P_BUF, P_COUNT };
 static const char *const PART_NAME[] = {"UNet", "VAE", "text encoder", "text encoder 2", "scheduler buffers"};
 
 /* the parts of a diffusers folder; COMP_TEXT2: SDXL's text_encoder_2 (OpenCLIP bigG in transformers' names) */
-enum { COMP_NONE = -1, COMP_UNET, COMP_VAE, COMP_TEXT, COMP_TEXT2, COMP_COUNT };
+enum { COMP_NONE = -1, COMP_UNET, COMP_VAE, COMP_TEXT, COMP_TEXT2 };
 static const char *const COMP_DIR[] = {"unet", "vae", "text_encoder", "text_encoder_2"};
 static const char *const COMP_FILE[] = {"diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors",
                                         "model.safetensors", "model.safetensors"};
@@ -1153,7 +1153,7 @@ static const keyrule KEYMAP[] = {
     {COMP_VAE,  "decoder.up.{i}.upsample.conv.", "decoder.up_blocks.{u}.upsamplers.0.conv.", IX_VAE_UP, RN_NONE, OP_NONE},
     {COMP_VAE,  "decoder.norm_out.",           "decoder.conv_norm_out.",               IX_NONE,     RN_NONE, OP_NONE},
     {COMP_VAE,  "decoder.conv_out.",           "decoder.conv_out.",                    IX_NONE,     RN_NONE, OP_NONE},
-    /* comp       LDM (after cond_stage_model.transformer.)  text_encoder/ (transformers CLIPTextModel) */
+    /* comp       LDM (after cond_stage_model.transformer.; SDXL: conditioner.embedders.0.transformer.)  text_encoder/ */
     {COMP_TEXT, "text_model.",                 "text_model.",                          IX_NONE,     RN_NONE, OP_NONE},
 };
 

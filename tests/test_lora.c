@@ -16,7 +16,10 @@
      the model bit-identical to before, clean or with a LoRA applied. Unknown parts next to good
      ones: loaded, one warning through sd_config.log.
    - With ../shared: the sd1-prompts fixture's LoRA cases (unet, and the text cases with --lora or
-     --lora-dir) within relative L2 1e-4, as conformance.py checks them. */
+     --lora-dir) within relative L2 1e-4, as conformance.py checks them.
+   - All of the above again with every layer merged, then with every layer beside (sd_config.lora_apply).
+   - SDXL: mkmodel's SDXL LoRAs on sdxl-tiny (both text encoders, bigG's q/k/v as rows of in_proj, the
+     UNet under LDM and diffusers names), merged and beside: effect, agreement, exact bits back, refusals. */
 #define SD_IMPLEMENTATION
 #include "../sd.h"
 #include "common.h"
@@ -1022,6 +1025,91 @@ static void fixture(void)
     t_json_free(&g_cases);
 }
 
+/* ---------------------------------------------------------------- SDXL */
+
+typedef struct xl_outs { float *te, *pooled, *un; size_t nte, np, nun; } xl_outs;
+
+/* the text encoders' context and pooled vector for fixed ids, and the UNet on a batch of 2 (8x8) */
+static int xl_run(sd_model *m, xl_outs *o, const char *what)
+{
+    sd_info in;
+    int ids[SD_TOKENS], i;
+    float x[2 * 4 * 64], *ctx, y[2 * 4096];
+    sd_rng r;
+    if (sd_model_info(m, &in) != SD_OK || in.unet_adm_in > 4096) { t_ok(0, "%s: sd_model_info: %s", what, sd_error(m)); return 0; }
+    o->nte = (size_t)SD_TOKENS * in.text_width; o->np = (size_t)in.pooled_dim; o->nun = 2 * 4 * 64;
+    if (!o->te) { o->te = (float *)malloc(o->nte * 4); o->pooled = (float *)malloc(o->np * 4); o->un = (float *)malloc(o->nun * 4); }
+    ctx = (float *)malloc((size_t)2 * SD_TOKENS * in.context_dim * 4);
+    for (i = 0; i < SD_TOKENS; i++) ids[i] = i == 0 ? 49406 : i < 6 ? 320 + 7 * i : 49407;
+    sd_rng_seed(&r, 9);
+    sd_randn(&r, x, 2 * 4 * 64);
+    sd_randn(&r, ctx, (size_t)2 * SD_TOKENS * in.context_dim);
+    sd_randn(&r, y, (size_t)2 * in.unet_adm_in);
+    i = t_call(m, sd_text_encode_pooled(m, ids, 1, o->te, o->pooled), what) &&
+        t_call(m, sd_unet_y(m, x, 2, 8, 8, 400.0f, ctx, SD_TOKENS, y, o->un), what);
+    free(ctx);
+    return i;
+}
+
+static void xl_free(xl_outs *o) { free(o->te); free(o->pooled); free(o->un); memset(o, 0, sizeof *o); }
+
+/* mkmodel's SDXL LoRA (kohya: lora_unet_ with LDM names, lora_te1_, lora_te2_ with bigG's q, k, v as
+   the row thirds of in_proj: beside those views) on sdxl-tiny, merged and beside: it changes the
+   context, the pooled vector and the UNet; both ways agree; dropping it gives back the exact bits;
+   its twin with diffusers' UNet names gives the same bits; SD 1.x's LoRAs are refused on SDXL and
+   SDXL's on SD 1.x */
+static void sdxl(void)
+{
+    const char *ck = t_made("sdxl-tiny.safetensors", "--config sdxl-tiny -o");
+    const char *la = t_made("sdxl-lora.safetensors", "--for build/tests-tmp/sdxl-tiny.safetensors --te --rank 4 --lora");
+    const char *lb = t_made("sdxl-lora-diffusers.safetensors", "--for build/tests-tmp/sdxl-tiny.safetensors --te --rank 4 --unet-names diffusers --lora");
+    xl_outs base, way[2], again, twin;
+    int k;
+    char ckp[600], lap[600], lbp[600];
+    memset(&base, 0, sizeof base); memset(way, 0, sizeof way); memset(&again, 0, sizeof again); memset(&twin, 0, sizeof twin);
+    if (!ck || !la || !lb) { t_ok(0, "mkmodel --config sdxl-tiny and its LoRAs"); return; }
+    snprintf(ckp, sizeof ckp, "%s", ck); snprintf(lap, sizeof lap, "%s", la); snprintf(lbp, sizeof lbp, "%s", lb);
+    for (k = 0; k < 2; k++) {
+        sd_model *m;
+        g_apply = k ? SD_LORA_BESIDE : SD_LORA_MERGE;
+        if (!(m = load_path(ckp, 0))) return;
+        if (!xl_run(m, &base, "SDXL without a LoRA")) { sd_free(m); break; }
+        if (t_call(m, sd_load_lora(m, lap, 1, 1), "SDXL LoRA (lora_te1_, lora_te2_, lora_unet_)") && xl_run(m, &way[k], "SDXL with the LoRA")) {
+            double et = rel(way[k].te, base.te, base.nte), ep = rel(way[k].pooled, base.pooled, base.np), eu = rel(way[k].un, base.un, base.nun);
+            t_ok(et > 1e-3 && ep > 1e-3 && eu > 1e-3, "%s: the SDXL LoRA changes context %.3f, pooled %.3f, UNet %.3f (> 1e-3)",
+                 k ? "beside" : "merged", et, ep, eu);
+        }
+        sd_clear_loras(m);
+        if (xl_run(m, &again, "SDXL, the LoRA dropped")) {
+            t_same(k ? "beside: dropped, the context's bits back" : "merged: dropped, the context's bits back", again.te, base.te, base.nte);
+            t_same("  ... the pooled vector's", again.pooled, base.pooled, base.np);
+            t_same("  ... the UNet's", again.un, base.un, base.nun);
+        }
+        if (t_call(m, sd_load_lora(m, lbp, 1, 1), "SDXL LoRA, diffusers' UNet names") && xl_run(m, &twin, "SDXL with the twin"))
+            t_same("  ... with diffusers' block names: the same UNet bits", twin.un, way[k].un, base.nun);
+        sd_clear_loras(m);
+        if (k == 0) {
+            t_err(m, sd_load_lora_memory(m, g_a, g_an, 1, 1), SD_ERR_MODEL, "this model is SDXL", "an SD 1.x LoRA (lora_te_) on SDXL");
+            if (xl_run(m, &again, "SDXL after the refusal")) t_same("  ... the model as it was", again.un, base.un, base.nun);
+        }
+        sd_free(m);
+    }
+    if (way[0].te && way[1].te) {
+        t_close("SDXL LoRA merged vs beside: context", way[1].te, way[0].te, base.nte, 1e-5);
+        t_close("SDXL LoRA merged vs beside: pooled", way[1].pooled, way[0].pooled, base.np, 1e-5);
+        t_close("SDXL LoRA merged vs beside: UNet", way[1].un, way[0].un, base.nun, 1e-5);
+    }
+    {
+        sd_model *m;
+        g_apply = SD_LORA_AUTO;
+        if ((m = load_memory(g_ck, g_cksize)) != NULL) {
+            t_err(m, sd_load_lora(m, lap, 1, 1), SD_ERR_MODEL, "this model is not SDXL", "an SDXL LoRA on SD 1.x");
+            sd_free(m);
+        }
+    }
+    xl_free(&base); xl_free(&way[0]); xl_free(&way[1]); xl_free(&again); xl_free(&twin);
+}
+
 int main(void)
 {
     sd_model *m;
@@ -1080,6 +1168,9 @@ int main(void)
         sd_free(m);
         t_time(i == SD_LORA_MERGE ? "merged" : "beside");
     }
+    printf("-- SDXL: its LoRAs on both text encoders and the UNet, merged and beside\n");
+    sdxl();
+    t_time("sdxl");
     free(g_a); free(g_b); free(g_ck);
     t_json_free(&g_hdr);
     return t_done("test_lora");

@@ -15,8 +15,9 @@
      target_h, target_w, to 1e-6.
    - Text: sd_text_encode_pooled's context is sd_text_encode's bits (clip skip 1 and 2); pooled does
      not depend on clip skip nor on being asked for; sd_encode_prompt_pooled gives the first chunk's.
-     With ../shared: the fixture's contexts and pooled vectors (relative L2 1e-4) and the
-     pipeline's y (the conditioning of both prompts, zeros for an empty negative).
+     With ../shared: the fixture's contexts and pooled vectors, its UNet cases (sd_unet_y) and its
+     pipelines' y (both prompts' conditioning as made here, zeros for an empty negative), each to
+     relative L2 1e-4; a SKIP line without it.
    - The pipeline: txt2img against the same run made here from the stage calls (the prompts'
      contexts and pooled vectors, sd_sdxl_vector with distinct sizes and crop, sd_unet_y on the
      guided batch, the sampler, the VAE at 1/0.13025): the same bits, with a negative prompt and with
@@ -24,8 +25,8 @@
      > 1) and does nothing at cfg 1; original size, crop and target size each change the image, and
      given equal to their defaults (the image's size, 0,0; on a 64x32 image, so that a swap of width
      and height shows) leave the bits alone; 1 and 2 threads, low_memory: the same bits.
-   - A diffusers SDXL folder (when mkmodel writes one) gives the single file's bits: context, pooled,
-     UNet, image.
+   - A diffusers SDXL folder (mkmodel --diffusers; a SKIP line from an mkmodel that cannot) gives the
+     single file's bits: context and pooled vector (clip skip 1 and 2), UNet, txt2img.
    The refusals of half-SDXL files (a refiner, SDXL text encoders beside an SD 1.x UNet) are in
    test_loader, which has the safetensors writer; the command line's in test_sdxl.sh. */
 #define SD_IMPLEMENTATION

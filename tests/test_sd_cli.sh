@@ -45,6 +45,12 @@
 #     as <lora:style:0.7> into the PNG's prompt; --from that PNG with --lora-dir gives the same PNG
 #     byte for byte, without --lora-dir it is refused; the tag with --lora-dir == --lora FILE:0.7;
 #     --embedding changes the conditioning, --embedding-dir == --embedding
+#   - A1111's "Lora hashes" (sd --selftest-sha256 first: SHA-256 on the standard vectors): the PNG of
+#     a LoRA run says `Lora hashes: "style: HASH"`, HASH the first 12 hex digits of the SHA-256 of the
+#     file's bytes after its header (python3's hashlib computes it here), the tag's name (':' and ','
+#     taken out), the prompt's tags before --lora's; kohya's sshs_model_hash metadata is taken as it
+#     is; --from with another file of that name in --lora-dir warns, naming <lora:NAME>, and runs;
+#     --from of a text with "Lora hashes" says nothing of it when the files agree (or there are none)
 # The tiny model and build/sd are made first when missing or out of date (make -j1 of those only).
 # OMP_NUM_THREADS defaults to 1: the machine may be shared, and results do not depend on it.
 # Exits non-zero when any check fails.
@@ -289,6 +295,7 @@ from a-2sa-old "A1111's older 'DPM++ 2S a Karras' == --sampler dpm++2s_a --sched
 a1111 a-quoted 'Negative prompt: ugly, blurry\nSteps: 3, Sampler: Heun, Schedule type: SGM Uniform, CFG scale: 7, Seed: 26, Size: 64x64, Model: "my, model: v2", Lora hashes: "a: 1, Seed: 3", RNG: CPU, Version: v1.10.1'
 from a-quoted "A1111, empty prompt, quoted values with ', ' and ': ' inside == --sampler heun --scheduler sgm_uniform --rng cpu" \
     -p "" -n "ugly, blurry" --steps 3 --sampler heun --scheduler sgm_uniform --rng cpu -s 26
+hasnt "A1111's 'Lora hashes' (no LoRA in the prompt): --from says nothing of it" "Lora" "$T/a-quoted-from.log"
 run info-a "$SD" info "$T/a-2m-old.png"
 has "sd info on 'DPM++ 2M Karras' says what --from takes" "sd reads it as: --sampler dpm++2m --scheduler karras --rng philox --steps 4 --cfg-scale 7 --seed 1234 -W 64 -H 64" "$T/info-a.log"
 
@@ -402,6 +409,60 @@ refused "a <lora:x:0.5> tag without --lora-dir" "--lora-dir" "$T/tag-nodir.png"
 txt tag-nodir-text -p "a boat <lora:x:0.5>"
 refused "sd text: a <lora:x:0.5> tag without --lora-dir" "--lora-dir" "$T/tag-nodir-text.npy"
 
+# lora_hash_checks: A1111's "Lora hashes" entry (after the LoRA runs below have made lr-arg, lr-tag
+# and lr-from): "NAME: HASH" with HASH the first 12 hex digits of the SHA-256 of the file's bytes
+# after its 8-byte header length and JSON header (A1111's addnet hash; python3's hashlib says what
+# it must be), the tag's name, the prompt's tags first; kohya's sshs_model_hash metadata wins; a
+# --from whose text gives another hash for a name warns and still runs
+addnet() { python3 -c 'import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", b[:8])[0]; print(hashlib.sha256(b[8 + n:]).hexdigest()[:12])' "$1"; }
+lora_hash_checks() {
+    if ! command -v python3 > /dev/null 2>&1; then echo "SKIP the Lora hashes checks (no python3 to compute the expected hashes)"; return; fi
+    h1=$(addnet "$T/loras/style.safetensors")
+    text lr-arg > "$T/lr-arg.txt"
+    has "--lora style.safetensors:0.7: Lora hashes: \"style: $h1\" (python3's sha256 of the bytes after the header)" \
+        ", Lora hashes: \"style: $h1\", " "$T/lr-arg.txt"
+    text lr-tag > "$T/lr-tag.txt"
+    has "<lora:style:0.7> from --lora-dir: the same Lora hashes entry" ", Lora hashes: \"style: $h1\", " "$T/lr-tag.txt"
+    hasnt "--from a PNG with Lora hashes, the same file in --lora-dir: no word of it" "Lora" "$T/lr-from.log"
+    hasnt "no LoRA: no Lora hashes" "Lora hashes" "$T/w-philox.txt"
+    # a second LoRA: the prompt's tag first, then --lora's
+    "$MKMODEL" --lora "$T/loras/other.safetensors" --for "$MODEL" --rank 4 --seed 5 > "$T/mk-lora2.log" 2>&1
+    h2=$(addnet "$T/loras/other.safetensors")
+    gen lh-two -p "a red boat <lora:other:0.5>" --steps 2 -s 21 --lora-dir "$T/loras" --lora "$T/loras/style.safetensors:0.7"
+    text lh-two > "$T/lh-two.txt"
+    if [ "$h1" != "$h2" ]; then ok "two LoRA files, two hashes ($h1, $h2)"; else fail "mkmodel --seed 5 gave the same LoRA bytes"; fi
+    has "<lora:other:0.5> and --lora style: Lora hashes: \"other: $h2, style: $h1\"" ", Lora hashes: \"other: $h2, style: $h1\", " "$T/lh-two.txt"
+    # the same name, another file: --from warns (naming the LoRA), runs, and writes the file's hash
+    mkdir -p "$T/loras2" && cp "$T/loras/other.safetensors" "$T/loras2/style.safetensors"
+    gen lh-mismatch --from "$T/lr-arg.png" --lora-dir "$T/loras2"
+    if [ "$rc" -eq 0 ] && grep -qF "<lora:style>" "$T/lh-mismatch.log" && grep -qF "$h1" "$T/lh-mismatch.log" && [ -s "$T/lh-mismatch.png" ]; then
+        ok "--from with another style.safetensors in --lora-dir: a warning, status 0: '$(grep -F '<lora:style>' "$T/lh-mismatch.log" | head -n 1 | cut -c1-170)'"
+    else fail "--from with another style.safetensors in --lora-dir: status $rc, a warning naming <lora:style> and $h1 expected"; show lh-mismatch; fi
+    text lh-mismatch > "$T/lh-mismatch.txt"
+    has "  and the new PNG gives the hash of the file applied" ", Lora hashes: \"style: $h2\", " "$T/lh-mismatch.txt"
+    # kohya's metadata: sshs_model_hash is the hash A1111 takes; the name stays the tag's (not ss_output_name)
+    python3 -c 'import json, struct, sys
+b = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n])
+h["__metadata__"] = {"ss_output_name": "an_alias", "sshs_model_hash": "0123456789abcdef" * 4}
+j = json.dumps(h).encode(); j += b" " * (-len(j) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(j)) + j + b[8 + n:])' "$T/loras/style.safetensors" "$T/loras/kohya.safetensors"
+    gen lh-meta -p "a red boat" --steps 2 -s 21 --lora "$T/loras/kohya.safetensors:0.7"
+    text lh-meta > "$T/lh-meta.txt"
+    has "a LoRA with sshs_model_hash in its metadata: that hash, the file's name" ", Lora hashes: \"kohya: 0123456789ab\", " "$T/lh-meta.txt"
+    same lh-meta lr-arg "  (the same tensors as style.safetensors: the same latent)"
+    # A1111 takes ':' and ',' out of the name
+    cp "$T/loras/style.safetensors" "$T/loras/my,style.safetensors"
+    gen lh-comma -p "a red boat" --steps 2 -s 21 --lora "$T/loras/my,style.safetensors:0.7"
+    text lh-comma > "$T/lh-comma.txt"
+    has "--lora my,style.safetensors: Lora hashes: \"mystyle: $h1\"" ", Lora hashes: \"mystyle: $h1\", " "$T/lh-comma.txt"
+}
+
+echo "== sd --selftest-sha256: the SHA-256 of the Lora hashes on the standard vectors"
+run sha "$SD" --selftest-sha256
+if [ "$rc" -eq 0 ] && [ "$(grep -c '^ok ' "$T/sha.log")" -eq 4 ]; then ok "sha256 of \"\", \"abc\", the 56-byte vector and a million a's"
+else fail "sd --selftest-sha256: status $rc"; show sha; fi
+
 echo "== LoRA and embeddings: the PNG's text and --from"
 # the files: the sd1-prompts fixtures' (made for this architecture) when ../shared is there, else
 # build/mkmodel's random ones; without either, SKIP
@@ -419,7 +480,7 @@ elif "$MKMODEL" --help 2>&1 | grep -q -- '--lora' && "$MKMODEL" --help 2>&1 | gr
 fi
 if [ -z "$files" ]; then
     for what in "--lora FILE:0.7 changes the latent" "the PNG records <lora:style:0.7>" "--from with --lora-dir: the same PNG" \
-                "--from without --lora-dir is refused" "<lora:style:0.7> with --lora-dir == --lora FILE:0.7" \
+                "--from without --lora-dir is refused" "<lora:style:0.7> with --lora-dir == --lora FILE:0.7" "the Lora hashes entry" \
                 "--embedding changes the conditioning" "--embedding-dir == --embedding"; do
         echo "SKIP $what (no ../shared/fixtures/sd1-prompts, and $MKMODEL has no --lora / --embedding yet)"
     done
@@ -438,6 +499,7 @@ else
     refused "--from that PNG without --lora-dir" "--lora-dir" "$T/lr-from-nodir.png"
     gen lr-tag -p "a red boat <lora:style:0.7>" --steps 2 -s 21 --lora-dir "$T/loras"
     same lr-tag lr-arg "<lora:style:0.7> in the prompt with --lora-dir == --lora style.safetensors:0.7"
+    lora_hash_checks
     txt em-with -p "a boat in shinystyle colors" --weighting a1111 --embedding "$T/embeddings/shinystyle.safetensors"
     txt em-without -p "a boat in shinystyle colors" --weighting a1111
     txt em-dir -p "a boat in shinystyle colors" --weighting a1111 --embedding-dir "$T/embeddings"

@@ -63,6 +63,7 @@ typedef struct opts {
     char from_issue[FROM_N][192];
     char from_note[512];
     int from_sampler, from_scheduler, from_strength;
+    char from_lora_hashes[1024];   /* its "Lora hashes" ("" without), checked against the files applied */
 } opts;
 
 static const char *usage =
@@ -406,12 +407,14 @@ static const char *const commands[] = { "txt2img", "img2img", "inpaint", "info",
    which A1111 has not: "Automatic", which A1111 reads as its default for the sampler (for Euler and
    Euler a the same timesteps with sigmas interpolated in log space, for DDIM and PLMS the same
    timesteps) and sd, seeing "Version: sd.h ...", as sd's default (diffusers'); "RNG: CPU" for the
-   CPU generator and nothing for philox, as A1111 writes its GPU noise. Numbers are written with the
-   fewest digits that read back to the same float, so --from makes the same latent, bit for bit.
+   CPU generator and nothing for philox, as A1111 writes its GPU noise; with LoRAs, --lora options as
+   <lora:NAME:W> tags at the prompt's end and A1111's "Lora hashes" (lora_hashes). Numbers are written
+   with the fewest digits that read back to the same float, so --from makes the same latent, bit for bit.
 
    What sd reads: A1111's texts (the schedule folded into the sampler's name, "DPM++ 2M Karras", as
    A1111 wrote it before v1.9, included; A1111 reads it so too: sd_samplers.get_sampler_and_scheduler),
-   and sd's. Texts that sd wrote before it had schedules and Philox noise carry "Version: sd.h" and no
+   and sd's; their "Lora hashes" are checked against the LoRA files applied (another hash: a warning).
+   Texts that sd wrote before it had schedules and Philox noise carry "Version: sd.h" and no
    "Schedule type": their samplers ran on sd's default schedule and CPU noise, and read so. */
 
 #define MAX_SETTINGS 64
@@ -420,7 +423,7 @@ typedef struct infotext {
     size_t prompt_n, negative_n;
     int n;
     char key[MAX_SETTINGS][48];
-    char value[MAX_SETTINGS][256];   /* longer values are cut (none that sd reads is that long) */
+    char value[MAX_SETTINGS][1024];  /* longer values are cut ("Lora hashes" of some 40 LoRAs is that long) */
 } infotext;
 
 /* splits a "parameters" text; 0 if it has no settings line (one that starts with "Steps: ": the last
@@ -539,8 +542,9 @@ static const char *schedule_label(sd_scheduler k)
     return k == SD_SCHEDULER_DIFFUSERS || k == SD_SCHEDULER_DEFAULT ? "Automatic" : schedule_table[k].a1111;
 }
 
-/* the "parameters" text of an image sd made */
-static void write_parameters(char *out, size_t cap, const sd_params *p, const char *model, int img2img, int inpaint)
+/* the "parameters" text of an image sd made; lora_hashes: A1111's "Lora hashes" (lora_hashes below), "" for none */
+static void write_parameters(char *out, size_t cap, const sd_params *p, const char *model, int img2img, int inpaint,
+                             const char *lora_hashes)
 {
     sd_scheduler k = p->scheduler == SD_SCHEDULER_DEFAULT ? sd_scheduler_default(p->sampler) : p->scheduler;
     const char *neg = p->negative_prompt ? p->negative_prompt : "";
@@ -555,6 +559,10 @@ static void write_parameters(char *out, size_t cap, const sd_params *p, const ch
     if (inpaint) append(out, cap, ", Mask blur: %d%s", p->mask_blur, p->mask_paste ? ", Mask paste: True" : "");
     if (p->clip_skip > 1) append(out, cap, ", Clip skip: %d", p->clip_skip);
     if (p->rng == SD_RNG_CPU) append(out, cap, ", RNG: CPU");
+    if (lora_hashes[0]) {   /* where A1111 has it: among the extra parameters, after RNG */
+        char qh[16384];
+        append(out, cap, ", Lora hashes: %s", quote(qh, sizeof qh, lora_hashes));
+    }
     if (p->sampler == SD_SAMPLER_DDIM && p->eta > 0) append(out, cap, ", Eta DDIM: %s", fmt_num(num, sizeof num, p->eta, 1));
     if (p->weighting != SD_WEIGHTING_A1111) append(out, cap, ", Prompt weighting: %s", weighting_names[p->weighting]);
     /* SDXL's size conditioning, where it is not the default (the image's size, crop 0,0): sd's own fields */
@@ -617,6 +625,8 @@ static int parse_parameters(opts *o, const char *t)
     o->from_text[1][it->negative ? n : 0] = 0;
     o->negative = o->from_text[1];
     if ((v = infotext_get(it, "Model")) != NULL) { n = strlen(v); memcpy(o->from_text[2], v, n + 1); }
+    v = infotext_get(it, "Lora hashes");   /* A1111's "NAME: HASH, ..." (see lora_hashes) */
+    snprintf(o->from_lora_hashes, sizeof o->from_lora_hashes, "%s", v ? v : "");
 
     /* who wrote it: sd, A1111 before v1.9 (no schedule choice: every sampler on k-diffusion's
        get_sigmas unless its name said Karras) or A1111 from v1.9 (and forks that say "v1.N") */
@@ -1035,6 +1045,225 @@ static int load_prompt_loras(sd_model *m, const opts *o, const char *prompt)
         if (sd_load_lora(m, path, tags[i].te_weight, tags[i].unet_weight) != SD_OK) return die("<lora:%s>: %s", tags[i].name, sd_error(m));
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- A1111's "Lora hashes"
+   SHA-256 (FIPS 180-4) in a few plain lines, for the hashes A1111 writes of the LoRAs it applied;
+   sd --selftest-sha256 checks it on the standard vectors. */
+
+typedef struct sha256_ctx { uint32_t h[8]; uint64_t bytes; unsigned char buf[64]; } sha256_ctx;
+
+static const uint32_t sha256_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2 };
+
+#define ROR32(x, n) ((x) >> (n) | (x) << (32 - (n)))
+/* one 64-byte block into the state h */
+static void sha256_block(uint32_t h[8], const unsigned char *p)
+{
+    uint32_t w[64], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7], t1, t2;
+    int i;
+    for (i = 0; i < 16; i++) w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (; i < 64; i++)
+        w[i] = w[i - 16] + (ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ w[i - 15] >> 3) + w[i - 7]
+             + (ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ w[i - 2] >> 10);
+    for (i = 0; i < 64; i++) {   /* (k is FIPS's h) */
+        t1 = k + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
+        t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        k = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+}
+#undef ROR32
+
+static void sha256_init(sha256_ctx *s)
+{
+    static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+    memcpy(s->h, h0, sizeof h0);
+    s->bytes = 0;
+}
+
+static void sha256_update(sha256_ctx *s, const void *data, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    size_t have = (size_t)(s->bytes % 64), k;
+    s->bytes += n;
+    if (have) {   /* fill the block begun before */
+        k = 64 - have < n ? 64 - have : n;
+        memcpy(s->buf + have, p, k);
+        p += k; n -= k;
+        if (have + k < 64) return;
+        sha256_block(s->h, s->buf);
+    }
+    for (; n >= 64; p += 64, n -= 64) sha256_block(s->h, p);
+    memcpy(s->buf, p, n);
+}
+
+/* the digest as 64 lowercase hex digits: 0x80, zeros, the length in bits (big-endian) */
+static void sha256_hex(sha256_ctx *s, char hex[65])
+{
+    unsigned char pad[72] = { 0x80 };
+    uint64_t bits = s->bytes * 8;
+    size_t np = 64 - (size_t)((s->bytes + 8) % 64), i;   /* 1..64 */
+    for (i = 0; i < 8; i++) pad[np + i] = (unsigned char)(bits >> (56 - 8 * i));
+    sha256_update(s, pad, np + 8);
+    for (i = 0; i < 32; i++) sprintf(hex + 2 * i, "%02x", (unsigned)(s->h[i / 4] >> (24 - 8 * (i % 4)) & 0xff));
+}
+
+/* a JSON string after its opening quote into out (cut at cap - 1; \uXXXX as '?', other escapes as
+   the letter after the backslash: only ASCII keys and hex values are read); returns the position
+   after its closing quote */
+static const char *json_string(const char *p, const char *e, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; p < e && *p != '"'; p++) {
+        char c = *p;
+        if (c == '\\' && p + 1 < e && (c = *++p) == 'u') { c = '?'; p += e - p > 4 ? 4 : e - p - 1; }
+        if (n + 1 < cap) out[n++] = c;
+    }
+    out[n] = 0;
+    return p < e ? p + 1 : e;
+}
+
+/* the string value of key in the "__metadata__" object of a safetensors JSON header h[0..n) into
+   out ("" without one): a walk that counts the depth, reading strings whole */
+static void safetensors_metadata(const char *h, size_t n, const char *key, char *out, size_t cap)
+{
+    const char *p = h, *e = h + n;
+    int depth = 0, meta_next = 0, in_meta = 0, want = 0;
+    char s[256];
+    out[0] = 0;
+    while (p < e) {
+        if (*p == '"') {
+            int is_key;
+            p = json_string(p + 1, e, s, sizeof s);
+            while (p < e && isspace((unsigned char)*p)) p++;
+            is_key = p < e && *p == ':';
+            if (depth == 1 && is_key) meta_next = !strcmp(s, "__metadata__");
+            else if (depth == 2 && in_meta && is_key) want = !strcmp(s, key);
+            else if (depth == 2 && in_meta && want) { size_t l = strlen(s) < cap ? strlen(s) : cap - 1; memcpy(out, s, l); out[l] = 0; return; }
+            continue;
+        }
+        if (*p == '{' || *p == '[') { if (++depth == 2) in_meta = meta_next && *p == '{'; }
+        else if (*p == '}' || *p == ']') { if (--depth < 2) in_meta = want = 0; }
+        p++;
+    }
+}
+
+/* A1111's hash of a LoRA file (extensions-builtin/Lora/network.py, NetworkOnDisk): the
+   "sshs_model_hash" of its safetensors metadata where it has one (kohya's sd-scripts write it),
+   else the "addnet" hash (modules/hashes.py, addnet_hash_safetensors): the SHA-256 of what follows
+   the 8-byte header length and the JSON header, the tensors' bytes; a file not named .safetensors
+   is hashed whole (hashes.calculate_sha256). Into hash its first 12 characters, A1111's shorthash.
+   0 if the file cannot be read. */
+static int lora_file_hash(const char *path, char hash[13])
+{
+    FILE *f = fopen(path, "rb");
+    size_t pl = strlen(path), n, i;
+    unsigned char len8[8], *buf = (unsigned char *)malloc(1 << 20);
+    char hex[65] = "";
+    sha256_ctx s;
+    int ok = f && buf;
+    if (ok && pl >= 12 && same_name(path + pl - 12, ".safetensors")) {
+        uint64_t hn = 0;
+        char *header = NULL;
+        ok = fread(len8, 1, 8, f) == 8;
+        for (i = 8; i-- > 0;) hn = hn << 8 | len8[i];
+        ok = ok && hn <= 100000000 && (header = (char *)malloc((size_t)hn + 1)) != NULL;   /* safetensors' limit */
+        ok = ok && fread(header, 1, (size_t)hn, f) == hn;
+        if (ok) safetensors_metadata(header, (size_t)hn, "sshs_model_hash", hex, sizeof hex);
+        free(header);
+    }
+    if (ok && !hex[0]) {   /* the rest of the file */
+        sha256_init(&s);
+        while ((n = fread(buf, 1, 1 << 20, f)) > 0) sha256_update(&s, buf, n);
+        if ((ok = !ferror(f)) != 0) sha256_hex(&s, hex);
+    }
+    if (f) fclose(f);
+    free(buf);
+    snprintf(hash, 13, "%s", ok ? hex : "");
+    return ok && hash[0];
+}
+
+/* the hash given to name in a "Lora hashes" value ("NAME: HASH, NAME: HASH") into hash; 0 if the
+   name is not there */
+static int lora_hash_of(const char *list, const char *name, char hash[13])
+{
+    const char *p = list;
+    while (*p) {
+        const char *end = strchr(p, ','), *colon;
+        size_t nl, hl;
+        if (!end) end = p + strlen(p);
+        while (*p == ' ') p++;
+        colon = strchr(p, ':');
+        if (colon && colon < end) {
+            const char *h = colon + 1;
+            for (nl = (size_t)(colon - p); nl && p[nl - 1] == ' '; nl--) {}
+            while (*h == ' ') h++;
+            for (hl = (size_t)(end - h); hl && h[hl - 1] == ' '; hl--) {}
+            if (nl == strlen(name) && !strncmp(p, name, nl) && hl < 13) { memcpy(hash, h, hl); hash[hl] = 0; return 1; }
+        }
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* A1111's "Lora hashes" (extensions-builtin/Lora/extra_networks_lora.py, activate) into out:
+   "NAME: HASH, NAME: HASH" for the LoRAs of the prompt sd writes, in the order of their tags there
+   (the prompt's own, then one for each --lora option), NAME the tag's name (A1111's mentioned_name:
+   the name the prompt used, which for --lora FILE is the file's name without extension) with ':'
+   and ',' taken out, each name once (a dict: its first place, the file applied); HASH
+   lora_file_hash's. A LoRA whose file cannot be read is left out, as A1111 leaves out one without a
+   hash. Each file is read once, the checkpoint never. When --from's text has the entry, a name with
+   another hash there is warned of: another file of that name, so the image may differ. */
+static void lora_hashes(const opts *o, const char *prompt, char *out, size_t cap)
+{
+    typedef struct { char name[256]; char path[4096]; } entry;
+    sd_lora_tag tags[64];
+    int nt = sd_prompt_loras(prompt, NULL, tags, 64), ne = 0, i, j, k;
+    entry *e;
+    out[0] = 0;
+    if (nt < 0) nt = 0;
+    if (nt > 64) nt = 64;   /* (load_prompt_loras refused more) */
+    if (nt + o->n_lora == 0 || !(e = (entry *)malloc((size_t)(nt + o->n_lora) * sizeof *e))) return;
+    for (i = 0; i < nt + o->n_lora; i++) {
+        char name[256], path[4096];
+        size_t c = 0;
+        if (i < nt) {   /* a tag: the --lora file of that name that replaced it, or DIR/NAME.safetensors */
+            memcpy(name, tags[i].name, sizeof name);
+            path[0] = 0;
+            for (k = 0; k < o->n_lora; k++) {
+                char file[4096], stem[256];
+                lora_option(o->lora[k], file, sizeof file);
+                file_stem(file, stem, sizeof stem);
+                if (!strcmp(stem, name)) memcpy(path, file, sizeof path);
+            }
+            if (!path[0] && (!o->lora_dir || snprintf(path, sizeof path, "%s/%s.safetensors", o->lora_dir, name) >= (int)sizeof path)) continue;
+        } else {
+            lora_option(o->lora[i - nt], path, sizeof path);
+            file_stem(path, name, sizeof name);
+        }
+        for (j = 0; name[j]; j++) if (name[j] != ':' && name[j] != ',') name[c++] = name[j];
+        name[c] = 0;
+        for (j = 0; j < ne && strcmp(e[j].name, name); j++) {}
+        if (j == ne) memcpy(e[ne++].name, name, c + 1);
+        memcpy(e[j].path, path, sizeof path);
+    }
+    for (i = 0; i < ne; i++) {
+        char hash[13], theirs[13];
+        if (!lora_file_hash(e[i].path, hash)) { fprintf(stderr, "sd: cannot read %s for its hash (the PNG's Lora hashes leave it out)\n", e[i].path); continue; }
+        if (strlen(out) + strlen(e[i].name) + 17 < cap) append(out, cap, "%s%s: %s", out[0] ? ", " : "", e[i].name, hash);
+        if (lora_hash_of(o->from_lora_hashes, e[i].name, theirs) && !same_name(theirs, hash))
+            fprintf(stderr, "sd: --from %s: <lora:%s>: its text gives the Lora hash %s, %s has %s (another file of that name?"
+                    " the image may differ)\n", o->from_path ? o->from_path : "", e[i].name, theirs, e[i].path, hash);
+    }
+    free(e);
 }
 
 static int file_exists(const char *p)
@@ -1510,9 +1739,11 @@ static int cmd_generate(const opts *o, int img2img)
     const char *out = o->output ? o->output : "output.png";
     progress pr;
     double t0 = wall();
+    static char hashes[8192];
     if (!m) return 1;
     if (o->mask && !img2img) { sd_free(m); return die("--mask needs an init image: -i IMAGE"); }
     if ((rc = load_model(m, o)) || (rc = load_vocab(m, o)) || (rc = load_prompt_loras(m, o, o->prompt ? o->prompt : ""))) goto done;
+    lora_hashes(o, o->prompt ? o->prompt : "", hashes, sizeof hashes);   /* before the run: a --from mismatch is told at once */
     if (img2img) {
         int iw, ih;
         if (!o->init) { rc = die("img2img needs an init image: -i IMAGE"); goto done; }
@@ -1581,7 +1812,7 @@ static int cmd_generate(const opts *o, int img2img)
             snprintf(written + n, sizeof written - n, "%s<lora:%s:%s>", n ? " " : "", name, fmt_num(num, sizeof num, wt, 0));
         }
         p.prompt = written;
-        write_parameters(params, sizeof params, &p, base, img2img, mask != NULL);
+        write_parameters(params, sizeof params, &p, base, img2img, mask != NULL, hashes);
         if ((rc = save_png(out, rgb, w, h, params)) != 0) goto done;
     }
     if (!o->quiet) fprintf(stderr, "wrote %s (%dx%d, seed %llu, %.1f s)\n", out, w, h, (unsigned long long)p.seed, wall() - t0);
@@ -1592,10 +1823,38 @@ done:
 }
 
 #ifndef SD_CLI_NO_MAIN   /* tests/fuzz/fuzz_cli.c includes this file for parse_args */
+/* sd --selftest-sha256 (not in --help): the SHA-256 of the LoRA hashes on FIPS 180-2's vectors, the
+   million a's fed in pieces of 997 bytes to cross the block boundaries; one line each, ok or FAIL */
+static int selftest_sha256(void)
+{
+    static const char *const want[4] = { "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                                         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                                         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+                                         "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0" };
+    static const char *const what[4] = { "\"\"", "\"abc\"", "\"abcdbcdecdefdefg...nopq\" (56 bytes, two blocks)", "a million a's" };
+    const char *in[3] = { "", "abc", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq" };
+    char a[997], hex[65];
+    int i, fails = 0;
+    memset(a, 'a', sizeof a);
+    for (i = 0; i < 4; i++) {
+        sha256_ctx s;
+        sha256_init(&s);
+        if (i < 3) sha256_update(&s, in[i], strlen(in[i]));
+        else { long left; for (left = 1000000; left > 0; left -= (long)sizeof a) sha256_update(&s, a, left < (long)sizeof a ? (size_t)left : sizeof a); }
+        sha256_hex(&s, hex);
+        fails += strcmp(hex, want[i]) != 0;
+        printf("%s  sha256(%s) = %s%s%s\n", strcmp(hex, want[i]) ? "FAIL" : "ok  ", what[i], hex, strcmp(hex, want[i]) ? ", expected " : "",
+               strcmp(hex, want[i]) ? want[i] : "");
+    }
+    return fails != 0;
+}
+
 int main(int argc, char **argv)
 {
     opts o;
-    int r = parse_args(argc, argv, &o);
+    int r;
+    if (argc == 2 && !strcmp(argv[1], "--selftest-sha256")) return selftest_sha256();
+    r = parse_args(argc, argv, &o);
     if (r == 2) { print_usage(); return 0; }
     if (r) return 2;
     if (!strcmp(o.cmd, "tokenize")) return cmd_tokenize(&o);

@@ -587,6 +587,7 @@ static void compare(const char *what, const run *a, const run *b, const sd_param
 static void pipeline_checks(const char *xl, const char *vocab)
 {
     sd_model *m = load_cfg(xl, vocab, 2, 0), *m1 = NULL, *mlow = NULL;
+    int quick = t_quick();   /* under the sanitizers: one step, the runs that add no code path left out */
     sd_params p = sd_params_default(), q;
     run base, o, o2;
     if (!m) return;
@@ -608,25 +609,32 @@ static void pipeline_checks(const char *xl, const char *vocab)
     run_free(&o); run_free(&o2);
     /* the negative prompt and the size conditioning, run against run; 64x32 so that width and height differ */
     p = sd_params_default();
-    p.prompt = "a red fox in the snow"; p.negative_prompt = NULL; p.width = 64; p.height = 32; p.steps = 2; p.seed = 5;
+    p.prompt = "a red fox in the snow"; p.negative_prompt = NULL; p.width = 64; p.height = 32; p.steps = quick ? 1 : 2; p.seed = 5;
     base = txt2img(m, p);
     q = p; q.negative_prompt = "";
     o = txt2img(m, q); compare("negative \"\" == negative NULL (cfg 7)", &base, &o, &p, 0); run_free(&o);
     q = p; q.negative_prompt = "blurry";
     o = txt2img(m, q); compare("negative \"blurry\" changes the image (cfg 7)", &base, &o, &p, 1); run_free(&o);
-    q = p; q.cfg_scale = 1.0f; q.negative_prompt = "blurry";
-    o = txt2img(m, q); q.negative_prompt = NULL; o2 = txt2img(m, q);
-    compare("cfg 1: negative \"blurry\" == none", &o, &o2, &p, 0); run_free(&o); run_free(&o2);
+    if (!quick) {
+        q = p; q.cfg_scale = 1.0f; q.negative_prompt = "blurry";
+        o = txt2img(m, q); q.negative_prompt = NULL; o2 = txt2img(m, q);
+        compare("cfg 1: negative \"blurry\" == none", &o, &o2, &p, 0); run_free(&o); run_free(&o2);
+    }
     q = p; q.orig_width = 128; q.orig_height = 96;
     o = txt2img(m, q); compare("original size 128x96 changes the image", &base, &o, &p, 1); run_free(&o);
-    q = p; q.orig_width = 32; q.orig_height = 64;
-    o = txt2img(m, q); compare("original size 32x64 (the image's, swapped) changes it", &base, &o, &p, 1); run_free(&o);
+    if (!quick) {
+        q = p; q.orig_width = 32; q.orig_height = 64;
+        o = txt2img(m, q); compare("original size 32x64 (the image's, swapped) changes it", &base, &o, &p, 1); run_free(&o);
+    }
     q = p; q.crop_left = 8;
-    o = txt2img(m, q); q.crop_left = 0; q.crop_top = 8; o2 = txt2img(m, q);
-    compare("crop left 8 changes the image", &base, &o, &p, 1);
-    compare("crop top 8 changes it, and not as crop left 8", &o, &o2, &p, 1);
-    compare("  ... crop top 8 vs none", &base, &o2, &p, 1);
-    run_free(&o); run_free(&o2);
+    o = txt2img(m, q); compare("crop left 8 changes the image", &base, &o, &p, 1);
+    if (!quick) {
+        q.crop_left = 0; q.crop_top = 8; o2 = txt2img(m, q);
+        compare("crop top 8 changes it, and not as crop left 8", &o, &o2, &p, 1);
+        compare("  ... crop top 8 vs none", &base, &o2, &p, 1);
+        run_free(&o2);
+    }
+    run_free(&o);
     q = p; q.target_width = 96; q.target_height = 48;
     o = txt2img(m, q); compare("target size 96x48 changes the image", &base, &o, &p, 1); run_free(&o);
     q = p; q.orig_width = 64; q.orig_height = 32; q.crop_left = q.crop_top = 0; q.target_width = 64; q.target_height = 32;
@@ -634,10 +642,11 @@ static void pipeline_checks(const char *xl, const char *vocab)
     /* threads and low memory: the same bits (a negative prompt, so that low_memory runs the halves one by one) */
     q = p; q.negative_prompt = "blurry";
     o = txt2img(m, q);
-    if ((m1 = load_cfg(xl, vocab, 1, 0)) != NULL) { o2 = txt2img(m1, q); compare("1 thread == 2 threads", &o, &o2, &q, 0); run_free(&o2); }
+    if (!quick && (m1 = load_cfg(xl, vocab, 1, 0)) != NULL) { o2 = txt2img(m1, q); compare("1 thread == 2 threads", &o, &o2, &q, 0); run_free(&o2); }
     if ((mlow = load_cfg(xl, vocab, 2, 1)) != NULL) { o2 = txt2img(mlow, q); compare("low_memory == default", &o, &o2, &q, 0); run_free(&o2); }
     run_free(&o);
     run_free(&base);
+    if (quick) t_skip("pipeline: cfg 1's negative, the swapped size, crop top, 1 thread (SD_TEST_QUICK: the same paths as the other runs)");
     sd_free(m); sd_free(m1); sd_free(mlow);
 }
 

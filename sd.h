@@ -233,7 +233,7 @@ typedef struct sd_info {               /* what sd_load found (sd_model_info) */
     int unet_res_blocks;               /* res blocks per level (2) */
     int unet_depth;                    /* transformer blocks per attention (1; the most of any level) */
     int unet_depths[8], unet_mid_depth;   /* ... per level and in the middle block (SDXL: 0,2,10 and 10) */
-    int unet_heads;                    /* 8 (of level 0; SD 2.x and SDXL: heads of 64) */
+    int unet_heads;                    /* 8 (SD 2.x and SDXL: heads of 64, so this is the first attention level's count) */
     int context_dim;                   /* 768 */
     int unet_adm_in;                   /* SDXL: the width of the vector y (pooled text + 6 x 256); else 0 */
     /* CLIP text encoder(s): text_width is sd_text_encode's output (SDXL: both side by side, 768 + 1280) */
@@ -5643,6 +5643,8 @@ static sd_result sd__build_text(sd_model *m)
         return sd__fail(m, SD_ERR_NOMEM, "out of memory");
     m->pad = -1;
     if ((r = sd__build_hfclip(m, m->clip, SD__XL_CLIP, NULL, SD__ACT_QUICK_GELU)) != SD_OK) return sd__wrap(m, r, "SDXL text encoder 1 (CLIP ViT-L)", NULL);
+    if (!sd__has_prefix(m, SD__XL_OPENCLIP) && !sd__has_prefix(m, SD__XL_HFCLIP2))
+        return sd__fail(m, SD_ERR_MODEL, "SDXL text encoder 2 (OpenCLIP bigG, %s*) missing", SD__XL_OPENCLIP);
     if (sd__has_prefix(m, SD__XL_OPENCLIP)) r = sd__build_openclip(m, m->clip2, SD__XL_OPENCLIP);
     else r = sd__build_hfclip(m, m->clip2, SD__XL_HFCLIP2, "conditioner.embedders.1.transformer.text_projection.weight", SD__ACT_GELU);
     if (r != SD_OK) return sd__wrap(m, r, "SDXL text encoder 2 (OpenCLIP bigG)", NULL);
@@ -7179,7 +7181,9 @@ SDDEF sd_result sd_model_info(sd_model *m, sd_info *info)
     if (m->unet) {
         const sd__unet_cfg *u = &m->unet->cfg;
         info->unet_channels = u->ch; info->unet_levels = u->levels; info->unet_res_blocks = u->nres;
-        info->unet_heads = u->heads ? u->heads : u->ch / u->head_dim; info->unet_in_channels = u->in_ch; info->context_dim = u->ctx_dim;
+        info->unet_heads = u->heads; info->unet_in_channels = u->in_ch; info->context_dim = u->ctx_dim;
+        for (i = 0; !info->unet_heads && i < u->levels; i++)   /* heads of 64: those of the first level with attention */
+            if (u->depth[i] > 0) info->unet_heads = u->ch * u->mult[i] / u->head_dim;
         info->unet_adm_in = u->adm_in; info->unet_mid_depth = u->mid_depth;
         for (i = 0; i < u->levels; i++) {
             info->unet_mult[i] = u->mult[i];
@@ -7870,6 +7874,11 @@ static sd_result sd__generate(sd_model *m, const sd_params *p, const unsigned ch
     if (p->width < 8 || p->height < 8 || p->width > 2048 || p->height > 2048 || p->width % 8 || p->height % 8)
         return sd__fail(m, SD_ERR_ARG, "size %dx%d: width and height must be multiples of 8 in 8..2048", p->width, p->height);
     if (p->steps < 1 || p->steps > SD_MAX_STEPS) return sd__fail(m, SD_ERR_ARG, "steps %d: 1..%d allowed", p->steps, SD_MAX_STEPS);
+    if (p->orig_width < 0 || p->orig_height < 0 || p->crop_left < 0 || p->crop_top < 0 || p->target_width < 0 || p->target_height < 0 ||
+        p->orig_width > 65536 || p->orig_height > 65536 || p->crop_left > 65536 || p->crop_top > 65536 || p->target_width > 65536 ||
+        p->target_height > 65536)
+        return sd__fail(m, SD_ERR_ARG, "SDXL's size conditioning: original %dx%d, crop %d,%d, target %dx%d: 0..65536 each (0: the default)",
+                        p->orig_width, p->orig_height, p->crop_left, p->crop_top, p->target_width, p->target_height);
     if (!(p->cfg_scale >= 0.0f && p->cfg_scale <= 100.0f)) return sd__fail(m, SD_ERR_ARG, "cfg scale %g: 0..100 allowed", p->cfg_scale);
     if ((r = sd__check_sampler(m, p)) != SD_OK) return r;
     if (p->clip_skip < 1 || p->clip_skip > m->clip->cfg.layers - m->clip->cfg.unused)

@@ -230,6 +230,17 @@ static void errors(const char *xl, const char *vocab)
         }
         sd_result r = sd_text_encode_pooled(mx, ids, top - 1, ctx, pooled);
         t_ok(r == SD_OK, "SDXL: clip skip %d (the deepest allowed) runs%s%s", top - 1, r ? ": " : "", r ? sd_error(mx) : "");
+        for (b = 0; b < 6; b++) {   /* the size conditioning out of range: each of the six, negative and too large */
+            int k, *f[6];
+            p.clip_skip = 1;
+            f[0] = &p.orig_width; f[1] = &p.orig_height; f[2] = &p.crop_left; f[3] = &p.crop_top; f[4] = &p.target_width; f[5] = &p.target_height;
+            for (k = 0; k < 2; k++) {
+                *f[b] = k ? 65537 : -8;
+                snprintf(what, sizeof what, "SDXL: sd_txt2img with size conditioning field %d = %d", b, *f[b]);
+                t_err(mx, sd_txt2img(mx, &p, rgb), SD_ERR_ARG, "size conditioning", what);
+                *f[b] = 0;
+            }
+        }
         free(rgb);
     }
     /* a textual-inversion embedding (CLIP-L's width) in an SDXL prompt: not supported yet */

@@ -726,9 +726,18 @@ static int parse_parameters(opts *o, const char *t)
     if (!sd_made && (v = infotext_get(it, "Eta")) != NULL && atof(v) != 1.0) from_note(o, "Eta (the ancestral samplers' noise; sd's is 1)");
     if ((v = infotext_get(it, "ENSD")) != NULL && atof(v) != 0.0) from_note(o, "ENSD");
     o->orig_w = o->orig_h = o->crop_x = o->crop_y = o->target_w = o->target_h = 0;   /* SDXL's size conditioning (sd's fields) */
-    if ((v = infotext_get(it, "Original size")) != NULL && sscanf(v, "%dx%d", &o->orig_w, &o->orig_h) != 2) { o->orig_w = o->orig_h = 0; from_note(o, "Original size"); }
-    if ((v = infotext_get(it, "Crop")) != NULL && sscanf(v, "%d,%d", &o->crop_x, &o->crop_y) != 2) { o->crop_x = o->crop_y = 0; from_note(o, "Crop"); }
-    if ((v = infotext_get(it, "Target size")) != NULL && sscanf(v, "%dx%d", &o->target_w, &o->target_h) != 2) { o->target_w = o->target_h = 0; from_note(o, "Target size"); }
+    if ((v = infotext_get(it, "Original size")) != NULL && !(sscanf(v, "%dx%d", &o->orig_w, &o->orig_h) == 2 && o->orig_w >= 1 &&
+                                                             o->orig_h >= 1 && o->orig_w <= 65536 && o->orig_h <= 65536)) {
+        o->orig_w = o->orig_h = 0; from_note(o, "Original size");
+    }
+    if ((v = infotext_get(it, "Crop")) != NULL && !(sscanf(v, "%d,%d", &o->crop_x, &o->crop_y) == 2 && o->crop_x >= 0 && o->crop_y >= 0 &&
+                                                    o->crop_x <= 65536 && o->crop_y <= 65536)) {
+        o->crop_x = o->crop_y = 0; from_note(o, "Crop");
+    }
+    if ((v = infotext_get(it, "Target size")) != NULL && !(sscanf(v, "%dx%d", &o->target_w, &o->target_h) == 2 && o->target_w >= 1 &&
+                                                           o->target_h >= 1 && o->target_w <= 65536 && o->target_h <= 65536)) {
+        o->target_w = o->target_h = 0; from_note(o, "Target size");
+    }
     if ((v = infotext_get(it, "Discard penultimate sigma")) != NULL && same_name(v, "True")) from_note(o, "Discard penultimate sigma");
     for (i = 0; ignored[i]; i++) if (infotext_get(it, ignored[i])) from_note(o, ignored[i]);
     if (!sd_made && known && o->sampler == SD_SAMPLER_LCM) from_note(o, "A1111's LCM denoiser (sd's lcm is ComfyUI's)");
@@ -767,6 +776,9 @@ static void print_settings(const opts *o)
     if (o->sampler == SD_SAMPLER_DDIM && o->eta > 0) printf(" --eta %s", fmt_num(num, sizeof num, (float)o->eta, 1));
     if (o->from_strength) printf(" --strength %s", fmt_num(num, sizeof num, o->strength, 0));
     printf(" --weighting %s", weighting_names[o->weighting < 0 ? SD_WEIGHTING_A1111 : o->weighting]);
+    if (o->orig_w) printf(" --original-size %dx%d", o->orig_w, o->orig_h);
+    if (o->crop_x || o->crop_y) printf(" --crop %d,%d", o->crop_x, o->crop_y);
+    if (o->target_w) printf(" --target-size %dx%d", o->target_w, o->target_h);
     printf("\n  (in A1111's words: Sampler: %s, Schedule type: %s, noise: %s)\n", sampler_table[o->sampler].a1111,
            schedule_label(k), o->rng == SD_RNG_PHILOX ? "GPU" : "CPU");
     for (i = 0; i < FROM_N; i++) if (o->from_issue[i][0]) printf("sd cannot take: %s\n", o->from_issue[i]);

@@ -15,7 +15,9 @@
 #                       v1-5-pruned-emaonly.safetensors -> build/demo.safetensors (make demo's model)
 #                       merges.txt                      -> build/demo-merges.txt (its vocabulary)
 #                       easynegative.safetensors, loras/add_detail.safetensors, taesd_decoder.safetensors,
-#                       taesd_encoder.safetensors -> random ones of the real layouts (mkmodel);
+#                       taesd_encoder.safetensors, sd_xl_base_1.0.safetensors and
+#                       sd_xl_turbo_1.0_fp16.safetensors (mkmodel --config sdxl-tiny) -> random ones
+#                       of the real layouts (mkmodel);
 #                       fox-mask.png -> a white rectangle (written with python3)
 #                       ../shared                       -> the repository's ../shared, if there
 #                     Blocks share the sandbox: a later block may use what an earlier one made
@@ -85,8 +87,10 @@ if [ "$dry" = 0 ]; then
     { build/mkmodel --embedding "$T/home/easynegative.safetensors" --width 64 &&
       build/mkmodel --lora "$T/home/loras/add_detail.safetensors" --for build/demo.safetensors --te &&
       build/mkmodel --taesd "$T/home/taesd_decoder.safetensors" --half decoder &&
-      build/mkmodel --taesd "$T/home/taesd_encoder.safetensors" --half encoder; } 2>/dev/null ||
-        { echo "FAIL  build/mkmodel: the README's embedding, LoRA and TAESD files"; exit 1; }
+      build/mkmodel --taesd "$T/home/taesd_encoder.safetensors" --half encoder &&
+      build/mkmodel --config sdxl-tiny -o "$T/home/sd_xl_base_1.0.safetensors" &&
+      ln -s sd_xl_base_1.0.safetensors "$T/home/sd_xl_turbo_1.0_fp16.safetensors"; } >/dev/null 2>&1 ||
+        { echo "FAIL  build/mkmodel: the README's embedding, LoRA, TAESD and SDXL files"; exit 1; }
     python3 -c '
 import struct, sys, zlib
 w, h = 384, 256

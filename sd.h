@@ -7324,14 +7324,21 @@ static sd_result sd__text_pool(sd_model *m, const sd__clip *t, const float *x, f
 {
     const unsigned char *b = sd__acquire(m, t->proj);
     int D = t->cfg.width, P = t->cfg.pooled, d, p;
-    float w;
+    float *row;
     if (!b) return sd__fail(m, SD_ERR_IO, "cannot read tensor '%s'", t->proj->name);
+    if (!(row = (float *)sd__malloc(m, (size_t)(D > P ? D : P) * sizeof(float)))) { sd__unacquire(m, t->proj); return sd__fail(m, SD_ERR_NOMEM, "out of memory"); }
     for (p = 0; p < P; p++) pooled[p] = 0.0f;
-    for (d = 0; d < D; d++)
+    if (t->proj_linear)   /* a Linear's [P,D]: pooled[p] = row p . x */
         for (p = 0; p < P; p++) {
-            sd__decode(&w, b, t->proj->dtype, t->proj_linear ? (size_t)p * D + d : (size_t)d * P + p, 1);
-            pooled[p] += x[d] * w;
+            sd__decode(row, b, t->proj->dtype, (size_t)p * D, (size_t)D);
+            for (d = 0; d < D; d++) pooled[p] += x[d] * row[d];
         }
+    else                  /* OpenCLIP's [D,P]: pooled += x[d] row d, in the same order of d */
+        for (d = 0; d < D; d++) {
+            sd__decode(row, b, t->proj->dtype, (size_t)d * P, (size_t)P);
+            for (p = 0; p < P; p++) pooled[p] += x[d] * row[p];
+        }
+    sd__free(m, row);
     sd__unacquire(m, t->proj);
     return SD_OK;
 }

@@ -219,6 +219,10 @@ typedef struct sd_config {
     void (*log)(void *user, const char *message);  /* warnings (NULL = silent) */
     void *log_user;
     sd_lora_apply lora_apply; /* how sd_load_lora applies a LoRA (SD_LORA_AUTO: each layer the cheaper way) */
+    int winograd;             /* 3x3 convolutions of stride 1 in the fast kernels: 0 = Winograd's F(4x4, 3x3)
+                                 (a quarter of the multiplications; within ~1e-5 of direct) where the image
+                                 is large enough, F(2x2, 3x3) where it is smaller, else direct; 4 or 2 = that
+                                 one always; -1 = direct products always */
 } sd_config;
 
 typedef struct sd_info {               /* what sd_load found (sd_model_info) */
@@ -1783,6 +1787,208 @@ static void sd__conv2d_ref(sd_model *m, float *out, const float *in, const sd__c
         }
 }
 
+/* ---------------------------------------------------------------- Winograd convolution
+   A 3x3 convolution of stride 1 by Winograd's minimal filtering F(m x m, 3x3) (Lavin and Gray,
+   2015): each m x m block of outputs (a tile) comes from the a x a block of inputs under it
+   (a = m + 2) as
+       Y = A^T [ sum_ci (G w G^T) . (B^T d B) ] A          (. : elementwise; w: the 3x3 kernel)
+   The a^2 elementwise products, summed over input channels, are a^2 independent matrix products
+       M_p[co, tile] = sum_ci U_p[co, ci] V_p[ci, tile],   p = 0 .. a^2 - 1,
+   which the register tile does as it does the direct ones: m^2 * 9 multiplications become a^2,
+   a quarter for F(4x4, 3x3). The transforms are small matrix products along rows, then columns,
+   done for many tiles side by side (vectors over tiles). Each output is summed over channels in
+   one fixed order, whatever the threads; it rounds differently from the direct sum (F(4x4, 3x3):
+   about 1e-6 relative L2 on random weights, measured in tests/test_kernels.c). */
+
+typedef struct sd__wino {
+    int m, a;                            /* outputs per tile side, inputs per tile side (m + 2) */
+    float bt[6][6], g[6][3], at[4][6];   /* B^T [a][a], G [a][3], A^T [m][a] */
+} sd__wino;
+
+/* the interpolation points 0, 1, -1, 2, -2 and infinity (F(4x4)); 0, 1, -1 and infinity (F(2x2)) */
+static const sd__wino sd__wino_f4 = { 4, 6,
+    { { 4, 0, -5, 0, 1, 0 }, { 0, -4, -4, 1, 1, 0 }, { 0, 4, -4, -1, 1, 0 },
+      { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 } },
+    { { 1.0f / 4, 0, 0 }, { -1.0f / 6, -1.0f / 6, -1.0f / 6 }, { -1.0f / 6, 1.0f / 6, -1.0f / 6 },
+      { 1.0f / 24, 1.0f / 12, 1.0f / 6 }, { 1.0f / 24, -1.0f / 12, 1.0f / 6 }, { 0, 0, 1 } },
+    { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } } };
+static const sd__wino sd__wino_f2 = { 2, 4,
+    { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, 1, 0, -1 } },
+    { { 1, 0, 0 }, { 0.5f, 0.5f, 0.5f }, { 0.5f, -0.5f, 0.5f }, { 0, 0, 1 } },
+    { { 1, 1, 1, 0 }, { 0, 1, -1, -1 } } };
+
+/* A thread's block: up to WMT output channels (their transformed weights WMC at a time) x WNW
+   tiles, the input channels WKC at a time */
+#define SD__WMT 384
+#define SD__WMC 96
+#define SD__WNW 64
+#define SD__WKC 128
+#define SD__WSCR (6 * (4 * SD__WNW + 6) + 2 * 36 * SD__WNW + 36 * SD__WKC)
+#define SD__WINO_WS (36 * (SD__WMC * SD__WKC + SD__WKC * SD__WNW + SD__WMT * SD__WNW) + SD__WSCR)
+/* a thread's workspace of either kind of convolution, in floats */
+#define SD__CONV_WS (SD__WINO_WS > SD__MM_WS ? SD__WINO_WS : SD__MM_WS)
+
+/* dst[j][t] = sum_c k[j][c] src[c][t] for j < rows, c < cols (3, 4 or 6), t < n: each step of the
+   transforms, one pass over t per output row */
+static void sd__wino_mix(float *SD__RESTRICT dst, ptrdiff_t dst_rs, const float *SD__RESTRICT src, ptrdiff_t src_rs,
+                         const float *k, int k_rs, int rows, int cols, int n)
+{
+    const float *s0 = src, *s1 = src + src_rs, *s2 = src + 2 * src_rs, *s3 = src + 3 * src_rs, *s4 = src + 4 * src_rs, *s5 = src + 5 * src_rs;
+    int j, t;
+    for (j = 0; j < rows; j++) {
+        float *SD__RESTRICT d = dst + j * dst_rs;
+        const float *kj = k + j * k_rs;
+        float k0 = kj[0], k1 = kj[1], k2 = kj[2], k3 = cols > 3 ? kj[3] : 0.0f, k4 = cols > 4 ? kj[4] : 0.0f, k5 = cols > 5 ? kj[5] : 0.0f;
+        if (cols == 3) for (t = 0; t < n; t++) d[t] = k0 * s0[t] + k1 * s1[t] + k2 * s2[t];
+        else if (cols == 4) for (t = 0; t < n; t++) d[t] = k0 * s0[t] + k1 * s1[t] + k2 * s2[t] + k3 * s3[t];
+        else for (t = 0; t < n; t++) d[t] = k0 * s0[t] + k1 * s1[t] + k2 * s2[t] + k3 * s3[t] + k4 * s4[t] + k5 * s5[t];
+    }
+}
+
+/* tile n of the product: its image, tile row and tile column */
+static void sd__wino_where(const sd__conv *cv, int m, int n, int *b, int *ty, int *tx)
+{
+    int tw = (cv->wo + m - 1) / m, th = (cv->ho + m - 1) / m;
+    *b = n / (th * tw); *ty = n % (th * tw) / tw; *tx = n % tw;
+}
+
+/* the run of tiles from tile j0 of the block: along one tile row of one image, at most to nc */
+static int sd__wino_run_len(const sd__conv *cv, int m, int n0, int j0, int nc, int *b, int *ty, int *tx)
+{
+    int tw = (cv->wo + m - 1) / m;
+    sd__wino_where(cv, m, n0 + j0, b, ty, tx);
+    return tw - *tx < nc - j0 ? tw - *tx : nc - j0;
+}
+
+/* V_p = B^T d B for input channels k0..k0+kc and tiles n0..n0+nc (nc <= WNW), in the B panels'
+   layout: V_p at vb + p * kc * ncp, channel kk's tile j at (j / NR) * kc * NR + kk * NR + j % NR */
+static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0, int nc, int k0, int kc, float *s)
+{
+    const sd__conv *cv = g->conv;
+    int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, p, kk, t;
+    float *rows = s, *h = rows + a * (m * SD__WNW + a), *v = h + 36 * SD__WNW;
+    for (kk = 0; kk < kc; kk++) {
+        int j0 = 0, i;
+        while (j0 < nc) {   /* each run of tiles: its a input rows, B^T along each, into h[r][j][tile] */
+            int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx), len = m * cnt + a - m, r, c;
+            for (r = 0; r < a; r++) {
+                float *row = rows + (size_t)r * len, *xc = v;   /* (v is free until the columns) */
+                sd__conv_row(row, g, b, k0 + kk, m * ty - cv->pad_t + r, m * tx - cv->pad_l, len);
+                for (c = 0; c < a; c++)
+                    for (t = 0; t < cnt; t++) xc[c * cnt + t] = row[m * t + c];
+                sd__wino_mix(h + (size_t)r * a * nc + j0, nc, xc, cnt, &w->bt[0][0], 6, a, a, cnt);
+            }
+            j0 += cnt;
+        }
+        for (i = 0; i < a; i++)   /* then down the columns, all tiles at once: v[i][j] = sum_r B^T[i][r] h[r][j] */
+            sd__wino_mix(v + (size_t)i * a * nc, 0, h, (ptrdiff_t)a * nc, &w->bt[i][0], 6, 1, a, a * nc);
+        for (p = 0; p < a * a; p++)   /* into the panels */
+            for (t = 0; t < ncp; t += SD__NR) {
+                float *d = vb + (size_t)p * kc * ncp + (size_t)t * kc + (size_t)kk * SD__NR;
+                int n = nc - t < SD__NR ? nc - t : SD__NR;
+                memcpy(d, v + (size_t)p * nc + t, sizeof(float) * (size_t)n);
+                if (n < SD__NR) memset(d + n, 0, sizeof(float) * (size_t)(SD__NR - n));
+            }
+    }
+}
+
+/* U_p = G w G^T for output channels m0..m0+mc (rows past M zero, up to whole register tiles)
+   and input channels k0..k0+kc, in the A panels' layout: U_p at ua + p * mcp * kc, [mcp][kc] */
+static void sd__wino_weights(float *ua, const sd__mm *g, const sd__wino *w, int m0, int mc, int k0, int kc, float *s)
+{
+    int a = w->a, mcp = sd__up_mr(mc), o, p, q, kk, i;
+    float *raw = s, *planes = raw + 9 * SD__WKC, *t = planes + 9 * SD__WKC;
+    for (o = 0; o < mcp; o++) {
+        if (m0 + o >= g->M) {
+            for (p = 0; p < a * a; p++) memset(ua + ((size_t)p * mcp + o) * kc, 0, sizeof(float) * (size_t)kc);
+            continue;
+        }
+        sd__decode(raw, g->aw->data, g->aw->dtype, ((size_t)(m0 + o) * g->conv->c + k0) * 9, (size_t)kc * 9);
+        for (q = 0; q < 9; q++)   /* the 9 taps, each over the channels */
+            for (kk = 0; kk < kc; kk++) planes[q * kc + kk] = raw[kk * 9 + q];
+        for (q = 0; q < 3; q++)   /* t[i][col] = sum_row G[i][row] w[row][col] */
+            sd__wino_mix(t + q * kc, 3 * kc, planes + q * kc, 3 * kc, &w->g[0][0], 3, a, 3, kc);
+        for (i = 0; i < a; i++)   /* U[i][j] = sum_col t[i][col] G[j][col], straight into the panels */
+            sd__wino_mix(ua + ((size_t)i * a * mcp + o) * kc, (ptrdiff_t)mcp * kc, t + i * 3 * kc, kc, &w->g[0][0], 3, a, 3, kc);
+    }
+}
+
+/* the tiles' outputs from the sums (ct: M_p at ct + p * mcp * ncp, [mcp][ncp]): Y = A^T M A,
+   + bias, + add, clipped at the image's edges */
+static void sd__wino_output(const sd__mm *g, const sd__wino *w, const float *ct, int m0, int mc, int n0, int nc, float *s)
+{
+    const sd__conv *cv = g->conv;
+    int a = w->a, m = w->m, mcp = sd__up_mr(mc), ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, o;
+    size_t P = (size_t)mcp * ncp;
+    float *tmp = s, *y = tmp + (size_t)m * a * SD__WNW;
+    for (o = 0; o < mc; o++) {
+        float bias = g->bias_m ? g->bias_m[m0 + o] : 0.0f;
+        int c, i, j0 = 0;
+        for (c = 0; c < a; c++)   /* tmp[i][c] = sum_r A^T[i][r] M[r][c], all tiles at once */
+            sd__wino_mix(tmp + (size_t)c * nc, (ptrdiff_t)a * nc, ct + (size_t)o * ncp + c * P, (ptrdiff_t)(a * P), &w->at[0][0], 6, m, a, nc);
+        for (i = 0; i < m; i++)   /* y[i][j] = sum_c tmp[i][c] A^T[j][c] */
+            sd__wino_mix(y + (size_t)i * m * nc, nc, tmp + (size_t)i * a * nc, nc, &w->at[0][0], 6, m, a, nc);
+        while (j0 < nc) {   /* each run of tiles: its m output rows */
+            int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx), t, j;
+            for (i = 0; i < m && m * ty + i < cv->ho; i++) {
+                ptrdiff_t at = (ptrdiff_t)b * g->seg_stride + (ptrdiff_t)(m0 + o) * g->ldc + (ptrdiff_t)(m * ty + i) * cv->wo + m * tx;
+                float *out = g->c + at;   /* (add may be out itself: a residual) */
+                const float *ad = g->add ? g->add + at : NULL;
+                int xn = cv->wo - m * tx < m * cnt ? cv->wo - m * tx : m * cnt;
+                for (j = 0; j < m; j++) {
+                    const float *yj = y + (size_t)(i * m + j) * nc + j0;
+                    for (t = 0; m * t + j < xn; t++) {
+                        float v = yj[t];
+                        if (g->bias_m) v += bias;
+                        if (ad) v += ad[m * t + j];
+                        out[m * t + j] = v;
+                    }
+                }
+            }
+            j0 += cnt;
+        }
+    }
+}
+
+/* output channels m0..m0+mc x tiles n0..n0+nc, every input channel, by one thread */
+static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, int n0, int nc, float *ws)
+{
+    int a2 = w->a * w->a, mcp = sd__up_mr(mc), ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, k0, m1, p, ip, jp;
+    float *ua = ws, *vb = ua + (size_t)36 * SD__WMC * SD__WKC, *ct = vb + (size_t)36 * SD__WKC * SD__WNW, *s = ct + (size_t)36 * SD__WMT * SD__WNW;
+    for (k0 = 0; k0 < g->conv->c; k0 += SD__WKC) {
+        int kc = g->conv->c - k0 < SD__WKC ? g->conv->c - k0 : SD__WKC, first = k0 == 0;
+        sd__wino_input(vb, g, w, n0, nc, k0, kc, s);
+        for (m1 = 0; m1 < mc; m1 += SD__WMC) {   /* the weights a few rows at a time */
+            int mcc = mc - m1 < SD__WMC ? mc - m1 : SD__WMC, mccp = sd__up_mr(mcc);
+            sd__wino_weights(ua, g, w, m0 + m1, mcc, k0, kc, s);
+            for (p = 0; p < a2; p++)
+                for (jp = 0; jp < ncp; jp += SD__NR)
+                    for (ip = 0; ip < mccp; ip += SD__MR)
+                        sd__kernel(kc, ua + ((size_t)p * mccp + ip) * kc, kc, vb + (size_t)p * kc * ncp + (size_t)jp * kc,
+                                   ct + (size_t)p * mcp * ncp + (size_t)(m1 + ip) * ncp + jp, ncp, first);
+        }
+    }
+    sd__wino_output(g, w, ct, m0, mc, n0, nc, s);
+}
+
+/* the product's blocks over the threads: tiles in blocks of WNW, output channels split evenly
+   into blocks of at most WMT, more of them while there are fewer blocks than 2 per thread */
+static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float *ws)
+{
+    const sd__conv *cv = g->conv;
+    int T = cv->n * ((cv->ho + w->m - 1) / w->m) * ((cv->wo + w->m - 1) / w->m);
+    int tn = (T + SD__WNW - 1) / SD__WNW, tm = (cv->co + SD__WMT - 1) / SD__WMT, mt, t;
+    while (tm * tn < 2 * m->n_threads && (cv->co + tm) / (tm + 1) >= 2 * SD__MR) tm++;
+    mt = sd__up_mr((cv->co + tm - 1) / tm);
+    tm = (cv->co + mt - 1) / mt;
+    SD__PARALLEL_FOR(m->n_threads)
+    for (t = 0; t < tm * tn; t++) {
+        int m0 = t / tn * mt, n0 = t % tn * SD__WNW;
+        sd__wino_tile(g, w, m0, cv->co - m0 < mt ? cv->co - m0 : mt, n0, T - n0 < SD__WNW ? T - n0 : SD__WNW,
+                      ws + (size_t)SD__TID() * SD__CONV_WS);
+    }
+}
+
 /* conv2d as implicit GEMM over the whole batch: C[Co, N*HoWo] = W[Co, C*k*k] x im2col (each image a segment) */
 static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__conv *cv, const sd__lin *l,
                             const float *add, const float *stats, sd__act act, float *ws)
@@ -1792,7 +1998,7 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
     sd__mm g;
     memset(&g, 0, sizeof g);
     if (cv->up_h) {   /* nearest-upsampling tables live after the threads' workspaces */
-        ymap = (int *)(void *)(ws + (size_t)m->n_threads * SD__MM_WS);
+        ymap = (int *)(void *)(ws + (size_t)m->n_threads * SD__CONV_WS);
         xmap = ymap + cv->up_h;
         for (i = 0; i < cv->up_h; i++) ymap[i] = sd__nearest(i, cv->h, cv->up_h);
         for (i = 0; i < cv->up_w; i++) xmap[i] = sd__nearest(i, cv->w, cv->up_w);
@@ -1803,6 +2009,12 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
     g.c = out; g.ldc = cv->ho * cv->wo; g.add = add;
     g.seg = cv->ho * cv->wo; g.seg_stride = (ptrdiff_t)cv->co * g.seg;
     g.bias_m = l->b;
+    if (cv->k == 3 && cv->stride == 1 && cv->c >= 8 && cv->co >= 8 && m->cfg.winograd >= 0) {
+        /* F(4x4) where its tiles fill a register panel, else F(2x2) where its do, else direct */
+        int t4 = cv->n * ((cv->ho + 3) / 4) * ((cv->wo + 3) / 4), t2 = cv->n * ((cv->ho + 1) / 2) * ((cv->wo + 1) / 2);
+        int f = m->cfg.winograd ? m->cfg.winograd : t4 >= SD__NR ? 4 : t2 >= SD__NR ? 2 : 0;
+        if (f) { sd__wino_run(m, &g, f == 2 ? &sd__wino_f2 : &sd__wino_f4, ws); return; }
+    }
     sd__mm_run(m, &g, ws);
 }
 
@@ -1810,7 +2022,7 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
 static size_t sd__conv2d_ws_ref(const sd_model *m, const sd__conv *g) { (void)m; (void)g; return 0; }
 static size_t sd__conv2d_ws_fast(const sd_model *m, const sd__conv *g)
 {
-    return (size_t)m->n_threads * SD__MM_WS + (size_t)g->up_h + (size_t)g->up_w + 16;
+    return (size_t)m->n_threads * SD__CONV_WS + (size_t)g->up_h + (size_t)g->up_w + 16;
 }
 
 /* ---------------------------------------------------------------- linear */

@@ -110,6 +110,7 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
     size_t nin = (size_t)n * c * h * w, nout, wsn;
     float *in, *bias, *a, *b, *add, *stats = NULL, *ws;
     char name[128];
+    int alg;
     memset(&g, 0, sizeof g);
     g.n = n; g.c = c; g.h = h; g.w = w; g.co = co; g.k = k; g.stride = stride; g.pad_t = g.pad_l = pad;
     if (up) { g.up_h = 2 * h + (up > 1); g.up_w = 2 * w; }
@@ -118,7 +119,7 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
     nout = (size_t)n * co * g.ho * g.wo;
     in = (float *)malloc(nin * 4); bias = (float *)malloc((size_t)co * 4); a = (float *)malloc(nout * 4); b = (float *)malloc(nout * 4);
     add = (float *)malloc(nout * 4);
-    wsn = (size_t)SD__MM_WS * m->n_threads + (size_t)g.up_h + g.up_w + 16;
+    wsn = sd__conv2d_ws_fast(m, &g);
     ws = (float *)malloc(wsn * 4);
     fill(in, nin, &s, 2.0f); fill(bias, (size_t)co, &s, 0.3f); fill(add, nout, &s, 1.0f);
     if (gn) {
@@ -135,13 +136,20 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
     }
     l.w = &wt; l.b = bias;
     sd__conv2d_ref(m, a, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, NULL);
-    sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
-    snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d s%d p%d%s%s -> %d %s", n, c, h, w, k, stride, pad, up ? " up" : "", gn ? " gn+silu" : "", co, sd__dtype_name[dtype]);
-    check(name, b, a, nout, 1e-5);
-    memcpy(b, add, nout * 4);
-    sd__conv2d_fast(m, b, in, &g, &l, b, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
-    snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d -> %d, out == add", n, c, h, w, k, co);
-    check(name, b, a, nout, 1e-5);
+    for (alg = 0; alg < 4; alg++) {   /* the default; then direct, F(2x2) and F(4x4) forced, where they apply */
+        static const int algs[4] = { 0, -1, 2, 4 };
+        static const char *const alg_name[4] = { "", " direct", " F(2x2,3x3)", " F(4x4,3x3)" };
+        if (alg && !(k == 3 && stride == 1 && c >= 8 && co >= 8)) break;
+        m->cfg.winograd = algs[alg];
+        sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d s%d p%d%s%s -> %d %s%s", n, c, h, w, k, stride, pad, up ? " up" : "", gn ? " gn+silu" : "", co, sd__dtype_name[dtype], alg_name[alg]);
+        check(name, b, a, nout, alg == 3 || (alg == 0 && k == 3 && stride == 1) ? 1e-5 : 2e-6);
+        memcpy(b, add, nout * 4);
+        sd__conv2d_fast(m, b, in, &g, &l, b, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d -> %d, out == add%s", n, c, h, w, k, co, alg_name[alg]);
+        check(name, b, a, nout, alg == 3 || (alg == 0 && k == 3 && stride == 1) ? 1e-5 : 2e-6);
+    }
+    m->cfg.winograd = 0;
     free(in); free(bias); free(a); free(b); free(add); free(ws); free(store); free(stats);
 }
 
@@ -359,6 +367,9 @@ int main(void)
     test_conv(m, 1, 256, 20, 20, 130, 3, 1, 1, 0, 1, SD__F16);
     test_conv(m, 1, 32, 5, 530, 24, 3, 1, 1, 0, 1, SD__F16);   /* output rows wider than a column block */
     test_conv(m, 1, 8, 9, 601, 16, 3, 2, 1, 0, 0, SD__F16);    /* stride 2 across blocks */
+    test_conv(m, 2, 160, 32, 32, 200, 3, 1, 1, 0, 1, SD__F16);  /* Winograd: channels over a block (128), tiles over a block (64) */
+    test_conv(m, 1, 64, 18, 23, 400, 3, 1, 1, 0, 0, SD__F16);   /* output channels over a thread's block (384), edge tiles */
+    test_conv(m, 1, 32, 6, 7, 40, 3, 1, 1, 1, 1, SD__BF16);     /* upsampled to 12x14 */
     test_attention(m, 1, 1, 77, 77, 64, 1);
     test_attention(m, 2, 8, 100, 77, 4, 0);
     test_attention(m, 2, 8, 300, 300, 8, 0);

@@ -8,6 +8,10 @@
    peak resident memory. Each stage runs in its own process (this program started again with
    --stage), so that its peak memory is its own. The ceiling is a large single-precision matrix
    product by OpenBLAS (a benchmark-only comparison; sd.h never links it) with the same threads.
+   Beside it, the FMA peak: a loop of independent fused multiply-adds held in registers at the
+   widest vector width this build has (AVX-512, AVX2 or scalar), on 1 thread and on the run's
+   threads; each stage's GFLOP/s (the direct algorithm's FLOPs over the time, also where Winograd
+   does fewer) is given as a fraction of both.
 
    make bench            (writes build/sd15.safetensors with mkmodel first; results in build/bench.txt)
    make bench-lora       the LoRA block alone, for build/bench-lora32.safetensors (rank 32, every
@@ -61,6 +65,9 @@
 #include <sys/resource.h>
 #ifdef SD_BENCH_OPENBLAS
 #include <cblas.h>
+#endif
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
 #endif
 
 static double now(void)
@@ -449,6 +456,74 @@ static double ceiling(int threads, const char **who)
 #endif
 }
 
+/* The FMA peak: each thread runs 12 independent chains of fused multiply-adds on vectors in
+   registers (more than the FMA units' latency x their count on current cores), GFLOP/s of all
+   threads together over the wall clock, best of 3. */
+static double fma_chains(long iters, float seed)
+{
+    long i;
+#if defined(__AVX512F__)
+#define PEAK_ISA "AVX-512, 16 lanes"
+#define PEAK_LANES 16
+    __m512 a[12], x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f), s;
+    int j;
+    for (j = 0; j < 12; j++) a[j] = _mm512_set1_ps(seed + (float)j);
+    for (i = 0; i < iters; i++) {
+        a[0] = _mm512_fmadd_ps(a[0], x, y); a[1] = _mm512_fmadd_ps(a[1], x, y); a[2] = _mm512_fmadd_ps(a[2], x, y);
+        a[3] = _mm512_fmadd_ps(a[3], x, y); a[4] = _mm512_fmadd_ps(a[4], x, y); a[5] = _mm512_fmadd_ps(a[5], x, y);
+        a[6] = _mm512_fmadd_ps(a[6], x, y); a[7] = _mm512_fmadd_ps(a[7], x, y); a[8] = _mm512_fmadd_ps(a[8], x, y);
+        a[9] = _mm512_fmadd_ps(a[9], x, y); a[10] = _mm512_fmadd_ps(a[10], x, y); a[11] = _mm512_fmadd_ps(a[11], x, y);
+    }
+    for (s = a[0], j = 1; j < 12; j++) s = _mm512_add_ps(s, a[j]);
+    return (double)_mm512_reduce_add_ps(s);
+#elif defined(__AVX2__) && defined(__FMA__)
+#define PEAK_ISA "AVX2+FMA, 8 lanes"
+#define PEAK_LANES 8
+    __m256 a[12], x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f), s;
+    float out[8];
+    int j;
+    for (j = 0; j < 12; j++) a[j] = _mm256_set1_ps(seed + (float)j);
+    for (i = 0; i < iters; i++) {
+        a[0] = _mm256_fmadd_ps(a[0], x, y); a[1] = _mm256_fmadd_ps(a[1], x, y); a[2] = _mm256_fmadd_ps(a[2], x, y);
+        a[3] = _mm256_fmadd_ps(a[3], x, y); a[4] = _mm256_fmadd_ps(a[4], x, y); a[5] = _mm256_fmadd_ps(a[5], x, y);
+        a[6] = _mm256_fmadd_ps(a[6], x, y); a[7] = _mm256_fmadd_ps(a[7], x, y); a[8] = _mm256_fmadd_ps(a[8], x, y);
+        a[9] = _mm256_fmadd_ps(a[9], x, y); a[10] = _mm256_fmadd_ps(a[10], x, y); a[11] = _mm256_fmadd_ps(a[11], x, y);
+    }
+    for (s = a[0], j = 1; j < 12; j++) s = _mm256_add_ps(s, a[j]);
+    _mm256_storeu_ps(out, s);
+    return (double)out[0] + out[7];
+#else
+#define PEAK_ISA "scalar fmaf"
+#define PEAK_LANES 1
+    float a[12], r = 0;
+    int j;
+    for (j = 0; j < 12; j++) a[j] = seed + (float)j;
+    for (i = 0; i < iters; i++)
+        for (j = 0; j < 12; j++) a[j] = fmaf(a[j], 0.999999f, 1e-7f);
+    for (j = 0; j < 12; j++) r += a[j];
+    return (double)r;
+#endif
+}
+
+static double fma_peak(int threads)
+{
+    const long iters = 50000000L / PEAK_LANES * 4;
+    double best = 1e30, sink = 0;
+    int r;
+    for (r = 0; r < 4; r++) {
+        double t0 = now();
+        int t;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) reduction(+ : sink)
+#endif
+        for (t = 0; t < threads; t++) sink += fma_chains(iters, (float)t + 1.0f);
+        t0 = now() - t0;
+        if (r && t0 < best) best = t0;
+    }
+    if (sink == 12345.678) printf(" ");   /* (the sums are used) */
+    return 2.0 * 12 * PEAK_LANES * (double)iters * threads / best / 1e9;
+}
+
 /* the stages a run can time, in the order they run */
 static const char *const STAGES[] = { "text", "unet", "decode", "encode", "txt2img", "taesd-dec", "taesd-enc", "turbo" };
 enum { S_TEXT, S_UNET, S_DECODE, S_ENCODE, S_TXT2IMG, S_TAESD_DEC, S_TAESD_ENC, S_TURBO, S_COUNT };
@@ -519,7 +594,7 @@ int main(int argc, char **argv)
     double given_ceiling = 0;
     const char *given_who = NULL;
     FILE *o;
-    double ceil_gf, gfs[S_COUNT], bests[S_COUNT], mbs[S_COUNT];
+    double ceil_gf, peak1 = 0, peak = 0, gfs[S_COUNT], bests[S_COUNT], mbs[S_COUNT];
     int ok[S_COUNT];
     memset(&bo, 0, sizeof bo);
     bo.model = "build/sd15.safetensors";
@@ -595,6 +670,7 @@ int main(int argc, char **argv)
     else if (given_who) { ceil_gf = given_ceiling; who = given_who; }
     else if (bo.gpu) { ceil_gf = 0; who = "none given (tools/bench_cuda.sh measures one)"; }
     else ceil_gf = ceiling(bo.threads, &who);
+    if (s < S_COUNT && !bo.gpu) { peak1 = fma_peak(1); peak = bo.threads == 1 ? peak1 : fma_peak(bo.threads); }
     {
         time_t now_t = time(NULL);
         char fam[64] = "";
@@ -608,12 +684,13 @@ int main(int argc, char **argv)
         for (i = 0; i < bo.n_taesd; i++) emit(o, "TAESD: %s\n", bo.taesd[i]);
         if (s < S_COUNT) {
             emit(o, "ceiling: %s = %.1f GFLOP/s\n", who, ceil_gf);
-            emit(o, "%-9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "peak MB");
+            if (peak > 0) emit(o, "FMA peak (" PEAK_ISA "): %.1f GFLOP/s on 1 thread, %.1f on %d\n", peak1, peak, bo.threads);
+            emit(o, "%-9s %9s %9s %9s %9s %9s %9s %10s\n", "stage", "seconds", "median", "GFLOP", "GFLOP/s", "ceiling", "FMA peak", "peak MB");
         }
     }
     for (s = 0; s < S_COUNT; s++) {
         /* GPU stages take milliseconds: more decimals */
-        const char *fmt = bo.gpu ? "%-9s %9.4f %9.4f %9.1f %9.1f %8.0f%% %10.0f\n" : "%-9s %9.2f %9.2f %9.1f %9.1f %8.0f%% %10.0f\n";
+        const char *fmt = bo.gpu ? "%-9s %9.4f %9.4f %9.1f %9.1f %8.0f%% %8.0f%% %10.0f\n" : "%-9s %9.2f %9.2f %9.1f %9.1f %8.0f%% %8.0f%% %10.0f\n";
         double best = 0, med = 0, gf = 0, mb = 0, wall;
         char skip[256] = "";
         int got;
@@ -637,7 +714,7 @@ int main(int argc, char **argv)
             gf = ok[S_TEXT] && ok[S_UNET] && ok[dec] ? gfs[S_TEXT] + gfs[S_UNET] / 2 + gfs[dec] : 0;
         }
         ok[s] = 1; gfs[s] = gf; bests[s] = best; mbs[s] = mb;
-        emit(o, fmt, STAGES[s], best, med, gf, gf / best, ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, mb);
+        emit(o, fmt, STAGES[s], best, med, gf, gf / best, ceil_gf > 0 ? 100.0 * gf / best / ceil_gf : 0.0, peak > 0 ? 100.0 * gf / best / peak : 0.0, mb);
     }
     if (want[S_TXT2IMG])
         emit(o, "txt2img is %d step%s of the UNet with guidance (Euler a, cfg 7), two text encodings and one VAE decode, at %dx%d%s\n",

@@ -30,7 +30,7 @@ for cc in gcc clang; do
     run "$cc-static-twice" $cc -std=c99 $W -O2 tests/build/two_a.c tests/build/two_b.c
 done
 # x86-64 with AVX2+FMA (the intrinsics micro-kernel), without it (SD_NO_SIMD), and the AVX-512 tile
-# (compiled only, where this CPU cannot run it)
+# with and without its intrinsics (compiled only, where this CPU cannot run it)
 if [ "$(uname -m)" = x86_64 ]; then
     if grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo; then
         run "gcc-avx2" gcc -std=c99 $W -O2 -march=x86-64-v3 -fopenmp tests/build/one.c
@@ -41,6 +41,7 @@ if [ "$(uname -m)" = x86_64 ]; then
         else skip "g++ is not installed" g++-avx2; fi
     else skip "this CPU has no AVX2+FMA" gcc-avx2 gcc-avx2-no-simd clang-avx2 g++-avx2; fi
     if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then run "gcc-avx512" gcc -std=c99 $W -O2 -march=x86-64-v4 tests/build/one.c
+        run "gcc-avx512-no-simd" gcc -std=c99 $W -O2 -march=x86-64-v4 -DSD_NO_SIMD tests/build/one.c
     elif gcc -std=c99 $W -O2 -march=x86-64-v4 -c tests/build/one.c -o $out/avx512.o >$out/avx512.log 2>&1; then
         echo "ok   gcc-avx512-compile (compiled only)"; pass=$((pass + 1))
         skip "not run, this CPU has no AVX-512" gcc-avx512

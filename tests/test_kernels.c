@@ -292,7 +292,7 @@ static void test_f16_all(void)
 /* the micro-kernel in use against its scalar twin: the same bits (one order of the sum over K) */
 static void test_kernel_twin(void)
 {
-#if SD__AVX2
+#if SD__AVX2 || SD__AVX512
     static const int kcs[] = { 1, 2, 7, 64, 256 };
     size_t i, k;
     uint32_t s = 99;

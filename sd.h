@@ -651,6 +651,14 @@ int madvise(void *addr, size_t length, int advice);
 #define SD__RESTRICT
 #endif
 
+/* a function kept out of line (the micro-kernels: inlined into a caller that is short of registers,
+   gcc spills the tile's row pointers) */
+#if defined(__GNUC__)
+#define SD__NOINLINE __attribute__((noinline))
+#else
+#define SD__NOINLINE
+#endif
+
 /* Same bits whatever the compiler: no contraction of a*b+c into fma behind our back. */
 #if defined(__clang__) || (defined(__STDC_VERSION__) && !defined(__GNUC__))
 #pragma STDC FP_CONTRACT OFF
@@ -1552,7 +1560,7 @@ static void (*const sd__kernel_twin)(int, const float *, int, const float *, flo
 #define SD__FMA2(r, a0, a1) x = _mm256_broadcast_ss(a + (size_t)(r) * lda + p); \
                             a0 = _mm256_fmadd_ps(x, b0, a0); a1 = _mm256_fmadd_ps(x, b1, a1)
 #define SD__OUT(r, a0, a1) _mm256_storeu_ps(c + (size_t)(r) * ldc, a0); _mm256_storeu_ps(c + (size_t)(r) * ldc + 8, a1)
-static void sd__kernel_avx2(int kc, const float *SD__RESTRICT a, int lda, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
+static SD__NOINLINE void sd__kernel_avx2(int kc, const float *SD__RESTRICT a, int lda, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
 {
     __m256 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, b0, b1, x;
     int p;
@@ -1580,7 +1588,7 @@ static void (*const sd__kernel_twin)(int, const float *, int, const float *, flo
                                     c2 = _mm512_fmadd_ps(x, b2, c2); c3 = _mm512_fmadd_ps(x, b3, c3)
 #define SD__OUT(r, c0, c1, c2, c3) _mm512_storeu_ps(c + (size_t)(r) * ldc, c0); _mm512_storeu_ps(c + (size_t)(r) * ldc + 16, c1); \
                                    _mm512_storeu_ps(c + (size_t)(r) * ldc + 32, c2); _mm512_storeu_ps(c + (size_t)(r) * ldc + 48, c3)
-static void sd__kernel_avx512(int kc, const float *SD__RESTRICT a, int lda, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
+static SD__NOINLINE void sd__kernel_avx512(int kc, const float *SD__RESTRICT a, int lda, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
 {
     __m512 c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
     __m512 b0, b1, b2, b3, x;
@@ -1760,29 +1768,37 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
     }
 }
 
-/* the tiles of one product: columns in blocks of NC, rows in chunks of at most MT, split further
-   when there are few tiles so that every thread has work */
-static void sd__mm_tiles(int M, int N, int nthreads, int *mc, int *ntm, int *ntn)
+/* the tiles of one product: columns in blocks of at most NC, rows in chunks of at most MT, split
+   further when there are few tiles so that every thread has work: the columns where B is a weight
+   (each tile decodes the weights it reads, so splitting the rows would decode them again), else
+   the rows */
+static void sd__mm_tiles(const sd__mm *g, int nthreads, int *mc, int *ntm, int *nc, int *ntn)
 {
-    int tn = (N + SD__NC - 1) / SD__NC, tm = (M + SD__MT - 1) / SD__MT, m;
-    while (tn * tm < 4 * nthreads && (M + tm * 2 - 1) / (tm * 2) >= 2 * SD__MR) tm *= 2;
-    m = (M + tm - 1) / tm;
+    int tn = (g->N + SD__NC - 1) / SD__NC, tm = (g->M + SD__MT - 1) / SD__MT, m, n = SD__NC;
+    if (g->bw)
+        while (tn * tm < 4 * nthreads && n > SD__NR) {
+            n = (n / 2 + SD__NR - 1) / SD__NR * SD__NR;
+            tn = (g->N + n - 1) / n;
+        }
+    while (tn * tm < 4 * nthreads && (g->M + tm * 2 - 1) / (tm * 2) >= 2 * SD__MR) tm *= 2;
+    m = (g->M + tm - 1) / tm;
     m = sd__up_mr(m);
     if (m > SD__MT) m = SD__MT;
     *mc = m;
-    *ntm = (M + m - 1) / m;
+    *ntm = (g->M + m - 1) / m;
+    *nc = n;
     *ntn = tn;
 }
 
 static void sd__mm_run(sd_model *m, const sd__mm *g, float *ws)
 {
-    int mc, tm, tn, t;
-    sd__mm_tiles(g->M, g->N, m->n_threads, &mc, &tm, &tn);
+    int mc, nc, tm, tn, t;
+    sd__mm_tiles(g, m->n_threads, &mc, &tm, &nc, &tn);
     SD__PARALLEL_FOR(m->n_threads)
     for (t = 0; t < tm * tn; t++) {
         int i = t / tn, j = t % tn;
-        int m0 = i * mc, n0 = j * SD__NC;
-        sd__mm_tile(g, m0, g->M - m0 < mc ? g->M - m0 : mc, n0, g->N - n0 < SD__NC ? g->N - n0 : SD__NC,
+        int m0 = i * mc, n0 = j * nc;
+        sd__mm_tile(g, m0, g->M - m0 < mc ? g->M - m0 : mc, n0, g->N - n0 < nc ? g->N - n0 : nc,
                     ws + (size_t)SD__TID() * SD__MM_WS);
     }
 }

@@ -2121,34 +2121,39 @@ static size_t sd__linear_ws_fast(const sd_model *m) { return (size_t)m->n_thread
 /* scaled dot-product attention, per batch b and head h:
    out[b,i,h] = sum_j softmax_j(q[b,i,h] . k[b,j,h] / sqrt(d)) v[b,j,h], j <= i under the causal mask.
    q [N,Tq,H*d], k and v [N,Tk,H*d], out [N,Tq,H*d]; ws holds Tk floats */
+/* one query of one head: qi [d], k and v at the head's first key (rows ld apart), its first nk keys */
+static void sd__attn_query(float *oi, const float *qi, const float *k, const float *v, size_t ld, int nk, int d, float scale, float *ws)
+{
+    float mx = -INFINITY, sum = 0.0f;
+    int j, e;
+    for (j = 0; j < nk; j++) {
+        const float *kj = k + (size_t)j * ld;
+        float dot = 0.0f;
+        for (e = 0; e < d; e++) dot += qi[e] * kj[e];
+        ws[j] = dot * scale;
+        if (ws[j] > mx) mx = ws[j];
+    }
+    for (j = 0; j < nk; j++) { ws[j] = expf(ws[j] - mx); sum += ws[j]; }
+    for (e = 0; e < d; e++) {
+        float acc = 0.0f;
+        for (j = 0; j < nk; j++) acc += ws[j] * v[(size_t)j * ld + e];
+        oi[e] = acc / sum;
+    }
+}
+
 static void sd__attention_ref(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
                               int tq, int tk, int d, sd__mask mask, float *ws)
 {
-    int b, h, i, j, e;
+    int b, h, i;
     size_t ld = (size_t)heads * d;
     float scale = 1.0f / sqrtf((float)d);
     (void)m;
     for (b = 0; b < n; b++)
         for (h = 0; h < heads; h++)
-            for (i = 0; i < tq; i++) {
-                const float *qi = q + ((size_t)b * tq + i) * ld + (size_t)h * d;
-                float *oi = out + ((size_t)b * tq + i) * ld + (size_t)h * d;
-                int nk = mask == SD__MASK_CAUSAL ? i + 1 : tk;
-                float mx = -INFINITY, sum = 0.0f;
-                for (j = 0; j < nk; j++) {
-                    const float *kj = k + ((size_t)b * tk + j) * ld + (size_t)h * d;
-                    float dot = 0.0f;
-                    for (e = 0; e < d; e++) dot += qi[e] * kj[e];
-                    ws[j] = dot * scale;
-                    if (ws[j] > mx) mx = ws[j];
-                }
-                for (j = 0; j < nk; j++) { ws[j] = expf(ws[j] - mx); sum += ws[j]; }
-                for (e = 0; e < d; e++) {
-                    float acc = 0.0f;
-                    for (j = 0; j < nk; j++) acc += ws[j] * v[((size_t)b * tk + j) * ld + (size_t)h * d + e];
-                    oi[e] = acc / sum;
-                }
-            }
+            for (i = 0; i < tq; i++)
+                sd__attn_query(out + ((size_t)b * tq + i) * ld + (size_t)h * d, q + ((size_t)b * tq + i) * ld + (size_t)h * d,
+                               k + (size_t)b * tk * ld + (size_t)h * d, v + (size_t)b * tk * ld + (size_t)h * d, ld,
+                               mask == SD__MASK_CAUSAL ? i + 1 : tk, d, scale, ws);
 }
 
 /* attention (no mask) in tiles with an online softmax (FlashAttention's recurrence), computed transposed so
@@ -2255,8 +2260,15 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
     int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk);
     size_t ld = (size_t)heads * d, per = sd__attn_ws(d);
     float *vt = ws + (size_t)m->n_threads * per;
-    if (mask == SD__MASK_CAUSAL) {   /* only the text encoder's 77 tokens, where speed does not matter */
-        sd__attention_ref(m, out, q, k, v, n, heads, tq, tk, d, mask, ws);
+    if (mask == SD__MASK_CAUSAL) {   /* only the text encoder's 77 tokens: the reference's queries over the threads */
+        float scale = 1.0f / sqrtf((float)d);
+        SD__PARALLEL_FOR(m->n_threads)
+        for (t = 0; t < n * heads * tq; t++) {
+            int b = t / (heads * tq), h = t / tq % heads, i = t % tq;
+            sd__attn_query(out + ((size_t)b * tq + i) * ld + (size_t)h * d, q + ((size_t)b * tq + i) * ld + (size_t)h * d,
+                           k + (size_t)b * tk * ld + (size_t)h * d, v + (size_t)b * tk * ld + (size_t)h * d, ld, i + 1, d, scale,
+                           ws + (size_t)SD__TID() * tk);
+        }
         return;
     }
     SD__PARALLEL_FOR(m->n_threads)
@@ -2284,7 +2296,7 @@ static size_t sd__attention_ws_ref(const sd_model *m, int n, int heads, int tk, 
 }
 static size_t sd__attention_ws_fast(const sd_model *m, int n, int heads, int tk, int d, sd__mask mask)
 {
-    return mask == SD__MASK_CAUSAL ? (size_t)tk : sd__attn_ws_total(m->n_threads, n, heads, tk, d);
+    return mask == SD__MASK_CAUSAL ? (size_t)m->n_threads * tk : sd__attn_ws_total(m->n_threads, n, heads, tk, d);
 }
 
 /* ---------------------------------------------------------------- group norm */

@@ -2520,6 +2520,18 @@ static void sd__concat_ref(sd_model *m, float *out, const float *a, int ca, cons
     }
 }
 
+/* the same, a channel plane per task */
+static void sd__concat_fast(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
+{
+    int t;
+    SD__PARALLEL_FOR(m->n_threads)
+    for (t = 0; t < n * (ca + cb); t++) {
+        int i = t / (ca + cb), c = t % (ca + cb);
+        const float *src = c < ca ? a + ((size_t)i * ca + c) * hw : b + ((size_t)i * cb + c - ca) * hw;
+        memcpy(out + (size_t)t * hw, src, (size_t)hw * sizeof(float));
+    }
+}
+
 /* ---------------------------------------------------------------- kernel sets
    An implementation of every operation: the references, their fast twins, or the GPU's. A model
    runs one set (sd__kernels_pick); the sd__op_* functions below call through it. */
@@ -2552,7 +2564,7 @@ static const sd__kernels sd__kernels_ref = {
 
 static const sd__kernels sd__kernels_fast = {
     sd__conv2d_fast, sd__linear_fast, sd__attention_fast, sd__gn_stats_fast, sd__layernorm_fast, sd__tokens_fast,
-    sd__untokens_fast, sd__geglu_fast, sd__act_fast, sd__add_chan_fast, sd__concat_ref,
+    sd__untokens_fast, sd__geglu_fast, sd__act_fast, sd__add_chan_fast, sd__concat_fast,
     sd__conv2d_ws_fast, sd__linear_ws_fast, sd__attention_ws_fast
 };
 

@@ -263,6 +263,12 @@ static void test_memory_ops(sd_model *m, int n, int c, int hw)
     memcpy(a, x, 4 * len); memcpy(b, x, 4 * len);
     sd__add_chan_ref(m, a, e, n, c, hw); sd__add_chan_fast(m, b, e, n, c, hw);
     check("add per channel", b, a, len, 0.0);
+    if (c > 1) {   /* x's first c/3 channels and add's other channels, side by side */
+        int ca = c / 3, cb = c - ca;
+        sd__concat_ref(m, a, x, ca, add, cb, n, hw); sd__concat_fast(m, b, x, ca, add, cb, n, hw);
+        snprintf(name, sizeof name, "concat %d + %d channels", ca, cb);
+        check(name, b, a, len, 0.0);
+    }
     free(x); free(a); free(b); free(add); free(st); free(gw); free(gb); free(e);
 }
 

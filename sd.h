@@ -1924,13 +1924,13 @@ static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0
 {
     const sd__conv *cv = g->conv;
     int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, p, kk, t;
-    float *rows = s, *h = rows + a * (m * SD__WNW + a), *v = h + 36 * SD__WNW;
+    float *rows = s, *h = rows + a * (m * SD__WNW + a), *xc = h + 36 * SD__WNW;
     for (kk = 0; kk < kc; kk++) {
-        int j0 = 0, i;
+        int j0 = 0;
         while (j0 < nc) {   /* each run of tiles: its a input rows, B^T along each, into h[r][j][tile] */
             int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx), len = m * cnt + a - m, r, c;
             for (r = 0; r < a; r++) {
-                float *row = rows + (size_t)r * len, *xc = v;   /* (v is free until the columns) */
+                float *row = rows + (size_t)r * len;
                 sd__conv_row(row, g, b, k0 + kk, m * ty - cv->pad_t + r, m * tx - cv->pad_l, len);
                 for (c = 0; c < a; c++)
                     for (t = 0; t < cnt; t++) xc[c * cnt + t] = row[m * t + c];
@@ -1938,13 +1938,11 @@ static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0
             }
             j0 += cnt;
         }
-        for (i = 0; i < a; i++)   /* then down the columns, all tiles at once: v[i][j] = sum_r B^T[i][r] h[r][j] */
-            sd__wino_mix(v + (size_t)i * a * nc, 0, h, (ptrdiff_t)a * nc, &w->bt[i][0], 6, 1, a, a * nc);
-        for (p = 0; p < a * a; p++)   /* into the panels */
+        for (p = 0; p < a * a; p++)   /* then down the columns, all tiles at once, into the panels: V[i][j] = sum_r B^T[i][r] h[r][j] */
             for (t = 0; t < ncp; t += SD__NR) {
                 float *d = vb + (size_t)p * kc * ncp + (size_t)t * kc + (size_t)kk * SD__NR;
                 int n = nc - t < SD__NR ? nc - t : SD__NR;
-                memcpy(d, v + (size_t)p * nc + t, sizeof(float) * (size_t)n);
+                sd__wino_mix(d, 0, h + (size_t)(p % a) * nc + t, (ptrdiff_t)a * nc, &w->bt[p / a][0], 6, 1, a, n);
                 if (n < SD__NR) memset(d + n, 0, sizeof(float) * (size_t)(SD__NR - n));
             }
     }

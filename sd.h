@@ -1856,7 +1856,9 @@ static void sd__conv2d_ref(sd_model *m, float *out, const float *in, const sd__c
    a quarter for F(4x4, 3x3). The transforms are small matrix products along rows, then columns,
    done for many tiles side by side (vectors over tiles). Each output is summed over channels in
    one fixed order, whatever the threads; it rounds differently from the direct sum (F(4x4, 3x3):
-   about 1e-6 relative L2 on random weights, measured in tests/test_kernels.c). */
+   1e-6 to 1e-5 relative L2 on a layer of random weights, a few 1e-6 on a whole UNet or VAE:
+   tests/test_kernels.c, tests/test_winograd.c). Where the image has too few tiles to fill a
+   register panel the direct product is faster, and sd__wino_pick keeps it. */
 
 typedef struct sd__wino {
     int m, a;                            /* outputs per tile side, inputs per tile side (m + 2) */
@@ -1891,7 +1893,8 @@ static const sd__wino sd__wino_f2 = { 2, 4,
 static void sd__wino_mix(float *SD__RESTRICT dst, ptrdiff_t dst_rs, const float *SD__RESTRICT src, ptrdiff_t src_rs,
                          const float *k, int k_rs, int rows, int cols, int n)
 {
-    const float *s0 = src, *s1 = src + src_rs, *s2 = src + 2 * src_rs, *s3 = src + 3 * src_rs, *s4 = src + 4 * src_rs, *s5 = src + 5 * src_rs;
+    const float *s0 = src, *s1 = src + src_rs, *s2 = src + 2 * src_rs;
+    const float *s3 = cols > 3 ? src + 3 * src_rs : s0, *s4 = cols > 4 ? src + 4 * src_rs : s0, *s5 = cols > 5 ? src + 5 * src_rs : s0;
     int j, t;
     for (j = 0; j < rows; j++) {
         float *SD__RESTRICT d = dst + j * dst_rs;

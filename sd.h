@@ -1858,7 +1858,7 @@ static void sd__conv2d_ref(sd_model *m, float *out, const float *in, const sd__c
    one fixed order, whatever the threads; it rounds differently from the direct sum (F(4x4, 3x3):
    1e-6 to 1e-5 relative L2 on a layer of random weights, a few 1e-6 on a whole UNet or VAE:
    tests/test_kernels.c, tests/test_winograd.c). Where the image has too few tiles to fill a
-   register panel the direct product is faster, and sd__wino_pick keeps it. */
+   register panel the direct product is faster, and sd__conv2d_fast keeps it. */
 
 typedef struct sd__wino {
     int m, a;                            /* outputs per tile side, inputs per tile side (m + 2) */

@@ -725,7 +725,8 @@ typedef struct sd__source {       /* one safetensors file */
     const unsigned char *bytes;   /* the whole file (mapped, read, or the caller's); NULL when streaming */
     size_t size;                  /* the file's size */
     int mapped;
-    int fd_open, fd;              /* mapped: the file, kept open to copy big tensors in with read (sd__weights_begin) */
+    int n_fd, fd[4];              /* mapped: the file, kept open (once per thread, up to 4) to copy big tensors in with
+                                     read(), the threads a part each (sd__weights_begin) */
     unsigned char *file;          /* our copy, when read */
 #ifndef SD_NO_STDIO
     FILE *fp;                     /* streaming: open while the model lives */
@@ -2665,7 +2666,7 @@ static size_t sd__wcopy_floats(const sd_model *m, const sd__tensor *w)
 {
 #if SD__MMAP
     const sd__source *s = &m->src[w->src];
-    if (!m->gpu && s->mapped && s->fd_open && m->page && w->data == s->bytes + s->data_at + w->begin &&
+    if (!m->gpu && s->mapped && s->n_fd && m->page && w->data == s->bytes + s->data_at + w->begin &&
         w->end - w->begin >= 64 * (uint64_t)m->page)
         return (size_t)((w->end - w->begin + 3) / 4);
 #endif
@@ -2678,18 +2679,24 @@ static size_t sd__wcopy_floats(const sd_model *m, const sd__tensor *w)
 static int sd__weights_begin(sd_model *m, const sd__tensor *w, void *buf)
 {
 #if SD__MMAP
-    if (buf) {   /* (buf: sd__wcopy_floats floats) */
+    if (buf) {   /* (buf: sd__wcopy_floats floats) in parts, one a file descriptor */
         const sd__source *s = &m->src[w->src];
-        size_t n = (size_t)(w->end - w->begin), done = 0;
-        off_t at = (off_t)(s->data_at + w->begin);
-        if ((uint64_t)at == s->data_at + w->begin && lseek(s->fd, at, SEEK_SET) == at) {
-            while (done < n) {
-                ssize_t k = read(s->fd, (unsigned char *)buf + done, n - done);
-                if (k <= 0) break;
-                done += (size_t)k;
-            }
-            if (done == n) { ((sd__tensor *)(size_t)w)->data = (const unsigned char *)buf; return 1; }   /* the table is the model's own */
+        size_t n = (size_t)(w->end - w->begin);
+        int parts = n >= ((size_t)1 << 22) ? s->n_fd : 1, got[4] = { 0, 0, 0, 0 }, i;
+        SD__PARALLEL_FOR(parts)
+        for (i = 0; i < parts; i++) {
+            size_t from = n / (size_t)parts * (size_t)i, to = i == parts - 1 ? n : n / (size_t)parts * (size_t)(i + 1), done = from;
+            off_t at = (off_t)(s->data_at + w->begin + from);
+            if ((uint64_t)at == s->data_at + w->begin + from && lseek(s->fd[i], at, SEEK_SET) == at)
+                while (done < to) {
+                    ssize_t k = read(s->fd[i], (unsigned char *)buf + done, to - done);
+                    if (k <= 0) break;
+                    done += (size_t)k;
+                }
+            got[i] = done == to;
         }
+        for (i = 0; i < parts && got[i]; i++) {}
+        if (i == parts) { ((sd__tensor *)(size_t)w)->data = (const unsigned char *)buf; return 1; }   /* the table is the model's own */
     }
 #endif
     (void)buf;
@@ -3393,7 +3400,7 @@ static void sd__source_close(sd_model *m, sd__source *s)
     sd__free(m, s->header);
 #if SD__MMAP
     if (s->mapped) munmap((void *)(size_t)s->bytes, s->size);
-    if (s->fd_open) close(s->fd);
+    while (s->n_fd > 0) close(s->fd[--s->n_fd]);
 #endif
     sd__free(m, s->file);
 #ifndef SD_NO_STDIO
@@ -3522,10 +3529,11 @@ static sd_result sd__add_file(sd_model *m, const char *path)
                 long ps = sysconf(_SC_PAGESIZE);
                 s->bytes = (const unsigned char *)p; s->size = (size_t)st.st_size; s->mapped = 1;
                 m->page = ps > 0 ? (size_t)ps : 0;
-                s->fd = fd; s->fd_open = 1;
+                s->fd[0] = fd; s->n_fd = 1;
+                while (s->n_fd < 4 && s->n_fd < m->n_threads && (s->fd[s->n_fd] = open(path, O_RDONLY)) >= 0) s->n_fd++;
             }
         }
-        if (!s->fd_open) close(fd);
+        if (!s->n_fd) close(fd);
     }
 #endif
     if (s->mapped) r = sd__parse(m, s, m->nsrc - 1, s->bytes, &m->t, &m->nt, 1);

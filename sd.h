@@ -768,6 +768,7 @@ struct sd_model {
     sd__source src[SD__MAXSRC];
     int nsrc;
     size_t page;                  /* the page size, for releasing mapped weights */
+    size_t wcopy_min;             /* bytes: a mapped tensor this big is copied in for its layer (sd__wcopy_floats) */
     unsigned char *wbuf;          /* streaming: room for the largest tensor */
     int io_failed;                /* streaming: a read failed during a forward pass */
     sd__tensor *t;                /* the tensor table, sorted by (LDM) name */
@@ -2666,8 +2667,7 @@ static size_t sd__wcopy_floats(const sd_model *m, const sd__tensor *w)
 {
 #if SD__MMAP
     const sd__source *s = &m->src[w->src];
-    if (!m->gpu && s->mapped && s->n_fd && m->page && w->data == s->bytes + s->data_at + w->begin &&
-        w->end - w->begin >= 64 * (uint64_t)m->page)
+    if (!m->gpu && s->mapped && s->n_fd && w->data == s->bytes + s->data_at + w->begin && w->end - w->begin >= m->wcopy_min)
         return (size_t)((w->end - w->begin + 3) / 4);
 #endif
     (void)m; (void)w;
@@ -2682,7 +2682,7 @@ static int sd__weights_begin(sd_model *m, const sd__tensor *w, void *buf)
     if (buf) {   /* (buf: sd__wcopy_floats floats) in parts, one a file descriptor */
         const sd__source *s = &m->src[w->src];
         size_t n = (size_t)(w->end - w->begin);
-        int parts = n >= ((size_t)1 << 22) ? s->n_fd : 1, got[4] = { 0, 0, 0, 0 }, i;
+        int parts = n >= 16 * m->wcopy_min ? s->n_fd : 1, got[4] = { 0, 0, 0, 0 }, i;   /* (4 MB and up) */
         SD__PARALLEL_FOR(parts)
         for (i = 0; i < parts; i++) {
             size_t from = n / (size_t)parts * (size_t)i, to = i == parts - 1 ? n : n / (size_t)parts * (size_t)(i + 1), done = from;
@@ -3877,6 +3877,7 @@ SDDEF sd_model *sd_create(const sd_config *config)
     m->n_threads = 1;
 #endif
     if (m->n_threads < 1) m->n_threads = 1;
+    m->wcopy_min = (size_t)1 << 18;   /* 256 KB (smaller ones: read in place, not worth the call) */
     if (c.gpu) {
         if (!SD__HAVE_GPU) sd__fail(m, SD_ERR_UNSUPPORTED, "this build has no GPU support (build with sd_cuda.cu: make cuda); running on the CPU");
 #ifdef SD_CUDA

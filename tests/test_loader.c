@@ -1133,6 +1133,46 @@ static void partial(void)
     sd_free(m);
 }
 
+/* A mapped checkpoint's big tensors are copied in with read() for their layer, in parts over the
+   threads (sd__weights_begin); the tiny model has none big enough, so every tensor is copied here
+   (wcopy_min 1): the text, UNet and decode give the bits of the model loaded from memory, on 1 and
+   on 3 threads (3 parts of each tensor) */
+static void weight_copies(const char *path)
+{
+    static const int threads[2] = { 1, 3 };
+    int k;
+    for (k = 0; k < 2; k++) {
+        sd_model *a = t_load(NULL, NULL, 0, threads[k]), *b = t_load(NULL, NULL, 0, threads[k]);
+        int ids[SD_TOKENS], i, same = 1;
+        float *x = NULL, *c1 = NULL, *c2 = NULL, *e1 = NULL, *e2 = NULL, *i1 = NULL, *i2 = NULL;
+        sd_info in;
+        sd_rng r;
+        if (!a || !b) { sd_free(a); sd_free(b); continue; }
+        a->wcopy_min = 1;
+        if (sd_load(a, path) != SD_OK || sd_load_memory(b, g_model, g_size) != SD_OK || sd_model_info(a, &in) != SD_OK) {
+            t_ok(0, "weight copies: loading: %s / %s", sd_error(a), sd_error(b));
+            sd_free(a); sd_free(b);
+            continue;
+        }
+        for (i = 0; i < SD_TOKENS; i++) ids[i] = i < 5 ? 300 + 7 * i : in.text_vocab - 1;
+        c1 = (float *)malloc(sizeof(float) * SD_TOKENS * in.context_dim); c2 = (float *)malloc(sizeof(float) * SD_TOKENS * in.context_dim);
+        x = (float *)malloc(sizeof(float) * 4 * 8 * 8); e1 = (float *)malloc(sizeof(float) * 4 * 8 * 8); e2 = (float *)malloc(sizeof(float) * 4 * 8 * 8);
+        i1 = (float *)malloc(sizeof(float) * 3 * 64 * 64); i2 = (float *)malloc(sizeof(float) * 3 * 64 * 64);
+        sd_rng_seed(&r, 3);
+        sd_randn(&r, x, 4 * 8 * 8);
+        same = sd_text_encode(a, ids, 1, c1) == SD_OK && sd_text_encode(b, ids, 1, c2) == SD_OK &&
+               !memcmp(c1, c2, sizeof(float) * SD_TOKENS * in.context_dim);
+        same = same && sd_unet(a, x, 1, 8, 8, 500.0f, c1, e1) == SD_OK && sd_unet(b, x, 1, 8, 8, 500.0f, c2, e2) == SD_OK &&
+               !memcmp(e1, e2, sizeof(float) * 4 * 8 * 8);
+        same = same && sd_vae_decode(a, x, 8, 8, i1) == SD_OK && sd_vae_decode(b, x, 8, 8, i2) == SD_OK &&
+               !memcmp(i1, i2, sizeof(float) * 3 * 64 * 64);
+        t_ok(same, "weights copied in from the file (%d thread%s, %d descriptor%s): text, UNet and decode the bits of the model in memory%s%s",
+             threads[k], threads[k] == 1 ? "" : "s", a->src[0].n_fd, a->src[0].n_fd == 1 ? "" : "s", same ? "" : ": ", same ? "" : sd_error(a));
+        free(x); free(c1); free(c2); free(e1); free(e2); free(i1); free(i2);
+        sd_free(a); sd_free(b);
+    }
+}
+
 int main(void)
 {
     int fx;
@@ -1166,6 +1206,8 @@ int main(void)
     t_time("layouts");
     partial();
     t_time("partial");
+    weight_copies(model);
+    t_time("weight_copies");
     free(g_edit);
     free(g_model);
     st_free(&g_st);

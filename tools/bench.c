@@ -459,50 +459,47 @@ static double ceiling(int threads, const char **who)
 /* The FMA peak: each thread runs 12 independent chains of fused multiply-adds on vectors in
    registers (more than the FMA units' latency x their count on current cores), GFLOP/s of all
    threads together over the wall clock, best of 3. */
-static double fma_chains(long iters, float seed)
-{
-    long i;
 #if defined(__AVX512F__)
 #define PEAK_ISA "AVX-512, 16 lanes"
 #define PEAK_LANES 16
-    __m512 a[12], x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f), s;
-    int j;
-    for (j = 0; j < 12; j++) a[j] = _mm512_set1_ps(seed + (float)j);
-    for (i = 0; i < iters; i++) {
-        a[0] = _mm512_fmadd_ps(a[0], x, y); a[1] = _mm512_fmadd_ps(a[1], x, y); a[2] = _mm512_fmadd_ps(a[2], x, y);
-        a[3] = _mm512_fmadd_ps(a[3], x, y); a[4] = _mm512_fmadd_ps(a[4], x, y); a[5] = _mm512_fmadd_ps(a[5], x, y);
-        a[6] = _mm512_fmadd_ps(a[6], x, y); a[7] = _mm512_fmadd_ps(a[7], x, y); a[8] = _mm512_fmadd_ps(a[8], x, y);
-        a[9] = _mm512_fmadd_ps(a[9], x, y); a[10] = _mm512_fmadd_ps(a[10], x, y); a[11] = _mm512_fmadd_ps(a[11], x, y);
-    }
-    for (s = a[0], j = 1; j < 12; j++) s = _mm512_add_ps(s, a[j]);
-    return (double)_mm512_reduce_add_ps(s);
+typedef __m512 peak_v;
+#define PEAK_SET1 _mm512_set1_ps
+#define PEAK_FMA _mm512_fmadd_ps
+#define PEAK_STORE _mm512_storeu_ps
 #elif defined(__AVX2__) && defined(__FMA__)
 #define PEAK_ISA "AVX2+FMA, 8 lanes"
 #define PEAK_LANES 8
-    __m256 a[12], x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f), s;
-    float out[8];
-    int j;
-    for (j = 0; j < 12; j++) a[j] = _mm256_set1_ps(seed + (float)j);
-    for (i = 0; i < iters; i++) {
-        a[0] = _mm256_fmadd_ps(a[0], x, y); a[1] = _mm256_fmadd_ps(a[1], x, y); a[2] = _mm256_fmadd_ps(a[2], x, y);
-        a[3] = _mm256_fmadd_ps(a[3], x, y); a[4] = _mm256_fmadd_ps(a[4], x, y); a[5] = _mm256_fmadd_ps(a[5], x, y);
-        a[6] = _mm256_fmadd_ps(a[6], x, y); a[7] = _mm256_fmadd_ps(a[7], x, y); a[8] = _mm256_fmadd_ps(a[8], x, y);
-        a[9] = _mm256_fmadd_ps(a[9], x, y); a[10] = _mm256_fmadd_ps(a[10], x, y); a[11] = _mm256_fmadd_ps(a[11], x, y);
-    }
-    for (s = a[0], j = 1; j < 12; j++) s = _mm256_add_ps(s, a[j]);
-    _mm256_storeu_ps(out, s);
-    return (double)out[0] + out[7];
+typedef __m256 peak_v;
+#define PEAK_SET1 _mm256_set1_ps
+#define PEAK_FMA _mm256_fmadd_ps
+#define PEAK_STORE _mm256_storeu_ps
 #else
 #define PEAK_ISA "scalar fmaf"
 #define PEAK_LANES 1
-    float a[12], r = 0;
-    int j;
-    for (j = 0; j < 12; j++) a[j] = seed + (float)j;
-    for (i = 0; i < iters; i++)
-        for (j = 0; j < 12; j++) a[j] = fmaf(a[j], 0.999999f, 1e-7f);
-    for (j = 0; j < 12; j++) r += a[j];
-    return (double)r;
+typedef float peak_v;
+#define PEAK_SET1(v) (v)
+#define PEAK_FMA fmaf
+#define PEAK_STORE(p, v) (*(p) = (v))
 #endif
+static double fma_chains(long iters, float seed)
+{
+    peak_v a[12], x = PEAK_SET1(0.999999f), y = PEAK_SET1(1e-7f);
+    float out[PEAK_LANES];
+    double sum = 0;
+    long i;
+    int j, l;
+    for (j = 0; j < 12; j++) a[j] = PEAK_SET1(seed + (float)j);
+    for (i = 0; i < iters; i++) {
+        a[0] = PEAK_FMA(a[0], x, y); a[1] = PEAK_FMA(a[1], x, y); a[2] = PEAK_FMA(a[2], x, y);
+        a[3] = PEAK_FMA(a[3], x, y); a[4] = PEAK_FMA(a[4], x, y); a[5] = PEAK_FMA(a[5], x, y);
+        a[6] = PEAK_FMA(a[6], x, y); a[7] = PEAK_FMA(a[7], x, y); a[8] = PEAK_FMA(a[8], x, y);
+        a[9] = PEAK_FMA(a[9], x, y); a[10] = PEAK_FMA(a[10], x, y); a[11] = PEAK_FMA(a[11], x, y);
+    }
+    for (j = 0; j < 12; j++) {   /* (the sums are used) */
+        PEAK_STORE(out, a[j]);
+        for (l = 0; l < PEAK_LANES; l++) sum += out[l];
+    }
+    return sum;
 }
 
 static double fma_peak(int threads)

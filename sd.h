@@ -1015,6 +1015,13 @@ static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_
     return SD_OK;
 }
 
+/* where a tensor's bytes lie in its mapped file (NULL: its file is not mapped) */
+static const unsigned char *sd__in_file(const sd_model *m, const sd__tensor *t)
+{
+    const sd__source *s = &m->src[t->src];
+    return s->mapped ? s->bytes + s->data_at + t->begin : NULL;
+}
+
 /* Weights are used once per forward pass. From a mapped checkpoint, their pages are handed
    back right after use (madvise DONTNEED: they leave the resident set but stay in the page
    cache, so the next pass maps them again at the cost of minor page faults): the UNet's 1.6 GB
@@ -1022,7 +1029,7 @@ static sd_result sd__read_row(sd_model *m, const sd__tensor *t, size_t at, size_
 static void sd__weights_done(sd_model *m, const sd__tensor *t)
 {
 #if SD__MMAP && defined(SD__DONTNEED)
-    if (t && m->src[t->src].mapped && m->page && t->data == m->src[t->src].bytes + m->src[t->src].data_at + t->begin &&
+    if (t && m->page && t->data && t->data == sd__in_file(m, t) &&
         t->end - t->begin >= 64 * (uint64_t)m->page) {   /* the file's own bytes (not a LoRA's copy); small ones: not worth a call */
         uintptr_t a = (uintptr_t)t->data, e = a + (uintptr_t)(t->end - t->begin);
         a = (a + m->page - 1) / m->page * m->page;
@@ -2666,8 +2673,7 @@ static const sd__kernels *sd__kernels_pick(const sd_model *m)
 static size_t sd__wcopy_floats(const sd_model *m, const sd__tensor *w)
 {
 #if SD__MMAP
-    const sd__source *s = &m->src[w->src];
-    if (!m->gpu && s->mapped && s->n_fd && w->data == s->bytes + s->data_at + w->begin && w->end - w->begin >= m->wcopy_min)
+    if (!m->gpu && m->src[w->src].n_fd && w->data && w->data == sd__in_file(m, w) && w->end - w->begin >= m->wcopy_min)
         return (size_t)((w->end - w->begin + 3) / 4);
 #endif
     (void)m; (void)w;
@@ -2706,8 +2712,7 @@ static void sd__weights_end(sd_model *m, const sd__tensor *w, const void *buf)
 {
     if (m->gpu) return;
     if (buf && w->data == buf) {   /* a copy: the mapping was not touched */
-        const sd__source *s = &m->src[w->src];
-        ((sd__tensor *)(size_t)w)->data = s->bytes + s->data_at + w->begin;
+        ((sd__tensor *)(size_t)w)->data = sd__in_file(m, w);
         return;
     }
     sd__weights_done(m, w);

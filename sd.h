@@ -1888,6 +1888,7 @@ static const sd__wino sd__wino_f2 = { 2, 4,
 
 /* A thread's block: up to WMT output channels (their transformed weights WMC at a time) x WNW
    tiles, the input channels WKC at a time */
+#define SD__WINO_TILES 64   /* an image's tiles for Winograd: a register panel of the AVX-512 kernel */
 #define SD__WMT 384
 #define SD__WMC 96
 #define SD__WNW 64
@@ -2078,9 +2079,11 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
     g.seg = cv->ho * cv->wo; g.seg_stride = (ptrdiff_t)cv->co * g.seg;
     g.bias_m = l->b;
     if (cv->k == 3 && cv->stride == 1 && cv->c >= 8 && cv->co >= 8 && m->cfg.winograd >= 0) {
-        /* F(4x4) where its tiles fill a register panel, else F(2x2) where its do, else direct */
-        int t4 = cv->n * ((cv->ho + 3) / 4) * ((cv->wo + 3) / 4), t2 = cv->n * ((cv->ho + 1) / 2) * ((cv->wo + 1) / 2);
-        int f = m->cfg.winograd ? m->cfg.winograd : t4 >= SD__NR ? 4 : t2 >= SD__NR ? 2 : 0;
+        /* F(4x4) where an image has SD__WINO_TILES of its tiles, else F(2x2) where it has as many of
+           its, else direct: per image and the same on every build, so that the algorithm, and so the
+           bits, do not depend on the batch (guidance halves together or apart) or the vector width */
+        int t4 = ((cv->ho + 3) / 4) * ((cv->wo + 3) / 4), t2 = ((cv->ho + 1) / 2) * ((cv->wo + 1) / 2);
+        int f = m->cfg.winograd ? m->cfg.winograd : t4 >= SD__WINO_TILES ? 4 : t2 >= SD__WINO_TILES ? 2 : 0;
         if (f) { sd__wino_run(m, &g, f == 2 ? &sd__wino_f2 : &sd__wino_f4, ws); return; }
     }
     sd__mm_run(m, &g, ws);

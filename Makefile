@@ -1,7 +1,7 @@
 # sd.h - everything builds into build/.
 #   make            the sd tool, the model writer, the examples
 #   make test       the test suite (uses ../shared/fixtures when it is there, skips those checks otherwise)
-#   make demo       a txt2img run on a tiny random model the project builds itself
+#   make demo       the demo model (tools/toy, trained on captioned shapes) draws PROMPT into output.png
 #   make bench      the SD 1.5-sized benchmark (writes a 2 GB random checkpoint under build/ first)
 #   make bench-lora a rank-32 LoRA on it: load time, step time, memory
 #   make bench-sd2  the SD 2.1-sized benchmark at 512x512 and 768x768, with TAESD and an SD-Turbo-shaped run
@@ -100,14 +100,22 @@ $(B)/tiny.safetensors: $(B)/mkmodel
 	$(B)/mkmodel --config tiny -o $@
 $(B)/tiny-merges.txt: $(B)/mkmodel
 	$(B)/mkmodel --vocab-out $@
-# (demo: tiny widths with attention only where the latent is small, so 512x512 takes seconds)
+# (demo: tiny widths with attention only where the latent is small, so 512x512 takes seconds; random
+# weights, the README's commands run on it)
 $(B)/demo.safetensors: $(B)/mkmodel
 	$(B)/mkmodel --config demo -o $@
 $(B)/demo-merges.txt: $(B)/tiny-merges.txt
 	cp $(B)/tiny-merges.txt $@
-PROMPT ?= a lighthouse at dawn, oil painting
-demo: all $(B)/demo.safetensors $(B)/demo-merges.txt
-	$(B)/sd -m $(B)/demo.safetensors --vocab $(B)/demo-merges.txt -p "$(PROMPT)" -o output.png
+# make demo: the demo model, a tiny SD 1.x trained by tools/train_toy.py on captioned shapes
+# (tools/toy/README.md), draws PROMPT at its native 64x64 (its vocabulary, tools/toy/merges.txt,
+# is found beside it). Its words: a [small|big] COLOUR circle|square|triangle [on the left|on the
+# right|at the top|at the bottom|in the center] [on a COLOUR background]; two COLOUR circles|squares|
+# triangles; [vertical|horizontal] COLOUR and COLOUR stripes. COLOUR: red green blue yellow white
+# black.
+PROMPT ?= a big red circle on a blue background
+SEED   ?= 1
+demo: all
+	$(B)/sd -m tools/toy/model.safetensors -p "$(PROMPT)" -W 64 -H 64 -s $(SEED) -o output.png
 
 # the benchmark on an SD 1.5-sized random checkpoint (2.1 GB, written once), against OpenBLAS's sgemm
 BLAS_OK := $(shell printf '\043include <cblas.h>\nint main(void){return 0;}' | $(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo 1)
@@ -167,8 +175,9 @@ bench-sdxl: $(B)/bench $(B)/sdxl.safetensors $(B)/tiny-merges.txt
 .PHONY: bench-sdxl
 
 # 512x512 txt2img end to end on the SD 1.5-sized random checkpoint
+BIG_PROMPT ?= a lighthouse at dawn, oil painting
 big: all $(B)/sd15.safetensors $(B)/tiny-merges.txt
-	$(B)/sd -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -p "$(PROMPT)" -W 512 -H 512 --steps 20 -s 42 -o $(B)/big.png
+	$(B)/sd -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -p "$(BIG_PROMPT)" -W 512 -H 512 --steps 20 -s 42 -o $(B)/big.png
 
 # the GPU backend (sd_cuda.cu; needs nvcc and an NVIDIA GPU of compute capability 8.0+ to run):
 #   make cuda                 build/sd and build/bench with the GPU backend (sd --gpu / --gpu-fp32), build/cuda/test_cuda

@@ -8,18 +8,18 @@ with cross-attention), and writes an ordinary single-file checkpoint that sd.h l
 model, beside a small CLIP BPE vocabulary (merges.txt) that makes every caption word one token:
 sd finds merges.txt beside the model by itself.
 
-    python3 tools/train_toy.py --threads 2          # the shipped model: tools/toy/model.safetensors
+    python3 tools/train_toy.py --threads 1 --check  # the shipped model: tools/toy/model.safetensors
     python3 tools/train_toy.py --smoke --threads 1 --out-dir /tmp/toy --check   # 3 minutes, a test
     python3 tools/train_toy.py --check-only         # parity with build/sd and a few txt2img runs
 
 Needs Debian's python3-torch and python3-numpy (torch 1.13 is enough), nothing else: run it with
 Debian's /usr/bin/python3 where a pyenv or venv python3 comes first in PATH. The shipped model is
-made by the first command (the defaults, seed 0): about 50 minutes on the project's 2-core machine
-(AMD EPYC, torch 1.13.1 from Debian 12) when nothing else runs: the VAE 12 (0.6 s a step), the UNet
-38 (0.57 s a step: its small products gain nothing from a second thread); about 70 when other work
-holds a core. The time it took is in the file's __metadata__ (toy_minutes). The same command with
-the same torch and thread count gives the same file; another torch or thread count may change the
-last bits of float sums and so the weights, not what the model draws.
+made by the first command (the defaults, seed 0): 89 minutes on one core of the project's 2-core
+machine (AMD EPYC, torch 1.13.1 from Debian 12, 2026-12-06) while another training ran on the
+other core: the VAE 32 minutes, encoding the pool 3, the UNet 54 (0.9-1.1 s a step; its small
+products gain nothing from a second thread). The time is not in the file, so that the same command with the same torch
+and thread count gives the same bytes; another torch or thread count may change the last bits of
+float sums and so the weights, not what the model draws.
 
 WHAT IT TRAINS
   data      scenes drawn with anti-aliased signed distances, 64x64 RGB in [-1,1], and a caption made
@@ -27,32 +27,36 @@ WHAT IT TRAINS
               one shape  "a [small|big] red circle [on the left|on the right|at the top|at the bottom|
                          in the center] [on a blue background]"
               two shapes "two green squares [on a black background]" (side by side, left and right)
-              stripes    "[vertical|horizontal] red and white stripes" (8-pixel bands)
-            eight colours (red green blue yellow white black orange purple), three shapes (circle,
+              stripes    "[vertical|horizontal] red and white stripes" (16-pixel bands: two of each colour across the picture)
+            six colours (red green blue yellow white black), three shapes (circle,
             square, triangle; plurals for two), a shape never the colour of its background. All of
             it from seeded generators: no data set on disk.
   vocab     merges.txt in the Hugging Face CLIP format: ids 0..511 the byte symbols (and their
             </w> forms), then one per merge, then <|startoftext|> and <|endoftext|>, as CLIP and
             sd.h number them; the merges build each caption word, and nothing else, as one token
-            (115 merges, 629 ids). The tokenizer below is CLIP's byte-level BPE for ASCII prompts;
+            (106 merges, 620 ids). The tokenizer below is CLIP's byte-level BPE for ASCII prompts;
             --check compares its ids with `sd tokenize` for every caption word and some captions.
   widths    64 wherever a GroupNorm of 32 groups runs (SD's are 128 and 320 wide): with 32 channels
             each group is one channel, which the norm makes zero-mean over the image, so a plain
             colour cannot pass it; the VAE then learns colour late and draws speckles.
   VAE       AutoencoderKL (ldm Encoder/Decoder): channels 64, multipliers 1,1,1,1, 1 res block a
-            level (the decoder 2), mid attention, 4 latent channels, 8x down. Loss: MSE, a small KL,
+            level (the decoder 2), mid attention, 4 latent channels, 8x down. Trained on 32x32 crops
+            (at multiples of 8) for the first 80% of its steps, whole scenes after: four times the
+            steps for the work of whole scenes. Loss: MSE, a small KL,
             and a term that makes SD 1.x's linear latent-to-RGB preview (sd --preview) right for
             this latent, which also teaches the encoder colour early. sd.h takes SD 1.x's scale
             0.18215 for granted (it is not in the file): the scale factor is measured as SD's was
             (1 / std of the encoder's samples) and folded into quant_conv and post_quant_conv, so
             that 0.18215 * sample has unit std.
-  text      CLIPTextModel (OpenAI CLIP, transformers' names): width 64 (1 head of 64), 2 layers, MLP
-            256, quick_gelu, causal mask, 77 positions, final layer norm, over the vocabulary above.
+  text      CLIPTextModel (OpenAI CLIP, transformers' names): width 128 (2 heads of 64: sd.h's SD
+            1.x rule), 4 layers, MLP 512, quick_gelu, causal mask, 77 positions, final layer norm, over the vocabulary above.
             Trained from scratch together with the UNet.
   UNet      openaimodel.UNetModel of SD 1.x: channels 64, multipliers 1,1,1,1, 2 res blocks a
             level, SpatialTransformers (depth 1, 8 heads, conv proj_in/proj_out, GEGLU) on levels
-            0-2 and the middle, context 64. Eps prediction on the SD 1.5 schedule (scaled_linear
-            betas 0.00085..0.012, 1000 steps), Min-SNR-5 loss weights, 10% of captions dropped for
+            0-2 and the middle, context 128. Eps prediction on the SD 1.5 schedule (scaled_linear
+            betas 0.00085..0.012, 1000 steps), Min-SNR-5 loss weights, the shapes' latent pixels
+            weighing 1 + 4 x their coverage (a shape is a seventh of a scene, yet its colour is
+            what the caption is about), 10% of captions dropped for
             classifier-free guidance; the EMA of the weights (text encoder and UNet) is written.
             Its data: a pool of scenes encoded once, each use with a new latent sample and caption.
   file      safetensors, F16 weights, the LDM keys (model.diffusion_model., first_stage_model.,
@@ -94,7 +98,7 @@ import torch.nn.functional as F
 
 COLOURS = {   # RGB 0..255
     "red": (220, 30, 30), "green": (30, 170, 50), "blue": (30, 70, 220), "yellow": (245, 215, 30),
-    "white": (240, 240, 240), "black": (15, 15, 15), "orange": (245, 130, 20), "purple": (130, 40, 170),
+    "white": (240, 240, 240), "black": (15, 15, 15),
 }
 SHAPES = ("circle", "square", "triangle")
 PLACES = {   # name -> (phrase, centre x, centre y) on the 64x64 canvas
@@ -238,7 +242,7 @@ def sample_scenes(rng, n):
         s = {"kind": kind}
         if kind == "stripes":
             a, b = rng.choice(len(names), 2, replace=False)
-            s.update(colours=(names[a], names[b]), vertical=bool(rng.random() < 0.5), phase=float(rng.uniform(0, 16)))
+            s.update(colours=(names[a], names[b]), vertical=bool(rng.random() < 0.5), phase=float(rng.uniform(0, 32)))
         else:
             c, bg = rng.choice(len(names), 2, replace=False)
             s.update(colour=names[c], bg=names[bg], shape=SHAPES[rng.integers(3)])
@@ -276,20 +280,22 @@ def caption(s, rng, full=False):
 _GRID = None
 
 
-def render(scenes, size=64):
+def render(scenes, size=64, masks=False):
     """scenes -> images [N,3,size,size] in [-1,1]: each shape's coverage of a pixel from its signed
-    distance (pixels), clamp(0.5 - d, 0, 1)"""
+    distance (pixels), clamp(0.5 - d, 0, 1); with masks, also the shapes' coverage [N,1,size,size]
+    (zero for stripes)"""
     global _GRID
     if _GRID is None or _GRID[0].shape[0] != size:
         c = torch.arange(size, dtype=torch.float32) + 0.5
         _GRID = torch.meshgrid(c, c, indexing="ij")   # y (down), x
     gy, gx = _GRID
     imgs = torch.empty(len(scenes), 3, size, size)
+    cover = torch.zeros(len(scenes), 1, size, size)
     for i, s in enumerate(scenes):
         if s["kind"] == "stripes":
             ca, cb = (torch.tensor(COLOURS[k], dtype=torch.float32) for k in s["colours"])
-            u = torch.remainder((gx if s["vertical"] else gy) - s["phase"], 16.0)
-            d = torch.where(u < 8, torch.minimum(u, 8 - u), -torch.minimum(u - 8, 16 - u))   # > 0 inside colour a
+            u = torch.remainder((gx if s["vertical"] else gy) - s["phase"], 32.0)
+            d = torch.where(u < 16, torch.minimum(u, 16 - u), -torch.minimum(u - 16, 32 - u))   # > 0 inside colour a
             alpha = (0.5 + d).clamp(0, 1)
             img = alpha * ca[:, None, None] + (1 - alpha) * cb[:, None, None]
         else:
@@ -305,8 +311,9 @@ def render(scenes, size=64):
                     d = torch.maximum(torch.maximum(dy, -0.866 * dx - 0.5 * dy), 0.866 * dx - 0.5 * dy) - 0.778 * r
                 alpha = (0.5 - d).clamp(0, 1)
                 img = alpha * col + (1 - alpha) * img
+                cover[i, 0] = torch.maximum(cover[i, 0], alpha)
         imgs[i] = img
-    return imgs / 127.5 - 1.0
+    return (imgs / 127.5 - 1.0, cover) if masks else imgs / 127.5 - 1.0
 
 
 # ================================================================ models (LDM names, SD 1.x semantics)
@@ -699,7 +706,7 @@ class LatentDiffusion(nn.Module):
 
 CONFIG = dict(image=64, vae_ch=64, vae_mult=(1, 1, 1, 1), vae_res=1,
               unet_ch=64, unet_mult=(1, 1, 1, 1), unet_res=2, unet_attn=(1, 1, 1, 0),
-              text_width=64, text_layers=2, text_mlp=256)
+              text_width=128, text_layers=4, text_mlp=512)
 
 VAE_SCALE = 0.18215   # what sd.h multiplies the VAE's sample by (SD 1.x's, fixed in sd.h)
 # sd's quick preview: RGB in [-1,1] = this^T @ (the UNet's latent) (tools/sd.c write_preview)
@@ -735,6 +742,11 @@ def train_vae(ld, args, rng):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.vae_steps, args.vae_lr)
         x = render(sample_scenes(rng, args.vae_batch))
+        if step < (1 - args.vae_full) * args.vae_steps and args.vae_crop < x.shape[-1]:
+            # a crop of each scene at a multiple of 8 (the latent's grid): the convolutions learn from
+            # more steps for the same work; the last vae_full of the steps see whole scenes
+            c, o = args.vae_crop, rng.integers(0, (x.shape[-1] - args.vae_crop) // 8 + 1, (len(x), 2)) * 8
+            x = torch.stack([x[i, :, o[i, 0]:o[i, 0] + c, o[i, 1]:o[i, 1] + c] for i in range(len(x))])
         mean, logvar = vae.encode(x)
         z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
         rec = vae.decode(z)
@@ -784,21 +796,24 @@ def fold_scale(ld, n=1024):
 
 @torch.no_grad()
 def encode_pool(ld, rng, n, batch=16):
-    """n scenes and their latent distributions (mean, std), encoded once: the UNet's data. Each use
-    draws a new sample of the latent and a new caption, so the same scene is seldom seen twice alike."""
+    """n scenes, their latent distributions (mean, std), encoded once: the UNet's data, and the shapes'
+    coverage of each latent pixel [n,1,h,w]. Each use draws a new sample of the latent and a new
+    caption, so the same scene is seldom seen twice alike."""
     scenes = sample_scenes(rng, n)
-    means, stds = [], []
+    means, stds, covers = [], [], []
     for i in range(0, n, batch):
-        mean, logvar = ld.vae.encode(render(scenes[i:i + batch]))
+        img, cover = render(scenes[i:i + batch], masks=True)
+        mean, logvar = ld.vae.encode(img)
         means.append(mean)
         stds.append(torch.exp(0.5 * logvar))
-    return scenes, torch.cat(means), torch.cat(stds)
+        covers.append(F.avg_pool2d(cover, img.shape[-1] // mean.shape[-1]))
+    return scenes, torch.cat(means), torch.cat(stds), torch.cat(covers)
 
 
 def train_unet(ld, tok, args, rng):
     unet, text = ld.unet, ld.text
     t0 = time.time()
-    scenes, means, stds = encode_pool(ld, rng, args.pool)
+    scenes, means, stds, covers = encode_pool(ld, rng, args.pool)
     z = VAE_SCALE * (means + stds * torch.randn(means.shape))
     log("encoded %d scenes in %.0f s; the UNet's latents: std %.3f, mean %.3f" % (
         args.pool, time.time() - t0, z.std().item(), z.mean().item()))
@@ -818,7 +833,10 @@ def train_unet(ld, tok, args, rng):
         eps = torch.randn_like(x0)
         a = ac[t][:, None, None, None]
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
-        err = ((unet(xt, t, text(ids)) - eps) ** 2).mean(dim=(1, 2, 3))
+        # the shapes' latent pixels weigh 1 + shape_weight: a shape is a seventh of a scene, yet its
+        # colour and place are what the caption is about
+        w = 1 + args.shape_weight * covers[idx]
+        err = (w * (unet(xt, t, text(ids)) - eps) ** 2).mean(dim=(1, 2, 3)) / w.mean(dim=(1, 2, 3))
         if args.min_snr > 0:   # Min-SNR-gamma (Hang et al. 2023): less weight where the noise is small
             snr = a.flatten() / (1 - a.flatten())
             err = err * snr.clamp(max=args.min_snr) / snr
@@ -893,8 +911,11 @@ def read_safetensors(path):
 
 
 def load_model(path, cfg):
-    """the torch model with the checkpoint's (F16-rounded) weights, and its tokenizer"""
+    """the torch model with the checkpoint's (F16-rounded) weights, and its tokenizer; the layout the
+    file's metadata gives (toy_config) before cfg"""
     sd, meta = read_safetensors(path)
+    if "toy_config" in meta:
+        cfg = json.loads(meta["toy_config"])
     merges = read_merges(os.path.join(os.path.dirname(path), "merges.txt"))
     tok = Tokenizer(merges)
     ld = LatentDiffusion(cfg, tok.n_vocab)
@@ -1005,13 +1026,17 @@ def main():
     ap.add_argument("--vae-steps", type=int, default=VAE_STEPS)
     ap.add_argument("--vae-batch", type=int, default=12)
     ap.add_argument("--vae-lr", type=float, default=2e-3)
+    ap.add_argument("--vae-crop", type=int, default=32, help="the VAE's training crops (pixels) [32]")
+    ap.add_argument("--vae-full", type=float, default=0.2, help="share of the VAE's last steps on whole scenes [0.2]")
     ap.add_argument("--kl-weight", type=float, default=1e-4)
     ap.add_argument("--preview-weight", type=float, default=0.1)
+    ap.add_argument("--unet-res", type=int, default=CONFIG["unet_res"], help="UNet res blocks a level [%d]" % CONFIG["unet_res"])
     ap.add_argument("--steps", type=int, default=UNET_STEPS, help="UNet and text encoder steps")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--pool", type=int, default=16384, help="scenes encoded for the UNet's training")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--shape-weight", type=float, default=4.0, help="extra loss weight of the shapes' latent pixels [4]")
     ap.add_argument("--min-snr", type=float, default=5.0, help="Min-SNR-gamma loss weighting, 0: plain MSE [5]")
     ap.add_argument("--uncond", type=float, default=0.1, help="share of captions dropped (classifier-free guidance)")
     ap.add_argument("--log-every", type=int, default=50)
@@ -1025,7 +1050,7 @@ def main():
     torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
     path = os.path.join(args.out_dir, "model.safetensors")
-    cfg = CONFIG
+    cfg = dict(CONFIG, unet_res=args.unet_res)
 
     if not args.check_only:
         t_start = time.time()
@@ -1045,10 +1070,9 @@ def main():
         train_unet(ld, tok, args, rng)
         minutes = (time.time() - t_start) / 60
         meta = {"format": "pt", "generator": "tools/train_toy.py", "toy_seed": str(args.seed),
-                "toy_command": " ".join(["train_toy.py"] + sys.argv[1:]),
                 "toy_settings": json.dumps({k: v for k, v in vars(args).items() if k not in ("out_dir", "sd", "check", "check_only")}),
                 "toy_config": json.dumps(cfg), "toy_vae_scale_measured": "%.6f" % (1 / before),
-                "toy_minutes": "%.1f" % minutes, "torch": torch.__version__}
+                "torch": torch.__version__}
         write_safetensors(path, ld, meta)
         log("wrote %s (%.1f MB) and merges.txt in %.1f minutes" % (path, os.path.getsize(path) / 1e6, minutes))
     if args.check or args.check_only:
@@ -1060,8 +1084,8 @@ def main():
     return 0
 
 
-VAE_STEPS = 1200
-UNET_STEPS = 4000
+VAE_STEPS = 3000
+UNET_STEPS = 3000
 
 if __name__ == "__main__":
     sys.exit(main())

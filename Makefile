@@ -114,8 +114,10 @@ $(B)/demo-merges.txt: $(B)/tiny-merges.txt
 # black.
 PROMPT ?= a big red circle on a blue background
 SEED   ?= 1
+# (one thread: its layers are too small to share, and where another program holds a core OpenMP's
+# barriers made 20 steps take 45 s instead of half a second)
 demo: all
-	$(B)/sd -m tools/toy/model.safetensors -p "$(PROMPT)" -W 64 -H 64 -s $(SEED) -o output.png
+	$(B)/sd -m tools/toy/model.safetensors -p "$(PROMPT)" -W 64 -H 64 -s $(SEED) -t 1 -o output.png
 
 # the benchmark on an SD 1.5-sized random checkpoint (2.1 GB, written once), against OpenBLAS's sgemm
 BLAS_OK := $(shell printf '\043include <cblas.h>\nint main(void){return 0;}' | $(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo 1)

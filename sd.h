@@ -2815,6 +2815,11 @@ static void sd__op_concat(sd_model *m, float *out, const float *a, int ca, const
 {
     if (!m->planning) m->kern->concat(m, out, a, ca, b, cb, n, hw);
 }
+/* [1,C,HW] copied (a concat with nothing after it: the kernel sets' copy, on the CPU or the GPU) */
+static void sd__op_copy(sd_model *m, float *out, const float *a, int c, int hw)
+{
+    sd__op_concat(m, out, a, c, a, 0, 1, hw);
+}
 
 /* a 1x1 convolution in place: x [1,C,HW] -> its first Co channels [1,Co,HW] (Co <= C). Blocks of
    pixels are gathered into scratch and their outputs written back over the channels they were read
@@ -2828,7 +2833,7 @@ static void sd__op_conv1x1_inplace(sd_model *m, float *x, int c, int hw, int co,
     if (m->gpu) {
         float *t = sd__push(m, (size_t)co * hw);
         sd__op_conv(m, t, x, sd__conv_same(1, c, 1, hw, co, 1), l, NULL, NULL, SD__ACT_NONE);
-        sd__op_concat(m, x, t, co, t, 0, 1, hw);
+        sd__op_copy(m, x, t, co, hw);
     } else {
         int P = hw < SD__INPLACE_PIX ? hw : SD__INPLACE_PIX, p0, i;
         float *a = sd__push(m, (size_t)c * P), *b = sd__push(m, (size_t)co * P);
@@ -6404,7 +6409,7 @@ static void sd__resblock_inplace(sd_model *m, float *x, const sd__res *r, int h,
     if (r->c_out <= r->c_in) { sd__resblock_to(m, x, x, r, 1, h, w, NULL, 1); return; }
     t = sd__push(m, (size_t)r->c_out * h * w);
     sd__resblock(m, t, x, r, 1, h, w, NULL);
-    sd__op_concat(m, x, t, r->c_out, t, 0, 1, h * w);   /* (a copy) */
+    sd__op_copy(m, x, t, r->c_out, h * w);
     sd__release(m, mark);
 }
 
@@ -6773,7 +6778,7 @@ static void sd__vae_decode_forward(sd_model *m, float *image_out, const float *z
         if (l != 0) {   /* nearest x2, fused into the conv */
             size_t mark = sd__mark(m);
             t = sd__push(m, (size_t)c * H * W);
-            sd__op_concat(m, t, x, c, x, 0, 1, H * W);   /* (a copy) */
+            sd__op_copy(m, t, x, c, H * W);
             sd__op_conv(m, x, t, sd__conv_up(1, c, H, W, c, 2 * H, 2 * W), &v->dec_up[l], NULL, NULL, SD__ACT_NONE);
             sd__release(m, mark);
             H *= 2; W *= 2;

@@ -762,6 +762,7 @@ typedef struct sd__lora_side {
 struct sd_model {
     sd_config cfg;
     int n_threads;
+    size_t par_work;              /* a parallel loop's work (flops) per thread: less runs on fewer (sd__nt) */
     const sd__kernels *kern;      /* the kernels it runs (sd__kernels_pick) */
     char err[SD__ERRLEN];
     /* the checkpoint: one or more safetensors files (a diffusers folder, a separate VAE) */
@@ -1524,6 +1525,7 @@ static float sd__erf_fast(float x)
 #define SD__NR 16   /* 4x16: 16 NEON registers, or 8 SSE2 pairs; the bits are the same for any tile */
 #endif
 #define SD__KC 256
+#define SD__PAR_WORK ((size_t)1 << 23)   /* flops a thread at least (sd__nt): under 16 M (0.1 ms), one thread */
 #define SD__NC 512
 #define SD__MC 96
 
@@ -1537,6 +1539,18 @@ static float sd__erf_fast(float x)
 #define SD__PARALLEL_FOR(nt) (void)(nt);
 #define SD__TID() 0
 #endif
+
+/* the threads for a loop of about `work` floating-point operations (a product's; a loop that reads
+   and writes floats counts 32 a float, 64 where each costs an exp or erf: memory, not arithmetic, sets
+   their pace): one thread per m->par_work of it, at least one, at most n_threads. A parallel region costs a fork and a join; where another program
+   holds a core the join waits for the sleeping thread's turn (milliseconds), so the small loops
+   (a 64x64 image's, a tiny model's) run on the calling thread. Only the count of threads changes,
+   never how the work is cut: the same bits either way. */
+static int sd__nt(const sd_model *m, double work)
+{
+    double t = m->par_work > 0 ? work / (double)m->par_work : (double)m->n_threads;
+    return t >= (double)m->n_threads ? m->n_threads : t >= 2.0 ? (int)t : 1;
+}
 
 /* n rounded up to a multiple of the tile's rows: panels are padded to whole tiles */
 static int sd__up_mr(int n) { return (n + SD__MR - 1) / SD__MR * SD__MR; }
@@ -1804,7 +1818,7 @@ static void sd__mm_run(sd_model *m, const sd__mm *g, float *ws)
 {
     int mc, nc, tm, tn, t;
     sd__mm_tiles(g, m->n_threads, &mc, &tm, &nc, &tn);
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 2.0 * g->M * g->N * g->K))
     for (t = 0; t < tm * tn; t++) {
         int i = t / tn, j = t % tn;
         int m0 = i * mc, n0 = j * nc;
@@ -2050,7 +2064,7 @@ static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float 
     while (tm * tn < 2 * m->n_threads && (cv->co + tm) / (tm + 1) >= 2 * SD__MR) tm++;
     mt = sd__up_mr((cv->co + tm - 1) / tm);
     tm = (cv->co + mt - 1) / mt;
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 18.0 * cv->n * cv->c * cv->co * cv->ho * cv->wo))
     for (t = 0; t < tm * tn; t++) {
         int m0 = t / tn * mt, n0 = t % tn * SD__WNW;
         sd__wino_tile(g, w, m0, cv->co - m0 < mt ? cv->co - m0 : mt, n0, T - n0 < SD__WNW ? T - n0 : SD__WNW,
@@ -2276,7 +2290,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
     float *vt = ws + (size_t)m->n_threads * per;
     if (mask == SD__MASK_CAUSAL) {   /* only the text encoder's 77 tokens: the reference's queries over the threads */
         float scale = 1.0f / sqrtf((float)d);
-        SD__PARALLEL_FOR(m->n_threads)
+        SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * heads * tq * tk * d))   /* a query at a time: slow flops */
         for (t = 0; t < n * heads * tq; t++) {
             int b = t / (heads * tq), h = t / tq % heads, i = t % tq;
             sd__attn_query(out + ((size_t)b * tq + i) * ld + (size_t)h * d, q + ((size_t)b * tq + i) * ld + (size_t)h * d,
@@ -2285,7 +2299,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         }
         return;
     }
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * heads * tk * d))
     for (t = 0; t < n * heads; t++) {   /* V^T of each (image, head), zero-padded to [d6, tk6] */
         const float *src = v + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
         float *dst = vt + (size_t)t * d6 * tk6;
@@ -2293,7 +2307,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         for (j = 0; j < tk6; j++)
             for (e = 0; e < d6; e++) dst[(size_t)e * tk6 + j] = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f;
     }
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 4.0 * n * heads * tq * tk * d))
     for (t = 0; t < n * heads * nqb; t++) {
         int b = t / (heads * nqb), h = (t / nqb) % heads, qb = t % nqb;
         size_t off = (size_t)h * d;
@@ -2349,7 +2363,7 @@ static void sd__gn_stats_ref(sd_model *m, float *stats, const float *in, int n, 
 static void sd__gn_stats_fast(sd_model *m, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm)
 {
     int t, cg = c / groups;
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * c * hw))
     for (t = 0; t < n * groups; t++) {
         int b = t / groups, g = t % groups;
         sd__gn_group(stats + ((size_t)b * c + (size_t)g * cg) * 2, in + ((size_t)b * c + (size_t)g * cg) * hw, cg, hw, g * cg, eps, nm);
@@ -2381,7 +2395,7 @@ static void sd__layernorm_ref(sd_model *m, float *out, const float *in, int rows
 static void sd__layernorm_fast(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
 {
     int r;
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 32.0 * rows * c))
     for (r = 0; r < rows; r++) sd__layernorm_ref(m, out + (size_t)r * c, in + (size_t)r * c, 1, c, eps, nm);
 }
 
@@ -2420,7 +2434,7 @@ static void sd__untokens_ref(sd_model *m, float *out, const float *in, int n, in
 static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
 {
     int nba = (a + 31) / 32, nbb = (b + 31) / 32, t;
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * a * b))
     for (t = 0; t < n * nba * nbb; t++) {
         int bi = t / (nba * nbb), i0 = (t / nbb) % nba * 32, j0 = t % nbb * 32, i, j;
         int i1 = i0 + 32 < a ? i0 + 32 : a, j1 = j0 + 32 < b ? j0 + 32 : b;
@@ -2468,7 +2482,7 @@ static void sd__geglu_ref(sd_model *m, float *out, const float *in, int rows, in
 static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, int f)
 {
     int r;
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 64.0 * rows * f))
     for (r = 0; r < rows; r++) {
         const float *x = in + (size_t)r * 2 * f, *gt = x + f;
         float *y = out + (size_t)r * f;
@@ -2494,7 +2508,7 @@ static void sd__act_ref(sd_model *m, float *out, const float *in, size_t n, sd__
 static void sd__act_fast(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
 {
     int t, nb = (int)((n + 4095) / 4096);
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 32.0 * (double)n))
     for (t = 0; t < nb; t++) {
         size_t i0 = (size_t)t * 4096, len = n - i0 < 4096 ? n - i0 : 4096;
         sd__act_ref(m, out + i0, in + i0, len, kind);
@@ -2515,7 +2529,7 @@ static void sd__add_chan_ref(sd_model *m, float *x, const float *e, int n, int c
 static void sd__add_chan_fast(sd_model *m, float *x, const float *e, int n, int c, int hw)
 {
     int t;
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * c * hw))
     for (t = 0; t < n * c; t++) {
         float *p = x + (size_t)t * hw, v = e[t];
         int i;
@@ -2538,7 +2552,7 @@ static void sd__concat_ref(sd_model *m, float *out, const float *a, int ca, cons
 static void sd__concat_fast(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
 {
     int t;
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * (ca + cb) * hw))
     for (t = 0; t < n * (ca + cb); t++) {
         int i = t / (ca + cb), c = t % (ca + cb);
         const float *src = c < ca ? a + ((size_t)i * ca + c) * hw : b + ((size_t)i * cb + c - ca) * hw;
@@ -2840,12 +2854,12 @@ static void sd__op_conv1x1_inplace(sd_model *m, float *x, int c, int hw, int co,
         for (p0 = 0; p0 < hw; p0 += P) {
             int np = hw - p0 < P ? hw - p0 : P;
             if (!m->planning) {
-                SD__PARALLEL_FOR(m->n_threads)
+                SD__PARALLEL_FOR(sd__nt(m, 32.0 * c * np))
                 for (i = 0; i < c; i++) memcpy(a + (size_t)i * np, x + (size_t)i * hw + p0, (size_t)np * sizeof(float));
             }
             sd__op_conv(m, b, a, sd__conv_same(1, c, 1, np, co, 1), l, NULL, NULL, SD__ACT_NONE);
             if (!m->planning) {
-                SD__PARALLEL_FOR(m->n_threads)
+                SD__PARALLEL_FOR(sd__nt(m, 32.0 * co * np))
                 for (i = 0; i < co; i++) memcpy(x + (size_t)i * hw + p0, b + (size_t)i * np, (size_t)np * sizeof(float));
             }
         }
@@ -3923,6 +3937,7 @@ SDDEF sd_model *sd_create(const sd_config *config)
 #endif
     if (m->n_threads < 1) m->n_threads = 1;
     m->wcopy_min = (size_t)1 << 18;   /* 256 KB (smaller ones: read in place, not worth the call) */
+    m->par_work = SD__PAR_WORK;
     if (c.gpu) {
         if (!SD__HAVE_GPU) sd__fail(m, SD_ERR_UNSUPPORTED, "this build has no GPU support (build with sd_cuda.cu: make cuda); running on the CPU");
 #ifdef SD_CUDA
@@ -4010,7 +4025,7 @@ static void sd__hugepages(float *p, size_t n)
 static void sd__lora_merge(sd_model *m, float *w, const sd__tensor *src, const float *up, const float *down, int out, int r, int k, float *tmp)
 {
     int a;
-    SD__PARALLEL_FOR(m->n_threads)
+    SD__PARALLEL_FOR(sd__nt(m, 2.0 * out * r * k))
     for (a = 0; a < out; a++) {
         float *row = w + (size_t)a * k, *acc = tmp + (size_t)SD__TID() * k;
         int q, b;

@@ -12,8 +12,10 @@ for t in "$@"; do
     n=$((n + 1))
     echo "== $t"
     # the program's exit status through the pipe: written to a file beside its output
+    t0=$(date +%s)
     { "$t" 2>&1; echo $? > "$out.rc"; } | tee "$out"
     rc=$(cat "$out.rc" 2>/dev/null || echo 1)
+    echo "== $t: $(( $(date +%s) - t0 )) s"
     s=$(grep -c '^SKIP' "$out")
     skipped=$((skipped + s))
     if [ "$rc" -eq 0 ]; then pass=$((pass + 1)); else echo "== $t FAILED (exit $rc)"; fail=$((fail + 1)); fi

@@ -355,6 +355,7 @@ int main(void)
 {
     sd_model *m = sd_create(NULL);
     int dt;
+    m->par_work = 0;   /* the fast kernels on all the threads, however small their work */
     test_f16_all();
     test_kernel_twin();
     for (dt = 0; dt < 3; dt++) {

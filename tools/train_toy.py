@@ -11,15 +11,17 @@ sd finds merges.txt beside the model by itself.
     python3 tools/train_toy.py --threads 1 --check  # the shipped model: tools/toy/model.safetensors
     python3 tools/train_toy.py --smoke --threads 1 --out-dir /tmp/toy --check   # 3 minutes, a test
     python3 tools/train_toy.py --check-only         # parity with build/sd and a few txt2img runs
+    python3 tools/train_toy.py --vae-from tools/toy/model.safetensors --steps 1500 --out-dir /tmp/t
+                                                    # UNet settings tried on the shipped VAE (25 min)
 
 Needs Debian's python3-torch and python3-numpy (torch 1.13 is enough), nothing else: run it with
 Debian's /usr/bin/python3 where a pyenv or venv python3 comes first in PATH. The shipped model is
-made by the first command (the defaults, seed 0): 89 minutes on one core of the project's 2-core
-machine (AMD EPYC, torch 1.13.1 from Debian 12, 2026-12-06) while another training ran on the
-other core: the VAE 32 minutes, encoding the pool 3, the UNet 54 (0.9-1.1 s a step; its small
-products gain nothing from a second thread). The time is not in the file, so that the same command with the same torch
-and thread count gives the same bytes; another torch or thread count may change the last bits of
-float sums and so the weights, not what the model draws.
+made by the first command (the defaults, seed 0): 57 minutes on one core of the project's 2-core
+machine (AMD EPYC, torch 1.13.1 from Debian 12, 2026-12-06) while other work ran on the other
+core: the VAE 19 minutes (0.25-0.4 s a step), encoding the pool 2, the UNet 35 (0.7 s a step; its
+small products gain nothing from a second thread). The time is not in the file, so that the same
+command with the same torch and thread count gives the same bytes; another torch or thread count
+may change the last bits of float sums and so the weights, not what the model draws.
 
 WHAT IT TRAINS
   data      scenes drawn with anti-aliased signed distances, 64x64 RGB in [-1,1], and a caption made
@@ -50,7 +52,10 @@ WHAT IT TRAINS
             that 0.18215 * sample has unit std.
   text      CLIPTextModel (OpenAI CLIP, transformers' names): width 128 (2 heads of 64: sd.h's SD
             1.x rule), 4 layers, MLP 512, quick_gelu, causal mask, 77 positions, final layer norm, over the vocabulary above.
-            Trained from scratch together with the UNet.
+            Trained from scratch with the UNet, at a tenth of its learning rate and held at its
+            random start for the first 30% of the steps: trained at full rate from the start, it
+            learned the colours first and made the place words alike while the UNet could not use
+            them yet (their contexts came out 1% apart), so the model never learned places.
   UNet      openaimodel.UNetModel of SD 1.x: channels 64, multipliers 1,1,1,1, 2 res blocks a
             level, SpatialTransformers (depth 1, 8 heads, conv proj_in/proj_out, GEGLU) on levels
             0-2 and the middle, context 128. Eps prediction on the SD 1.5 schedule (scaled_linear
@@ -818,14 +823,20 @@ def train_unet(ld, tok, args, rng):
     log("encoded %d scenes in %.0f s; the UNet's latents: std %.3f, mean %.3f" % (
         args.pool, time.time() - t0, z.std().item(), z.mean().item()))
     params = list(unet.parameters()) + list(text.parameters())
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    # the text encoder learns at text_lr times the UNet's rate, and not at all for the first
+    # text_freeze of the steps: the UNet first learns to read a random encoder's contexts, in which
+    # every word differs. Trained together from the start, the encoder learns the colours quickly and
+    # makes the words the UNet cannot use yet (the places) alike, and then the UNet never learns them.
+    opt = torch.optim.AdamW([{"params": list(unet.parameters()), "scale": 1.0},
+                             {"params": list(text.parameters()), "scale": args.text_lr, "text": True}], lr=args.lr, weight_decay=0.01)
     ema = [p.detach().clone() for p in params]
     ac = alphas_cumprod()
     empty = tok("")
     t0 = time.time()
     for step in range(args.steps):
+        frozen = step < args.text_freeze * args.steps
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr)
+            g["lr"] = lr_at(step, args.steps, args.lr) * (0.0 if frozen and "text" in g else g["scale"])
         idx = torch.from_numpy(rng.integers(0, args.pool, args.batch))
         ids = torch.tensor([empty if rng.random() < args.uncond else tok(caption(scenes[i], rng)) for i in idx.tolist()])
         x0 = VAE_SCALE * (means[idx] + stds[idx] * torch.randn(args.batch, *means.shape[1:]))
@@ -836,7 +847,9 @@ def train_unet(ld, tok, args, rng):
         # the shapes' latent pixels weigh 1 + shape_weight: a shape is a seventh of a scene, yet its
         # colour and place are what the caption is about
         w = 1 + args.shape_weight * covers[idx]
-        err = (w * (unet(xt, t, text(ids)) - eps) ** 2).mean(dim=(1, 2, 3)) / w.mean(dim=(1, 2, 3))
+        with torch.set_grad_enabled(not frozen):
+            ctx = text(ids)
+        err = (w * (unet(xt, t, ctx) - eps) ** 2).mean(dim=(1, 2, 3)) / w.mean(dim=(1, 2, 3))
         if args.min_snr > 0:   # Min-SNR-gamma (Hang et al. 2023): less weight where the noise is small
             snr = a.flatten() / (1 - a.flatten())
             err = err * snr.clamp(max=args.min_snr) / snr
@@ -1036,6 +1049,9 @@ def main():
     ap.add_argument("--pool", type=int, default=16384, help="scenes encoded for the UNet's training")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--text-lr", type=float, default=0.1, help="the text encoder's learning rate, times --lr [0.1]")
+    ap.add_argument("--text-freeze", type=float, default=0.3, help="share of the first UNet steps with the text encoder held [0.3]")
+    ap.add_argument("--vae-from", default=None, help="take the VAE of this model (from this script) instead of training one")
     ap.add_argument("--shape-weight", type=float, default=4.0, help="extra loss weight of the shapes' latent pixels [4]")
     ap.add_argument("--min-snr", type=float, default=5.0, help="Min-SNR-gamma loss weighting, 0: plain MSE [5]")
     ap.add_argument("--uncond", type=float, default=0.1, help="share of captions dropped (classifier-free guidance)")
@@ -1063,14 +1079,22 @@ def main():
         n = lambda m: sum(p.numel() for p in m.parameters())
         log("vocabulary: %d merges, %d ids; parameters: UNet %.2fM, VAE %.2fM, text %.2fM" % (
             len(merges), tok.n_vocab, n(ld.unet) / 1e6, n(ld.vae) / 1e6, n(ld.text) / 1e6))
-        train_vae(ld, args, rng)
-        before, after = fold_scale(ld)
-        log("VAE scale factor 1/std = %.5f, folded in: 0.18215 * sample now has std %.4f" % (1 / before, VAE_SCALE * after))
+        if args.vae_from:   # a maintainer's shortcut for trying UNet settings: the file's VAE, scale folded in
+            sd_, meta_ = read_safetensors(args.vae_from)
+            vae_keys = {k: v for k, v in sd_.items() if k.startswith("first_stage_model.")}
+            missing = ld.load_state_dict(vae_keys, strict=False).missing_keys
+            assert not [k for k in missing if k.startswith("first_stage_model.")], "no whole VAE in " + args.vae_from
+            before = 1.0 / float(meta_["toy_vae_scale_measured"])
+            log("the VAE of %s (scale factor %.5f measured there)" % (args.vae_from, 1 / before))
+        else:
+            train_vae(ld, args, rng)
+            before, after = fold_scale(ld)
+            log("VAE scale factor 1/std = %.5f, folded in: 0.18215 * sample now has std %.4f" % (1 / before, VAE_SCALE * after))
         ld.vae.requires_grad_(False)
         train_unet(ld, tok, args, rng)
         minutes = (time.time() - t_start) / 60
         meta = {"format": "pt", "generator": "tools/train_toy.py", "toy_seed": str(args.seed),
-                "toy_settings": json.dumps({k: v for k, v in vars(args).items() if k not in ("out_dir", "sd", "check", "check_only")}),
+                "toy_settings": json.dumps({k: v for k, v in vars(args).items() if k not in ("out_dir", "sd", "check", "check_only", "vae_from")}),
                 "toy_config": json.dumps(cfg), "toy_vae_scale_measured": "%.6f" % (1 / before),
                 "torch": torch.__version__}
         write_safetensors(path, ld, meta)

@@ -1525,7 +1525,6 @@ static float sd__erf_fast(float x)
 #define SD__NR 16   /* 4x16: 16 NEON registers, or 8 SSE2 pairs; the bits are the same for any tile */
 #endif
 #define SD__KC 256
-#define SD__PAR_WORK ((size_t)1 << 23)   /* flops a thread at least (sd__nt): under 16 M (0.1 ms), one thread */
 #define SD__NC 512
 #define SD__MC 96
 
@@ -1540,12 +1539,15 @@ static float sd__erf_fast(float x)
 #define SD__TID() 0
 #endif
 
-/* the threads for a loop of about `work` floating-point operations (a product's; a loop that reads
-   and writes floats counts 32 a float, 64 where each costs an exp or erf: memory, not arithmetic, sets
-   their pace): one thread per m->par_work of it, at least one, at most n_threads. A parallel region costs a fork and a join; where another program
-   holds a core the join waits for the sleeping thread's turn (milliseconds), so the small loops
-   (a 64x64 image's, a tiny model's) run on the calling thread. Only the count of threads changes,
-   never how the work is cut: the same bits either way. */
+/* the threads for a loop of about `work` floating-point operations: one per m->par_work of it, at
+   least one, at most n_threads. A parallel region costs a fork and a join; where another program
+   holds a core the join waits for the sleeping thread's turn (milliseconds), so the small loops (a
+   64x64 image's, a tiny model's) run on the calling thread. Only the count of threads changes,
+   never how the work is cut: the same bits either way. A loop that moves floats counts
+   SD__PAR_FLOAT a float (memory, not arithmetic, sets its pace), twice that where each costs an
+   erf; attention a query at a time counts as much a multiply-add. */
+#define SD__PAR_WORK ((size_t)1 << 23)   /* flops a thread at least: under 16 M (0.1 ms), one thread */
+#define SD__PAR_FLOAT 32.0               /* the work of a float read and written */
 static int sd__nt(const sd_model *m, double work)
 {
     double t = m->par_work > 0 ? work / (double)m->par_work : (double)m->n_threads;
@@ -2290,7 +2292,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
     float *vt = ws + (size_t)m->n_threads * per;
     if (mask == SD__MASK_CAUSAL) {   /* only the text encoder's 77 tokens: the reference's queries over the threads */
         float scale = 1.0f / sqrtf((float)d);
-        SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * heads * tq * tk * d))   /* a query at a time: slow flops */
+        SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * heads * tq * tk * d))
         for (t = 0; t < n * heads * tq; t++) {
             int b = t / (heads * tq), h = t / tq % heads, i = t % tq;
             sd__attn_query(out + ((size_t)b * tq + i) * ld + (size_t)h * d, q + ((size_t)b * tq + i) * ld + (size_t)h * d,
@@ -2299,7 +2301,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         }
         return;
     }
-    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * heads * tk * d))
+    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * heads * tk * d))
     for (t = 0; t < n * heads; t++) {   /* V^T of each (image, head), zero-padded to [d6, tk6] */
         const float *src = v + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
         float *dst = vt + (size_t)t * d6 * tk6;
@@ -2363,7 +2365,7 @@ static void sd__gn_stats_ref(sd_model *m, float *stats, const float *in, int n, 
 static void sd__gn_stats_fast(sd_model *m, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm)
 {
     int t, cg = c / groups;
-    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * c * hw))
+    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * c * hw))
     for (t = 0; t < n * groups; t++) {
         int b = t / groups, g = t % groups;
         sd__gn_group(stats + ((size_t)b * c + (size_t)g * cg) * 2, in + ((size_t)b * c + (size_t)g * cg) * hw, cg, hw, g * cg, eps, nm);
@@ -2395,7 +2397,7 @@ static void sd__layernorm_ref(sd_model *m, float *out, const float *in, int rows
 static void sd__layernorm_fast(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
 {
     int r;
-    SD__PARALLEL_FOR(sd__nt(m, 32.0 * rows * c))
+    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * rows * c))
     for (r = 0; r < rows; r++) sd__layernorm_ref(m, out + (size_t)r * c, in + (size_t)r * c, 1, c, eps, nm);
 }
 
@@ -2434,7 +2436,7 @@ static void sd__untokens_ref(sd_model *m, float *out, const float *in, int n, in
 static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
 {
     int nba = (a + 31) / 32, nbb = (b + 31) / 32, t;
-    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * a * b))
+    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * a * b))
     for (t = 0; t < n * nba * nbb; t++) {
         int bi = t / (nba * nbb), i0 = (t / nbb) % nba * 32, j0 = t % nbb * 32, i, j;
         int i1 = i0 + 32 < a ? i0 + 32 : a, j1 = j0 + 32 < b ? j0 + 32 : b;
@@ -2482,7 +2484,7 @@ static void sd__geglu_ref(sd_model *m, float *out, const float *in, int rows, in
 static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, int f)
 {
     int r;
-    SD__PARALLEL_FOR(sd__nt(m, 64.0 * rows * f))
+    SD__PARALLEL_FOR(sd__nt(m, 2 * SD__PAR_FLOAT * rows * f))
     for (r = 0; r < rows; r++) {
         const float *x = in + (size_t)r * 2 * f, *gt = x + f;
         float *y = out + (size_t)r * f;
@@ -2508,7 +2510,7 @@ static void sd__act_ref(sd_model *m, float *out, const float *in, size_t n, sd__
 static void sd__act_fast(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
 {
     int t, nb = (int)((n + 4095) / 4096);
-    SD__PARALLEL_FOR(sd__nt(m, 32.0 * (double)n))
+    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * (double)n))
     for (t = 0; t < nb; t++) {
         size_t i0 = (size_t)t * 4096, len = n - i0 < 4096 ? n - i0 : 4096;
         sd__act_ref(m, out + i0, in + i0, len, kind);
@@ -2529,7 +2531,7 @@ static void sd__add_chan_ref(sd_model *m, float *x, const float *e, int n, int c
 static void sd__add_chan_fast(sd_model *m, float *x, const float *e, int n, int c, int hw)
 {
     int t;
-    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * c * hw))
+    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * c * hw))
     for (t = 0; t < n * c; t++) {
         float *p = x + (size_t)t * hw, v = e[t];
         int i;
@@ -2552,7 +2554,7 @@ static void sd__concat_ref(sd_model *m, float *out, const float *a, int ca, cons
 static void sd__concat_fast(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
 {
     int t;
-    SD__PARALLEL_FOR(sd__nt(m, 32.0 * n * (ca + cb) * hw))
+    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * (ca + cb) * hw))
     for (t = 0; t < n * (ca + cb); t++) {
         int i = t / (ca + cb), c = t % (ca + cb);
         const float *src = c < ca ? a + ((size_t)i * ca + c) * hw : b + ((size_t)i * cb + c - ca) * hw;
@@ -2854,12 +2856,12 @@ static void sd__op_conv1x1_inplace(sd_model *m, float *x, int c, int hw, int co,
         for (p0 = 0; p0 < hw; p0 += P) {
             int np = hw - p0 < P ? hw - p0 : P;
             if (!m->planning) {
-                SD__PARALLEL_FOR(sd__nt(m, 32.0 * c * np))
+                SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * c * np))
                 for (i = 0; i < c; i++) memcpy(a + (size_t)i * np, x + (size_t)i * hw + p0, (size_t)np * sizeof(float));
             }
             sd__op_conv(m, b, a, sd__conv_same(1, c, 1, np, co, 1), l, NULL, NULL, SD__ACT_NONE);
             if (!m->planning) {
-                SD__PARALLEL_FOR(sd__nt(m, 32.0 * co * np))
+                SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * co * np))
                 for (i = 0; i < co; i++) memcpy(x + (size_t)i * hw + p0, b + (size_t)i * np, (size_t)np * sizeof(float));
             }
         }

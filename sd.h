@@ -619,6 +619,12 @@ void sd__cuda_concat(sd__cuda *g, float *out, const float *a, int ca, const floa
 #define SD__AVX512 0
 #define SD__AVX2 0
 #endif
+/* x86 with F16C beside either: halves decoded to floats 16 or 8 at a time (exact: the same floats) */
+#if (SD__AVX512 || SD__AVX2) && defined(__F16C__)
+#define SD__F16C 1
+#else
+#define SD__F16C 0
+#endif
 
 /* emscripten's mmap copies the file into a heap of at most 2 GB: fread is the honest path there */
 #if !defined(SD_NO_MMAP) && !defined(SD_NO_STDIO) && (defined(__unix__) || defined(__APPLE__)) && !defined(__EMSCRIPTEN__)
@@ -945,7 +951,17 @@ static void sd__decode(float *SD__RESTRICT out, const unsigned char *SD__RESTRIC
     size_t i;
     switch (dtype) {
     case SD__F32: p += 4 * at; for (i = 0; i < n; i++) out[i] = sd__bits_f32(sd__u32le(p + 4 * i)); break;
-    case SD__F16: p += 2 * at; for (i = 0; i < n; i++) out[i] = sd__f16_f32(sd__u16le(p + 2 * i)); break;
+    case SD__F16:
+        p += 2 * at;
+        i = 0;
+#if SD__F16C   /* (x86: the file's little-endian halves are the register's) */
+#if SD__AVX512
+        for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p + 2 * i))));
+#endif
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i))));
+#endif
+        for (; i < n; i++) out[i] = sd__f16_f32(sd__u16le(p + 2 * i));
+        break;
     case SD__BF16: p += 2 * at; for (i = 0; i < n; i++) out[i] = sd__bf16_f32(sd__u16le(p + 2 * i)); break;
     case SD__F64:
         p += 8 * at;
@@ -1484,6 +1500,28 @@ static inline float sd__expf(float x)
     return sd__bits_f32((sd__f32_bits(p) + ((uint32_t)n << 23)) | (nan & 0x7fc00000u));
 }
 
+/* 2^x for x <= 0 (softmax's weights, x = score - max), vectorizable, within 1 ulp where 2^x >= 2^-125;
+   below that 2^-125 (nothing beside the max's 1); NaN stays NaN. n = round(x), f = x - n exactly,
+   2^f on [-1/2, 1/2] by a degree-6 polynomial (fitted for relative error, 2.2e-9) */
+static inline float sd__exp2_neg(float x)
+{
+    float r, f, p;
+    uint32_t u = sd__f32_bits(x), nan = 0u - (uint32_t)((u & 0x7fffffffu) > 0x7f800000u);
+    uint32_t low = (0u - (uint32_t)(sd__order_key(x) < sd__order_key(-125.0f))) | nan;
+    x = sd__bits_f32((u & ~low) | (0xc2fa0000u & low));   /* -125 below it (and for a NaN) */
+    r = x + 12582912.0f;                                   /* round to nearest (as in sd__expf) */
+    r = r - 12582912.0f;
+    f = x - r;
+    p = 1.53707369e-4f;
+    p = SD__FMA(p, f, 1.33998459e-3f);
+    p = SD__FMA(p, f, 9.61837359e-3f);
+    p = SD__FMA(p, f, 5.55032901e-2f);
+    p = SD__FMA(p, f, 2.40226477e-1f);
+    p = SD__FMA(p, f, 6.93147182e-1f);
+    p = SD__FMA(p, f, 1.0f);
+    return sd__bits_f32((sd__f32_bits(p) + ((uint32_t)(int32_t)r << 23)) | (nan & 0x7fc00000u));
+}
+
 static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
 
 /* erf with the fast exp (Abramowitz-Stegun 7.1.26 is too coarse; this is
@@ -1659,7 +1697,8 @@ typedef struct sd__mm {
 
 /* per-thread workspace of one product, in floats: A and B panels, the C tile, scratch */
 #define SD__MT 1920   /* at most this many rows of C per task */
-#define SD__ROWBUF (2 * SD__NC + SD__KC + 64)   /* one transformed input row (stride 2), or kc decoded weights */
+#define SD__TR 16      /* weight rows decoded together for a B panel */
+#define SD__ROWBUF (SD__TR * SD__KC > 2 * SD__NC + SD__KC + 64 ? SD__TR * SD__KC : 2 * SD__NC + SD__KC + 64)   /* one transformed input row (stride 2), or TR rows of kc decoded weights */
 #define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MT * SD__NC + SD__ROWBUF)
 
 static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc, int k0, int kc)
@@ -1673,7 +1712,8 @@ static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc,
             else if (g->aw) sd__decode(d, g->aw->data, g->aw->dtype, (size_t)r * g->K + k0, (size_t)kc);
             else {
                 const float *s = g->af + (ptrdiff_t)r * g->a_rs + (ptrdiff_t)k0 * g->a_cs;
-                for (p = 0; p < kc; p++) d[p] = s[(ptrdiff_t)p * g->a_cs];
+                if (g->a_cs == 1) memcpy(d, s, sizeof(float) * (size_t)kc);
+                else for (p = 0; p < kc; p++) d[p] = s[(ptrdiff_t)p * g->a_cs];
             }
         }
 }
@@ -1742,43 +1782,37 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
     }
     for (jp = 0; jp < nc; jp += SD__NR) {
         float *panel = dst + (size_t)jp * kc;
+        if (g->bw) {   /* weight rows decoded SD__TR at a time, then written a row of the panel at a time */
+            int j0, jj, cnt;
+            for (j0 = 0; j0 < SD__NR; j0 += SD__TR) {
+                for (jj = 0; jj < SD__TR; jj++) {
+                    int n = n0 + jp + j0 + jj;
+                    if (n < g->N && jp + j0 + jj < nc) sd__decode(row + (size_t)jj * kc, g->bw->data, g->bw->dtype, (size_t)n * g->K + k0, (size_t)kc);
+                    else memset(row + (size_t)jj * kc, 0, sizeof(float) * (size_t)kc);
+                }
+                for (p = 0; p < kc; p++)
+                    for (jj = 0, cnt = SD__TR; jj < cnt; jj++) panel[(size_t)p * SD__NR + j0 + jj] = row[(size_t)jj * kc + p];
+            }
+            continue;
+        }
         for (j = 0; j < SD__NR; j++) {
             int n = n0 + jp + j;
-            if (n >= g->N || jp + j >= nc) { for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = 0.0f; continue; }
-            if (g->bw) {
-                sd__decode(row, g->bw->data, g->bw->dtype, (size_t)n * g->K + k0, (size_t)kc);
-                for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = row[p];
-            } else {
-                const float *s = g->bf + (ptrdiff_t)k0 * g->b_rs + (ptrdiff_t)n * g->b_cs;
-                for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = s[(ptrdiff_t)p * g->b_rs];
-            }
+            const float *s = g->bf + (ptrdiff_t)k0 * g->b_rs + (ptrdiff_t)n * g->b_cs;
+            if (n >= g->N || jp + j >= nc) for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = 0.0f;
+            else for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = s[(ptrdiff_t)p * g->b_rs];
         }
     }
 }
 
-/* rows m0..m0+mc x columns n0..n0+nc of C, the whole K, by one thread: the sums build up in a
-   private tile (so C may alias add), then tile + bias + add goes to C */
-static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *ws)
+/* tile + bias + add -> C, in the reference's order (sum, + bias, + add), for rows i0..i1 and columns
+   j0..j1 of a tile at (m0, n0) whose sums are in ct; a segment (image) at a time */
+static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, int i0, int i1, int j0, int j1)
 {
-    float *pa = ws, *pb = pa + SD__MC * SD__KC, *ct = pb + SD__KC * SD__NC, *row = ct + SD__MT * SD__NC;
-    int k0, m1, i, j;
-    if (g->K == 0) memset(ct, 0, sizeof(float) * SD__MT * SD__NC);
-    for (k0 = 0; k0 < g->K; k0 += SD__KC) {
-        int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0;
-        sd__pack_b(pb, g, n0, nc, k0, kc, row);
-        for (m1 = m0; m1 < m0 + mc; m1 += SD__MC) {
-            int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp;
-            sd__pack_a(pa, g, m1, mcc, k0, kc);
-            for (jp = 0; jp < nc; jp += SD__NR)
-                for (ip = 0; ip < mcc; ip += SD__MR)
-                    sd__kernel(kc, pa + (size_t)ip * kc, kc, pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
-        }
-    }
-    /* epilogue, in the reference's order: sum, + bias, + add; a segment (image) at a time */
-    for (j = 0; j < nc;) {
-        int seg = g->seg ? g->seg : g->N, n = n0 + j, cnt = seg - n % seg < nc - j ? seg - n % seg : nc - j, e;
+    int i, j, e;
+    for (j = j0; j < j1;) {
+        int seg = g->seg ? g->seg : g->N, n = n0 + j, cnt = seg - n % seg < j1 - j ? seg - n % seg : j1 - j;
         ptrdiff_t at = (ptrdiff_t)(n / seg) * g->seg_stride + n % seg;
-        for (i = 0; i < mc; i++) {
+        for (i = i0; i < i1; i++) {
             float *c = g->c + (ptrdiff_t)(m0 + i) * g->ldc + at;   /* (add may be c itself: a LoRA beside its layer) */
             const float *t = ct + (size_t)i * SD__NC + j, *ad = g->add ? g->add + (ptrdiff_t)(m0 + i) * g->ldc + at : NULL;
             float bm = g->bias_m ? g->bias_m[m0 + i] : 0.0f;
@@ -1794,19 +1828,47 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
     }
 }
 
+/* rows m0..m0+mc x columns n0..n0+nc of C, the whole K, by one thread: the sums build up in a
+   private tile (so C may alias add); after the last block of K each panel goes on to C while it is
+   still in cache */
+static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *ws)
+{
+    float *pa = ws, *pb = pa + SD__MC * SD__KC, *ct = pb + SD__KC * SD__NC, *row = ct + SD__MT * SD__NC;
+    int k0, m1;
+    if (g->K == 0) {
+        memset(ct, 0, sizeof(float) * SD__MT * SD__NC);
+        sd__mm_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
+    }
+    for (k0 = 0; k0 < g->K; k0 += SD__KC) {
+        int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0, last = k0 + kc == g->K;
+        sd__pack_b(pb, g, n0, nc, k0, kc, row);
+        for (m1 = m0; m1 < m0 + mc; m1 += SD__MC) {
+            int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp;
+            sd__pack_a(pa, g, m1, mcc, k0, kc);
+            for (jp = 0; jp < nc; jp += SD__NR) {
+                for (ip = 0; ip < mcc; ip += SD__MR)
+                    sd__kernel(kc, pa + (size_t)ip * kc, kc, pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
+                if (last) sd__mm_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, jp, nc - jp < SD__NR ? nc : jp + SD__NR);
+            }
+        }
+    }
+}
+
 /* the tiles of one product: columns in blocks of at most NC, rows in chunks of at most MT, split
-   further when there are few tiles so that every thread has work: the columns where B is a weight
-   (each tile decodes the weights it reads, so splitting the rows would decode them again), else
-   the rows */
+   further when there are few tiles so that every thread has work. The side that costs more to pack
+   is split less: where B is a weight (each tile decodes the weights it reads) or the im2col of a
+   small image (each tile builds its columns again, a few per row of the image), the columns, one
+   block per thread; else the rows, into four tiles a thread */
 static void sd__mm_tiles(const sd__mm *g, int nthreads, int *mc, int *ntm, int *nc, int *ntn)
 {
     int tn = (g->N + SD__NC - 1) / SD__NC, tm = (g->M + SD__MT - 1) / SD__MT, m, n = SD__NC;
-    if (g->bw)
-        while (tn * tm < 4 * nthreads && n > SD__NR) {
+    int cols = g->bw || (g->conv && g->N <= SD__NC), want = g->conv && cols ? nthreads : 4 * nthreads;
+    if (cols)
+        while (tn * tm < want && n > SD__NR) {
             n = (n / 2 + SD__NR - 1) / SD__NR * SD__NR;
             tn = (g->N + n - 1) / n;
         }
-    while (tn * tm < 4 * nthreads && (g->M + tm * 2 - 1) / (tm * 2) >= 2 * SD__MR) tm *= 2;
+    while (tn * tm < want && (g->M + tm * 2 - 1) / (tm * 2) >= 2 * SD__MR) tm *= 2;
     m = (g->M + tm - 1) / tm;
     m = sd__up_mr(m);
     if (m > SD__MT) m = SD__MT;
@@ -2057,12 +2119,14 @@ static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, in
 }
 
 /* the product's blocks over the threads: tiles in blocks of WNW, output channels split evenly
-   into blocks of at most WMT, more of them while there are fewer blocks than 2 per thread */
+   into blocks of at most WMT (F(4x4)'s 36 sums a tile; as many more as fit in their room for
+   F(2x2)'s 16: each block transforms its input again), more of them while there are fewer blocks
+   than 2 per thread */
 static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float *ws)
 {
     const sd__conv *cv = g->conv;
-    int T = cv->n * ((cv->ho + w->m - 1) / w->m) * ((cv->wo + w->m - 1) / w->m);
-    int tn = (T + SD__WNW - 1) / SD__WNW, tm = (cv->co + SD__WMT - 1) / SD__WMT, mt, t;
+    int T = cv->n * ((cv->ho + w->m - 1) / w->m) * ((cv->wo + w->m - 1) / w->m), wmt = SD__WMT * 36 / (w->a * w->a) / SD__MR * SD__MR;
+    int tn = (T + SD__WNW - 1) / SD__WNW, tm = (cv->co + wmt - 1) / wmt, mt, t;
     while (tm * tn < 2 * m->n_threads && (cv->co + tm) / (tm + 1) >= 2 * SD__MR) tm++;
     mt = sd__up_mr((cv->co + tm - 1) / tm);
     tm = (cv->co + mt - 1) / mt;
@@ -2218,14 +2282,14 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
     int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk), i, j, e, ip, jp, k0;
     float *pq = ws, *pk = pq + (size_t)d * SD__QB, *st = pk + (size_t)SD__KB * d;
     float *o = st + (size_t)SD__KB * SD__QB, *mx = o + (size_t)d6 * SD__QB, *sum = mx + SD__QB, *bm = sum + SD__QB, *corr = bm + SD__QB;
-    float scale = 1.0f / sqrtf((float)d);
+    float scale = 1.0f / sqrtf((float)d) * 1.44269504f;   /* scores in powers of 2: q . k / sqrt(d) * log2(e) */
     int nk = tk;
-    /* Q^T as B panels [d x QB] */
+    /* Q^T scaled as B panels [d x QB] */
     for (jp = 0; jp < SD__QB; jp += SD__NR)
         for (j = 0; j < SD__NR; j++) {
             const float *qi = q + (size_t)(q0 + jp + j) * ld;
             float *dst = pq + (size_t)jp * d + j;
-            if (jp + j < nq) for (e = 0; e < d; e++) dst[(size_t)e * SD__NR] = qi[e];
+            if (jp + j < nq) for (e = 0; e < d; e++) dst[(size_t)e * SD__NR] = qi[e] * scale;
             else for (e = 0; e < d; e++) dst[(size_t)e * SD__NR] = 0.0f;
         }
     for (i = 0; i < SD__QB; i++) { mx[i] = -INFINITY; sum[i] = 0.0f; }
@@ -2246,33 +2310,32 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
         for (ip = 0; ip < kb6; ip += SD__MR)
             for (jp = 0; jp < SD__QB; jp += SD__NR)
                 sd__kernel(d, ka + (size_t)ip * lda, lda, pq + (size_t)jp * d, st + (size_t)jp * kb6 + (size_t)ip * SD__NR, SD__NR, 1);
-        /* online softmax, vectorized along the queries */
+        /* online softmax in powers of 2, vectorized along the queries (the columns past nq are
+           zero queries: computed, never written out) */
         for (i = 0; i < SD__QB; i++) bm[i] = mx[i];
         for (jp = 0; jp < SD__QB; jp += SD__NR)
             for (j = 0; j < kb; j++) {
-                float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR, *SD__RESTRICT bmp = bm + jp;
-                for (i = 0; i < SD__NR; i++) {
-                    float x = sj[i] * scale;
-                    sj[i] = x;
-                    bmp[i] = sd__maxf(x, bmp[i]);
-                }
+                const float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR;
+                float *SD__RESTRICT bmp = bm + jp;
+                for (i = 0; i < SD__NR; i++) bmp[i] = sd__maxf(sj[i], bmp[i]);
             }
         for (i = 0; i < SD__QB; i++) {
-            corr[i] = mx[i] == -INFINITY ? 0.0f : sd__expf(mx[i] - bm[i]);
+            corr[i] = mx[i] == -INFINITY ? 0.0f : sd__exp2_neg(mx[i] - bm[i]);
             mx[i] = bm[i];
             sum[i] = sum[i] * corr[i];
         }
-        for (jp = 0; jp < SD__QB; jp += SD__NR)
-            for (j = 0; j < kb6; j++) {
+        for (jp = 0; jp < SD__QB; jp += SD__NR) {
+            for (j = 0; j < kb; j++) {
                 float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR, *SD__RESTRICT sump = sum + jp;
                 const float *SD__RESTRICT mxp = mx + jp;
-                for (i = 0; i < SD__NR; i++) {   /* branch-free so that it vectorizes */
-                    float keep = (float)((j < kb) & (jp + i < nq));
-                    float p = sd__expf(sj[i] - mxp[i]) * keep;
+                for (i = 0; i < SD__NR; i++) {
+                    float p = sd__exp2_neg(sj[i] - mxp[i]);
                     sj[i] = p;
                     sump[i] += p;
                 }
             }
+            memset(st + (size_t)jp * kb6 + (size_t)kb * SD__NR, 0, sizeof(float) * SD__NR * (size_t)(kb6 - kb));   /* the padding keys */
+        }
         for (e = 0; e < d; e++) for (i = 0; i < SD__QB; i++) o[(size_t)e * SD__QB + i] *= corr[i];
         /* O^T += V^T P^T: V^T's rows (padded with zeros) are the A panels, P^T is already in B panels */
         for (ip = 0; ip < d6; ip += SD__MR)
@@ -2334,16 +2397,41 @@ static size_t sd__attention_ws_fast(const sd_model *m, int n, int heads, int tk,
 /* GroupNorm statistics of one group as a per-channel affine map (torch's native_group_norm):
    for channel c of the group, scale = gamma[c] / sqrt(var + eps), shift = beta[c] - mean * scale.
    x holds the group's cg channels of hw values; stats gets [cg,2] for channels ch0.. */
-static void sd__gn_group(float *stats, const float *x, int cg, int hw, int ch0, float eps, const sd__norm *nm)
+/* the sums of a norm's statistics, sum x and sum (x - mean)^2 over n floats, in double: one running
+   sum each (the reference), or (fast) SD__LANES running sums side by side, added up in a fixed order
+   at the end (they vectorize; the difference is far below float's epsilon) */
+#define SD__LANES 16
+static void sd__moments(const float *x, size_t n, int fast, double *mean, double *var)
 {
-    size_t i, cnt = (size_t)cg * hw;
-    double sum = 0, sq = 0, mean;
+    double sum = 0, sq = 0, acc[SD__LANES], m;
+    size_t i = 0, l;
+    if (fast) {
+        for (l = 0; l < SD__LANES; l++) acc[l] = 0;
+        for (; i + SD__LANES <= n; i += SD__LANES)
+            for (l = 0; l < SD__LANES; l++) acc[l] += (double)x[i + l];
+        for (l = 0; l < SD__LANES; l++) sum += acc[l];
+    }
+    for (; i < n; i++) sum += x[i];
+    m = sum / (double)n;
+    i = 0;
+    if (fast) {
+        for (l = 0; l < SD__LANES; l++) acc[l] = 0;
+        for (; i + SD__LANES <= n; i += SD__LANES)
+            for (l = 0; l < SD__LANES; l++) acc[l] += ((double)x[i + l] - m) * ((double)x[i + l] - m);
+        for (l = 0; l < SD__LANES; l++) sq += acc[l];
+    }
+    for (; i < n; i++) sq += ((double)x[i] - m) * ((double)x[i] - m);
+    *mean = m;
+    *var = sq / (double)n;
+}
+
+static void sd__gn_group(float *stats, const float *x, int cg, int hw, int ch0, float eps, const sd__norm *nm, int fast)
+{
+    double mean, var;
     float rstd;
     int k;
-    for (i = 0; i < cnt; i++) sum += x[i];
-    mean = sum / (double)cnt;
-    for (i = 0; i < cnt; i++) sq += ((double)x[i] - mean) * ((double)x[i] - mean);
-    rstd = (float)(1.0 / sqrt(sq / (double)cnt + eps));
+    sd__moments(x, (size_t)cg * hw, fast, &mean, &var);
+    rstd = (float)(1.0 / sqrt(var + eps));
     for (k = 0; k < cg; k++) {
         float scale = rstd * nm->w[ch0 + k];
         stats[2 * k] = scale;
@@ -2358,47 +2446,47 @@ static void sd__gn_stats_ref(sd_model *m, float *stats, const float *in, int n, 
     (void)m;
     for (b = 0; b < n; b++)
         for (g = 0; g < groups; g++)
-            sd__gn_group(stats + ((size_t)b * c + (size_t)g * cg) * 2, in + ((size_t)b * c + (size_t)g * cg) * hw, cg, hw, g * cg, eps, nm);
+            sd__gn_group(stats + ((size_t)b * c + (size_t)g * cg) * 2, in + ((size_t)b * c + (size_t)g * cg) * hw, cg, hw, g * cg, eps, nm, 0);
 }
 
-/* the same, threaded over (image, group) */
+/* the same, threaded over (image, group), the sums side by side */
 static void sd__gn_stats_fast(sd_model *m, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm)
 {
     int t, cg = c / groups;
     SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * c * hw))
     for (t = 0; t < n * groups; t++) {
         int b = t / groups, g = t % groups;
-        sd__gn_group(stats + ((size_t)b * c + (size_t)g * cg) * 2, in + ((size_t)b * c + (size_t)g * cg) * hw, cg, hw, g * cg, eps, nm);
+        sd__gn_group(stats + ((size_t)b * c + (size_t)g * cg) * 2, in + ((size_t)b * c + (size_t)g * cg) * hw, cg, hw, g * cg, eps, nm, 1);
     }
 }
 
 /* ---------------------------------------------------------------- layer norm */
 
 /* torch.nn.functional.layer_norm over the last dimension: [R,C] -> [R,C] */
-static void sd__layernorm_ref(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
+static void sd__layernorm_row(float *y, const float *x, int c, float eps, const sd__norm *nm, int fast)
 {
-    int r, k;
-    (void)m;
-    for (r = 0; r < rows; r++) {
-        const float *x = in + (size_t)r * c;
-        float *y = out + (size_t)r * c;
-        double sum = 0, sq = 0, mean;
-        float rstd, fmean;
-        for (k = 0; k < c; k++) sum += x[k];
-        mean = sum / c;
-        for (k = 0; k < c; k++) sq += ((double)x[k] - mean) * ((double)x[k] - mean);
-        rstd = (float)(1.0 / sqrt(sq / c + eps));
-        fmean = (float)mean;
-        for (k = 0; k < c; k++) y[k] = (x[k] - fmean) * rstd * nm->w[k] + nm->b[k];
-    }
+    double mean, var;
+    float rstd, fmean;
+    int k;
+    sd__moments(x, (size_t)c, fast, &mean, &var);
+    rstd = (float)(1.0 / sqrt(var + eps));
+    fmean = (float)mean;
+    for (k = 0; k < c; k++) y[k] = (x[k] - fmean) * rstd * nm->w[k] + nm->b[k];
 }
 
-/* the same, threaded over rows */
+static void sd__layernorm_ref(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
+{
+    int r;
+    (void)m;
+    for (r = 0; r < rows; r++) sd__layernorm_row(out + (size_t)r * c, in + (size_t)r * c, c, eps, nm, 0);
+}
+
+/* the same, threaded over rows, the sums side by side */
 static void sd__layernorm_fast(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
 {
     int r;
     SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * rows * c))
-    for (r = 0; r < rows; r++) sd__layernorm_ref(m, out + (size_t)r * c, in + (size_t)r * c, 1, c, eps, nm);
+    for (r = 0; r < rows; r++) sd__layernorm_row(out + (size_t)r * c, in + (size_t)r * c, c, eps, nm, 1);
 }
 
 /* ---------------------------------------------------------------- tokens: [N,C,HW] <-> [N,HW,C] */
@@ -2443,15 +2531,24 @@ static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, 
         const float *src = in + (size_t)bi * a * b;
         float *dst = out + (size_t)bi * a * b;
         const float *ad = add ? add + (size_t)bi * a * b : NULL;
-        for (i = i0; i < i1; i++) {
-            float sc = stats ? stats[((size_t)bi * a + i) * 2] : 1.0f, sh = stats ? stats[((size_t)bi * a + i) * 2 + 1] : 0.0f;
-            for (j = j0; j < j1; j++) {
-                float v = src[(size_t)i * b + j];
-                if (stats) v = v * sc + sh;
-                if (ad) v = v + ad[(size_t)j * a + i];
-                dst[(size_t)j * a + i] = v;
+        if (a <= b)   /* along the longer side inside: the other side's stride is the shorter one */
+            for (i = i0; i < i1; i++) {
+                float sc = stats ? stats[((size_t)bi * a + i) * 2] : 1.0f, sh = stats ? stats[((size_t)bi * a + i) * 2 + 1] : 0.0f;
+                for (j = j0; j < j1; j++) {
+                    float v = src[(size_t)i * b + j];
+                    if (stats) v = v * sc + sh;
+                    if (ad) v = v + ad[(size_t)j * a + i];
+                    dst[(size_t)j * a + i] = v;
+                }
             }
-        }
+        else
+            for (j = j0; j < j1; j++)
+                for (i = i0; i < i1; i++) {
+                    float v = src[(size_t)i * b + j];
+                    if (stats) v = v * stats[((size_t)bi * a + i) * 2] + stats[((size_t)bi * a + i) * 2 + 1];
+                    if (ad) v = v + ad[(size_t)j * a + i];
+                    dst[(size_t)j * a + i] = v;
+                }
     }
 }
 

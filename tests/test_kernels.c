@@ -326,6 +326,23 @@ static void test_kernel_twin(void)
 }
 
 /* a NaN goes through the fast exp and the attention as a NaN, so that a run can report it */
+/* the softmax's 2^x (x <= 0): within 2 ulp of exp2 where 2^x >= 2^-125, tiny below, NaN kept */
+static void test_exp2(void)
+{
+    double worst = 0;
+    float at = 0, lo = sd__exp2_neg(-200.0f), nan = sd__exp2_neg(NAN), nneg = sd__exp2_neg(-NAN);
+    int i, ok;
+    for (i = 0; i <= 2000000; i++) {
+        float x = -125.0f * (float)i / 2000000.0f;
+        double want = exp2((double)x), err = fabs((double)sd__exp2_neg(x) - want) / want;
+        if (err > worst) { worst = err; at = x; }
+    }
+    ok = worst < 2.4e-7 && lo >= 0 && lo < 1e-37f && nan != nan && nneg != nneg;
+    printf("%s softmax exp2: worst relative error %.2e (at %g) on [-125, 0]; -200 -> %g, NaN -> %g, -NaN -> %g\n",
+           ok ? "ok  " : "FAIL", worst, at, lo, nan, nneg);
+    failures += !ok;
+}
+
 static void test_nan(sd_model *m)
 {
     int n = 1, heads = 2, tq = 50, tk = 77, d = 8, e, nan_out = 0, other_nan = 0;
@@ -384,6 +401,7 @@ int main(void)
     test_attention(m, 1, 2, 97, 513, 40, 0);
     test_attention(m, 1, 1, 64, 64, 512, 0);
     test_attention(m, 1, 3, 200, 200, 80, 1);
+    test_exp2();
     test_nan(m);
     test_geglu(m, 33, 256);
     test_memory_ops(m, 2, 64, 77);

@@ -1680,6 +1680,44 @@ static SD__NOINLINE void sd__kernel_avx512(int kc, const float *SD__RESTRICT a, 
 #define sd__kernel sd__kernel_c
 #endif
 
+/* dst[q][j] = src[j][q] for a 16 x 16 block (rows ss and ds floats apart): the weights' rows into a
+   B panel's. A copy: the same floats on every build; on AVX-512 in registers (4 rounds of shuffles) */
+#if SD__AVX512
+static void sd__transpose16(float *SD__RESTRICT dst, int ds, const float *SD__RESTRICT src, int ss)
+{
+    __m512 r[16], t[16];
+    int i;
+    for (i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (size_t)i * ss);
+    for (i = 0; i < 8; i++) { t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]); t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]); }
+    for (i = 0; i < 4; i++) {
+        r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], 0xee);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    for (i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+    }
+    for (i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
+        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
+    }
+    for (i = 0; i < 16; i++) _mm512_storeu_ps(dst + (size_t)i * ds, r[i]);
+}
+#else
+static void sd__transpose16(float *SD__RESTRICT dst, int ds, const float *SD__RESTRICT src, int ss)
+{
+    int q, j;
+    for (q = 0; q < 16; q++)
+        for (j = 0; j < 16; j++) dst[(size_t)q * ds + j] = src[(size_t)j * ss + q];
+}
+#endif
+
 /* What a product reads and writes. A is M x K: a weight tensor (row-major [M,K], any dtype)
    or floats at a[i*a_rs + k*a_cs]. B is K x N: floats at b[k*b_rs + n*b_cs], a weight tensor
    read transposed (B[k][n] = W[n][k]), or the implicit im2col of a convolution's input.
@@ -1697,7 +1735,7 @@ typedef struct sd__mm {
 
 /* per-thread workspace of one product, in floats: A and B panels, the C tile, scratch */
 #define SD__MT 960    /* at most this many rows of C per task (its sums, MT x NC, stay near the core) */
-#define SD__TR 16      /* weight rows decoded together for a B panel */
+#define SD__TR 16      /* weight rows decoded together for a B panel (a 16 x 16 transpose's) */
 #define SD__ROWBUF (SD__TR * SD__KC > 2 * SD__NC + SD__KC + 64 ? SD__TR * SD__KC : 2 * SD__NC + SD__KC + 64)   /* one transformed input row (stride 2), or TR rows of kc decoded weights */
 #define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MT * SD__NC + SD__ROWBUF)
 
@@ -1782,16 +1820,17 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
     }
     for (jp = 0; jp < nc; jp += SD__NR) {
         float *panel = dst + (size_t)jp * kc;
-        if (g->bw) {   /* weight rows decoded SD__TR at a time, then written a row of the panel at a time */
-            int j0, jj, cnt;
+        if (g->bw) {   /* weight rows decoded SD__TR at a time, then transposed into the panel 16 x 16 at a time */
+            int j0, jj;
             for (j0 = 0; j0 < SD__NR; j0 += SD__TR) {
                 for (jj = 0; jj < SD__TR; jj++) {
                     int n = n0 + jp + j0 + jj;
                     if (n < g->N && jp + j0 + jj < nc) sd__decode(row + (size_t)jj * kc, g->bw->data, g->bw->dtype, (size_t)n * g->K + k0, (size_t)kc);
                     else memset(row + (size_t)jj * kc, 0, sizeof(float) * (size_t)kc);
                 }
-                for (p = 0; p < kc; p++)
-                    for (jj = 0, cnt = SD__TR; jj < cnt; jj++) panel[(size_t)p * SD__NR + j0 + jj] = row[(size_t)jj * kc + p];
+                for (p = 0; p + 16 <= kc; p += 16) sd__transpose16(panel + (size_t)p * SD__NR + j0, SD__NR, row + p, kc);
+                for (; p < kc; p++)
+                    for (jj = 0; jj < SD__TR; jj++) panel[(size_t)p * SD__NR + j0 + jj] = row[(size_t)jj * kc + p];
             }
             continue;
         }
@@ -1834,7 +1873,7 @@ static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, in
 static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *ws)
 {
     float *pa = ws, *pb = pa + SD__MC * SD__KC, *ct = pb + SD__KC * SD__NC, *row = ct + SD__MT * SD__NC;
-    int k0, m1;
+    int k0, m1, in_place = g->af && g->a_cs == 1;   /* A's rows read where they are (but the last, partial tile) */
     if (g->K == 0) {
         memset(ct, 0, sizeof(float) * SD__MT * SD__NC);
         sd__mm_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
@@ -1843,11 +1882,15 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
         int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0, last = k0 + kc == g->K;
         sd__pack_b(pb, g, n0, nc, k0, kc, row);
         for (m1 = m0; m1 < m0 + mc; m1 += SD__MC) {
-            int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp;
-            sd__pack_a(pa, g, m1, mcc, k0, kc);
+            int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp, whole = (g->M - m1) / SD__MR * SD__MR;
+            if (!in_place) sd__pack_a(pa, g, m1, mcc, k0, kc);
+            else if (whole < mcc) sd__pack_a(pa + (size_t)whole * kc, g, m1 + whole, SD__MR, k0, kc);   /* the rows past M: zeros */
             for (jp = 0; jp < nc; jp += SD__NR) {
-                for (ip = 0; ip < mcc; ip += SD__MR)
-                    sd__kernel(kc, pa + (size_t)ip * kc, kc, pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
+                for (ip = 0; ip < mcc; ip += SD__MR) {
+                    int direct = in_place && ip < whole;
+                    sd__kernel(kc, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (size_t)ip * kc, direct ? (int)g->a_rs : kc,
+                               pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
+                }
                 if (last) sd__mm_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, jp, nc - jp < SD__NR ? nc : jp + SD__NR);
             }
         }

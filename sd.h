@@ -2355,28 +2355,35 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
                 sd__kernel(d, ka + (size_t)ip * lda, lda, pq + (size_t)jp * d, st + (size_t)jp * kb6 + (size_t)ip * SD__NR, SD__NR, 1);
         /* online softmax in powers of 2, vectorized along the queries (the columns past nq are
            zero queries: computed, never written out) */
-        for (i = 0; i < SD__QB; i++) bm[i] = mx[i];
-        for (jp = 0; jp < SD__QB; jp += SD__NR)
+        for (jp = 0; jp < SD__QB; jp += SD__NR) {   /* the max of each query's scores, on their order keys */
+            uint32_t key[SD__NR];
+            for (i = 0; i < SD__NR; i++) key[i] = sd__order_key(mx[jp + i]);
             for (j = 0; j < kb; j++) {
                 const float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR;
-                float *SD__RESTRICT bmp = bm + jp;
-                for (i = 0; i < SD__NR; i++) bmp[i] = sd__maxf(sj[i], bmp[i]);
+                for (i = 0; i < SD__NR; i++) {
+                    uint32_t kj = sd__order_key(sj[i]);
+                    key[i] = kj > key[i] ? kj : key[i];
+                }
             }
+            for (i = 0; i < SD__NR; i++) bm[jp + i] = sd__bits_f32(key[i] >> 31 ? key[i] ^ 0x80000000u : ~key[i]);
+        }
         for (i = 0; i < SD__QB; i++) {
             corr[i] = mx[i] == -INFINITY ? 0.0f : sd__exp2_neg(mx[i] - bm[i]);
             mx[i] = bm[i];
             sum[i] = sum[i] * corr[i];
         }
-        for (jp = 0; jp < SD__QB; jp += SD__NR) {
+        for (jp = 0; jp < SD__QB; jp += SD__NR) {   /* P = 2^(score - max), and its sums */
+            float m[SD__NR], acc[SD__NR];
+            for (i = 0; i < SD__NR; i++) { m[i] = mx[jp + i]; acc[i] = sum[jp + i]; }
             for (j = 0; j < kb; j++) {
-                float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR, *SD__RESTRICT sump = sum + jp;
-                const float *SD__RESTRICT mxp = mx + jp;
+                float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR;
                 for (i = 0; i < SD__NR; i++) {
-                    float p = sd__exp2_neg(sj[i] - mxp[i]);
+                    float p = sd__exp2_neg(sj[i] - m[i]);
                     sj[i] = p;
-                    sump[i] += p;
+                    acc[i] += p;
                 }
             }
+            for (i = 0; i < SD__NR; i++) sum[jp + i] = acc[i];
             memset(st + (size_t)jp * kb6 + (size_t)kb * SD__NR, 0, sizeof(float) * SD__NR * (size_t)(kb6 - kb));   /* the padding keys */
         }
         for (e = 0; e < d; e++) for (i = 0; i < SD__QB; i++) o[(size_t)e * SD__QB + i] *= corr[i];

@@ -399,6 +399,7 @@ int main(void)
     test_attention(m, 2, 8, 300, 300, 8, 0);
     test_attention(m, 1, 1, 256, 256, 64, 0);
     test_attention(m, 1, 2, 97, 513, 40, 0);
+    test_attention(m, 1, 2, 130, 2000, 40, 0);   /* keys in three blocks: the running max and sum carried over */
     test_attention(m, 1, 1, 64, 64, 512, 0);
     test_attention(m, 1, 3, 200, 200, 80, 1);
     test_exp2();

@@ -2659,8 +2659,13 @@ static void sd__act_fast(sd_model *m, float *out, const float *in, size_t n, sd_
     int t, nb = (int)((n + 4095) / 4096);
     SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * (double)n))
     for (t = 0; t < nb; t++) {
-        size_t i0 = (size_t)t * 4096, len = n - i0 < 4096 ? n - i0 : 4096;
-        sd__act_ref(m, out + i0, in + i0, len, kind);
+        size_t i0 = (size_t)t * 4096, len = n - i0 < 4096 ? n - i0 : 4096, i;
+        const float *x = in + i0;
+        float *y = out + i0;
+        if (kind == SD__ACT_SILU) for (i = 0; i < len; i++) y[i] = sd__silu_fast(x[i]);
+        else if (kind == SD__ACT_QUICK_GELU) for (i = 0; i < len; i++) y[i] = x[i] / (1.0f + sd__expf(-1.702f * x[i]));
+        else if (kind == SD__ACT_GELU) for (i = 0; i < len; i++) y[i] = 0.5f * x[i] * (1.0f + sd__erf_fast(x[i] * 0.70710678f));
+        else sd__act_ref(m, y, x, len, kind);
     }
 }
 

@@ -1543,6 +1543,8 @@ static float sd__erf_fast(float x)
     return x < 0 ? -r : r;
 }
 
+static inline float sd__gelu_fast(float x) { return 0.5f * x * (1.0f + sd__erf_fast(x * 0.70710678f)); }   /* the exact GELU's twin */
+
 /* ---------------------------------------------------------------- the matrix product
    One matrix product serves every heavy operation: C[M,N] = A[M,K] B[K,N] (+ bias, + add),
    cache-blocked, with packed panels and an MR x NR register tile that the compiler vectorizes
@@ -2571,6 +2573,15 @@ static void sd__untokens_ref(sd_model *m, float *out, const float *in, int n, in
 
 /* the fast twins: [N,A,B] -> [N,B,A] in 32x32 blocks, threaded, with the GroupNorm map of channel a
    (tokens) or + add (untokens) */
+/* one element of an image's transpose: dst[j][i] = src[i][j] (* scale + shift of row i) (+ add[j][i]) */
+static inline void sd__transpose_one(float *dst, const float *src, int a, int b, int i, int j, const float *st, const float *ad)
+{
+    float v = src[(size_t)i * b + j];
+    if (st) v = v * st[2 * i] + st[2 * i + 1];
+    if (ad) v = v + ad[(size_t)j * a + i];
+    dst[(size_t)j * a + i] = v;
+}
+
 static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
 {
     int nba = (a + 31) / 32, nbb = (b + 31) / 32, t;
@@ -2581,24 +2592,11 @@ static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, 
         const float *src = in + (size_t)bi * a * b;
         float *dst = out + (size_t)bi * a * b;
         const float *ad = add ? add + (size_t)bi * a * b : NULL;
+        const float *st = stats ? stats + (size_t)bi * a * 2 : NULL;
         if (a <= b)   /* along the longer side inside: the other side's stride is the shorter one */
-            for (i = i0; i < i1; i++) {
-                float sc = stats ? stats[((size_t)bi * a + i) * 2] : 1.0f, sh = stats ? stats[((size_t)bi * a + i) * 2 + 1] : 0.0f;
-                for (j = j0; j < j1; j++) {
-                    float v = src[(size_t)i * b + j];
-                    if (stats) v = v * sc + sh;
-                    if (ad) v = v + ad[(size_t)j * a + i];
-                    dst[(size_t)j * a + i] = v;
-                }
-            }
+            for (i = i0; i < i1; i++) for (j = j0; j < j1; j++) sd__transpose_one(dst, src, a, b, i, j, st, ad);
         else
-            for (j = j0; j < j1; j++)
-                for (i = i0; i < i1; i++) {
-                    float v = src[(size_t)i * b + j];
-                    if (stats) v = v * stats[((size_t)bi * a + i) * 2] + stats[((size_t)bi * a + i) * 2 + 1];
-                    if (ad) v = v + ad[(size_t)j * a + i];
-                    dst[(size_t)j * a + i] = v;
-                }
+            for (j = j0; j < j1; j++) for (i = i0; i < i1; i++) sd__transpose_one(dst, src, a, b, i, j, st, ad);
     }
 }
 
@@ -2636,7 +2634,7 @@ static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, i
         const float *x = in + (size_t)r * 2 * f, *gt = x + f;
         float *y = out + (size_t)r * f;
         int k;
-        for (k = 0; k < f; k++) y[k] = x[k] * (0.5f * gt[k] * (1.0f + sd__erf_fast(gt[k] * 0.70710678f)));
+        for (k = 0; k < f; k++) y[k] = x[k] * sd__gelu_fast(gt[k]);
     }
 }
 
@@ -2664,7 +2662,7 @@ static void sd__act_fast(sd_model *m, float *out, const float *in, size_t n, sd_
         float *y = out + i0;
         if (kind == SD__ACT_SILU) for (i = 0; i < len; i++) y[i] = sd__silu_fast(x[i]);
         else if (kind == SD__ACT_QUICK_GELU) for (i = 0; i < len; i++) y[i] = x[i] / (1.0f + sd__expf(-1.702f * x[i]));
-        else if (kind == SD__ACT_GELU) for (i = 0; i < len; i++) y[i] = 0.5f * x[i] * (1.0f + sd__erf_fast(x[i] * 0.70710678f));
+        else if (kind == SD__ACT_GELU) for (i = 0; i < len; i++) y[i] = sd__gelu_fast(x[i]);
         else sd__act_ref(m, y, x, len, kind);
     }
 }

@@ -2421,8 +2421,8 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         const float *src = v + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
         float *dst = vt + (size_t)t * d6 * tk6;
         int j, e;
-        for (j = 0; j < tk6; j++)
-            for (e = 0; e < d6; e++) dst[(size_t)e * tk6 + j] = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f;
+        for (e = 0; e < d6; e++)   /* a row of V^T at a time: written in order, read down a column */
+            for (j = 0; j < tk6; j++) dst[(size_t)e * tk6 + j] = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f;
     }
     SD__PARALLEL_FOR(sd__nt(m, 4.0 * n * heads * tq * tk * d))
     for (t = 0; t < n * heads * nqb; t++) {

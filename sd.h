@@ -1467,10 +1467,9 @@ static inline uint32_t sd__order_key(float x)   /* unsigned order of the keys = 
     return u ^ (((0u - (u >> 31)) >> 1) | 0x80000000u);
 }
 
-static inline float sd__maxf(float a, float b)
+static inline float sd__key_float(uint32_t k)   /* the float of an order key */
 {
-    uint32_t pick_a = 0u - (uint32_t)(sd__order_key(a) > sd__order_key(b));
-    return sd__bits_f32((sd__f32_bits(a) & pick_a) | (sd__f32_bits(b) & ~pick_a));
+    return sd__bits_f32(k >> 31 ? k ^ 0x80000000u : ~k);
 }
 
 /* e^x, vectorizable, within 2 ulp: 2^n * e^f with n = round(x / ln 2), |f| <= ln2/2, degree-7 Taylor */
@@ -1752,8 +1751,7 @@ static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc,
             else if (g->aw) sd__decode(d, g->aw->data, g->aw->dtype, (size_t)r * g->K + k0, (size_t)kc);
             else {
                 const float *s = g->af + (ptrdiff_t)r * g->a_rs + (ptrdiff_t)k0 * g->a_cs;
-                if (g->a_cs == 1) memcpy(d, s, sizeof(float) * (size_t)kc);
-                else for (p = 0; p < kc; p++) d[p] = s[(ptrdiff_t)p * g->a_cs];
+                for (p = 0; p < kc; p++) d[p] = s[(ptrdiff_t)p * g->a_cs];
             }
         }
 }
@@ -2367,7 +2365,7 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
                     key[i] = kj > key[i] ? kj : key[i];
                 }
             }
-            for (i = 0; i < SD__NR; i++) bm[jp + i] = sd__bits_f32(key[i] >> 31 ? key[i] ^ 0x80000000u : ~key[i]);
+            for (i = 0; i < SD__NR; i++) bm[jp + i] = sd__key_float(key[i]);
         }
         for (i = 0; i < SD__QB; i++) {
             corr[i] = mx[i] == -INFINITY ? 0.0f : sd__exp2_neg(mx[i] - bm[i]);
@@ -2446,9 +2444,6 @@ static size_t sd__attention_ws_fast(const sd_model *m, int n, int heads, int tk,
 
 /* ---------------------------------------------------------------- group norm */
 
-/* GroupNorm statistics of one group as a per-channel affine map (torch's native_group_norm):
-   for channel c of the group, scale = gamma[c] / sqrt(var + eps), shift = beta[c] - mean * scale.
-   x holds the group's cg channels of hw values; stats gets [cg,2] for channels ch0.. */
 /* the sums of a norm's statistics, sum x and sum (x - mean)^2 over n floats, in double: one running
    sum each (the reference), or (fast) SD__LANES running sums side by side, added up in a fixed order
    at the end (they vectorize; the difference is far below float's epsilon) */
@@ -2477,6 +2472,9 @@ static void sd__moments(const float *x, size_t n, int fast, double *mean, double
     *var = sq / (double)n;
 }
 
+/* GroupNorm statistics of one group as a per-channel affine map (torch's native_group_norm):
+   for channel c of the group, scale = gamma[c] / sqrt(var + eps), shift = beta[c] - mean * scale.
+   x holds the group's cg channels of hw values; stats gets [cg,2] for channels ch0.. */
 static void sd__gn_group(float *stats, const float *x, int cg, int hw, int ch0, float eps, const sd__norm *nm, int fast)
 {
     double mean, var;
@@ -2571,8 +2569,6 @@ static void sd__untokens_ref(sd_model *m, float *out, const float *in, int n, in
             }
 }
 
-/* the fast twins: [N,A,B] -> [N,B,A] in 32x32 blocks, threaded, with the GroupNorm map of channel a
-   (tokens) or + add (untokens) */
 /* one element of an image's transpose: dst[j][i] = src[i][j] (* scale + shift of row i) (+ add[j][i]) */
 static inline void sd__transpose_one(float *dst, const float *src, int a, int b, int i, int j, const float *st, const float *ad)
 {
@@ -2582,6 +2578,8 @@ static inline void sd__transpose_one(float *dst, const float *src, int a, int b,
     dst[(size_t)j * a + i] = v;
 }
 
+/* the fast twins: [N,A,B] -> [N,B,A] in 32x32 blocks, threaded, with the GroupNorm map of channel a
+   (tokens) or + add (untokens) */
 static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
 {
     int nba = (a + 31) / 32, nbb = (b + 31) / 32, t;

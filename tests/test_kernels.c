@@ -329,7 +329,6 @@ static void test_kernel_twin(void)
 #endif
 }
 
-/* a NaN goes through the fast exp and the attention as a NaN, so that a run can report it */
 /* the softmax's 2^x (x <= 0): within 2 ulp of exp2 where 2^x >= 2^-125, tiny below, NaN kept */
 static void test_exp2(void)
 {
@@ -347,6 +346,7 @@ static void test_exp2(void)
     failures += !ok;
 }
 
+/* a NaN goes through the fast exp and the attention as a NaN, so that a run can report it */
 static void test_nan(sd_model *m)
 {
     int n = 1, heads = 2, tq = 50, tk = 77, d = 8, e, nan_out = 0, other_nan = 0;

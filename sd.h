@@ -1525,9 +1525,10 @@ static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
 
 /* erf with the fast exp (Abramowitz-Stegun 7.1.26 is too coarse; this is
    erf(x) = sign(x) (1 - t * exp(-x^2 + P(t))), Numerical Recipes' erfc, rel. error < 1.2e-7) */
-static float sd__erf_fast(float x)
+static inline float sd__erf_fast(float x)
 {
-    float z = fabsf(x), t = 1.0f / (1.0f + 0.5f * z), r, p;
+    uint32_t u = sd__f32_bits(x), neg = 0u - (uint32_t)(u > 0x80000000u && u <= 0xff800000u);   /* x < 0, as bits */
+    float z = sd__bits_f32(u & 0x7fffffffu), t = 1.0f / (1.0f + 0.5f * z), r, p;
     p = 0.17087277f;
     p = SD__FMA(p, t, -0.82215223f);
     p = SD__FMA(p, t, 1.48851587f);
@@ -1539,7 +1540,7 @@ static float sd__erf_fast(float x)
     p = SD__FMA(p, t, 1.00002368f);
     p = SD__FMA(p, t, -1.26551223f);
     r = 1.0f - t * sd__expf(-z * z + p);
-    return x < 0 ? -r : r;
+    return sd__bits_f32(sd__f32_bits(r) ^ (neg & 0x80000000u));
 }
 
 static inline float sd__gelu_fast(float x) { return 0.5f * x * (1.0f + sd__erf_fast(x * 0.70710678f)); }   /* the exact GELU's twin */

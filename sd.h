@@ -1898,28 +1898,48 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
     }
 }
 
-/* the tiles of one product: columns in blocks of at most NC, rows in chunks of at most MT, split
-   further when there are few tiles so that every thread has work. The side that costs more to pack
-   is split less: where B is a weight (each tile decodes the weights it reads) or the im2col of a
-   small image (each tile builds its columns again, a few per row of the image), the columns, one
-   block per thread; else the rows, into four tiles a thread */
+/* the time of one product cut into tiles of m rows x n columns, in multiply-add flops: the tiles
+   go in order to whichever thread is free first (OpenMP's dynamic schedule), each costs its panels'
+   flops plus the packing it repeats (A's rows for each column block, B's columns for each row block:
+   a weight's decode 16 flops an element, an im2col's 32, floats read again 4) and 200000 to start */
+static double sd__mm_cost(const sd__mm *g, int nthreads, int m, int n)
+{
+    double load[16] = { 0 }, worst = 0, pa = g->aw ? 16 : 4, pb = g->bw ? 16 : g->conv ? 32 : 4;
+    int tm = (g->M + m - 1) / m, tn = (g->N + n - 1) / n, t, i, nt = nthreads < 16 ? nthreads : 16;
+    for (t = 0; t < tm * tn; t++) {
+        int r = sd__up_mr(g->M - t / tn * m < m ? g->M - t / tn * m : m), c = g->N - t % tn * n < n ? g->N - t % tn * n : n, f = 0;
+        c = (c + SD__NR - 1) / SD__NR * SD__NR;
+        for (i = 1; i < nt; i++) if (load[i] < load[f]) f = i;
+        load[f] += (2.0 * r * c + pa * r + pb * c) * g->K + 200000;
+        if (load[f] > worst) worst = load[f];
+    }
+    return worst;
+}
+
+/* the tiles of one product: rows in chunks of at most MT, columns in blocks of at most NC, each
+   side cut as evenly as whole tiles and panels allow into a few more pieces than it needs; the
+   cut that sd__mm_cost finds quickest (the fewest tiles of equal times) */
 static void sd__mm_tiles(const sd__mm *g, int nthreads, int *mc, int *ntm, int *nc, int *ntn)
 {
-    int tn = (g->N + SD__NC - 1) / SD__NC, tm = (g->M + SD__MT - 1) / SD__MT, m, n = SD__NC, k;
-    int cols = g->bw || (g->conv && g->N <= SD__NC), want = g->conv && cols ? nthreads : 4 * nthreads;
-    if (cols)   /* k blocks of columns, as even as whole panels allow */
-        for (k = tn + 1; tn * tm < want && n > SD__NR; k++) {
-            n = ((g->N + k - 1) / k + SD__NR - 1) / SD__NR * SD__NR;
-            tn = (g->N + n - 1) / n;
+    int tm0 = (g->M + SD__MT - 1) / SD__MT, tn0 = (g->N + SD__NC - 1) / SD__NC, more = 2 * (nthreads < 4 ? nthreads : 4), i, j;
+    double best = -1;
+    if (tm0 < 1) tm0 = 1;
+    if (tn0 < 1) tn0 = 1;
+    *mc = SD__MR; *nc = SD__NR;
+    for (i = tm0; i <= tm0 + more; i++) {
+        int m = sd__up_mr((g->M + i - 1) / i);
+        if (i > tm0 && m < 2 * SD__MR) break;
+        if (m < SD__MR) m = SD__MR;
+        for (j = tn0; j <= tn0 + more; j++) {
+            int n = ((g->N + j - 1) / j + SD__NR - 1) / SD__NR * SD__NR;
+            double c;
+            if (n < SD__NR) n = SD__NR;
+            c = sd__mm_cost(g, nthreads, m, n);
+            if (best < 0 || c < best) { best = c; *mc = m; *nc = n; }
         }
-    while (tn * tm < want && (g->M + tm * 2 - 1) / (tm * 2) >= 2 * SD__MR) tm *= 2;
-    m = (g->M + tm - 1) / tm;
-    m = sd__up_mr(m);
-    if (m > SD__MT) m = SD__MT;
-    *mc = m;
-    *ntm = (g->M + m - 1) / m;
-    *nc = n;
-    *ntn = tn;
+    }
+    *ntm = (g->M + *mc - 1) / *mc;
+    *ntn = (g->N + *nc - 1) / *nc;
 }
 
 static void sd__mm_run(sd_model *m, const sd__mm *g, float *ws)

@@ -1500,14 +1500,14 @@ static inline float sd__expf(float x)
 }
 
 /* 2^x for x <= 0 (softmax's weights, x = score - max), vectorizable, within 1 ulp where 2^x >= 2^-125;
-   below that 2^-125 (nothing beside the max's 1); NaN stays NaN. n = round(x), f = x - n exactly,
+   0 below that (a masked score, -inf, included); NaN stays NaN. n = round(x), f = x - n exactly,
    2^f on [-1/2, 1/2] by a degree-6 polynomial (fitted for relative error, 2.2e-9) */
 static inline float sd__exp2_neg(float x)
 {
     float r, f, p;
     uint32_t u = sd__f32_bits(x), nan = 0u - (uint32_t)((u & 0x7fffffffu) > 0x7f800000u);
-    uint32_t low = (0u - (uint32_t)(sd__order_key(x) < sd__order_key(-125.0f))) | nan;
-    x = sd__bits_f32((u & ~low) | (0xc2fa0000u & low));   /* -125 below it (and for a NaN) */
+    uint32_t tiny = 0u - (uint32_t)(sd__order_key(x) < sd__order_key(-125.0f)), low = tiny | nan;
+    x = sd__bits_f32((u & ~low) | (0xc2fa0000u & low));   /* -125 below it (and for a NaN), then 0 */
     r = x + 12582912.0f;                                   /* round to nearest (as in sd__expf) */
     r = r - 12582912.0f;
     f = x - r;
@@ -1518,7 +1518,7 @@ static inline float sd__exp2_neg(float x)
     p = SD__FMA(p, f, 2.40226477e-1f);
     p = SD__FMA(p, f, 6.93147182e-1f);
     p = SD__FMA(p, f, 1.0f);
-    return sd__bits_f32((sd__f32_bits(p) + ((uint32_t)(int32_t)r << 23)) | (nan & 0x7fc00000u));
+    return sd__bits_f32(((sd__f32_bits(p) + ((uint32_t)(int32_t)r << 23)) & ~tiny) | (nan & 0x7fc00000u));
 }
 
 static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
@@ -2314,11 +2314,11 @@ static void sd__attention_ref(sd_model *m, float *out, const float *q, const flo
                                mask == SD__MASK_CAUSAL ? i + 1 : tk, d, scale, ws);
 }
 
-/* attention (no mask) in tiles with an online softmax (FlashAttention's recurrence), computed transposed so
+/* attention in tiles with an online softmax (FlashAttention's recurrence), computed transposed so
    that every softmax step runs along contiguous queries: for a block of QB queries, keys come in
    blocks of KB; S^T = K Q^T (one product), the running max and sum of each query are updated,
    O^T is rescaled and O^T += V^T P^T (a second product). Only KB x QB scores exist at a time,
-   per thread. */
+   per thread. Under the causal mask a query's later keys score -inf: their weights are exactly 0. */
 #define SD__QB 128
 #define SD__KB 960   /* a multiple of every MR: whole blocks of K are read in place (960: fewer rescales, longer sums than 240: +8% at d = 40) */
 
@@ -2341,13 +2341,13 @@ static size_t sd__attn_ws_total(int nthreads, int n, int heads, int tk, int d)
 
 /* one block of queries of one head: k points at the head's first key, vt at its V^T [d6, tk6] */
 static void sd__attn_block(const float *q, const float *k, const float *vt, float *out, size_t ld, int d,
-                           int q0, int nq, int tk, float *ws)
+                           int q0, int nq, int tk, int causal, float *ws)
 {
     int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk), i, j, e, ip, jp, k0;
     float *pq = ws, *pk = pq + (size_t)d * SD__QB, *st = pk + (size_t)SD__KB * d;
     float *o = st + (size_t)SD__KB * SD__QB, *mx = o + (size_t)d6 * SD__QB, *sum = mx + SD__QB, *bm = sum + SD__QB, *corr = bm + SD__QB;
     float scale = 1.0f / sqrtf((float)d) * 1.44269504f;   /* scores in powers of 2: q . k / sqrt(d) * log2(e) */
-    int nk = tk;
+    int nk = causal && q0 + nq < tk ? q0 + nq : tk;   /* keys past the block's last query: all masked */
     /* Q^T scaled as B panels [d x QB] */
     for (jp = 0; jp < SD__QB; jp += SD__NR)
         for (j = 0; j < SD__NR; j++) {
@@ -2374,6 +2374,8 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
         for (ip = 0; ip < kb6; ip += SD__MR)
             for (jp = 0; jp < SD__QB; jp += SD__NR)
                 sd__kernel(d, ka + (size_t)ip * lda, lda, pq + (size_t)jp * d, st + (size_t)jp * kb6 + (size_t)ip * SD__NR, SD__NR, 1);
+        for (j = !causal ? kb : q0 + 1 > k0 ? q0 + 1 - k0 : 0; j < kb; j++)   /* the causal mask: key k0 + j for queries before it */
+            for (i = 0; i < SD__QB && q0 + i < k0 + j; i++) st[(size_t)(i / SD__NR) * SD__NR * kb6 + (size_t)j * SD__NR + i % SD__NR] = -INFINITY;
         /* online softmax in powers of 2, vectorized along the queries (the columns past nq are
            zero queries: computed, never written out) */
         for (jp = 0; jp < SD__QB; jp += SD__NR) {   /* the max of each query's scores, on their order keys */
@@ -2424,17 +2426,6 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
     int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk);
     size_t ld = (size_t)heads * d, per = sd__attn_ws(d);
     float *vt = ws + (size_t)m->n_threads * per;
-    if (mask == SD__MASK_CAUSAL) {   /* only the text encoder's 77 tokens: the reference's queries over the threads */
-        float scale = 1.0f / sqrtf((float)d);
-        SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * heads * tq * tk * d))
-        for (t = 0; t < n * heads * tq; t++) {
-            int b = t / (heads * tq), h = t / tq % heads, i = t % tq;
-            sd__attn_query(out + ((size_t)b * tq + i) * ld + (size_t)h * d, q + ((size_t)b * tq + i) * ld + (size_t)h * d,
-                           k + (size_t)b * tk * ld + (size_t)h * d, v + (size_t)b * tk * ld + (size_t)h * d, ld, i + 1, d, scale,
-                           ws + (size_t)SD__TID() * tk);
-        }
-        return;
-    }
     SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * heads * tk * d))
     for (t = 0; t < n * heads; t++) {   /* V^T of each (image, head), zero-padded to [d6, tk6] */
         const float *src = v + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
@@ -2449,7 +2440,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         size_t off = (size_t)h * d;
         sd__attn_block(q + (size_t)b * tq * ld + off, k + (size_t)b * tk * ld + off, vt + (size_t)(b * heads + h) * d6 * tk6,
                        out + (size_t)b * tq * ld + off, ld, d, qb * SD__QB, tq - qb * SD__QB < SD__QB ? tq - qb * SD__QB : SD__QB,
-                       tk, ws + (size_t)SD__TID() * per);
+                       tk, mask == SD__MASK_CAUSAL, ws + (size_t)SD__TID() * per);
     }
 }
 
@@ -2460,7 +2451,8 @@ static size_t sd__attention_ws_ref(const sd_model *m, int n, int heads, int tk, 
 }
 static size_t sd__attention_ws_fast(const sd_model *m, int n, int heads, int tk, int d, sd__mask mask)
 {
-    return mask == SD__MASK_CAUSAL ? (size_t)m->n_threads * tk : sd__attn_ws_total(m->n_threads, n, heads, tk, d);
+    (void)mask;
+    return sd__attn_ws_total(m->n_threads, n, heads, tk, d);
 }
 
 /* ---------------------------------------------------------------- group norm */

@@ -211,8 +211,21 @@ static void test_attention(sd_model *m, int n, int heads, int tq, int tk, int d,
                same_before && changed_after == later ? "ok  " : "FAIL", n, heads, tq, tk, d, cut, cut,
                same_before ? "keep their bits" : "CHANGED", changed_after, later);
         failures += !(same_before && changed_after == later);
+        sd__attention_fast(m, a, q, k, v, n, heads, tq, tk, d, SD__MASK_CAUSAL, ws);
+        sd__attention_ref(m, b, q, k, v, n, heads, tq, tk, d, SD__MASK_CAUSAL, ws);
+        snprintf(name, sizeof name, "attention n%d h%d %dx%d d%d causal", n, heads, tq, tk, d);
+        check(name, a, b, (size_t)n * tq * ld, 1e-5);
+        for (i = 0; i < n; i++)   /* the keys and values changed back: the fast path's rows 0..cut keep their bits too */
+            for (r = cut + 1; r < tk; r++)
+                for (e = 0; e < (int)ld; e++) { k[((size_t)i * tk + r) * ld + (size_t)e] -= 0.5f; v[((size_t)i * tk + r) * ld + (size_t)e] += 0.25f; }
+        sd__attention_fast(m, b, q, k, v, n, heads, tq, tk, d, SD__MASK_CAUSAL, ws);
+        for (i = 0, same_before = 1; i < n * tq; i++)
+            if (i % tq <= cut && memcmp(a + (size_t)i * ld, b + (size_t)i * ld, 4 * ld) != 0) same_before = 0;
+        printf("%s attention causal (fast) n%d h%d %dx%d d%d: rows 0..%d %s when the later keys and values change\n",
+               same_before ? "ok  " : "FAIL", n, heads, tq, tk, d, cut, same_before ? "keep their bits" : "CHANGED");
+        failures += !same_before;
         free(q); free(k); free(v); free(a); free(b); free(ws);
-        return;   /* the fast path has no mask */
+        return;
     }
     sd__attention_fast(m, b, q, k, v, n, heads, tq, tk, d, SD__MASK_NONE, ws);
     snprintf(name, sizeof name, "attention n%d h%d %dx%d d%d", n, heads, tq, tk, d);
@@ -329,20 +342,20 @@ static void test_kernel_twin(void)
 #endif
 }
 
-/* the softmax's 2^x (x <= 0): within 2 ulp of exp2 where 2^x >= 2^-125, tiny below, NaN kept */
+/* the softmax's 2^x (x <= 0): within 2 ulp of exp2 where 2^x >= 2^-125, 0 below (a masked score's -inf too), NaN kept */
 static void test_exp2(void)
 {
     double worst = 0;
-    float at = 0, lo = sd__exp2_neg(-200.0f), nan = sd__exp2_neg(NAN), nneg = sd__exp2_neg(-NAN);
+    float at = 0, lo = sd__exp2_neg(-200.0f), inf = sd__exp2_neg(-INFINITY), nan = sd__exp2_neg(NAN), nneg = sd__exp2_neg(-NAN);
     int i, ok;
     for (i = 0; i <= 2000000; i++) {
         float x = -125.0f * (float)i / 2000000.0f;
         double want = exp2((double)x), err = fabs((double)sd__exp2_neg(x) - want) / want;
         if (err > worst) { worst = err; at = x; }
     }
-    ok = worst < 2.4e-7 && lo >= 0 && lo < 1e-37f && nan != nan && nneg != nneg;
-    printf("%s softmax exp2: worst relative error %.2e (at %g) on [-125, 0]; -200 -> %g, NaN -> %g, -NaN -> %g\n",
-           ok ? "ok  " : "FAIL", worst, at, lo, nan, nneg);
+    ok = worst < 2.4e-7 && lo == 0 && inf == 0 && nan != nan && nneg != nneg;
+    printf("%s softmax exp2: worst relative error %.2e (at %g) on [-125, 0]; -200 -> %g, -inf -> %g, NaN -> %g, -NaN -> %g\n",
+           ok ? "ok  " : "FAIL", worst, at, lo, inf, nan, nneg);
     failures += !ok;
 }
 
@@ -406,6 +419,7 @@ int main(void)
     test_attention(m, 1, 2, 130, 2000, 40, 0);   /* keys in three blocks: the running max and sum carried over */
     test_attention(m, 1, 1, 64, 64, 512, 0);
     test_attention(m, 1, 3, 200, 200, 80, 1);
+    test_attention(m, 2, 2, 1100, 1100, 40, 1);   /* causal across two key blocks and nine query blocks */
     test_exp2();
     test_nan(m);
     test_geglu(m, 33, 256);

@@ -2029,7 +2029,7 @@ static const sd__wino sd__wino_f2 = { 2, 4,
     { { 1, 1, 1, 0 }, { 0, 1, -1, -1 } } };
 
 /* A thread's block: up to WMT output channels (their transformed weights WMC at a time) x WNW
-   tiles, the input channels WKC at a time */
+   tiles (F(2x2): 2 WNW tiles, fewer channels), the input channels WKC at a time */
 #define SD__WINO_TILES 64   /* an image's tiles for Winograd: a register panel of the AVX-512 kernel */
 #define SD__WMT 384
 #define SD__WMC 96
@@ -2073,13 +2073,13 @@ static int sd__wino_run_len(const sd__conv *cv, int m, int n0, int j0, int nc, i
     return tw - *tx < nc - j0 ? tw - *tx : nc - j0;
 }
 
-/* V_p = B^T d B for input channels k0..k0+kc and tiles n0..n0+nc (nc <= WNW), in the B panels'
+/* V_p = B^T d B for input channels k0..k0+kc and tiles n0..n0+nc (nc <= WNW; F(2x2): 2 WNW), in the B panels'
    layout: V_p at vb + p * kc * ncp, channel kk's tile j at (j / NR) * kc * NR + kk * NR + j % NR */
 static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0, int nc, int k0, int kc, float *s)
 {
     const sd__conv *cv = g->conv;
     int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, p, kk, t;
-    float *rows = s, *h = rows + a * (m * SD__WNW + a), *xc = h + 36 * SD__WNW;
+    float *rows = s, *h = rows + 6 * (4 * SD__WNW + 6), *xc = h + 36 * SD__WNW;   /* (room for F(4x4) or F(2x2)'s 2 WNW tiles) */
     for (kk = 0; kk < kc; kk++) {
         int j0 = 0;
         while (j0 < nc) {   /* each run of tiles: its a input rows, B^T along each, into h[r][j][tile] */
@@ -2131,7 +2131,7 @@ static void sd__wino_output(const sd__mm *g, const sd__wino *w, const float *ct,
     const sd__conv *cv = g->conv;
     int a = w->a, m = w->m, mcp = sd__up_mr(mc), ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, o;
     size_t P = (size_t)mcp * ncp;
-    float *tmp = s, *y = tmp + (size_t)m * a * SD__WNW;
+    float *tmp = s, *y = tmp + 4 * 6 * SD__WNW;
     for (o = 0; o < mc; o++) {
         float bias = g->bias_m ? g->bias_m[m0 + o] : 0.0f;
         int c, i, j0 = 0;
@@ -2182,22 +2182,24 @@ static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, in
     sd__wino_output(g, w, ct, m0, mc, n0, nc, s);
 }
 
-/* the product's blocks over the threads: tiles in blocks of WNW, output channels split evenly
-   into blocks of at most WMT (F(4x4)'s 36 sums a tile; as many more as fit in their room for
-   F(2x2)'s 16: each block transforms its input again), more of them while there are fewer blocks
-   than 2 per thread */
+/* the product's blocks over the threads: tiles in blocks of WNW (F(2x2): 2 WNW, so that a small
+   image's weights are transformed once, its input again for each block of channels, which costs
+   far less), output channels split evenly into blocks of at most WMT (F(4x4)'s 36 sums a tile; as
+   many more as fit in their room for F(2x2)'s 16 and its tiles), more of them while there are
+   fewer blocks than 2 per thread */
 static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float *ws)
 {
     const sd__conv *cv = g->conv;
-    int T = cv->n * ((cv->ho + w->m - 1) / w->m) * ((cv->wo + w->m - 1) / w->m), wmt = SD__WMT * 36 / (w->a * w->a) / SD__MR * SD__MR;
-    int tn = (T + SD__WNW - 1) / SD__WNW, tm = (cv->co + wmt - 1) / wmt, mt, t;
+    int nw = w->a == 4 ? 2 * SD__WNW : SD__WNW, wmt = SD__WMT * 36 / (w->a * w->a) * SD__WNW / nw / SD__MR * SD__MR;
+    int T = cv->n * ((cv->ho + w->m - 1) / w->m) * ((cv->wo + w->m - 1) / w->m);
+    int tn = (T + nw - 1) / nw, tm = (cv->co + wmt - 1) / wmt, mt, t;
     while (tm * tn < 2 * m->n_threads && (cv->co + tm) / (tm + 1) >= 2 * SD__MR) tm++;
     mt = sd__up_mr((cv->co + tm - 1) / tm);
     tm = (cv->co + mt - 1) / mt;
     SD__PARALLEL_FOR(sd__nt(m, 18.0 * cv->n * cv->c * cv->co * cv->ho * cv->wo))
     for (t = 0; t < tm * tn; t++) {
-        int m0 = t / tn * mt, n0 = t % tn * SD__WNW;
-        sd__wino_tile(g, w, m0, cv->co - m0 < mt ? cv->co - m0 : mt, n0, T - n0 < SD__WNW ? T - n0 : SD__WNW,
+        int m0 = t / tn * mt, n0 = t % tn * nw;
+        sd__wino_tile(g, w, m0, cv->co - m0 < mt ? cv->co - m0 : mt, n0, T - n0 < nw ? T - n0 : nw,
                       ws + (size_t)SD__TID() * SD__CONV_WS);
     }
 }

@@ -410,6 +410,7 @@ int main(void)
     test_conv(m, 1, 8, 9, 601, 16, 3, 2, 1, 0, 0, SD__F16);    /* stride 2 across blocks */
     test_conv(m, 2, 160, 32, 32, 200, 3, 1, 1, 0, 1, SD__F16);  /* Winograd: channels over a block (128), tiles over a block (64) */
     test_conv(m, 1, 64, 18, 23, 400, 3, 1, 1, 0, 0, SD__F16);   /* output channels over a thread's block (384), edge tiles */
+    test_conv(m, 2, 64, 16, 16, 500, 3, 1, 1, 0, 1, SD__F16);   /* F(2x2) by default: 128 tiles in one block, channels over its 432 */
     test_conv(m, 1, 32, 6, 7, 40, 3, 1, 1, 1, 1, SD__BF16);     /* upsampled to 12x14 */
     test_attention(m, 1, 1, 77, 77, 64, 1);
     test_attention(m, 2, 8, 100, 77, 4, 0);

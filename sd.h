@@ -2546,12 +2546,15 @@ static void sd__layernorm_ref(sd_model *m, float *out, const float *in, int rows
     for (r = 0; r < rows; r++) sd__layernorm_row(out + (size_t)r * c, in + (size_t)r * c, c, eps, nm, 0);
 }
 
-/* the same, threaded over rows, the sums side by side */
+/* the same, threaded over blocks of 16 rows (a task a row: the threads would queue for the next), the sums side by side */
 static void sd__layernorm_fast(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
 {
-    int r;
+    int t;
     SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * rows * c))
-    for (r = 0; r < rows; r++) sd__layernorm_row(out + (size_t)r * c, in + (size_t)r * c, c, eps, nm, 1);
+    for (t = 0; t < (rows + 15) / 16; t++) {
+        int r;
+        for (r = 16 * t; r < rows && r < 16 * t + 16; r++) sd__layernorm_row(out + (size_t)r * c, in + (size_t)r * c, c, eps, nm, 1);
+    }
 }
 
 /* ---------------------------------------------------------------- tokens: [N,C,HW] <-> [N,HW,C] */
@@ -2593,15 +2596,15 @@ static inline void sd__transpose_one(float *dst, const float *src, int a, int b,
     dst[(size_t)j * a + i] = v;
 }
 
-/* the fast twins: [N,A,B] -> [N,B,A] in 32x32 blocks, threaded, with the GroupNorm map of channel a
+/* the fast twins: [N,A,B] -> [N,B,A] in blocks of 32 x 128, threaded, with the GroupNorm map of channel a
    (tokens) or + add (untokens) */
 static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
 {
-    int nba = (a + 31) / 32, nbb = (b + 31) / 32, t;
+    int nba = (a + 31) / 32, nbb = (b + 127) / 128, t;   /* tasks of 32 x 128 */
     SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * a * b))
     for (t = 0; t < n * nba * nbb; t++) {
-        int bi = t / (nba * nbb), i0 = (t / nbb) % nba * 32, j0 = t % nbb * 32, i, j;
-        int i1 = i0 + 32 < a ? i0 + 32 : a, j1 = j0 + 32 < b ? j0 + 32 : b;
+        int bi = t / (nba * nbb), i0 = (t / nbb) % nba * 32, j0 = t % nbb * 128, i, j;
+        int i1 = i0 + 32 < a ? i0 + 32 : a, j1 = j0 + 128 < b ? j0 + 128 : b;
         const float *src = in + (size_t)bi * a * b;
         float *dst = out + (size_t)bi * a * b;
         const float *ad = add ? add + (size_t)bi * a * b : NULL;
@@ -2638,16 +2641,18 @@ static void sd__geglu_ref(sd_model *m, float *out, const float *in, int rows, in
         }
 }
 
-/* the same with the fast erf, threaded over rows */
+/* the same with the fast erf, threaded over blocks of 8 rows */
 static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, int f)
 {
-    int r;
+    int t;
     SD__PARALLEL_FOR(sd__nt(m, 2 * SD__PAR_FLOAT * rows * f))
-    for (r = 0; r < rows; r++) {
-        const float *x = in + (size_t)r * 2 * f, *gt = x + f;
-        float *y = out + (size_t)r * f;
-        int k;
-        for (k = 0; k < f; k++) y[k] = x[k] * sd__gelu_fast(gt[k]);
+    for (t = 0; t < (rows + 7) / 8; t++) {
+        int r, k;
+        for (r = 8 * t; r < rows && r < 8 * t + 8; r++) {
+            const float *x = in + (size_t)r * 2 * f, *gt = x + f;
+            float *y = out + (size_t)r * f;
+            for (k = 0; k < f; k++) y[k] = x[k] * sd__gelu_fast(gt[k]);
+        }
     }
 }
 
@@ -2693,12 +2698,14 @@ static void sd__add_chan_ref(sd_model *m, float *x, const float *e, int n, int c
 /* the same, threaded over (image, channel) */
 static void sd__add_chan_fast(sd_model *m, float *x, const float *e, int n, int c, int hw)
 {
-    int t;
+    int per = hw < 4096 ? 4096 / hw : 1, t;   /* channels a task: 4096 floats or more */
     SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * c * hw))
-    for (t = 0; t < n * c; t++) {
-        float *p = x + (size_t)t * hw, v = e[t];
-        int i;
-        for (i = 0; i < hw; i++) p[i] += v;
+    for (t = 0; t < (n * c + per - 1) / per; t++) {
+        int ch, i;
+        for (ch = t * per; ch < n * c && ch < t * per + per; ch++) {
+            float *p = x + (size_t)ch * hw, v = e[ch];
+            for (i = 0; i < hw; i++) p[i] += v;
+        }
     }
 }
 
@@ -2716,12 +2723,15 @@ static void sd__concat_ref(sd_model *m, float *out, const float *a, int ca, cons
 /* the same, a channel plane per task */
 static void sd__concat_fast(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
 {
-    int t;
+    int per = hw < 4096 ? 4096 / hw : 1, t;   /* channels a task: 4096 floats or more */
     SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * (ca + cb) * hw))
-    for (t = 0; t < n * (ca + cb); t++) {
-        int i = t / (ca + cb), c = t % (ca + cb);
-        const float *src = c < ca ? a + ((size_t)i * ca + c) * hw : b + ((size_t)i * cb + c - ca) * hw;
-        memcpy(out + (size_t)t * hw, src, (size_t)hw * sizeof(float));
+    for (t = 0; t < (n * (ca + cb) + per - 1) / per; t++) {
+        int k;
+        for (k = t * per; k < n * (ca + cb) && k < t * per + per; k++) {
+            int i = k / (ca + cb), c = k % (ca + cb);
+            const float *src = c < ca ? a + ((size_t)i * ca + c) * hw : b + ((size_t)i * cb + c - ca) * hw;
+            memcpy(out + (size_t)k * hw, src, (size_t)hw * sizeof(float));
+        }
     }
 }
 

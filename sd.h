@@ -1569,15 +1569,22 @@ static inline float sd__gelu_fast(float x) { return 0.5f * x * (1.0f + sd__erf_f
 #define SD__MC 96
 
 /* SD__PARALLEL_FOR(nt): the loop below runs on nt threads, one iteration at a time each
-   (iterations are independent outputs); SD__TID() is the calling thread's index */
+   (iterations are independent outputs); SD__PARALLEL_FOR_CHUNK(nt, k): k iterations at a time,
+   for loops of small iterations (one at a time, the threads would queue for the next: see
+   sd__per_task); SD__TID() is the calling thread's index */
 #if SD__OMP
 #define SD__PRAGMA(x) _Pragma(#x)
 #define SD__PARALLEL_FOR(nt) SD__PRAGMA(omp parallel for num_threads(nt) schedule(dynamic, 1))
+#define SD__PARALLEL_FOR_CHUNK(nt, k) SD__PRAGMA(omp parallel for num_threads(nt) schedule(dynamic, k))
 #define SD__TID() omp_get_thread_num()
 #else
 #define SD__PARALLEL_FOR(nt) (void)(nt);
+#define SD__PARALLEL_FOR_CHUNK(nt, k) (void)(nt); (void)(k);
 #define SD__TID() 0
 #endif
+
+/* iterations of `floats` floats each that make a task of 16384 floats or more (tens of microseconds) */
+static int sd__per_task(size_t floats) { return floats >= 16384 ? 1 : (int)(16384 / (floats ? floats : 1)); }
 
 /* the threads for a loop of about `work` floating-point operations: one per m->par_work of it, at
    least one, at most n_threads. A parallel region costs a fork and a join; where another program
@@ -1923,18 +1930,14 @@ static void sd__mm_tiles(const sd__mm *g, int nthreads, int *mc, int *ntm, int *
 {
     int tm0 = (g->M + SD__MT - 1) / SD__MT, tn0 = (g->N + SD__NC - 1) / SD__NC, more = 2 * (nthreads < 4 ? nthreads : 4), i, j;
     double best = -1;
-    if (tm0 < 1) tm0 = 1;
-    if (tn0 < 1) tn0 = 1;
     *mc = SD__MR; *nc = SD__NR;
+    if (g->M <= 0 || g->N <= 0) { *ntm = *ntn = 0; return; }   /* nothing to compute */
     for (i = tm0; i <= tm0 + more; i++) {
         int m = sd__up_mr((g->M + i - 1) / i);
         if (i > tm0 && m < 2 * SD__MR) break;
-        if (m < SD__MR) m = SD__MR;
         for (j = tn0; j <= tn0 + more; j++) {
             int n = ((g->N + j - 1) / j + SD__NR - 1) / SD__NR * SD__NR;
-            double c;
-            if (n < SD__NR) n = SD__NR;
-            c = sd__mm_cost(g, nthreads, m, n);
+            double c = sd__mm_cost(g, nthreads, m, n);
             if (best < 0 || c < best) { best = c; *mc = m; *nc = n; }
         }
     }
@@ -2011,23 +2014,6 @@ static void sd__conv2d_ref(sd_model *m, float *out, const float *in, const sd__c
    tests/test_kernels.c, tests/test_winograd.c). Where the image has too few tiles to fill a
    register panel the direct product is faster, and sd__conv2d_fast keeps it. */
 
-typedef struct sd__wino {
-    int m, a;                            /* outputs per tile side, inputs per tile side (m + 2) */
-    float bt[6][6], g[6][3], at[4][6];   /* B^T [a][a], G [a][3], A^T [m][a] */
-} sd__wino;
-
-/* the interpolation points 0, 1, -1, 2, -2 and infinity (F(4x4)); 0, 1, -1 and infinity (F(2x2)) */
-static const sd__wino sd__wino_f4 = { 4, 6,
-    { { 4, 0, -5, 0, 1, 0 }, { 0, -4, -4, 1, 1, 0 }, { 0, 4, -4, -1, 1, 0 },
-      { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 } },
-    { { 1.0f / 4, 0, 0 }, { -1.0f / 6, -1.0f / 6, -1.0f / 6 }, { -1.0f / 6, 1.0f / 6, -1.0f / 6 },
-      { 1.0f / 24, 1.0f / 12, 1.0f / 6 }, { 1.0f / 24, -1.0f / 12, 1.0f / 6 }, { 0, 0, 1 } },
-    { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } } };
-static const sd__wino sd__wino_f2 = { 2, 4,
-    { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, 1, 0, -1 } },
-    { { 1, 0, 0 }, { 0.5f, 0.5f, 0.5f }, { 0.5f, -0.5f, 0.5f }, { 0, 0, 1 } },
-    { { 1, 1, 1, 0 }, { 0, 1, -1, -1 } } };
-
 /* A thread's block: up to WMT output channels (their transformed weights WMC at a time) x WNW
    tiles (F(2x2): 2 WNW tiles, fewer channels), the input channels WKC at a time */
 #define SD__WINO_TILES 64   /* an image's tiles for Winograd: a register panel of the AVX-512 kernel */
@@ -2035,10 +2021,29 @@ static const sd__wino sd__wino_f2 = { 2, 4,
 #define SD__WMC 96
 #define SD__WNW 64
 #define SD__WKC 128
-#define SD__WSCR (6 * (4 * SD__WNW + 6) + 2 * 36 * SD__WNW + 36 * SD__WKC)
+#define SD__WROWS (6 * (4 * SD__WNW + 6))   /* a run's a input rows: F(4x4)'s 6 x (4 WNW + 6); F(2x2)'s 4 x (2 x 2 WNW + 4) fit */
+#define SD__WSCR (SD__WROWS + 2 * 36 * SD__WNW + 36 * SD__WKC)
 #define SD__WINO_WS (36 * (SD__WMC * SD__WKC + SD__WKC * SD__WNW + SD__WMT * SD__WNW) + SD__WSCR)
 /* a thread's workspace of either kind of convolution, in floats */
 #define SD__CONV_WS (SD__WINO_WS > SD__MM_WS ? SD__WINO_WS : SD__MM_WS)
+
+typedef struct sd__wino {
+    int m, a;                            /* outputs per tile side, inputs per tile side (m + 2) */
+    int nw;                              /* tiles in a thread's block (F(2x2): twice as many, its weights transformed once) */
+    float bt[6][6], g[6][3], at[4][6];   /* B^T [a][a], G [a][3], A^T [m][a] */
+} sd__wino;
+
+/* the interpolation points 0, 1, -1, 2, -2 and infinity (F(4x4)); 0, 1, -1 and infinity (F(2x2)) */
+static const sd__wino sd__wino_f4 = { 4, 6, SD__WNW,
+    { { 4, 0, -5, 0, 1, 0 }, { 0, -4, -4, 1, 1, 0 }, { 0, 4, -4, -1, 1, 0 },
+      { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 } },
+    { { 1.0f / 4, 0, 0 }, { -1.0f / 6, -1.0f / 6, -1.0f / 6 }, { -1.0f / 6, 1.0f / 6, -1.0f / 6 },
+      { 1.0f / 24, 1.0f / 12, 1.0f / 6 }, { 1.0f / 24, -1.0f / 12, 1.0f / 6 }, { 0, 0, 1 } },
+    { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } } };
+static const sd__wino sd__wino_f2 = { 2, 4, 2 * SD__WNW,
+    { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, 1, 0, -1 } },
+    { { 1, 0, 0 }, { 0.5f, 0.5f, 0.5f }, { 0.5f, -0.5f, 0.5f }, { 0, 0, 1 } },
+    { { 1, 1, 1, 0 }, { 0, 1, -1, -1 } } };
 
 /* dst[j][t] = sum_c k[j][c] src[c][t] for j < rows, c < cols (3, 4 or 6), t < n: each step of the
    transforms, one pass over t per output row */
@@ -2079,7 +2084,7 @@ static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0
 {
     const sd__conv *cv = g->conv;
     int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, p, kk, t;
-    float *rows = s, *h = rows + 6 * (4 * SD__WNW + 6), *xc = h + 36 * SD__WNW;   /* (room for F(4x4) or F(2x2)'s 2 WNW tiles) */
+    float *rows = s, *h = rows + SD__WROWS, *xc = h + 36 * SD__WNW;
     for (kk = 0; kk < kc; kk++) {
         int j0 = 0;
         while (j0 < nc) {   /* each run of tiles: its a input rows, B^T along each, into h[r][j][tile] */
@@ -2131,7 +2136,7 @@ static void sd__wino_output(const sd__mm *g, const sd__wino *w, const float *ct,
     const sd__conv *cv = g->conv;
     int a = w->a, m = w->m, mcp = sd__up_mr(mc), ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, o;
     size_t P = (size_t)mcp * ncp;
-    float *tmp = s, *y = tmp + 4 * 6 * SD__WNW;
+    float *tmp = s, *y = tmp + 4 * 6 * SD__WNW;   /* tmp [m][a][tiles]: F(4x4)'s 4 x 6 x WNW, F(2x2)'s 2 x 4 x 2 WNW fit */
     for (o = 0; o < mc; o++) {
         float bias = g->bias_m ? g->bias_m[m0 + o] : 0.0f;
         int c, i, j0 = 0;
@@ -2190,7 +2195,7 @@ static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, in
 static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float *ws)
 {
     const sd__conv *cv = g->conv;
-    int nw = w->a == 4 ? 2 * SD__WNW : SD__WNW, wmt = SD__WMT * 36 / (w->a * w->a) * SD__WNW / nw / SD__MR * SD__MR;
+    int nw = w->nw, wmt = SD__WMT * 36 / (w->a * w->a) * SD__WNW / nw / SD__MR * SD__MR;   /* the sums' room: 36 x WMT x WNW */
     int T = cv->n * ((cv->ho + w->m - 1) / w->m) * ((cv->wo + w->m - 1) / w->m);
     int tn = (T + nw - 1) / nw, tm = (cv->co + wmt - 1) / wmt, mt, t;
     while (tm * tn < 2 * m->n_threads && (cv->co + tm) / (tm + 1) >= 2 * SD__MR) tm++;
@@ -2376,8 +2381,9 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
         for (ip = 0; ip < kb6; ip += SD__MR)
             for (jp = 0; jp < SD__QB; jp += SD__NR)
                 sd__kernel(d, ka + (size_t)ip * lda, lda, pq + (size_t)jp * d, st + (size_t)jp * kb6 + (size_t)ip * SD__NR, SD__NR, 1);
-        for (j = !causal ? kb : q0 + 1 > k0 ? q0 + 1 - k0 : 0; j < kb; j++)   /* the causal mask: key k0 + j for queries before it */
-            for (i = 0; i < SD__QB && q0 + i < k0 + j; i++) st[(size_t)(i / SD__NR) * SD__NR * kb6 + (size_t)j * SD__NR + i % SD__NR] = -INFINITY;
+        if (causal)   /* key k0 + j is masked for the queries before it, q0 + i < k0 + j */
+            for (j = q0 + 1 > k0 ? q0 + 1 - k0 : 0; j < kb; j++)
+                for (i = 0; i < SD__QB && q0 + i < k0 + j; i++) st[(size_t)(i - i % SD__NR) * kb6 + (size_t)j * SD__NR + i % SD__NR] = -INFINITY;
         /* online softmax in powers of 2, vectorized along the queries (the columns past nq are
            zero queries: computed, never written out) */
         for (jp = 0; jp < SD__QB; jp += SD__NR) {   /* the max of each query's scores, on their order keys */
@@ -2546,15 +2552,12 @@ static void sd__layernorm_ref(sd_model *m, float *out, const float *in, int rows
     for (r = 0; r < rows; r++) sd__layernorm_row(out + (size_t)r * c, in + (size_t)r * c, c, eps, nm, 0);
 }
 
-/* the same, threaded over blocks of 16 rows (a task a row: the threads would queue for the next), the sums side by side */
+/* the same, threaded over rows, the sums side by side */
 static void sd__layernorm_fast(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
 {
-    int t;
-    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * rows * c))
-    for (t = 0; t < (rows + 15) / 16; t++) {
-        int r;
-        for (r = 16 * t; r < rows && r < 16 * t + 16; r++) sd__layernorm_row(out + (size_t)r * c, in + (size_t)r * c, c, eps, nm, 1);
-    }
+    int r;
+    SD__PARALLEL_FOR_CHUNK(sd__nt(m, SD__PAR_FLOAT * rows * c), sd__per_task((size_t)c))
+    for (r = 0; r < rows; r++) sd__layernorm_row(out + (size_t)r * c, in + (size_t)r * c, c, eps, nm, 1);
 }
 
 /* ---------------------------------------------------------------- tokens: [N,C,HW] <-> [N,HW,C] */
@@ -2596,15 +2599,15 @@ static inline void sd__transpose_one(float *dst, const float *src, int a, int b,
     dst[(size_t)j * a + i] = v;
 }
 
-/* the fast twins: [N,A,B] -> [N,B,A] in blocks of 32 x 128, threaded, with the GroupNorm map of channel a
+/* the fast twins: [N,A,B] -> [N,B,A] in 32x32 blocks, threaded, with the GroupNorm map of channel a
    (tokens) or + add (untokens) */
 static void sd__transpose_fast(sd_model *m, float *out, const float *in, int n, int a, int b, const float *stats, const float *add)
 {
-    int nba = (a + 31) / 32, nbb = (b + 127) / 128, t;   /* tasks of 32 x 128 */
-    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * a * b))
+    int nba = (a + 31) / 32, nbb = (b + 31) / 32, t;
+    SD__PARALLEL_FOR_CHUNK(sd__nt(m, SD__PAR_FLOAT * n * a * b), sd__per_task(32 * 32))   /* (a few blocks along a row of them) */
     for (t = 0; t < n * nba * nbb; t++) {
-        int bi = t / (nba * nbb), i0 = (t / nbb) % nba * 32, j0 = t % nbb * 128, i, j;
-        int i1 = i0 + 32 < a ? i0 + 32 : a, j1 = j0 + 128 < b ? j0 + 128 : b;
+        int bi = t / (nba * nbb), i0 = (t / nbb) % nba * 32, j0 = t % nbb * 32, i, j;
+        int i1 = i0 + 32 < a ? i0 + 32 : a, j1 = j0 + 32 < b ? j0 + 32 : b;
         const float *src = in + (size_t)bi * a * b;
         float *dst = out + (size_t)bi * a * b;
         const float *ad = add ? add + (size_t)bi * a * b : NULL;
@@ -2641,18 +2644,16 @@ static void sd__geglu_ref(sd_model *m, float *out, const float *in, int rows, in
         }
 }
 
-/* the same with the fast erf, threaded over blocks of 8 rows */
+/* the same with the fast erf, threaded over rows */
 static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, int f)
 {
-    int t;
-    SD__PARALLEL_FOR(sd__nt(m, 2 * SD__PAR_FLOAT * rows * f))
-    for (t = 0; t < (rows + 7) / 8; t++) {
-        int r, k;
-        for (r = 8 * t; r < rows && r < 8 * t + 8; r++) {
-            const float *x = in + (size_t)r * 2 * f, *gt = x + f;
-            float *y = out + (size_t)r * f;
-            for (k = 0; k < f; k++) y[k] = x[k] * sd__gelu_fast(gt[k]);
-        }
+    int r;
+    SD__PARALLEL_FOR_CHUNK(sd__nt(m, 2 * SD__PAR_FLOAT * rows * f), sd__per_task(3 * (size_t)f))
+    for (r = 0; r < rows; r++) {
+        const float *x = in + (size_t)r * 2 * f, *gt = x + f;
+        float *y = out + (size_t)r * f;
+        int k;
+        for (k = 0; k < f; k++) y[k] = x[k] * sd__gelu_fast(gt[k]);
     }
 }
 
@@ -2698,14 +2699,12 @@ static void sd__add_chan_ref(sd_model *m, float *x, const float *e, int n, int c
 /* the same, threaded over (image, channel) */
 static void sd__add_chan_fast(sd_model *m, float *x, const float *e, int n, int c, int hw)
 {
-    int per = hw < 4096 ? 4096 / hw : 1, t;   /* channels a task: 4096 floats or more */
-    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * c * hw))
-    for (t = 0; t < (n * c + per - 1) / per; t++) {
-        int ch, i;
-        for (ch = t * per; ch < n * c && ch < t * per + per; ch++) {
-            float *p = x + (size_t)ch * hw, v = e[ch];
-            for (i = 0; i < hw; i++) p[i] += v;
-        }
+    int t;
+    SD__PARALLEL_FOR_CHUNK(sd__nt(m, SD__PAR_FLOAT * n * c * hw), sd__per_task((size_t)hw))
+    for (t = 0; t < n * c; t++) {
+        float *p = x + (size_t)t * hw, v = e[t];
+        int i;
+        for (i = 0; i < hw; i++) p[i] += v;
     }
 }
 
@@ -2720,18 +2719,15 @@ static void sd__concat_ref(sd_model *m, float *out, const float *a, int ca, cons
     }
 }
 
-/* the same, a channel plane per task */
+/* the same, threaded over channel planes */
 static void sd__concat_fast(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
 {
-    int per = hw < 4096 ? 4096 / hw : 1, t;   /* channels a task: 4096 floats or more */
-    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * (ca + cb) * hw))
-    for (t = 0; t < (n * (ca + cb) + per - 1) / per; t++) {
-        int k;
-        for (k = t * per; k < n * (ca + cb) && k < t * per + per; k++) {
-            int i = k / (ca + cb), c = k % (ca + cb);
-            const float *src = c < ca ? a + ((size_t)i * ca + c) * hw : b + ((size_t)i * cb + c - ca) * hw;
-            memcpy(out + (size_t)k * hw, src, (size_t)hw * sizeof(float));
-        }
+    int t;
+    SD__PARALLEL_FOR_CHUNK(sd__nt(m, SD__PAR_FLOAT * n * (ca + cb) * hw), sd__per_task((size_t)hw))
+    for (t = 0; t < n * (ca + cb); t++) {
+        int i = t / (ca + cb), c = t % (ca + cb);
+        const float *src = c < ca ? a + ((size_t)i * ca + c) * hw : b + ((size_t)i * cb + c - ca) * hw;
+        memcpy(out + (size_t)t * hw, src, (size_t)hw * sizeof(float));
     }
 }
 

@@ -145,7 +145,8 @@ const char *t_made(const char *name, const char *args)
     snprintf(p, 512, "build/tests-tmp/%s", name);
     f = fopen(p, "rb");
     if (f) { fclose(f); return p; }
-    snprintf(cmd, sizeof cmd, "mkdir -p build/tests-tmp && build/mkmodel %s %s.part >/dev/null 2>&1 && mv %s.part %s", args, p, p, p);
+    /* (the shell's pid in the part's name: tests running side by side may make the same file) */
+    snprintf(cmd, sizeof cmd, "mkdir -p build/tests-tmp && build/mkmodel %s %s.part$$ >/dev/null 2>&1 && mv %s.part$$ %s", args, p, p, p);
     if (system(cmd) != 0) { printf("FAIL cannot run: %s\n", cmd); t_failures++; return NULL; }
     return p;
 }

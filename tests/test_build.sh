@@ -14,10 +14,25 @@ skip() {   # a SKIP line for each build not tried: the reason, then the builds' 
     why=$1; shift
     for nm in "$@"; do echo "SKIP $nm: $why"; skipped=$((skipped + 1)); done
 }
+# the builds run JOBS at a time (one a CPU), each into its own files; their results are printed in
+# the order they were started
+JOBS=$(nproc 2>/dev/null || echo 1)
+batch=""; running=0
 run() {   # name, compiler and flags..., sources last
     name=$1; shift
-    if "$@" -o $out/$name -lm >$out/$name.log 2>&1 && ./$out/$name; then echo "ok   $name"; pass=$((pass + 1))
-    else echo "FAIL $name: $*"; sed 's/^/       /' $out/$name.log | head -20; fail=$((fail + 1)); fi
+    rm -f $out/$name.res
+    ( if "$@" -o $out/$name -lm >$out/$name.log 2>&1 && ./$out/$name >>$out/$name.log 2>&1; then echo "ok   $name" > $out/$name.res
+      else { echo "FAIL $name: $*"; sed 's/^/       /' $out/$name.log | head -20; } > $out/$name.res; fi ) &
+    batch="$batch $name"; running=$((running + 1))
+    [ $running -ge "$JOBS" ] && flush
+}
+flush() {   # waits for the running builds, prints and counts their results
+    wait
+    for nm in $batch; do
+        cat $out/$nm.res 2>/dev/null || echo "FAIL $nm: no result"
+        if grep -q '^ok' $out/$nm.res 2>/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+    done
+    batch=""; running=0
 }
 W="-Wall -Wextra -pedantic -Werror -ffp-contract=off"
 for cc in gcc clang; do
@@ -40,6 +55,7 @@ if [ "$(uname -m)" = x86_64 ]; then
         if command -v g++ >/dev/null; then run "g++-avx2" g++ -x c++ -std=c++11 $W -O2 -march=x86-64-v3 tests/build/one.c
         else skip "g++ is not installed" g++-avx2; fi
     else skip "this CPU has no AVX2+FMA" gcc-avx2 gcc-avx2-no-simd clang-avx2 g++-avx2; fi
+    flush
     if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then run "gcc-avx512" gcc -std=c99 $W -O2 -march=x86-64-v4 tests/build/one.c
         run "gcc-avx512-no-simd" gcc -std=c99 $W -O2 -march=x86-64-v4 -DSD_NO_SIMD tests/build/one.c
     elif gcc -std=c99 $W -O2 -march=x86-64-v4 -c tests/build/one.c -o $out/avx512.o >$out/avx512.log 2>&1; then
@@ -58,5 +74,6 @@ for cxx in g++ clang++; do
     run "$cxx-c++11-openmp" $cxx -x c++ -std=c++11 $W -O2 -fopenmp tests/build/one.c
     run "$cxx-static-twice" $cxx -x c++ -std=c++11 $W -O2 tests/build/two_a.c tests/build/two_b.c
 done
+flush
 echo "test_build: $pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]

@@ -45,7 +45,7 @@ static const char *made_if(const char *name, const char *args)
     FILE *f;
     snprintf(p, 512, "build/tests-tmp/%s", name);
     if ((f = fopen(p, "rb")) != NULL) { fclose(f); return p; }
-    snprintf(cmd, sizeof cmd, "mkdir -p build/tests-tmp && rm -rf %s.part && build/mkmodel %s %s.part >/dev/null 2>&1 && mv %s.part %s", p, args, p, p, p);
+    snprintf(cmd, sizeof cmd, "mkdir -p build/tests-tmp && build/mkmodel %s %s.part$$ >/dev/null 2>&1 && mv %s.part$$ %s", args, p, p, p);   /* (see t_made) */
     return system(cmd) == 0 ? p : NULL;
 }
 

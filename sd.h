@@ -1500,14 +1500,15 @@ static inline float sd__expf(float x)
 }
 
 /* 2^x for x <= 0 (softmax's weights, x = score - max), vectorizable, within 1 ulp where 2^x >= 2^-125;
-   0 below that (a masked score, -inf, included); NaN stays NaN. n = round(x), f = x - n exactly,
-   2^f on [-1/2, 1/2] by a degree-6 polynomial (fitted for relative error, 2.2e-9) */
+   0 below that (a masked score, -inf, included). For x <= 0 the bits order by magnitude, so an
+   unsigned min clamps x at -125. A NaN's result is not defined: the softmax looks for NaNs itself.
+   n = round(x), f = x - n exactly, 2^f on [-1/2, 1/2] by a degree-6 polynomial (fitted for relative
+   error, 2.2e-9) */
 static inline float sd__exp2_neg(float x)
 {
+    uint32_t u = sd__f32_bits(x), lim = 0xc2fa0000u, tiny = 0u - (uint32_t)(u > lim);   /* lim: -125 */
     float r, f, p;
-    uint32_t u = sd__f32_bits(x), nan = 0u - (uint32_t)((u & 0x7fffffffu) > 0x7f800000u);
-    uint32_t tiny = 0u - (uint32_t)(sd__order_key(x) < sd__order_key(-125.0f)), low = tiny | nan;
-    x = sd__bits_f32((u & ~low) | (0xc2fa0000u & low));   /* -125 below it (and for a NaN), then 0 */
+    x = sd__bits_f32(u < lim ? u : lim);
     r = x + 12582912.0f;                                   /* round to nearest (as in sd__expf) */
     r = r - 12582912.0f;
     f = x - r;
@@ -1518,7 +1519,7 @@ static inline float sd__exp2_neg(float x)
     p = SD__FMA(p, f, 2.40226477e-1f);
     p = SD__FMA(p, f, 6.93147182e-1f);
     p = SD__FMA(p, f, 1.0f);
-    return sd__bits_f32(((sd__f32_bits(p) + ((uint32_t)(int32_t)r << 23)) & ~tiny) | (nan & 0x7fc00000u));
+    return sd__bits_f32((sd__f32_bits(p) + ((uint32_t)(int32_t)r << 23)) & ~tiny);
 }
 
 static inline float sd__silu_fast(float x) { return x / (1.0f + sd__expf(-x)); }
@@ -1740,7 +1741,17 @@ typedef struct sd__mm {
     float *c; ptrdiff_t ldc;
     const float *bias_m, *bias_n, *add;
     int seg; ptrdiff_t seg_stride;   /* 0, or C's columns come in segments of seg (one image each), */
-} sd__mm;                            /* seg_stride floats apart in c and add */
+                                     /* seg_stride floats apart in c and add */
+    int glu;   /* 0, or GEGLU in the epilogue: B's rows are glu values then their glu gates, taken NR at a
+                  time in pairs (the product's columns: NR values, their NR gates, the next NR values...);
+                  C gets glu columns, value * gelu(gate) (glu a multiple of NR, no add) */
+} sd__mm;
+
+/* the row of B (a weight's output channel) behind column n of the product */
+static int sd__mm_brow(const sd__mm *g, int n)
+{
+    return g->glu ? n / (2 * SD__NR) * SD__NR + n % SD__NR + n / SD__NR % 2 * g->glu : n;
+}
 
 /* per-thread workspace of one product, in floats: A and B panels, the C tile, scratch */
 #define SD__MT 960    /* at most this many rows of C per task (its sums, MT x NC, stay near the core) */
@@ -1833,7 +1844,7 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
             for (j0 = 0; j0 < SD__NR; j0 += SD__TR) {
                 for (jj = 0; jj < SD__TR; jj++) {
                     int n = n0 + jp + j0 + jj;
-                    if (n < g->N && jp + j0 + jj < nc) sd__decode(row + (size_t)jj * kc, g->bw->data, g->bw->dtype, (size_t)n * g->K + k0, (size_t)kc);
+                    if (n < g->N && jp + j0 + jj < nc) sd__decode(row + (size_t)jj * kc, g->bw->data, g->bw->dtype, (size_t)sd__mm_brow(g, n) * g->K + k0, (size_t)kc);
                     else memset(row + (size_t)jj * kc, 0, sizeof(float) * (size_t)kc);
                 }
                 for (p = 0; p + 16 <= kc; p += 16) sd__transpose16(panel + (size_t)p * SD__NR + j0, SD__NR, row + p, kc);
@@ -1844,7 +1855,7 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
         }
         for (j = 0; j < SD__NR; j++) {
             int n = n0 + jp + j;
-            const float *s = g->bf + (ptrdiff_t)k0 * g->b_rs + (ptrdiff_t)n * g->b_cs;
+            const float *s = g->bf + (ptrdiff_t)k0 * g->b_rs + (ptrdiff_t)sd__mm_brow(g, n < g->N ? n : 0) * g->b_cs;
             if (n >= g->N || jp + j >= nc) for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = 0.0f;
             else for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = s[(ptrdiff_t)p * g->b_rs];
         }
@@ -1875,6 +1886,22 @@ static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, in
     }
 }
 
+/* GEGLU's epilogue (g->glu): the tile's pairs of panels in columns j0..j1, each NR values and their
+   NR gates (+ bias) -> NR columns of C, value * gelu(gate), as sd__geglu_fast after the product */
+static void sd__mm_glu_epilogue(const sd__mm *g, const float *ct, int m0, int n0, int i0, int i1, int j0, int j1)
+{
+    int i, j, e;
+    for (j = j0; j < j1; j += 2 * SD__NR) {
+        int v = sd__mm_brow(g, n0 + j), gt = v + g->glu;   /* the values' column of C (and row of B), the gates' row of B */
+        for (i = i0; i < i1; i++) {   /* (two loops, so that each vectorizes) */
+            const float *SD__RESTRICT t = ct + (size_t)i * SD__NC + j, *bv = g->bias_n ? g->bias_n + v : NULL, *bg = g->bias_n ? g->bias_n + gt : NULL;
+            float *SD__RESTRICT c = g->c + (ptrdiff_t)(m0 + i) * g->ldc + v;
+            if (g->bias_n) for (e = 0; e < SD__NR; e++) c[e] = (t[e] + bv[e]) * sd__gelu_fast(t[SD__NR + e] + bg[e]);
+            else for (e = 0; e < SD__NR; e++) c[e] = t[e] * sd__gelu_fast(t[SD__NR + e]);
+        }
+    }
+}
+
 /* rows m0..m0+mc x columns n0..n0+nc of C, the whole K, by one thread: the sums build up in a
    private tile (so C may alias add); after the last block of K each panel goes on to C while it is
    still in cache */
@@ -1884,7 +1911,8 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
     int k0, m1, in_place = g->af && g->a_cs == 1;   /* A's rows read where they are (but the last, partial tile) */
     if (g->K == 0) {
         memset(ct, 0, sizeof(float) * SD__MT * SD__NC);
-        sd__mm_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
+        if (g->glu) sd__mm_glu_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
+        else sd__mm_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
     }
     for (k0 = 0; k0 < g->K; k0 += SD__KC) {
         int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0, last = k0 + kc == g->K;
@@ -1899,7 +1927,8 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
                     sd__kernel(kc, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (size_t)ip * kc, direct ? (int)g->a_rs : kc,
                                pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
                 }
-                if (last) sd__mm_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, jp, nc - jp < SD__NR ? nc : jp + SD__NR);
+                if (last && g->glu && jp / SD__NR % 2) sd__mm_glu_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, jp - SD__NR, jp + SD__NR);
+                else if (last && !g->glu) sd__mm_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, jp, nc - jp < SD__NR ? nc : jp + SD__NR);
             }
         }
     }
@@ -1929,6 +1958,7 @@ static double sd__mm_cost(const sd__mm *g, int nthreads, int m, int n)
 static void sd__mm_tiles(const sd__mm *g, int nthreads, int *mc, int *ntm, int *nc, int *ntn)
 {
     int tm0 = (g->M + SD__MT - 1) / SD__MT, tn0 = (g->N + SD__NC - 1) / SD__NC, more = 2 * (nthreads < 4 ? nthreads : 4), i, j;
+    int q = g->glu ? 2 * SD__NR : SD__NR;   /* columns in whole panels (GEGLU: pairs of them) */
     double best = -1;
     *mc = SD__MR; *nc = SD__NR;
     if (g->M <= 0 || g->N <= 0) { *ntm = *ntn = 0; return; }   /* nothing to compute */
@@ -1936,7 +1966,7 @@ static void sd__mm_tiles(const sd__mm *g, int nthreads, int *mc, int *ntm, int *
         int m = sd__up_mr((g->M + i - 1) / i);
         if (i > tm0 && m < 2 * SD__MR) break;
         for (j = tn0; j <= tn0 + more; j++) {
-            int n = ((g->N + j - 1) / j + SD__NR - 1) / SD__NR * SD__NR;
+            int n = ((g->N + j - 1) / j + q - 1) / q * q;
             double c = sd__mm_cost(g, nthreads, m, n);
             if (best < 0 || c < best) { best = c; *mc = m; *nc = n; }
         }
@@ -2387,16 +2417,20 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
         /* online softmax in powers of 2, vectorized along the queries (the columns past nq are
            zero queries: computed, never written out) */
         for (jp = 0; jp < SD__QB; jp += SD__NR) {   /* the max of each query's scores, on their order keys */
-            uint32_t key[SD__NR];
-            for (i = 0; i < SD__NR; i++) key[i] = sd__order_key(mx[jp + i]);
+            uint32_t key[SD__NR], lo[SD__NR];   /* (and the least key: a NaN's is past +-inf's) */
+            for (i = 0; i < SD__NR; i++) key[i] = lo[i] = sd__order_key(mx[jp + i]);
             for (j = 0; j < kb; j++) {
                 const float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR;
                 for (i = 0; i < SD__NR; i++) {
                     uint32_t kj = sd__order_key(sj[i]);
                     key[i] = kj > key[i] ? kj : key[i];
+                    lo[i] = kj < lo[i] ? kj : lo[i];
                 }
             }
-            for (i = 0; i < SD__NR; i++) bm[jp + i] = sd__key_float(key[i]);
+            for (i = 0; i < SD__NR; i++) {
+                bm[jp + i] = sd__key_float(key[i]);
+                if (key[i] > sd__order_key(INFINITY) || lo[i] < sd__order_key(-INFINITY)) sum[jp + i] = NAN;   /* a NaN score: a NaN out */
+            }
         }
         for (i = 0; i < SD__QB; i++) {
             corr[i] = mx[i] == -INFINITY ? 0.0f : sd__exp2_neg(mx[i] - bm[i]);
@@ -2657,6 +2691,41 @@ static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, i
     }
 }
 
+/* diffusers' GEGLU module, its projection included: out [R, F] = GEGLU(in [R, C] x W^T), W [2F, C].
+   The reference: the linear layer into ws [R, 2F], then GEGLU */
+static void sd__linear_geglu_ref(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, float *ws)
+{
+    sd__linear_ref(m, ws, in, rows, c, l, NULL, NULL);
+    sd__geglu_ref(m, out, ws, rows, (int)l->w->shape[0] / 2);
+}
+
+/* the fast twin: GEGLU in the product's epilogue, while a tile's values and gates are in cache (the
+   [R, 2F] projection is never written); where F is not whole panels, the product then GEGLU */
+static void sd__linear_geglu_fast(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, float *ws)
+{
+    int f = (int)l->w->shape[0] / 2;
+    sd__mm g;
+    if (f % SD__NR) {
+        float *t = ws + (size_t)m->n_threads * SD__MM_WS;
+        sd__linear_fast(m, t, in, rows, c, l, NULL, ws);
+        sd__geglu_fast(m, out, t, rows, f);
+        return;
+    }
+    memset(&g, 0, sizeof g);
+    g.M = rows; g.N = 2 * f; g.K = c;
+    g.af = in; g.a_rs = c; g.a_cs = 1;
+    g.bw = l->w;
+    g.c = out; g.ldc = f;
+    g.bias_n = l->b; g.glu = f;
+    sd__mm_run(m, &g, ws);
+}
+
+static size_t sd__linear_geglu_ws_ref(const sd_model *m, int rows, int f) { (void)m; return (size_t)rows * 2 * f; }
+static size_t sd__linear_geglu_ws_fast(const sd_model *m, int rows, int f)
+{
+    return (size_t)m->n_threads * SD__MM_WS + (f % SD__NR ? (size_t)rows * 2 * f : 0);
+}
+
 /* ---------------------------------------------------------------- elementwise */
 
 /* out = act(in): SiLU, quick_gelu x*sigmoid(1.702x) or the exact GELU */
@@ -2746,6 +2815,7 @@ struct sd__kernels {
     void (*tokens)(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *stats);
     void (*untokens)(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add);
     void (*geglu)(sd_model *m, float *out, const float *in, int rows, int f);
+    void (*linear_geglu)(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, float *ws);
     void (*act)(sd_model *m, float *out, const float *in, size_t n, sd__act kind);
     void (*add_chan)(sd_model *m, float *x, const float *e, int n, int c, int hw);
     void (*concat)(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw);
@@ -2753,18 +2823,19 @@ struct sd__kernels {
     size_t (*conv_ws)(const sd_model *m, const sd__conv *g);
     size_t (*linear_ws)(const sd_model *m);
     size_t (*attention_ws)(const sd_model *m, int n, int heads, int tk, int d, sd__mask mask);
+    size_t (*linear_geglu_ws)(const sd_model *m, int rows, int f);
 };
 
 static const sd__kernels sd__kernels_ref = {
     sd__conv2d_ref, sd__linear_ref, sd__attention_ref, sd__gn_stats_ref, sd__layernorm_ref, sd__tokens_ref,
-    sd__untokens_ref, sd__geglu_ref, sd__act_ref, sd__add_chan_ref, sd__concat_ref,
-    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_ref
+    sd__untokens_ref, sd__geglu_ref, sd__linear_geglu_ref, sd__act_ref, sd__add_chan_ref, sd__concat_ref,
+    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_ref, sd__linear_geglu_ws_ref
 };
 
 static const sd__kernels sd__kernels_fast = {
     sd__conv2d_fast, sd__linear_fast, sd__attention_fast, sd__gn_stats_fast, sd__layernorm_fast, sd__tokens_fast,
-    sd__untokens_fast, sd__geglu_fast, sd__act_fast, sd__add_chan_fast, sd__concat_fast,
-    sd__conv2d_ws_fast, sd__linear_ws_fast, sd__attention_ws_fast
+    sd__untokens_fast, sd__geglu_fast, sd__linear_geglu_fast, sd__act_fast, sd__add_chan_fast, sd__concat_fast,
+    sd__conv2d_ws_fast, sd__linear_ws_fast, sd__attention_ws_fast, sd__linear_geglu_ws_fast
 };
 
 #if SD__HAVE_GPU
@@ -2820,6 +2891,11 @@ static void sd__untokens_gpu(sd_model *m, float *out, const float *in, int n, in
     sd__cuda_transpose(m->gpu, out, in, n, hw, c, NULL, add);
 }
 static void sd__geglu_gpu(sd_model *m, float *out, const float *in, int rows, int f) { sd__cuda_geglu(m->gpu, out, in, rows, f); }
+static void sd__linear_geglu_gpu(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, float *ws)
+{
+    sd__linear_gpu(m, ws, in, rows, c, l, NULL, NULL);
+    sd__geglu_gpu(m, out, ws, rows, (int)l->w->shape[0] / 2);
+}
 static void sd__act_gpu(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
 {
     sd__cuda_act(m->gpu, out, in, n, kind == SD__ACT_SILU ? 0 : kind == SD__ACT_QUICK_GELU ? 1 : kind == SD__ACT_GELU ? 2 : 3);
@@ -2837,8 +2913,8 @@ static size_t sd__attention_ws_gpu(const sd_model *m, int n, int heads, int tk, 
 
 static const sd__kernels sd__kernels_gpu = {
     sd__conv2d_gpu, sd__linear_gpu, sd__attention_gpu, sd__gn_stats_gpu, sd__layernorm_gpu, sd__tokens_gpu,
-    sd__untokens_gpu, sd__geglu_gpu, sd__act_gpu, sd__add_chan_gpu, sd__concat_gpu,
-    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_gpu
+    sd__untokens_gpu, sd__geglu_gpu, sd__linear_geglu_gpu, sd__act_gpu, sd__add_chan_gpu, sd__concat_gpu,
+    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_gpu, sd__linear_geglu_ws_ref
 };
 #define SD__KERNELS_GPU (&sd__kernels_gpu)
 #else
@@ -2987,6 +3063,28 @@ static void sd__op_untokens(sd_model *m, float *out, const float *in, int n, int
 static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int f)
 {
     if (!m->planning) m->kern->geglu(m, out, in, rows, f);
+}
+/* GEGLU with its projection l ([2F, C]): out [R, F] from in [R, C]; with a LoRA beside l (which
+   adds to the projection before the gate) the projection, then GEGLU */
+static void sd__op_linear_geglu(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l)
+{
+    int f = (int)l->w->shape[0] / 2;
+    size_t mark = sd__mark(m), nw = sd__wcopy_floats(m, l->w);
+    float *ws, *wb;
+    if (l->w->side) {
+        float *t = sd__push(m, (size_t)rows * 2 * f);
+        sd__op_linear(m, t, in, rows, c, l, NULL);
+        sd__op_geglu(m, out, t, rows, f);
+        sd__release(m, mark);
+        return;
+    }
+    ws = sd__push(m, m->kern->linear_geglu_ws(m, rows, f)); wb = nw ? sd__push(m, nw) : NULL;
+    if (m->planning) m->flops += 2.0 * rows * (double)c * l->w->shape[0];
+    else if (sd__weights_begin(m, l->w, wb)) {
+        m->kern->linear_geglu(m, out, in, rows, c, l, ws);
+        sd__weights_end(m, l->w, wb);
+    }
+    sd__release(m, mark);
 }
 static void sd__op_act(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
 {
@@ -6611,7 +6709,7 @@ static void sd__tblock_forward(sd_model *m, float *a, const sd__tblock *b, int n
     float *v = sd__push(m, rows * c), *o = sd__push(m, rows * c);
     float *kc = sd__push(m, (size_t)n * nctx * c), *vc = sd__push(m, (size_t)n * nctx * c);
     size_t ff_rows = m->cfg.low_memory ? SD__FF_ROWS / 4 : SD__FF_ROWS, chunk = rows < ff_rows ? rows : ff_rows;
-    float *f = sd__push(m, chunk * 8 * c), *g = sd__push(m, chunk * 4 * c);
+    float *g = sd__push(m, chunk * 4 * c);
     /* self-attention */
     sd__op_layernorm(m, h, a, (int)rows, c, &b->norm1);
     sd__op_linear(m, q, h, (int)rows, c, &b->attn1.q, NULL);
@@ -6631,8 +6729,7 @@ static void sd__tblock_forward(sd_model *m, float *a, const sd__tblock *b, int n
     for (r0 = 0; r0 < rows; r0 += chunk) {
         int nr = (int)(rows - r0 < chunk ? rows - r0 : chunk);
         float *ar = sd__at(m, a, r0 * c);
-        sd__op_linear(m, f, sd__at(m, h, r0 * c), nr, c, &b->ff1, NULL);
-        sd__op_geglu(m, g, f, nr, 4 * c);
+        sd__op_linear_geglu(m, g, sd__at(m, h, r0 * c), nr, c, &b->ff1);
         sd__op_linear(m, ar, g, nr, 4 * c, &b->ff2, ar);
     }
     sd__release(m, mark);

@@ -246,6 +246,31 @@ static void test_geglu(sd_model *m, int rows, int f)
     free(in); free(a); free(b);
 }
 
+/* GEGLU with its projection: the fused fast path against the reference, and bit for bit against
+   the fast product followed by the fast GEGLU (the epilogue computes the same floats) */
+static void test_linear_geglu(sd_model *m, int rows, int c, int f, int dtype)
+{
+    uint32_t s = (uint32_t)(rows * 13 + c * 5 + f);
+    unsigned char *store;
+    sd__tensor w = make_weight(dtype, 2 * f, c, 0, &s, &store);
+    float *in = (float *)malloc(sizeof(float) * rows * c), *bias = (float *)malloc(sizeof(float) * 2 * f);
+    float *t = (float *)malloc(sizeof(float) * rows * 2 * f), *a = (float *)malloc(sizeof(float) * rows * f), *b = (float *)malloc(sizeof(float) * rows * f);
+    float *ws = (float *)malloc(sizeof(float) * sd__linear_geglu_ws_fast(m, rows, f));
+    sd__lin l;
+    char name[96];
+    fill(in, (size_t)rows * c, &s, 1.0f); fill(bias, (size_t)2 * f, &s, 0.5f);
+    l.w = &w; l.b = bias;
+    sd__linear_geglu_ref(m, a, in, rows, c, &l, t);
+    sd__linear_geglu_fast(m, b, in, rows, c, &l, ws);
+    snprintf(name, sizeof name, "linear+geglu %dx%d -> %d %s", rows, c, f, sd__dtype_name[dtype]);
+    check(name, b, a, (size_t)rows * f, 1e-5);
+    sd__linear_fast(m, t, in, rows, c, &l, NULL, ws);
+    sd__geglu_fast(m, a, t, rows, f);
+    printf("%s %s: the same bits as the product then GEGLU\n", memcmp(a, b, sizeof(float) * rows * f) ? "FAIL" : "ok  ", name);
+    failures += memcmp(a, b, sizeof(float) * rows * f) != 0;
+    free(in); free(bias); free(t); free(a); free(b); free(ws); free(store);
+}
+
 static void test_memory_ops(sd_model *m, int n, int c, int hw)
 {
     uint32_t s = (uint32_t)(n * 7 + c * 3 + hw);
@@ -342,20 +367,20 @@ static void test_kernel_twin(void)
 #endif
 }
 
-/* the softmax's 2^x (x <= 0): within 2 ulp of exp2 where 2^x >= 2^-125, 0 below (a masked score's -inf too), NaN kept */
+/* the softmax's 2^x (x <= 0): within 2 ulp of exp2 where 2^x >= 2^-125, 0 below (a masked score's -inf too) */
 static void test_exp2(void)
 {
     double worst = 0;
-    float at = 0, lo = sd__exp2_neg(-200.0f), inf = sd__exp2_neg(-INFINITY), nan = sd__exp2_neg(NAN), nneg = sd__exp2_neg(-NAN);
+    float at = 0, lo = sd__exp2_neg(-200.0f), inf = sd__exp2_neg(-INFINITY), zero = sd__exp2_neg(0.0f), nzero = sd__exp2_neg(-0.0f);
     int i, ok;
     for (i = 0; i <= 2000000; i++) {
         float x = -125.0f * (float)i / 2000000.0f;
         double want = exp2((double)x), err = fabs((double)sd__exp2_neg(x) - want) / want;
         if (err > worst) { worst = err; at = x; }
     }
-    ok = worst < 2.4e-7 && lo == 0 && inf == 0 && nan != nan && nneg != nneg;
-    printf("%s softmax exp2: worst relative error %.2e (at %g) on [-125, 0]; -200 -> %g, -inf -> %g, NaN -> %g, -NaN -> %g\n",
-           ok ? "ok  " : "FAIL", worst, at, lo, inf, nan, nneg);
+    ok = worst < 2.4e-7 && lo == 0 && inf == 0 && zero == 1 && nzero == 1;
+    printf("%s softmax exp2: worst relative error %.2e (at %g) on [-125, 0]; -200 -> %g, -inf -> %g, 0 -> %g, -0 -> %g\n",
+           ok ? "ok  " : "FAIL", worst, at, lo, inf, zero, nzero);
     failures += !ok;
 }
 
@@ -382,6 +407,22 @@ static void test_nan(sd_model *m)
     printf("%s attention with a NaN in one query: %d of %d outputs of that query and head NaN, %d others\n",
            nan_out == d && !other_nan ? "ok  " : "FAIL", nan_out, d, other_nan);
     failures += !(nan_out == d && !other_nan);
+    q[3 * ld + 1] = 0.5f;   /* a NaN key (x86's NaN of 0 * inf: its sign bit set), then +inf in a key: NaN where the reference has NaN */
+    for (e = 0; e < 2; e++) {
+        float *r = (float *)malloc(sizeof(float) * tq * ld), *rws = (float *)malloc(sizeof(float) * tk);
+        int nan_ref = 0, same = 1;
+        k[40 * ld + d + 2] = e ? INFINITY : -NAN;   /* key 40, head 1 */
+        sd__attention_fast(m, o, q, k, v, n, heads, tq, tk, d, SD__MASK_NONE, ws);
+        sd__attention_ref(m, r, q, k, v, n, heads, tq, tk, d, SD__MASK_NONE, rws);
+        for (i = 0, nan_out = 0; i < (size_t)tq * ld; i++) {
+            nan_out += o[i] != o[i]; nan_ref += r[i] != r[i];
+            if ((o[i] != o[i]) != (r[i] != r[i])) same = 0;
+        }
+        printf("%s attention with %s in one key: %d outputs NaN, where the reference's %d are\n",
+               same && nan_ref ? "ok  " : "FAIL", e ? "+inf" : "a NaN", nan_out, nan_ref);
+        failures += !(same && nan_ref);
+        free(r); free(rws);
+    }
     free(q); free(k); free(v); free(o); free(ws);
 }
 
@@ -424,6 +465,10 @@ int main(void)
     test_exp2();
     test_nan(m);
     test_geglu(m, 33, 256);
+    test_linear_geglu(m, 77, 64, 256, SD__F16);      /* whole pairs of panels: fused */
+    test_linear_geglu(m, 301, 320, 1280, SD__F16);   /* several column tiles and row chunks */
+    test_linear_geglu(m, 5, 24, 40, SD__F32);        /* F not whole panels: the product, then GEGLU */
+    test_linear_geglu(m, 130, 48, 128, SD__BF16);
     test_memory_ops(m, 2, 64, 77);
     test_memory_ops(m, 1, 320, 4096);
     sd_free(m);

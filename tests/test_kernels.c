@@ -150,6 +150,18 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
         check(name, b, a, nout, alg == 3 || (alg == 0 && k == 3 && stride == 1) ? 1e-5 : 2e-6);
     }
     m->cfg.winograd = 0;
+    if (sd__wino_pick(m, &g)) {   /* the transformed weights kept for all the tiles, a block at a time in low-memory mode, or none: the same bits */
+        sd__wplan p0 = sd__wino_plan(m, &g, sd__wino_pick(m, &g)), p1;
+        sd__conv2d_fast(m, a, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        m->cfg.low_memory = !m->cfg.low_memory;
+        p1 = sd__wino_plan(m, &g, sd__wino_pick(m, &g));
+        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);
+        sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        m->cfg.low_memory = !m->cfg.low_memory;
+        printf("%s conv %dx%dx%dx%d -> %d, weights kept for %d of %d blocks / %d of %d (low-memory): %s\n", memcmp(a, b, nout * 4) ? "FAIL" : "ok  ",
+               n, c, h, w, co, p0.keep, p0.tm, p1.keep, p1.tm, memcmp(a, b, nout * 4) ? "the bits differ" : "the same bits");
+        failures += memcmp(a, b, nout * 4) != 0;
+    }
     free(in); free(bias); free(a); free(b); free(add); free(ws); free(store); free(stats);
 }
 

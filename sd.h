@@ -892,6 +892,19 @@ static void sd__pop(sd_model *m, const float *p)
 static size_t sd__mark(sd_model *m) { return m->arena_top; }
 static void sd__release(sd_model *m, size_t mark) { m->arena_top = mark; }
 
+/* a new buffer of n floats in huge pages where the system has them: a page fault per 2 MB, not per
+   4 KB (most of a large LoRA's load time is the kernel handing out and clearing pages; the arena's
+   first use in a process likewise), and fewer TLB misses over large tensors */
+static void sd__hugepages(float *p, size_t n)
+{
+#if SD__MMAP && defined(SD__HUGEPAGE)
+    uintptr_t a = ((uintptr_t)p + ((uintptr_t)1 << 21) - 1) & ~(((uintptr_t)1 << 21) - 1), e = ((uintptr_t)(p + n)) & ~(((uintptr_t)1 << 21) - 1);
+    if (e > a) madvise((void *)a, (size_t)(e - a), SD__HUGEPAGE);
+#else
+    (void)p; (void)n;
+#endif
+}
+
 /* Sizes the arena for the peak counted by the planning pass. */
 static sd_result sd__arena_reserve(sd_model *m, size_t bytes)
 {
@@ -905,6 +918,7 @@ static sd_result sd__arena_reserve(sd_model *m, size_t bytes)
     m->arena_size = 0;
     m->arena = (unsigned char *)(m->gpu ? sd__cuda_malloc(m->gpu, bytes + 64) : sd__malloc(m, bytes + 64));
     if (!m->arena) return sd__fail(m, SD_ERR_NOMEM, "out of %s memory: %.1f MB of scratch", m->gpu ? "GPU" : "", bytes / 1048576.0);
+    if (!m->gpu) sd__hugepages((float *)(void *)m->arena, bytes / sizeof(float));
     m->arena_size = bytes;
     return SD_OK;
 }
@@ -4354,18 +4368,6 @@ SDDEF const char *sd_result_name(sd_result r)
                      text_encoder.text_model....q_proj + .lora_linear_layer.down.weight / .up.weight
      PEFT            the same paths + .lora_A.weight (down) / .lora_B.weight (up)
    Each becomes the checkpoint's own (LDM) module name written with _ for . (as A1111 matches them). */
-
-/* a new buffer of n floats in huge pages where the system has them: a page fault per 2 MB, not per
-   4 KB (most of a large LoRA's load time is the kernel handing out and clearing pages) */
-static void sd__hugepages(float *p, size_t n)
-{
-#if SD__MMAP && defined(SD__HUGEPAGE)
-    uintptr_t a = ((uintptr_t)p + ((uintptr_t)1 << 21) - 1) & ~(((uintptr_t)1 << 21) - 1), e = ((uintptr_t)(p + n)) & ~(((uintptr_t)1 << 21) - 1);
-    if (e > a) madvise((void *)a, (size_t)(e - a), SD__HUGEPAGE);
-#else
-    (void)p; (void)n;
-#endif
-}
 
 /* w [out, k] += up [out, r] @ down [r, k], a row at a time (src: first the row of that tensor, decoded),
    each row's product summed in acc (a row a thread of tmp) before it is added: the same bits for

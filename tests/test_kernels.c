@@ -107,7 +107,7 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
     sd__tensor wt = make_weight(dtype, co, c, k, &s, &store);
     sd__conv g;
     sd__lin l;
-    size_t nin = (size_t)n * c * h * w, nout, wsn;
+    size_t nin = (size_t)n * c * h * w, nout;
     float *in, *bias, *a, *b, *add, *stats = NULL, *ws;
     char name[128];
     int alg;
@@ -119,8 +119,7 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
     nout = (size_t)n * co * g.ho * g.wo;
     in = (float *)malloc(nin * 4); bias = (float *)malloc((size_t)co * 4); a = (float *)malloc(nout * 4); b = (float *)malloc(nout * 4);
     add = (float *)malloc(nout * 4);
-    wsn = sd__conv2d_ws_fast(m, &g);
-    ws = (float *)malloc(wsn * 4);
+    ws = NULL;
     fill(in, nin, &s, 2.0f); fill(bias, (size_t)co, &s, 0.3f); fill(add, nout, &s, 1.0f);
     if (gn) {
         sd__norm nm;
@@ -141,6 +140,7 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
         static const char *const alg_name[4] = { "", " direct", " F(2x2,3x3)", " F(4x4,3x3)" };
         if (alg && !(k == 3 && stride == 1 && c >= 8 && co >= 8)) break;
         m->cfg.winograd = algs[alg];
+        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);   /* (the scratch depends on the algorithm) */
         sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
         snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d s%d p%d%s%s -> %d %s%s", n, c, h, w, k, stride, pad, up ? " up" : "", gn ? " gn+silu" : "", co, sd__dtype_name[dtype], alg_name[alg]);
         check(name, b, a, nout, alg == 3 || (alg == 0 && k == 3 && stride == 1) ? 1e-5 : 2e-6);
@@ -152,6 +152,7 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
     m->cfg.winograd = 0;
     if (sd__wino_pick(m, &g)) {   /* the transformed weights kept for all the tiles, a block at a time in low-memory mode, or none: the same bits */
         sd__wplan p0 = sd__wino_plan(m, &g, sd__wino_pick(m, &g)), p1;
+        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);
         sd__conv2d_fast(m, a, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
         m->cfg.low_memory = !m->cfg.low_memory;
         p1 = sd__wino_plan(m, &g, sd__wino_pick(m, &g));

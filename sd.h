@@ -1869,18 +1869,39 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
         }
         for (j = 0; j < SD__NR; j++) {
             int n = n0 + jp + j;
-            const float *s = g->bf + (ptrdiff_t)k0 * g->b_rs + (ptrdiff_t)sd__mm_brow(g, n < g->N ? n : 0) * g->b_cs;
             if (n >= g->N || jp + j >= nc) for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = 0.0f;
-            else for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = s[(ptrdiff_t)p * g->b_rs];
+            else {
+                const float *s = g->bf + (ptrdiff_t)k0 * g->b_rs + (ptrdiff_t)sd__mm_brow(g, n) * g->b_cs;
+                for (p = 0; p < kc; p++) panel[(size_t)p * SD__NR + j] = s[(ptrdiff_t)p * g->b_rs];
+            }
+        }
+    }
+}
+
+/* GEGLU's epilogue (g->glu): the tile's pairs of panels in columns j0..j1, each NR values and their
+   NR gates (+ bias) -> NR columns of C, value * gelu(gate), as sd__geglu_fast after the product */
+static void sd__mm_glu_epilogue(const sd__mm *g, const float *ct, int m0, int n0, int i0, int i1, int j0, int j1)
+{
+    int i, j, e;
+    for (j = j0; j < j1; j += 2 * SD__NR) {
+        int v = sd__mm_brow(g, n0 + j);   /* the values' column of C (and row of B); their gates' row is v + glu */
+        for (i = i0; i < i1; i++) {
+            const float *SD__RESTRICT t = ct + (size_t)i * SD__NC + j;
+            float *SD__RESTRICT c = g->c + (ptrdiff_t)(m0 + i) * g->ldc + v;
+            if (g->bias_n) {   /* (two loops, so that each vectorizes) */
+                const float *bv = g->bias_n + v, *bg = bv + g->glu;
+                for (e = 0; e < SD__NR; e++) c[e] = (t[e] + bv[e]) * sd__gelu_fast(t[SD__NR + e] + bg[e]);
+            } else for (e = 0; e < SD__NR; e++) c[e] = t[e] * sd__gelu_fast(t[SD__NR + e]);
         }
     }
 }
 
 /* tile + bias + add -> C, in the reference's order (sum, + bias, + add), for rows i0..i1 and columns
-   j0..j1 of a tile at (m0, n0) whose sums are in ct; a segment (image) at a time */
+   j0..j1 of a tile at (m0, n0) whose sums are in ct; a segment (image) at a time (GEGLU: its own) */
 static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, int i0, int i1, int j0, int j1)
 {
     int i, j, e;
+    if (g->glu) { sd__mm_glu_epilogue(g, ct, m0, n0, i0, i1, j0, j1); return; }
     for (j = j0; j < j1;) {
         int seg = g->seg ? g->seg : g->N, n = n0 + j, cnt = seg - n % seg < j1 - j ? seg - n % seg : j1 - j;
         ptrdiff_t at = (ptrdiff_t)(n / seg) * g->seg_stride + n % seg;
@@ -1900,22 +1921,6 @@ static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, in
     }
 }
 
-/* GEGLU's epilogue (g->glu): the tile's pairs of panels in columns j0..j1, each NR values and their
-   NR gates (+ bias) -> NR columns of C, value * gelu(gate), as sd__geglu_fast after the product */
-static void sd__mm_glu_epilogue(const sd__mm *g, const float *ct, int m0, int n0, int i0, int i1, int j0, int j1)
-{
-    int i, j, e;
-    for (j = j0; j < j1; j += 2 * SD__NR) {
-        int v = sd__mm_brow(g, n0 + j), gt = v + g->glu;   /* the values' column of C (and row of B), the gates' row of B */
-        for (i = i0; i < i1; i++) {   /* (two loops, so that each vectorizes) */
-            const float *SD__RESTRICT t = ct + (size_t)i * SD__NC + j, *bv = g->bias_n ? g->bias_n + v : NULL, *bg = g->bias_n ? g->bias_n + gt : NULL;
-            float *SD__RESTRICT c = g->c + (ptrdiff_t)(m0 + i) * g->ldc + v;
-            if (g->bias_n) for (e = 0; e < SD__NR; e++) c[e] = (t[e] + bv[e]) * sd__gelu_fast(t[SD__NR + e] + bg[e]);
-            else for (e = 0; e < SD__NR; e++) c[e] = t[e] * sd__gelu_fast(t[SD__NR + e]);
-        }
-    }
-}
-
 /* rows m0..m0+mc x columns n0..n0+nc of C, the whole K, by one thread: the sums build up in a
    private tile (so C may alias add); after the last block of K each panel goes on to C while it is
    still in cache */
@@ -1925,8 +1930,7 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
     int k0, m1, in_place = g->af && g->a_cs == 1;   /* A's rows read where they are (but the last, partial tile) */
     if (g->K == 0) {
         memset(ct, 0, sizeof(float) * SD__MT * SD__NC);
-        if (g->glu) sd__mm_glu_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
-        else sd__mm_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
+        sd__mm_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
     }
     for (k0 = 0; k0 < g->K; k0 += SD__KC) {
         int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0, last = k0 + kc == g->K;
@@ -1941,8 +1945,8 @@ static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *
                     sd__kernel(kc, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (size_t)ip * kc, direct ? (int)g->a_rs : kc,
                                pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
                 }
-                if (last && g->glu && jp / SD__NR % 2) sd__mm_glu_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, jp - SD__NR, jp + SD__NR);
-                else if (last && !g->glu) sd__mm_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, jp, nc - jp < SD__NR ? nc : jp + SD__NR);
+                if (last && (!g->glu || jp / SD__NR % 2))   /* (GEGLU: after a pair of panels) */
+                    sd__mm_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, g->glu ? jp - SD__NR : jp, nc - jp < SD__NR ? nc : jp + SD__NR);
             }
         }
     }
@@ -2179,18 +2183,14 @@ static void sd__wino_row(float *SD__RESTRICT row, const float *SD__RESTRICT s, p
 {
     const float *s0 = s, *s1 = s + rs, *s2 = s + 2 * rs, *s3 = s + 3 * rs, *s4 = s + 4 * rs, *s5 = s + 5 * rs;
     int t, j;
-    if (w->m == 4) {
-        float k[4][6];
-        memcpy(k, w->at, sizeof k);
+    const float (*k)[6] = w->at;
+    if (w->m == 4)
         for (t = 0; t < n; t++)
             for (j = 0; j < 4; j++)
                 row[4 * t + j] = k[j][0] * s0[t] + k[j][1] * s1[t] + k[j][2] * s2[t] + k[j][3] * s3[t] + k[j][4] * s4[t] + k[j][5] * s5[t];
-    } else {
-        float k[2][6];
-        memcpy(k, w->at, sizeof k);
+    else
         for (t = 0; t < n; t++)
             for (j = 0; j < 2; j++) row[2 * t + j] = k[j][0] * s0[t] + k[j][1] * s1[t] + k[j][2] * s2[t] + k[j][3] * s3[t];
-    }
 }
 
 /* the tiles' outputs from the sums (ct: M_p at ct + p * mcp * ncp, [mcp][ncp]): Y = A^T M A,
@@ -3103,13 +3103,33 @@ static void sd__op_conv(sd_model *m, float *out, const float *in, sd__conv g, co
     }
 }
 
-static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
+static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int f)
 {
-    size_t mark = sd__mark(m), nw = sd__wcopy_floats(m, l->w);
-    float *ws = sd__push(m, m->kern->linear_ws(m)), *wb = nw ? sd__push(m, nw) : NULL;
-    if (m->planning) m->flops += 2.0 * rows * (double)c * l->w->shape[0];
+    if (!m->planning) m->kern->geglu(m, out, in, rows, f);
+}
+
+/* the linear layer l on rows of in (+ add); with geglu, GEGLU of it, diffusers' GEGLU module with its
+   projection (l's 2F outputs -> out [rows, F], no add), in one pass where the kernels can; a LoRA
+   beside l adds to the projection before the gate, so with one the two steps run apart */
+static void sd__op_product(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, int geglu)
+{
+    int co = (int)l->w->shape[0];
+    size_t mark = sd__mark(m), nw;
+    float *ws, *wb;
+    if (geglu && l->w->side) {
+        float *t = sd__push(m, (size_t)rows * co);
+        sd__op_product(m, t, in, rows, c, l, NULL, 0);
+        sd__op_geglu(m, out, t, rows, co / 2);
+        sd__release(m, mark);
+        return;
+    }
+    nw = sd__wcopy_floats(m, l->w);
+    ws = sd__push(m, geglu ? m->kern->linear_geglu_ws(m, rows, co / 2) : m->kern->linear_ws(m));
+    wb = nw ? sd__push(m, nw) : NULL;
+    if (m->planning) m->flops += 2.0 * rows * (double)c * co;
     else if (sd__weights_begin(m, l->w, wb)) {
-        m->kern->linear(m, out, in, rows, c, l, add, ws);
+        if (geglu) m->kern->linear_geglu(m, out, in, rows, c, l, ws);
+        else m->kern->linear(m, out, in, rows, c, l, add, ws);
         sd__weights_end(m, l->w, wb);
     }
     sd__release(m, mark);
@@ -3119,10 +3139,18 @@ static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, in
         sd__lin down, up;
         float *t = sd__push(m, (size_t)rows * R);
         down.w = &s->down; up.w = &s->up; down.b = up.b = NULL;
-        sd__op_linear(m, t, in, rows, c, &down, NULL);
-        sd__op_linear(m, out, t, rows, R, &up, out);
+        sd__op_product(m, t, in, rows, c, &down, NULL, 0);
+        sd__op_product(m, out, t, rows, R, &up, out, 0);
         sd__release(m, mark);
     }
+}
+static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
+{
+    sd__op_product(m, out, in, rows, c, l, add, 0);
+}
+static void sd__op_linear_geglu(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l)
+{
+    sd__op_product(m, out, in, rows, c, l, NULL, 1);
 }
 
 static void sd__op_attention(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
@@ -3152,32 +3180,6 @@ static void sd__op_tokens(sd_model *m, float *out, const float *in, int n, int c
 static void sd__op_untokens(sd_model *m, float *out, const float *in, int n, int c, int hw, const float *add)
 {
     if (!m->planning) m->kern->untokens(m, out, in, n, c, hw, add);
-}
-static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int f)
-{
-    if (!m->planning) m->kern->geglu(m, out, in, rows, f);
-}
-/* GEGLU with its projection l ([2F, C]): out [R, F] from in [R, C]; with a LoRA beside l (which
-   adds to the projection before the gate) the projection, then GEGLU */
-static void sd__op_linear_geglu(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l)
-{
-    int f = (int)l->w->shape[0] / 2;
-    size_t mark = sd__mark(m), nw = sd__wcopy_floats(m, l->w);
-    float *ws, *wb;
-    if (l->w->side) {
-        float *t = sd__push(m, (size_t)rows * 2 * f);
-        sd__op_linear(m, t, in, rows, c, l, NULL);
-        sd__op_geglu(m, out, t, rows, f);
-        sd__release(m, mark);
-        return;
-    }
-    ws = sd__push(m, m->kern->linear_geglu_ws(m, rows, f)); wb = nw ? sd__push(m, nw) : NULL;
-    if (m->planning) m->flops += 2.0 * rows * (double)c * l->w->shape[0];
-    else if (sd__weights_begin(m, l->w, wb)) {
-        m->kern->linear_geglu(m, out, in, rows, c, l, ws);
-        sd__weights_end(m, l->w, wb);
-    }
-    sd__release(m, mark);
 }
 static void sd__op_act(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
 {

@@ -223,6 +223,10 @@ typedef struct sd_config {
                                  (a quarter of the multiplications; within ~1e-5 of direct) where the image
                                  is large enough, F(2x2, 3x3) where it is smaller, else direct; 4 or 2 = that
                                  one always; -1 = direct products always */
+    int bf16;                 /* 1 = the fast kernels' matrix products (linear layers, convolutions, attention)
+                                 in bfloat16, their sums in float32: about twice the speed where the CPU has
+                                 AVX512_BF16 (elsewhere the same bits, slowly), results within about 1e-2 of
+                                 float32's; 0 (default) = float32 products, the reference's rounding */
 } sd_config;
 
 typedef struct sd_info {               /* what sd_load found (sd_model_info) */
@@ -1704,6 +1708,128 @@ static SD__NOINLINE void sd__kernel_avx512(int kc, const float *SD__RESTRICT a, 
 #define sd__kernel sd__kernel_c
 #endif
 
+/* Products in bfloat16 (sd_config.bf16): the panels' floats rounded to bfloat16 (to nearest even, a
+   denormal to zero, a NaN kept quiet), two consecutive k of a row of A or a column of B in one 32-bit
+   pair (the even k in the low half, an odd kc's last paired with 0), and each pair added to the float
+   sum as AVX512_BF16's VDPBF16PS does: the odd k's product first, then the even k's, each exact
+   product added with one rounding (fmaf; a product of two bfloat16 is exact but below FLT_MIN), a
+   sum below FLT_MIN flushed to zero. Half the bytes a panel, twice the products an instruction. */
+static uint32_t sd__bf16(float x)
+{
+    uint32_t u = sd__f32_bits(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (u >> 16) | 0x40u;
+    if (!(u & 0x7f800000u)) u &= 0x80000000u;
+    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
+static inline float sd__ftz(float x)   /* a denormal to zero (of its sign) */
+{
+    uint32_t u = sd__f32_bits(x);
+    return sd__bits_f32(u & 0x7f800000u ? u : u & 0x80000000u);
+}
+
+/* B panels of kc rows of NR floats (a block of nc columns, panel jp at jp * kc) -> kq = (kc + 1) / 2 rows
+   of NR pairs each, in place: panel jp's pairs at jp * kq (each row is read before its place is written) */
+static void sd__pairs_b(float *panels, int nc, int kc)
+{
+    int jp, q, j, kq = (kc + 1) / 2;
+    float t[2 * SD__NR];
+    for (jp = 0; jp < nc; jp += SD__NR) {
+        const float *src = panels + (size_t)jp * kc;
+        uint32_t *dst = (uint32_t *)(void *)(panels + (size_t)jp * kq);
+        for (q = 0; q < kq; q++) {
+            memcpy(t, src + (size_t)2 * q * SD__NR, sizeof(float) * SD__NR);
+            if (2 * q + 1 < kc) memcpy(t + SD__NR, src + (size_t)(2 * q + 1) * SD__NR, sizeof(float) * SD__NR);
+            else memset(t + SD__NR, 0, sizeof(float) * SD__NR);
+            for (j = 0; j < SD__NR; j++) dst[(size_t)q * SD__NR + j] = sd__bf16(t[j]) | sd__bf16(t[SD__NR + j]) << 16;
+        }
+    }
+}
+
+/* rows of A (or any rows) in pairs: dst[r * ldd + q] = the pair of src[r * lds + 2q], src[r * lds + 2q + 1] */
+static void sd__pairs_rows(uint32_t *SD__RESTRICT dst, ptrdiff_t ldd, const float *SD__RESTRICT src, ptrdiff_t lds, int rows, int kc)
+{
+    int r, q;
+    for (r = 0; r < rows; r++) {
+        const float *s = src + r * lds;
+        uint32_t *d = dst + r * ldd;
+        for (q = 0; q < kc / 2; q++) d[q] = sd__bf16(s[2 * q]) | sd__bf16(s[2 * q + 1]) << 16;
+        if (kc % 2) d[kc / 2] = sd__bf16(s[kc - 1]);
+    }
+}
+
+/* rows of kc floats, one after another -> rows of kq pairs, one after another, in place (tmp: kc floats) */
+static void sd__pairs_rows_in_place(float *p, int rows, int kc, float *tmp)
+{
+    int r, kq = (kc + 1) / 2;
+    for (r = 0; r < rows; r++) {
+        memcpy(tmp, p + (size_t)r * kc, sizeof(float) * (size_t)kc);
+        sd__pairs_rows((uint32_t *)(void *)(p + (size_t)r * kq), 0, tmp, 0, 1, kc);
+    }
+}
+
+/* the register tile over pairs: c[MR][NR] = (first ? 0 : c) + a x b over kq pairs, a[i * lda + q] and b[q * NR + j] */
+static void sd__kernel_bf16_c(int kq, const uint32_t *SD__RESTRICT a, int lda, const uint32_t *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
+{
+    float acc[SD__MR][SD__NR];
+    int i, j, q;
+    for (i = 0; i < SD__MR; i++)
+        for (j = 0; j < SD__NR; j++) acc[i][j] = first ? 0.0f : c[(size_t)i * ldc + j];
+    for (q = 0; q < kq; q++)
+        for (i = 0; i < SD__MR; i++) {
+            uint32_t x = a[(size_t)i * lda + q];
+            float hi = sd__bits_f32(x & 0xffff0000u), lo = sd__bits_f32(x << 16);
+            for (j = 0; j < SD__NR; j++) {
+                uint32_t y = b[(size_t)q * SD__NR + j];
+                acc[i][j] = sd__ftz(fmaf(hi, sd__bits_f32(y & 0xffff0000u), acc[i][j]));
+                acc[i][j] = sd__ftz(fmaf(lo, sd__bits_f32(y << 16), acc[i][j]));
+            }
+        }
+    for (i = 0; i < SD__MR; i++)
+        for (j = 0; j < SD__NR; j++) c[(size_t)i * ldc + j] = acc[i][j];
+}
+
+#if SD__AVX512 && defined(__AVX512BF16__)
+#define SD__DPBF16 1   /* the instruction is there (VDPBF16PS) */
+static void (*const sd__kernel_bf16_twin)(int, const uint32_t *, int, const uint32_t *, float *, int, int) = sd__kernel_bf16_c;   /* tests compare the two */
+/* the 6x64 tile: per pair of k, four vectors of B's pairs and each row's pair of A broadcast */
+#define SD__ROW(r, c0, c1, c2, c3) c0 = _mm512_loadu_ps(c + (size_t)(r) * ldc); c1 = _mm512_loadu_ps(c + (size_t)(r) * ldc + 16); \
+                                   c2 = _mm512_loadu_ps(c + (size_t)(r) * ldc + 32); c3 = _mm512_loadu_ps(c + (size_t)(r) * ldc + 48)
+#define SD__DP4(r, c0, c1, c2, c3) x = (__m512bh)_mm512_set1_epi32((int)a[(size_t)(r) * lda + q]); \
+                                   c0 = _mm512_dpbf16_ps(c0, b0, x); c1 = _mm512_dpbf16_ps(c1, b1, x); \
+                                   c2 = _mm512_dpbf16_ps(c2, b2, x); c3 = _mm512_dpbf16_ps(c3, b3, x)
+#define SD__OUT(r, c0, c1, c2, c3) _mm512_storeu_ps(c + (size_t)(r) * ldc, c0); _mm512_storeu_ps(c + (size_t)(r) * ldc + 16, c1); \
+                                   _mm512_storeu_ps(c + (size_t)(r) * ldc + 32, c2); _mm512_storeu_ps(c + (size_t)(r) * ldc + 48, c3)
+static SD__NOINLINE void sd__kernel_bf16_avx512(int kq, const uint32_t *SD__RESTRICT a, int lda, const uint32_t *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
+{
+    __m512 c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
+    __m512bh b0, b1, b2, b3, x;
+    int q;
+    if (first) {
+        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = _mm512_setzero_ps();
+        c30 = c31 = c32 = c33 = c40 = c41 = c42 = c43 = c50 = c51 = c52 = c53 = _mm512_setzero_ps();
+    } else {
+        SD__ROW(0, c00, c01, c02, c03); SD__ROW(1, c10, c11, c12, c13); SD__ROW(2, c20, c21, c22, c23);
+        SD__ROW(3, c30, c31, c32, c33); SD__ROW(4, c40, c41, c42, c43); SD__ROW(5, c50, c51, c52, c53);
+    }
+    for (q = 0; q < kq; q++, b += 64) {
+        b0 = (__m512bh)_mm512_loadu_si512(b); b1 = (__m512bh)_mm512_loadu_si512(b + 16);
+        b2 = (__m512bh)_mm512_loadu_si512(b + 32); b3 = (__m512bh)_mm512_loadu_si512(b + 48);
+        SD__DP4(0, c00, c01, c02, c03); SD__DP4(1, c10, c11, c12, c13); SD__DP4(2, c20, c21, c22, c23);
+        SD__DP4(3, c30, c31, c32, c33); SD__DP4(4, c40, c41, c42, c43); SD__DP4(5, c50, c51, c52, c53);
+    }
+    SD__OUT(0, c00, c01, c02, c03); SD__OUT(1, c10, c11, c12, c13); SD__OUT(2, c20, c21, c22, c23);
+    SD__OUT(3, c30, c31, c32, c33); SD__OUT(4, c40, c41, c42, c43); SD__OUT(5, c50, c51, c52, c53);
+}
+#undef SD__ROW
+#undef SD__DP4
+#undef SD__OUT
+#define sd__kernel_bf16 sd__kernel_bf16_avx512
+#else
+#define SD__DPBF16 0
+#define sd__kernel_bf16 sd__kernel_bf16_c
+#endif
+
 /* dst[q][j] = src[j][q] for a 16 x 16 block (rows ss and ds floats apart): the weights' rows into a
    B panel's. A copy: the same floats on every build; on AVX-512 in registers (4 rounds of shuffles) */
 #if SD__AVX512
@@ -1759,6 +1885,7 @@ typedef struct sd__mm {
     int glu;   /* 0, or GEGLU in the epilogue: B's rows are glu values then their glu gates, taken NR at a
                   time in pairs (the product's columns: NR values, their NR gates, the next NR values...);
                   C gets glu columns, value * gelu(gate) (glu a multiple of NR, no add) */
+    int bf16;  /* the products in bfloat16 pairs (sd_config.bf16) */
 } sd__mm;
 
 /* the row of B (a weight's output channel) behind column n of the product */
@@ -1927,23 +2054,32 @@ static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, in
 static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *ws)
 {
     float *pa = ws, *pb = pa + SD__MC * SD__KC, *ct = pb + SD__KC * SD__NC, *row = ct + SD__MT * SD__NC;
+    uint32_t *pa2 = (uint32_t *)(void *)(pb + SD__KC * SD__NC / 2), *pb2 = (uint32_t *)(void *)pb;   /* bf16: the pairs */
     int k0, m1, in_place = g->af && g->a_cs == 1;   /* A's rows read where they are (but the last, partial tile) */
     if (g->K == 0) {
         memset(ct, 0, sizeof(float) * SD__MT * SD__NC);
         sd__mm_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
     }
     for (k0 = 0; k0 < g->K; k0 += SD__KC) {
-        int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0, last = k0 + kc == g->K;
+        int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0, last = k0 + kc == g->K, kq = (kc + 1) / 2;
         sd__pack_b(pb, g, n0, nc, k0, kc, row);
+        if (g->bf16) sd__pairs_b(pb, nc, kc);
         for (m1 = m0; m1 < m0 + mc; m1 += SD__MC) {
             int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp, whole = (g->M - m1) / SD__MR * SD__MR;
             if (!in_place) sd__pack_a(pa, g, m1, mcc, k0, kc);
             else if (whole < mcc) sd__pack_a(pa + (size_t)whole * kc, g, m1 + whole, SD__MR, k0, kc);   /* the rows past M: zeros */
+            if (g->bf16)
+                for (ip = 0; ip < mcc; ip += SD__MR) {
+                    int direct = in_place && ip < whole;
+                    sd__pairs_rows(pa2 + (size_t)ip * kq, kq, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (size_t)ip * kc, direct ? g->a_rs : kc, SD__MR, kc);
+                }
             for (jp = 0; jp < nc; jp += SD__NR) {
                 for (ip = 0; ip < mcc; ip += SD__MR) {
                     int direct = in_place && ip < whole;
-                    sd__kernel(kc, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (size_t)ip * kc, direct ? (int)g->a_rs : kc,
-                               pb + (size_t)jp * kc, ct + (size_t)(m1 - m0 + ip) * SD__NC + jp, SD__NC, first);
+                    float *ci = ct + (size_t)(m1 - m0 + ip) * SD__NC + jp;
+                    if (g->bf16) sd__kernel_bf16(kq, pa2 + (size_t)ip * kq, kq, pb2 + (size_t)jp * kq, ci, SD__NC, first);
+                    else sd__kernel(kc, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (size_t)ip * kc, direct ? (int)g->a_rs : kc,
+                                    pb + (size_t)jp * kc, ci, SD__NC, first);
                 }
                 if (last && (!g->glu || jp / SD__NR % 2))   /* (GEGLU: after a pair of panels) */
                     sd__mm_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, g->glu ? jp - SD__NR : jp, nc - jp < SD__NR ? nc : jp + SD__NR);
@@ -2240,15 +2376,21 @@ static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, in
     for (k0 = 0; k0 < g->conv->c; k0 += SD__WKC) {
         int kc = g->conv->c - k0 < SD__WKC ? g->conv->c - k0 : SD__WKC, first = k0 == 0;
         sd__wino_input(vb, g, w, n0, nc, k0, kc, s);
+        if (g->bf16) for (p = 0; p < a2; p++) sd__pairs_b(vb + (size_t)p * kc * ncp, ncp, kc);
         for (m1 = 0; m1 < mc; m1 += SD__WMC) {   /* the weights a few rows at a time */
-            int mcc = mc - m1 < SD__WMC ? mc - m1 : SD__WMC, mccp = sd__up_mr(mcc);
+            int mcc = mc - m1 < SD__WMC ? mc - m1 : SD__WMC, mccp = sd__up_mr(mcc), kq = (kc + 1) / 2;
             const float *u = uk ? uk + sd__wino_uat(w, mcp, k0, m1, kc) : ua;
             if (!uk) sd__wino_weights(ua, g, w, m0 + m1, mcc, k0, kc, s);
+            if (!uk && g->bf16) sd__pairs_rows_in_place(ua, a2 * mccp, kc, s);
             for (p = 0; p < a2; p++)
                 for (jp = 0; jp < ncp; jp += SD__NR)
-                    for (ip = 0; ip < mccp; ip += SD__MR)
-                        sd__kernel(kc, u + ((size_t)p * mccp + ip) * kc, kc, vb + (size_t)p * kc * ncp + (size_t)jp * kc,
-                                   ct + (size_t)p * mcp * ncp + (size_t)(m1 + ip) * ncp + jp, ncp, first);
+                    for (ip = 0; ip < mccp; ip += SD__MR) {
+                        float *ci = ct + (size_t)p * mcp * ncp + (size_t)(m1 + ip) * ncp + jp;
+                        if (g->bf16)
+                            sd__kernel_bf16(kq, (const uint32_t *)(const void *)u + ((size_t)p * mccp + ip) * kq, kq,
+                                            (const uint32_t *)(const void *)(vb + (size_t)p * kc * ncp) + (size_t)jp * kq, ci, ncp, first);
+                        else sd__kernel(kc, u + ((size_t)p * mccp + ip) * kc, kc, vb + (size_t)p * kc * ncp + (size_t)jp * kc, ci, ncp, first);
+                    }
         }
     }
     sd__wino_output(g, w, ct, m0, mc, n0, nc, s);
@@ -2302,9 +2444,12 @@ static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float 
             for (t = 0; t < nb * nk * nm; t++) {
                 int b = t / (nk * nm), k0 = t / nm % nk * SD__WKC, m1 = t % nm * SD__WMC, m0 = (i0 + b) * p.mt;
                 int mc = cv->co - m0 < p.mt ? cv->co - m0 : p.mt, kc = cv->c - k0 < SD__WKC ? cv->c - k0 : SD__WKC;
-                if (m1 < mc)
-                    sd__wino_weights(uk + (size_t)b * p.per + sd__wino_uat(w, sd__up_mr(mc), k0, m1, kc), g, w, m0 + m1,
-                                     mc - m1 < SD__WMC ? mc - m1 : SD__WMC, k0, kc, ws + (size_t)SD__TID() * SD__CONV_WS);
+                if (m1 < mc) {
+                    float *u = uk + (size_t)b * p.per + sd__wino_uat(w, sd__up_mr(mc), k0, m1, kc), *s = ws + (size_t)SD__TID() * SD__CONV_WS;
+                    int mcc = mc - m1 < SD__WMC ? mc - m1 : SD__WMC;
+                    sd__wino_weights(u, g, w, m0 + m1, mcc, k0, kc, s);
+                    if (g->bf16) sd__pairs_rows_in_place(u, w->a * w->a * sd__up_mr(mcc), kc, s);
+                }
             }
         }
         SD__PARALLEL_FOR(sd__nt(m, 18.0 * cv->n * cv->c * nb * p.mt * cv->ho * cv->wo))
@@ -2355,6 +2500,7 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
     g.c = out; g.ldc = cv->ho * cv->wo; g.add = add;
     g.seg = cv->ho * cv->wo; g.seg_stride = (ptrdiff_t)cv->co * g.seg;
     g.bias_m = l->b;
+    g.bf16 = m->cfg.bf16 != 0 && (!w || w->m == 2);   /* (F(4x4)'s transforms magnify bfloat16's rounding ~10x: float32) */
     if (w) sd__wino_run(m, &g, w, ws, ws + sd__conv2d_ws_base(m, cv));
     else sd__mm_run(m, &g, ws);
 }
@@ -2398,6 +2544,7 @@ static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, 
     g.bw = l->w;
     g.c = out; g.ldc = g.N;
     g.bias_n = l->b; g.add = add;
+    g.bf16 = m->cfg.bf16 != 0;
     sd__mm_run(m, &g, ws);
 }
 
@@ -2462,7 +2609,8 @@ static size_t sd__attn_ws(int d)
          + 4 * SD__QB + 64;             /* running max and sum, block max and correction */
 }
 
-/* the scratch of one attention call: each thread's, then V^T of every (image, head), [d6, tk6] */
+/* the scratch of one attention call: each thread's, then V^T of every (image, head), [d6, tk6] (bf16:
+   V^T in pairs, [d6, tk6 / 2], then K in pairs, [tk6, (d + 1) / 2], in the same room) */
 static size_t sd__attn_ws_total(int nthreads, int n, int heads, int tk, int d)
 {
     size_t d6 = (size_t)sd__up_mr(d), tk6 = (size_t)sd__up_mr(tk);
@@ -2471,11 +2619,13 @@ static size_t sd__attn_ws_total(int nthreads, int n, int heads, int tk, int d)
 
 /* one block of queries of one head: k points at the head's first key, vt at its V^T [d6, tk6] */
 static void sd__attn_block(const float *q, const float *k, const float *vt, float *out, size_t ld, int d,
-                           int q0, int nq, int tk, int causal, float *ws)
+                           int q0, int nq, int tk, int causal, int bf16, float *ws)
 {
-    int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk), i, j, e, ip, jp, k0;
+    int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk), dq = (d + 1) / 2, i, j, e, ip, jp, k0;
     float *pq = ws, *pk = pq + (size_t)d * SD__QB, *st = pk + (size_t)SD__KB * d;
     float *o = st + (size_t)SD__KB * SD__QB, *mx = o + (size_t)d6 * SD__QB, *sum = mx + SD__QB, *bm = sum + SD__QB, *corr = bm + SD__QB;
+    uint32_t *qp = (uint32_t *)(void *)pq, *sp = (uint32_t *)(void *)st;   /* bf16: Q^T's and P^T's pairs, V^T's and K's */
+    const uint32_t *vp = (const uint32_t *)(const void *)vt, *kp = vp + (size_t)d6 * (tk6 / 2);
     float scale = 1.0f / sqrtf((float)d) * 1.44269504f;   /* scores in powers of 2: q . k / sqrt(d) * log2(e) */
     int nk = causal && q0 + nq < tk ? q0 + nq : tk;   /* keys past the block's last query: all masked */
     /* Q^T scaled as B panels [d x QB] */
@@ -2486,13 +2636,14 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
             if (jp + j < nq) for (e = 0; e < d; e++) dst[(size_t)e * SD__NR] = qi[e] * scale;
             else for (e = 0; e < d; e++) dst[(size_t)e * SD__NR] = 0.0f;
         }
+    if (bf16) sd__pairs_b(pq, SD__QB, d);
     for (i = 0; i < SD__QB; i++) { mx[i] = -INFINITY; sum[i] = 0.0f; }
     memset(o, 0, sizeof(float) * (size_t)d6 * SD__QB);
     for (k0 = 0; k0 < nk; k0 += SD__KB) {
         int kb = nk - k0 < SD__KB ? nk - k0 : SD__KB, kb6 = sd__up_mr(kb);
         const float *ka = k + (size_t)k0 * ld;   /* K block as A panels: its rows are the keys */
         int lda = (int)ld;
-        if (kb6 > kb) {   /* a partial last block: copied and padded with zero keys */
+        if (kb6 > kb && !bf16) {   /* a partial last block: copied and padded with zero keys */
             for (i = 0; i < kb6; i++) {
                 float *dst = pk + (size_t)i * d;
                 if (i < kb) memcpy(dst, k + (size_t)(k0 + i) * ld, sizeof(float) * (size_t)d);
@@ -2502,8 +2653,11 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
         }
         /* S^T = K Q^T, kept as B panels for the second product: panel jp holds queries jp.., [kb6 x NR] */
         for (ip = 0; ip < kb6; ip += SD__MR)
-            for (jp = 0; jp < SD__QB; jp += SD__NR)
-                sd__kernel(d, ka + (size_t)ip * lda, lda, pq + (size_t)jp * d, st + (size_t)jp * kb6 + (size_t)ip * SD__NR, SD__NR, 1);
+            for (jp = 0; jp < SD__QB; jp += SD__NR) {
+                float *ci = st + (size_t)jp * kb6 + (size_t)ip * SD__NR;
+                if (bf16) sd__kernel_bf16(dq, kp + (size_t)(k0 + ip) * dq, dq, qp + (size_t)jp * dq, ci, SD__NR, 1);
+                else sd__kernel(d, ka + (size_t)ip * lda, lda, pq + (size_t)jp * d, ci, SD__NR, 1);
+            }
         if (causal)   /* key k0 + j is masked for the queries before it, q0 + i < k0 + j */
             for (j = q0 + 1 > k0 ? q0 + 1 - k0 : 0; j < kb; j++)
                 for (i = 0; i < SD__QB && q0 + i < k0 + j; i++) st[(size_t)(i - i % SD__NR) * kb6 + (size_t)j * SD__NR + i % SD__NR] = -INFINITY;
@@ -2533,6 +2687,20 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
         for (jp = 0; jp < SD__QB; jp += SD__NR) {   /* P = 2^(score - max), and its sums */
             float m[SD__NR], acc[SD__NR];
             for (i = 0; i < SD__NR; i++) { m[i] = mx[jp + i]; acc[i] = sum[jp + i]; }
+            if (bf16) {   /* P^T in pairs of keys at once (the panel's pairs at half its place: each row read before its place is written) */
+                for (j = 0; j < kb6; j += 2) {
+                    const float *s0 = st + (size_t)jp * kb6 + (size_t)j * SD__NR, *s1 = s0 + SD__NR;
+                    uint32_t *dp = sp + (size_t)jp * (kb6 / 2) + (size_t)j / 2 * SD__NR;
+                    for (i = 0; i < SD__NR; i++) {
+                        float p0 = j < kb ? sd__exp2_neg(s0[i] - m[i]) : 0.0f, p1 = j + 1 < kb ? sd__exp2_neg(s1[i] - m[i]) : 0.0f;
+                        acc[i] += p0;
+                        acc[i] += p1;
+                        dp[i] = sd__bf16(p0) | sd__bf16(p1) << 16;
+                    }
+                }
+                for (i = 0; i < SD__NR; i++) sum[jp + i] = acc[i];
+                continue;
+            }
             for (j = 0; j < kb; j++) {
                 float *SD__RESTRICT sj = st + (size_t)jp * kb6 + (size_t)j * SD__NR;
                 for (i = 0; i < SD__NR; i++) {
@@ -2547,8 +2715,11 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
         for (e = 0; e < d; e++) for (i = 0; i < SD__QB; i++) o[(size_t)e * SD__QB + i] *= corr[i];
         /* O^T += V^T P^T: V^T's rows (padded with zeros) are the A panels, P^T is already in B panels */
         for (ip = 0; ip < d6; ip += SD__MR)
-            for (jp = 0; jp < SD__QB; jp += SD__NR)
-                sd__kernel(kb6, vt + (size_t)ip * tk6 + k0, tk6, st + (size_t)jp * kb6, o + (size_t)ip * SD__QB + jp, SD__QB, 0);
+            for (jp = 0; jp < SD__QB; jp += SD__NR) {
+                float *ci = o + (size_t)ip * SD__QB + jp;
+                if (bf16) sd__kernel_bf16(kb6 / 2, vp + (size_t)ip * (tk6 / 2) + k0 / 2, tk6 / 2, sp + (size_t)jp * (kb6 / 2), ci, SD__QB, 0);
+                else sd__kernel(kb6, vt + (size_t)ip * tk6 + k0, tk6, st + (size_t)jp * kb6, ci, SD__QB, 0);
+            }
     }
     for (i = 0; i < nq; i++)
         for (e = 0; e < d; e++) out[(size_t)(q0 + i) * ld + e] = o[(size_t)e * SD__QB + i] / sum[i];
@@ -2566,8 +2737,19 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         const float *src = v + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
         float *dst = vt + (size_t)t * d6 * tk6;
         int j, e;
-        for (e = 0; e < d6; e++)   /* a row of V^T at a time: written in order, read down a column */
-            for (j = 0; j < tk6; j++) dst[(size_t)e * tk6 + j] = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f;
+        if (m->cfg.bf16) {   /* V^T in pairs of keys, [d6][tk6 / 2]; then K in pairs, [tk6][(d + 1) / 2] */
+            uint32_t *vp = (uint32_t *)(void *)dst, *kp = vp + (size_t)d6 * (tk6 / 2);
+            const float *ks = k + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
+            for (e = 0; e < d6; e++)
+                for (j = 0; j < tk6; j += 2) {
+                    float lo = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f, hi = j + 1 < tk && e < d ? src[(size_t)(j + 1) * ld + e] : 0.0f;
+                    vp[(size_t)e * (tk6 / 2) + (size_t)j / 2] = sd__bf16(lo) | sd__bf16(hi) << 16;
+                }
+            sd__pairs_rows(kp, (d + 1) / 2, ks, (ptrdiff_t)ld, tk, d);
+            memset(kp + (size_t)tk * ((d + 1) / 2), 0, sizeof(uint32_t) * (size_t)(tk6 - tk) * ((d + 1) / 2));
+        } else
+            for (e = 0; e < d6; e++)   /* a row of V^T at a time: written in order, read down a column */
+                for (j = 0; j < tk6; j++) dst[(size_t)e * tk6 + j] = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f;
     }
     SD__PARALLEL_FOR(sd__nt(m, 4.0 * n * heads * tq * tk * d))
     for (t = 0; t < n * heads * nqb; t++) {
@@ -2575,7 +2757,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         size_t off = (size_t)h * d;
         sd__attn_block(q + (size_t)b * tq * ld + off, k + (size_t)b * tk * ld + off, vt + (size_t)(b * heads + h) * d6 * tk6,
                        out + (size_t)b * tq * ld + off, ld, d, qb * SD__QB, tq - qb * SD__QB < SD__QB ? tq - qb * SD__QB : SD__QB,
-                       tk, mask == SD__MASK_CAUSAL, ws + (size_t)SD__TID() * per);
+                       tk, mask == SD__MASK_CAUSAL, m->cfg.bf16 != 0, ws + (size_t)SD__TID() * per);
     }
 }
 
@@ -2810,6 +2992,7 @@ static void sd__linear_geglu_fast(sd_model *m, float *out, const float *in, int 
     g.bw = l->w;
     g.c = out; g.ldc = f;
     g.bias_n = l->b; g.glu = f;
+    g.bf16 = m->cfg.bf16 != 0;
     sd__mm_run(m, &g, ws);
 }
 

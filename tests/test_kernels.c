@@ -380,6 +380,146 @@ static void test_kernel_twin(void)
 #endif
 }
 
+/* bfloat16 (sd_config.bf16): the rounding of a float, each case; the AVX512_BF16 tile against its
+   scalar twin (same bits); the products of a bfloat16 model against the float reference: on inputs
+   and weights that bfloat16 holds exactly (a linear layer, direct convolutions) they differ only in
+   the order of the float sums (an error in the panels' layout would be of order 1); F(2x2) and the
+   attention round their transformed values and weights (~2^-9 each); and on 1 thread and several
+   the same bits */
+static float bf16_exact(float x) { return sd__bits_f32(sd__bf16(x) << 16); }
+
+static void test_bf16_round(void)
+{
+    static const uint32_t in[] = { 0x3f800000u, 0x3f808000u, 0x3f818000u, 0x3f808001u, 0xbf80ffffu, 0x7f7fffffu, 0x7f800000u,
+                                   0xff800000u, 0x7fc00001u, 0x7f800001u, 0x00000001u, 0x807fffffu, 0x00800000u, 0x80000000u };
+    static const uint32_t want[] = { 0x3f80u, 0x3f80u, 0x3f82u, 0x3f81u, 0xbf81u, 0x7f80u, 0x7f80u,
+                                     0xff80u, 0x7fc0u, 0x7fc0u, 0x0000u, 0x8000u, 0x0080u, 0x8000u };
+    size_t i, bad = 0;
+    for (i = 0; i < sizeof in / sizeof in[0]; i++)
+        if (sd__bf16(sd__bits_f32(in[i])) != want[i]) {
+            printf("       bfloat16 of %08lx: %04lx, not %04lx\n", (unsigned long)in[i], (unsigned long)sd__bf16(sd__bits_f32(in[i])), (unsigned long)want[i]);
+            bad++;
+        }
+    printf("%s %-44s %s\n", bad ? "FAIL" : "ok  ", "bfloat16 rounding (ties to even, NaN, inf, denormals)", bad ? "differs" : "every case");
+    failures += bad != 0;
+}
+
+static void test_kernel_bf16_twin(void)
+{
+#if SD__DPBF16
+    static const int kqs[] = { 1, 3, 20, 128 };
+    size_t i, k;
+    uint32_t s = 77;
+    for (k = 0; k < sizeof kqs / sizeof kqs[0]; k++) {
+        int kq = kqs[k], first, ldc = SD__NR + 3, lda = kq + 5;
+        uint32_t *a = (uint32_t *)malloc(4 * (size_t)SD__MR * lda), *b = (uint32_t *)malloc(4 * (size_t)SD__NR * kq);
+        float *f = (float *)malloc(4 * 2 * (size_t)SD__NR * kq), c1[SD__MR * (SD__NR + 3)], c2[SD__MR * (SD__NR + 3)];
+        fill(f, 2 * (size_t)SD__NR * kq, &s, 1.0f);
+        for (i = 0; i < (size_t)SD__MR * lda; i++) a[i] = sd__bf16(f[i % (2 * (size_t)SD__NR * kq)] * 3.0f) | sd__bf16(f[(i + 7) % (2 * (size_t)SD__NR * kq)]) << 16;
+        for (i = 0; i < (size_t)SD__NR * kq; i++) b[i] = sd__bf16(f[2 * i]) | sd__bf16(f[2 * i + 1] * 0.5f) << 16;
+        a[0] = sd__bf16(1e-30f) | sd__bf16(-1e-30f) << 16;   /* products and sums below FLT_MIN: flushed to zero by both */
+        b[0] = sd__bf16(1e-10f) | sd__bf16(3e-9f) << 16;
+        for (first = 0; first < 2; first++) {
+            char what[64];
+            fill(c1, sizeof c1 / sizeof c1[0], &s, 3.0f);
+            c1[0] = first ? 0.0f : 1e-37f;
+            c1[1] = sd__bits_f32(0x00000123u);   /* a denormal sum to start from */
+            memcpy(c2, c1, sizeof c1);
+            sd__kernel_bf16(kq, a, lda, b, c1, ldc, first);
+            sd__kernel_bf16_twin(kq, a, lda, b, c2, ldc, first);
+            for (i = 0; i < sizeof c1 / sizeof c1[0] && sd__f32_bits(c1[i]) == sd__f32_bits(c2[i]); i++) {}
+            snprintf(what, sizeof what, "AVX512_BF16 micro-kernel = scalar twin, kq %d%s", kq, first ? ", first" : "");
+            printf("%s %-44s %s\n", i == sizeof c1 / sizeof c1[0] ? "ok  " : "FAIL", what, i == sizeof c1 / sizeof c1[0] ? "same bits" : "bits differ");
+            if (i < sizeof c1 / sizeof c1[0]) printf("       [%lu] %.9g against %.9g\n", (unsigned long)i, c1[i], c2[i]);
+            failures += i != sizeof c1 / sizeof c1[0];
+        }
+        free(a); free(b); free(f);
+    }
+#else
+    printf("SKIP AVX512_BF16 micro-kernel = scalar twin (this build has no AVX512_BF16: the scalar one runs)\n");
+#endif
+}
+
+/* the products of the bfloat16 models (mb: the test's threads, m1: one thread) against the float reference */
+static void test_bf16_products(sd_model *ref, sd_model *mb, sd_model *m1)
+{
+    static const int convs[][8] = {   /* n c h w co k stride pad */
+        { 1, 27, 9, 11, 20, 3, 2, 1 }, { 2, 64, 10, 9, 64, 1, 1, 0 }, { 1, 5, 6, 7, 30, 3, 1, 1 },   /* direct (stride 2, 1x1, too few tiles) */
+        { 2, 96, 16, 16, 130, 3, 1, 1 } };                                                          /* F(2x2) */
+    static const int lins[][3] = { { 77, 64, 64 }, { 300, 321, 200 }, { 7, 1, 65 } };
+    static const int atts[][6] = { { 2, 8, 100, 77, 40, 0 }, { 1, 2, 130, 2000, 40, 0 }, { 1, 3, 200, 200, 81, 1 } };
+    size_t i, t;
+    uint32_t s = 4242;
+    char name[128];
+    for (t = 0; t < sizeof lins / sizeof lins[0]; t++) {
+        int rows = lins[t][0], c = lins[t][1], co = lins[t][2];
+        unsigned char *store;
+        sd__tensor w = make_weight(SD__BF16, co, c, 0, &s, &store);
+        float *in = (float *)malloc(4 * (size_t)rows * c), *bias = (float *)malloc(4 * (size_t)co), *a = (float *)malloc(4 * (size_t)rows * co);
+        float *b = (float *)malloc(4 * (size_t)rows * co), *b1 = (float *)malloc(4 * (size_t)rows * co), *ws = (float *)malloc(4 * sd__linear_ws_fast(mb));
+        sd__lin l;
+        fill(in, (size_t)rows * c, &s, 1.0f); fill(bias, (size_t)co, &s, 0.5f);
+        for (i = 0; i < (size_t)rows * c; i++) in[i] = bf16_exact(in[i]);
+        l.w = &w; l.b = bias;
+        sd__linear_ref(ref, a, in, rows, c, &l, NULL, NULL);
+        sd__linear_fast(mb, b, in, rows, c, &l, NULL, ws);
+        sd__linear_fast(m1, b1, in, rows, c, &l, NULL, ws);
+        snprintf(name, sizeof name, "bf16 linear %dx%d -> %d (exact inputs)", rows, c, co);
+        check(name, b, a, (size_t)rows * co, 1e-6);
+        snprintf(name, sizeof name, "bf16 linear %dx%d -> %d", rows, c, co);
+        printf("%s %-44s %s\n", memcmp(b, b1, 4 * (size_t)rows * co) ? "FAIL" : "ok  ", name, memcmp(b, b1, 4 * (size_t)rows * co) ? "1 thread differs" : "same bits on 1 thread");
+        failures += memcmp(b, b1, 4 * (size_t)rows * co) != 0;
+        free(in); free(bias); free(a); free(b); free(b1); free(ws); free(store);
+    }
+    for (t = 0; t < sizeof convs / sizeof convs[0]; t++) {
+        const int *v = convs[t];
+        unsigned char *store;
+        sd__tensor wt = make_weight(SD__BF16, v[4], v[1], v[5], &s, &store);
+        sd__conv g;
+        sd__lin l;
+        size_t nin, nout;
+        float *in, *bias, *a, *b, *b1, *ws;
+        int wino;
+        memset(&g, 0, sizeof g);
+        g.n = v[0]; g.c = v[1]; g.h = v[2]; g.w = v[3]; g.co = v[4]; g.k = v[5]; g.stride = v[6]; g.pad_t = g.pad_l = v[7];
+        g.ho = (g.h + 2 * g.pad_t - g.k) / g.stride + 1; g.wo = (g.w + 2 * g.pad_l - g.k) / g.stride + 1;
+        nin = (size_t)g.n * g.c * g.h * g.w; nout = (size_t)g.n * g.co * g.ho * g.wo;
+        in = (float *)malloc(nin * 4); bias = (float *)malloc((size_t)g.co * 4); a = (float *)malloc(nout * 4); b = (float *)malloc(nout * 4); b1 = (float *)malloc(nout * 4);
+        ws = (float *)malloc(4 * sd__conv2d_ws_fast(mb, &g));
+        fill(in, nin, &s, 2.0f); fill(bias, (size_t)g.co, &s, 0.3f);
+        for (i = 0; i < nin; i++) in[i] = bf16_exact(in[i]);
+        l.w = &wt; l.b = bias;
+        wino = sd__wino_pick(mb, &g) != NULL;
+        sd__conv2d_ref(ref, a, in, &g, &l, NULL, NULL, SD__ACT_NONE, NULL);
+        sd__conv2d_fast(mb, b, in, &g, &l, NULL, NULL, SD__ACT_NONE, ws);
+        sd__conv2d_fast(m1, b1, in, &g, &l, NULL, NULL, SD__ACT_NONE, ws);
+        snprintf(name, sizeof name, "bf16 conv %dx%dx%dx%d k%d s%d -> %d%s", g.n, g.c, g.h, g.w, g.k, g.stride, g.co, wino ? " F(2x2)" : " (exact inputs)");
+        check(name, b, a, nout, wino ? 1e-2 : 1e-6);
+        printf("%s %-44s %s\n", memcmp(b, b1, nout * 4) ? "FAIL" : "ok  ", name, memcmp(b, b1, nout * 4) ? "1 thread differs" : "same bits on 1 thread");
+        failures += memcmp(b, b1, nout * 4) != 0;
+        free(in); free(bias); free(a); free(b); free(b1); free(ws); free(store);
+    }
+    for (t = 0; t < sizeof atts / sizeof atts[0]; t++) {
+        int n = atts[t][0], heads = atts[t][1], tq = atts[t][2], tk = atts[t][3], d = atts[t][4], causal = atts[t][5];
+        size_t ld = (size_t)heads * d, nq = (size_t)n * tq * ld, nk = (size_t)n * tk * ld;
+        float *q = (float *)malloc(4 * nq), *k = (float *)malloc(4 * nk), *v = (float *)malloc(4 * nk);
+        float *a = (float *)malloc(4 * nq), *b = (float *)malloc(4 * nq), *b1 = (float *)malloc(4 * nq);
+        float *ws = (float *)malloc(4 * (sd__attn_ws_total(mb->n_threads, n, heads, tk, d) + (size_t)tk));
+        sd__mask mask = causal ? SD__MASK_CAUSAL : SD__MASK_NONE;
+        fill(q, nq, &s, 2.0f); fill(k, nk, &s, 2.0f); fill(v, nk, &s, 1.0f);
+        for (i = 0; i < nq; i++) q[i] = bf16_exact(q[i]);
+        for (i = 0; i < nk; i++) { k[i] = bf16_exact(k[i]); v[i] = bf16_exact(v[i]); }
+        sd__attention_ref(ref, a, q, k, v, n, heads, tq, tk, d, mask, ws);
+        sd__attention_fast(mb, b, q, k, v, n, heads, tq, tk, d, mask, ws);
+        sd__attention_fast(m1, b1, q, k, v, n, heads, tq, tk, d, mask, ws);
+        snprintf(name, sizeof name, "bf16 attention n%d h%d %dx%d d%d%s", n, heads, tq, tk, d, causal ? " causal" : "");
+        check(name, b, a, nq, 1e-2);
+        printf("%s %-44s %s\n", memcmp(b, b1, nq * 4) ? "FAIL" : "ok  ", name, memcmp(b, b1, nq * 4) ? "1 thread differs" : "same bits on 1 thread");
+        failures += memcmp(b, b1, nq * 4) != 0;
+        free(q); free(k); free(v); free(a); free(b); free(b1); free(ws);
+    }
+}
+
 /* the softmax's 2^x (x <= 0): within 2 ulp of exp2 where 2^x >= 2^-125, 0 below (a masked score's -inf too) */
 static void test_exp2(void)
 {
@@ -484,6 +624,19 @@ int main(void)
     test_linear_geglu(m, 130, 48, 128, SD__BF16);
     test_memory_ops(m, 2, 64, 77);
     test_memory_ops(m, 1, 320, 4096);
+    test_bf16_round();
+    test_kernel_bf16_twin();
+    {
+        sd_config c = sd_config_default();
+        sd_model *mb, *m1;
+        c.bf16 = 1;
+        mb = sd_create(&c);
+        c.n_threads = 1;
+        m1 = sd_create(&c);
+        mb->par_work = m1->par_work = 0;
+        test_bf16_products(m, mb, m1);
+        sd_free(mb); sd_free(m1);
+    }
     sd_free(m);
     printf("%s: %d failure%s\n", failures ? "FAIL" : "ok", failures, failures == 1 ? "" : "s");
     return failures != 0;

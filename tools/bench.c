@@ -18,7 +18,7 @@
                          attention and ResBlock layer: mkmodel --lora)
    make bench-sd2        an SD 2.1-sized checkpoint (mkmodel --config sd21) at 512x512 and 768x768 with
                          TAESD (mkmodel --taesd), and the turbo row at 512x512
-   build/bench -m MODEL [-t THREADS] [-W WIDTH -H HEIGHT | --size N] [--low-memory] [--steps N] [-o FILE]
+   build/bench -m MODEL [-t THREADS] [-W WIDTH -H HEIGHT | --size N] [--low-memory] [--bf16] [--steps N] [-o FILE]
                [--taesd DECODER [--taesd ENCODER]] [--turbo] [--stages LIST]
                [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME] [--lora FILE [--lora-only]]
 
@@ -259,7 +259,7 @@ done:
 /* what the parent passes to each stage's process */
 typedef struct bench_opts {
     const char *model, *vocab, *lora, *taesd[2];
-    int n_taesd, threads, low, steps, gpu, W, H;
+    int n_taesd, threads, low, bf16, steps, gpu, W, H;
     sd_lora_apply lora_apply;
 } bench_opts;
 
@@ -293,6 +293,7 @@ static int run_stage(const char *stage, const bench_opts *o)
     double tstart = now();
     c.n_threads = o->threads;
     c.low_memory = o->low;
+    c.bf16 = o->bf16;
     c.lora_apply = o->lora_apply;
     c.gpu = (sd_gpu)o->gpu;
     m = sd_create(&c);
@@ -535,8 +536,8 @@ static int child(const char *argv0, const char *stage, const bench_opts *o, doub
     int n, i, runs = 0, got = 0;
     FILE *f;
     double t0;
-    n = snprintf(cmd, sizeof cmd, "'%s' --stage %s -m '%s' --vocab '%s' -t %d --steps %d -W %d -H %d%s%s", argv0, stage, o->model, o->vocab,
-                 o->threads, o->steps, o->W, o->H, o->low ? " --low-memory" : "",
+    n = snprintf(cmd, sizeof cmd, "'%s' --stage %s -m '%s' --vocab '%s' -t %d --steps %d -W %d -H %d%s%s%s", argv0, stage, o->model, o->vocab,
+                 o->threads, o->steps, o->W, o->H, o->low ? " --low-memory" : "", o->bf16 ? " --bf16" : "",
                  o->gpu == SD_GPU_FP16 ? " --gpu" : o->gpu == SD_GPU_FP32 ? " --gpu-fp32" : "");
     for (i = 0; i < o->n_taesd && n > 0 && n < (int)sizeof cmd; i++) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --taesd '%s'", o->taesd[i]);
     if (o->lora && n > 0 && n < (int)sizeof cmd) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --lora '%s' --lora-apply %s", o->lora,
@@ -578,7 +579,7 @@ static void emit(FILE *o, const char *fmt, ...)
 }
 
 static const char USAGE[] =
-    "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [-W WIDTH] [-H HEIGHT] [--size N] [--low-memory] [--steps N]\n"
+    "usage: bench [-m MODEL] [--vocab MERGES] [-t THREADS] [-W WIDTH] [-H HEIGHT] [--size N] [--low-memory] [--bf16] [--steps N]\n"
     "             [-o FILE] [--taesd DECODER [--taesd ENCODER]] [--turbo] [--stages LIST]\n"
     "             [--gpu | --gpu-fp32] [--ceiling GFLOPS NAME] [--lora FILE [--lora-only] [--lora-apply auto|merge|beside]]\n"
     "  LIST: a comma-separated choice of text,unet,decode,encode,txt2img,taesd-dec,taesd-enc,turbo\n";
@@ -610,6 +611,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--stage") && i + 1 < argc) stage = argv[++i];
         else if (!strcmp(argv[i], "--stages") && i + 1 < argc) stages_arg = argv[++i];
         else if (!strcmp(argv[i], "--low-memory")) bo.low = 1;
+        else if (!strcmp(argv[i], "--bf16")) bo.bf16 = 1;
         else if (!strcmp(argv[i], "--gpu")) bo.gpu = SD_GPU_FP16;
         else if (!strcmp(argv[i], "--gpu-fp32")) bo.gpu = SD_GPU_FP32;
         else if (!strcmp(argv[i], "--ceiling") && i + 2 < argc) { given_ceiling = atof(argv[++i]); given_who = argv[++i]; }
@@ -675,8 +677,8 @@ int main(int argc, char **argv)
         sd_info in;
         if (m && sd_load(m, bo.model) == SD_OK && sd_model_info(m, &in) == SD_OK) snprintf(fam, sizeof fam, " (%s)", in.family);
         sd_free(m);
-        emit(o, "\nsd.h bench, %s: %s%s, %dx%d, %d thread%s%s%s\n", ctime(&now_t) ? "run" : "", bo.model, fam, bo.W, bo.H, bo.threads,
-             bo.threads == 1 ? "" : "s", bo.low ? ", low-memory mode" : "",
+        emit(o, "\nsd.h bench, %s: %s%s, %dx%d, %d thread%s%s%s%s\n", ctime(&now_t) ? "run" : "", bo.model, fam, bo.W, bo.H, bo.threads,
+             bo.threads == 1 ? "" : "s", bo.low ? ", low-memory mode" : "", bo.bf16 ? ", bfloat16 products" : "",
              bo.gpu == SD_GPU_FP16 ? ", GPU (FP16 tensor cores)" : bo.gpu == SD_GPU_FP32 ? ", GPU (FP32)" : "");
         for (i = 0; i < bo.n_taesd; i++) emit(o, "TAESD: %s\n", bo.taesd[i]);
         if (s < S_COUNT) {

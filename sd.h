@@ -3228,7 +3228,7 @@ static int sd__weights_begin(sd_model *m, const sd__tensor *w, void *buf)
     if (buf) {   /* (buf: sd__wcopy_floats floats) in parts, one a file descriptor */
         const sd__source *s = &m->src[w->src];
         size_t n = (size_t)(w->end - w->begin);
-        int parts = n >= 16 * m->wcopy_min ? s->n_fd : 1, got[4] = { 0, 0, 0, 0 }, i;   /* (4 MB and up) */
+        int parts = n >= 4 * m->wcopy_min ? s->n_fd : 1, got[4] = { 0, 0, 0, 0 }, i;   /* (1 MB and up) */
         SD__PARALLEL_FOR(parts)
         for (i = 0; i < parts; i++) {
             size_t from = n / (size_t)parts * (size_t)i, to = i == parts - 1 ? n : n / (size_t)parts * (size_t)(i + 1), done = from;

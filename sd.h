@@ -1722,6 +1722,40 @@ static uint32_t sd__bf16(float x)
     return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
 }
 
+#if SD__AVX512 && defined(__AVX512BF16__)
+#define SD__DPBF16 1   /* the instructions are there (VCVTNE2PS2BF16, VDPBF16PS) */
+#else
+#define SD__DPBF16 0
+#endif
+
+/* dst[j] = the pair of lo[j] (low half) and hi[j] for j < n; with AVX512_BF16, 16 at a time:
+   VCVTNE2PS2BF16 rounds exactly as sd__bf16 does (the same result on all 2^32 floats) */
+static void sd__pair_up(uint32_t *SD__RESTRICT dst, const float *lo, const float *hi, int n)
+{
+    int j = 0;
+#if SD__DPBF16
+    static const uint16_t mix[32] = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                      8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31 };
+    const __m512i idx = _mm512_loadu_si512(mix);
+    for (; j + 16 <= n; j += 16) {
+        __m512bh r = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(hi + j), _mm512_loadu_ps(lo + j));   /* lo's 16, then hi's */
+        _mm512_storeu_si512(dst + j, _mm512_permutexvar_epi16(idx, (__m512i)r));
+    }
+#endif
+    for (; j < n; j++) dst[j] = sd__bf16(lo[j]) | sd__bf16(hi[j]) << 16;
+}
+
+/* dst[q] = the pair of s[2q], s[2q + 1] for q < n (consecutive floats: the bfloat16 in order) */
+static void sd__pair_run(uint32_t *SD__RESTRICT dst, const float *SD__RESTRICT s, int n)
+{
+    int q = 0;
+#if SD__DPBF16
+    for (; q + 16 <= n; q += 16)
+        _mm512_storeu_si512(dst + q, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + 2 * q + 16), _mm512_loadu_ps(s + 2 * q)));
+#endif
+    for (; q < n; q++) dst[q] = sd__bf16(s[2 * q]) | sd__bf16(s[2 * q + 1]) << 16;
+}
+
 static inline float sd__ftz(float x)   /* a denormal to zero (of its sign) */
 {
     uint32_t u = sd__f32_bits(x);
@@ -1732,7 +1766,7 @@ static inline float sd__ftz(float x)   /* a denormal to zero (of its sign) */
    of NR pairs each, in place: panel jp's pairs at jp * kq (each row is read before its place is written) */
 static void sd__pairs_b(float *panels, int nc, int kc)
 {
-    int jp, q, j, kq = (kc + 1) / 2;
+    int jp, q, kq = (kc + 1) / 2;
     float t[2 * SD__NR];
     for (jp = 0; jp < nc; jp += SD__NR) {
         const float *src = panels + (size_t)jp * kc;
@@ -1741,7 +1775,7 @@ static void sd__pairs_b(float *panels, int nc, int kc)
             memcpy(t, src + (size_t)2 * q * SD__NR, sizeof(float) * SD__NR);
             if (2 * q + 1 < kc) memcpy(t + SD__NR, src + (size_t)(2 * q + 1) * SD__NR, sizeof(float) * SD__NR);
             else memset(t + SD__NR, 0, sizeof(float) * SD__NR);
-            for (j = 0; j < SD__NR; j++) dst[(size_t)q * SD__NR + j] = sd__bf16(t[j]) | sd__bf16(t[SD__NR + j]) << 16;
+            sd__pair_up(dst + (size_t)q * SD__NR, t, t + SD__NR, SD__NR);
         }
     }
 }
@@ -1749,11 +1783,11 @@ static void sd__pairs_b(float *panels, int nc, int kc)
 /* rows of A (or any rows) in pairs: dst[r * ldd + q] = the pair of src[r * lds + 2q], src[r * lds + 2q + 1] */
 static void sd__pairs_rows(uint32_t *SD__RESTRICT dst, ptrdiff_t ldd, const float *SD__RESTRICT src, ptrdiff_t lds, int rows, int kc)
 {
-    int r, q;
+    int r;
     for (r = 0; r < rows; r++) {
         const float *s = src + r * lds;
         uint32_t *d = dst + r * ldd;
-        for (q = 0; q < kc / 2; q++) d[q] = sd__bf16(s[2 * q]) | sd__bf16(s[2 * q + 1]) << 16;
+        sd__pair_run(d, s, kc / 2);
         if (kc % 2) d[kc / 2] = sd__bf16(s[kc - 1]);
     }
 }
@@ -1789,8 +1823,7 @@ static void sd__kernel_bf16_c(int kq, const uint32_t *SD__RESTRICT a, int lda, c
         for (j = 0; j < SD__NR; j++) c[(size_t)i * ldc + j] = acc[i][j];
 }
 
-#if SD__AVX512 && defined(__AVX512BF16__)
-#define SD__DPBF16 1   /* the instruction is there (VDPBF16PS) */
+#if SD__DPBF16
 static void (*const sd__kernel_bf16_twin)(int, const uint32_t *, int, const uint32_t *, float *, int, int) = sd__kernel_bf16_c;   /* tests compare the two */
 /* the 6x64 tile: per pair of k, four vectors of B's pairs and each row's pair of A broadcast */
 #define SD__ROW(r, c0, c1, c2, c3) c0 = _mm512_loadu_ps(c + (size_t)(r) * ldc); c1 = _mm512_loadu_ps(c + (size_t)(r) * ldc + 16); \
@@ -1826,7 +1859,6 @@ static SD__NOINLINE void sd__kernel_bf16_avx512(int kq, const uint32_t *SD__REST
 #undef SD__OUT
 #define sd__kernel_bf16 sd__kernel_bf16_avx512
 #else
-#define SD__DPBF16 0
 #define sd__kernel_bf16 sd__kernel_bf16_c
 #endif
 
@@ -2690,13 +2722,14 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
             if (bf16) {   /* P^T in pairs of keys at once (the panel's pairs at half its place: each row read before its place is written) */
                 for (j = 0; j < kb6; j += 2) {
                     const float *s0 = st + (size_t)jp * kb6 + (size_t)j * SD__NR, *s1 = s0 + SD__NR;
-                    uint32_t *dp = sp + (size_t)jp * (kb6 / 2) + (size_t)j / 2 * SD__NR;
+                    float p0[SD__NR], p1[SD__NR];
                     for (i = 0; i < SD__NR; i++) {
-                        float p0 = j < kb ? sd__exp2_neg(s0[i] - m[i]) : 0.0f, p1 = j + 1 < kb ? sd__exp2_neg(s1[i] - m[i]) : 0.0f;
-                        acc[i] += p0;
-                        acc[i] += p1;
-                        dp[i] = sd__bf16(p0) | sd__bf16(p1) << 16;
+                        p0[i] = j < kb ? sd__exp2_neg(s0[i] - m[i]) : 0.0f;
+                        p1[i] = j + 1 < kb ? sd__exp2_neg(s1[i] - m[i]) : 0.0f;
+                        acc[i] += p0[i];
+                        acc[i] += p1[i];
                     }
+                    sd__pair_up(sp + (size_t)jp * (kb6 / 2) + (size_t)j / 2 * SD__NR, p0, p1, SD__NR);
                 }
                 for (i = 0; i < SD__NR; i++) sum[jp + i] = acc[i];
                 continue;

@@ -402,6 +402,25 @@ static void test_bf16_round(void)
         }
     printf("%s %-44s %s\n", bad ? "FAIL" : "ok  ", "bfloat16 rounding (ties to even, NaN, inf, denormals)", bad ? "differs" : "every case");
     failures += bad != 0;
+    {   /* the pairs 16 at a time (VCVTNE2PS2BF16 where the build has it) = sd__bf16, on 2^22 bit patterns spread over
+           all 2^32 and every pattern of the low 16 bits (the rounding's) */
+        static float f[64];
+        static uint32_t got[32], want[32];
+        uint32_t x = 0;
+        int i2, n = 0;
+        bad = 0;
+        for (x = 0; n < (1 << 22) / 64; n++) {
+            for (i2 = 0; i2 < 64; i2++, x += 0x3ff01u) f[i2] = sd__bits_f32(n < 1024 ? (uint32_t)(n * 64 + i2) | (n & 7) << 29 : x);
+            sd__pair_run(got, f, 32);
+            for (i2 = 0; i2 < 32; i2++) want[i2] = sd__bf16(f[2 * i2]) | sd__bf16(f[2 * i2 + 1]) << 16;
+            bad += memcmp(got, want, sizeof got) != 0;
+            sd__pair_up(got, f, f + 32, 32);
+            for (i2 = 0; i2 < 32; i2++) want[i2] = sd__bf16(f[i2]) | sd__bf16(f[32 + i2]) << 16;
+            bad += memcmp(got, want, sizeof got) != 0;
+        }
+        printf("%s %-44s %s\n", bad ? "FAIL" : "ok  ", "bfloat16 pairs 16 at a time = one at a time", bad ? "differ" : "2^22 patterns");
+        failures += bad != 0;
+    }
 }
 
 static void test_kernel_bf16_twin(void)

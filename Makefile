@@ -2,7 +2,7 @@
 #   make            the sd tool, the model writer, the examples
 #   make test       the test suite (uses ../shared/fixtures when it is there, skips those checks otherwise)
 #   make demo       the demo model (tools/toy, trained on captioned shapes) draws PROMPT into output.png
-#   make bench      the SD 1.5-sized benchmark (writes a 2 GB random checkpoint under build/ first)
+#   make bench      the SD 1.5-sized benchmark: 1 thread, all, low-memory, bfloat16 (writes a 2 GB random checkpoint under build/ first)
 #   make bench-lora a rank-32 LoRA on it: load time, step time, memory
 #   make bench-sd2  the SD 2.1-sized benchmark at 512x512 and 768x768, with TAESD and an SD-Turbo-shaped run
 #   make bench-sdxl the SDXL-sized benchmark at 1024x1024 (default and low-memory) and an SDXL-Turbo-shaped run at 512x512
@@ -132,6 +132,7 @@ bench: $(B)/bench $(B)/sd15.safetensors $(B)/tiny-merges.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -t 1 -o $(B)/bench.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -o $(B)/bench.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt --low-memory -o $(B)/bench.txt
+	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt --bf16 -o $(B)/bench.txt
 # what a LoRA costs: a rank-32 LoRA of every attention and ResBlock layer of that checkpoint (64 MB);
 # bench-lora times sd_load_lora and the UNet without and with it, and the memory before and after
 $(B)/bench-lora32.safetensors: $(B)/mkmodel $(B)/sd15.safetensors

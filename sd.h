@@ -223,10 +223,11 @@ typedef struct sd_config {
                                  (a quarter of the multiplications; within ~1e-5 of direct) where the image
                                  is large enough, F(2x2, 3x3) where it is smaller, else direct; 4 or 2 = that
                                  one always; -1 = direct products always */
-    int bf16;                 /* 1 = the fast kernels' matrix products (linear layers, convolutions, attention)
-                                 in bfloat16, their sums in float32: about twice the speed where the CPU has
-                                 AVX512_BF16 (elsewhere the same bits, slowly), results within about 1e-2 of
-                                 float32's; 0 (default) = float32 products, the reference's rounding */
+    int bf16;                 /* 1 = the CPU's fast matrix products (linear layers, attention, direct and
+                                 F(2x2) convolutions) in bfloat16, their sums in float32: twice the products
+                                 a cycle where the CPU has AVX512_BF16 (an SD 1.5 step about 1.4x faster;
+                                 elsewhere the same bits, slowly), results within about 1e-2 of float32's;
+                                 0 (default) = float32 products, the reference's rounding */
 } sd_config;
 
 typedef struct sd_info {               /* what sd_load found (sd_model_info) */

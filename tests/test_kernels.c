@@ -410,7 +410,7 @@ static void test_bf16_round(void)
         int i2, n = 0;
         bad = 0;
         for (x = 0; n < (1 << 22) / 64; n++) {
-            for (i2 = 0; i2 < 64; i2++, x += 0x3ff01u) f[i2] = sd__bits_f32(n < 1024 ? (uint32_t)(n * 64 + i2) | (n & 7) << 29 : x);
+            for (i2 = 0; i2 < 64; i2++, x += 0x3ff01u) f[i2] = sd__bits_f32(n < 1024 ? (uint32_t)(n * 64 + i2) | (uint32_t)(n & 7) << 29 : x);
             sd__pair_run(got, f, 32);
             for (i2 = 0; i2 < 32; i2++) want[i2] = sd__bf16(f[2 * i2]) | sd__bf16(f[2 * i2 + 1]) << 16;
             bad += memcmp(got, want, sizeof got) != 0;

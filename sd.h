@@ -1568,7 +1568,8 @@ static inline float sd__gelu_fast(float x) { return 0.5f * x * (1.0f + sd__erf_f
 /* ---------------------------------------------------------------- the matrix product
    One matrix product serves every heavy operation: C[M,N] = A[M,K] B[K,N] (+ bias, + add),
    cache-blocked, with packed panels and an MR x NR register tile that the compiler vectorizes
-   (plain C: fixed-size loops over a local accumulator; on AVX2 without AVX-512, one twin in intrinsics). Convolutions are implicit GEMMs: the
+   (plain C: fixed-size loops over a local accumulator; on AVX2 and on AVX-512 a twin in intrinsics;
+   with sd_config.bf16 the panels in bfloat16 pairs and a tile of its own). Convolutions are implicit GEMMs: the
    packer reads the input image directly (padding, stride, nearest upsampling and the fused
    GroupNorm+SiLU included), so no im2col buffer exists. Threads take whole (rows, columns)
    tiles and each output is summed over K in one fixed order: the bits do not depend on the

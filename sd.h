@@ -4532,6 +4532,8 @@ SDDEF sd_model *sd_create(const sd_config *config)
 #endif
     }
     m->kern = sd__kernels_pick(m);
+    if (c.bf16 && m->kern != &sd__kernels_fast)
+        sd__warn(m, "bf16: the %s kernels compute in float32 (bfloat16 products are the CPU's fast kernels')", m->gpu ? "GPU's" : "reference");
     return m;
 }
 

@@ -1682,29 +1682,30 @@ static void (*const sd__kernel_twin)(int, const float *, int, const float *, flo
                                     c2 = _mm512_fmadd_ps(x, b2, c2); c3 = _mm512_fmadd_ps(x, b3, c3)
 #define SD__OUT(r, c0, c1, c2, c3) _mm512_storeu_ps(c + (size_t)(r) * ldc, c0); _mm512_storeu_ps(c + (size_t)(r) * ldc + 16, c1); \
                                    _mm512_storeu_ps(c + (size_t)(r) * ldc + 32, c2); _mm512_storeu_ps(c + (size_t)(r) * ldc + 48, c3)
+/* the tile's 24 sums from c (or zeros when first), and back to c (the bfloat16 tile's too) */
+#define SD__TILE_IN if (first) { \
+        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = _mm512_setzero_ps(); \
+        c30 = c31 = c32 = c33 = c40 = c41 = c42 = c43 = c50 = c51 = c52 = c53 = _mm512_setzero_ps(); \
+    } else { \
+        SD__ROW(0, c00, c01, c02, c03); SD__ROW(1, c10, c11, c12, c13); SD__ROW(2, c20, c21, c22, c23); \
+        SD__ROW(3, c30, c31, c32, c33); SD__ROW(4, c40, c41, c42, c43); SD__ROW(5, c50, c51, c52, c53); \
+    }
+#define SD__TILE_OUT SD__OUT(0, c00, c01, c02, c03); SD__OUT(1, c10, c11, c12, c13); SD__OUT(2, c20, c21, c22, c23); \
+                     SD__OUT(3, c30, c31, c32, c33); SD__OUT(4, c40, c41, c42, c43); SD__OUT(5, c50, c51, c52, c53)
 static SD__NOINLINE void sd__kernel_avx512(int kc, const float *SD__RESTRICT a, int lda, const float *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
 {
     __m512 c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
     __m512 b0, b1, b2, b3, x;
     int p;
-    if (first) {
-        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = _mm512_setzero_ps();
-        c30 = c31 = c32 = c33 = c40 = c41 = c42 = c43 = c50 = c51 = c52 = c53 = _mm512_setzero_ps();
-    } else {
-        SD__ROW(0, c00, c01, c02, c03); SD__ROW(1, c10, c11, c12, c13); SD__ROW(2, c20, c21, c22, c23);
-        SD__ROW(3, c30, c31, c32, c33); SD__ROW(4, c40, c41, c42, c43); SD__ROW(5, c50, c51, c52, c53);
-    }
+    SD__TILE_IN
     for (p = 0; p < kc; p++, b += 64) {
         b0 = _mm512_loadu_ps(b); b1 = _mm512_loadu_ps(b + 16); b2 = _mm512_loadu_ps(b + 32); b3 = _mm512_loadu_ps(b + 48);
         SD__FMA4(0, c00, c01, c02, c03); SD__FMA4(1, c10, c11, c12, c13); SD__FMA4(2, c20, c21, c22, c23);
         SD__FMA4(3, c30, c31, c32, c33); SD__FMA4(4, c40, c41, c42, c43); SD__FMA4(5, c50, c51, c52, c53);
     }
-    SD__OUT(0, c00, c01, c02, c03); SD__OUT(1, c10, c11, c12, c13); SD__OUT(2, c20, c21, c22, c23);
-    SD__OUT(3, c30, c31, c32, c33); SD__OUT(4, c40, c41, c42, c43); SD__OUT(5, c50, c51, c52, c53);
+    SD__TILE_OUT;
 }
-#undef SD__ROW
 #undef SD__FMA4
-#undef SD__OUT
 #define sd__kernel sd__kernel_avx512
 #else
 #define sd__kernel sd__kernel_c
@@ -1828,41 +1829,32 @@ static void sd__kernel_bf16_c(int kq, const uint32_t *SD__RESTRICT a, int lda, c
 #if SD__DPBF16
 static void (*const sd__kernel_bf16_twin)(int, const uint32_t *, int, const uint32_t *, float *, int, int) = sd__kernel_bf16_c;   /* tests compare the two */
 /* the 6x64 tile: per pair of k, four vectors of B's pairs and each row's pair of A broadcast */
-#define SD__ROW(r, c0, c1, c2, c3) c0 = _mm512_loadu_ps(c + (size_t)(r) * ldc); c1 = _mm512_loadu_ps(c + (size_t)(r) * ldc + 16); \
-                                   c2 = _mm512_loadu_ps(c + (size_t)(r) * ldc + 32); c3 = _mm512_loadu_ps(c + (size_t)(r) * ldc + 48)
 #define SD__DP4(r, c0, c1, c2, c3) x = (__m512bh)_mm512_set1_epi32((int)a[(size_t)(r) * lda + q]); \
                                    c0 = _mm512_dpbf16_ps(c0, b0, x); c1 = _mm512_dpbf16_ps(c1, b1, x); \
                                    c2 = _mm512_dpbf16_ps(c2, b2, x); c3 = _mm512_dpbf16_ps(c3, b3, x)
-#define SD__OUT(r, c0, c1, c2, c3) _mm512_storeu_ps(c + (size_t)(r) * ldc, c0); _mm512_storeu_ps(c + (size_t)(r) * ldc + 16, c1); \
-                                   _mm512_storeu_ps(c + (size_t)(r) * ldc + 32, c2); _mm512_storeu_ps(c + (size_t)(r) * ldc + 48, c3)
 static SD__NOINLINE void sd__kernel_bf16_avx512(int kq, const uint32_t *SD__RESTRICT a, int lda, const uint32_t *SD__RESTRICT b, float *SD__RESTRICT c, int ldc, int first)
 {
     __m512 c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
     __m512bh b0, b1, b2, b3, x;
     int q;
-    if (first) {
-        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = _mm512_setzero_ps();
-        c30 = c31 = c32 = c33 = c40 = c41 = c42 = c43 = c50 = c51 = c52 = c53 = _mm512_setzero_ps();
-    } else {
-        SD__ROW(0, c00, c01, c02, c03); SD__ROW(1, c10, c11, c12, c13); SD__ROW(2, c20, c21, c22, c23);
-        SD__ROW(3, c30, c31, c32, c33); SD__ROW(4, c40, c41, c42, c43); SD__ROW(5, c50, c51, c52, c53);
-    }
+    SD__TILE_IN
     for (q = 0; q < kq; q++, b += 64) {
         b0 = (__m512bh)_mm512_loadu_si512(b); b1 = (__m512bh)_mm512_loadu_si512(b + 16);
         b2 = (__m512bh)_mm512_loadu_si512(b + 32); b3 = (__m512bh)_mm512_loadu_si512(b + 48);
         SD__DP4(0, c00, c01, c02, c03); SD__DP4(1, c10, c11, c12, c13); SD__DP4(2, c20, c21, c22, c23);
         SD__DP4(3, c30, c31, c32, c33); SD__DP4(4, c40, c41, c42, c43); SD__DP4(5, c50, c51, c52, c53);
     }
-    SD__OUT(0, c00, c01, c02, c03); SD__OUT(1, c10, c11, c12, c13); SD__OUT(2, c20, c21, c22, c23);
-    SD__OUT(3, c30, c31, c32, c33); SD__OUT(4, c40, c41, c42, c43); SD__OUT(5, c50, c51, c52, c53);
+    SD__TILE_OUT;
 }
-#undef SD__ROW
 #undef SD__DP4
-#undef SD__OUT
 #define sd__kernel_bf16 sd__kernel_bf16_avx512
 #else
 #define sd__kernel_bf16 sd__kernel_bf16_c
 #endif
+#undef SD__ROW   /* (the AVX-512 tiles' loads and stores) */
+#undef SD__OUT
+#undef SD__TILE_IN
+#undef SD__TILE_OUT
 
 /* dst[q][j] = src[j][q] for a 16 x 16 block (rows ss and ds floats apart): the weights' rows into a
    B panel's. A copy: the same floats on every build; on AVX-512 in registers (4 rounds of shuffles) */

@@ -197,13 +197,10 @@ int t_call(sd_model *m, sd_result got, const char *what)
     return got == SD_OK;
 }
 
-sd_model *t_load(const char *model, const char *vocab, int reference, int threads)
+/* a model of config c with model and vocab loaded (either NULL: not loaded); NULL, and a FAIL line, if not */
+sd_model *t_load_config(const sd_config *c, const char *model, const char *vocab)
 {
-    sd_config c = sd_config_default();
-    sd_model *m;
-    c.reference = reference;
-    c.n_threads = threads;
-    m = sd_create(&c);
+    sd_model *m = sd_create(c);
     if (!m) return NULL;
     if ((model && sd_load(m, model) != SD_OK) || (vocab && sd_load_vocab(m, vocab) != SD_OK)) {
         printf("FAIL loading %s / %s: %s\n", model ? model : "-", vocab ? vocab : "-", sd_error(m));
@@ -212,6 +209,14 @@ sd_model *t_load(const char *model, const char *vocab, int reference, int thread
         return NULL;
     }
     return m;
+}
+
+sd_model *t_load(const char *model, const char *vocab, int reference, int threads)
+{
+    sd_config c = sd_config_default();
+    c.reference = reference;
+    c.n_threads = threads;
+    return t_load_config(&c, model, vocab);
 }
 
 /* a fixture .npy, its name printf-style (NULL data when missing or unreadable: a FAIL line) */

@@ -17,16 +17,9 @@
 static sd_model *load(const char *path, int bf16, int threads)
 {
     sd_config c = sd_config_default();
-    sd_model *m;
     c.bf16 = bf16;
     c.n_threads = threads;
-    if (!(m = sd_create(&c))) return NULL;
-    if (sd_load(m, path) != SD_OK) {
-        t_ok(0, "loading %s: %s", path, sd_error(m));
-        sd_free(m);
-        return NULL;
-    }
-    return m;
+    return t_load_config(&c, path, NULL);
 }
 
 /* the three stages of model m on fixed inputs: hidden states [77, width], eps [2,4,h,w], image [3,8h,8w] */

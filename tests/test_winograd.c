@@ -13,15 +13,8 @@
 static sd_model *load(const char *path, int winograd)
 {
     sd_config c = sd_config_default();
-    sd_model *m;
     c.winograd = winograd;
-    if (!(m = sd_create(&c))) return NULL;
-    if (sd_load(m, path) != SD_OK) {
-        t_ok(0, "loading %s: %s", path, sd_error(m));
-        sd_free(m);
-        return NULL;
-    }
-    return m;
+    return t_load_config(&c, path, NULL);
 }
 
 /* eps of the UNet (batch 2, latent h x w) and the decoded image of a latent, each winograd against direct */

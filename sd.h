@@ -2337,6 +2337,7 @@ static void sd__wino_weights(float *ua, const sd__mm *g, const sd__wino *w, int 
         for (i = 0; i < a; i++)   /* U[i][j] = sum_col t[i][col] G[j][col], straight into the panels */
             sd__wino_mix(ua + ((size_t)i * a * mcp + o) * kc, (ptrdiff_t)mcp * kc, t + i * 3 * kc, kc, &w->g[0][0], 3, a, 3, kc);
     }
+    if (g->bf16) sd__pairs_rows_in_place(ua, a * a * mcp, kc, s);   /* (bf16: each row of kc in pairs) */
 }
 
 /* one output row of a run of n tiles: row[m t + j] = sum_c A^T[j][c] s[c][t] (s's rows rs apart), each
@@ -2407,7 +2408,6 @@ static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, in
             int mcc = mc - m1 < SD__WMC ? mc - m1 : SD__WMC, mccp = sd__up_mr(mcc), kq = (kc + 1) / 2;
             const float *u = uk ? uk + sd__wino_uat(w, mcp, k0, m1, kc) : ua;
             if (!uk) sd__wino_weights(ua, g, w, m0 + m1, mcc, k0, kc, s);
-            if (!uk && g->bf16) sd__pairs_rows_in_place(ua, a2 * mccp, kc, s);
             for (p = 0; p < a2; p++)
                 for (jp = 0; jp < ncp; jp += SD__NR)
                     for (ip = 0; ip < mccp; ip += SD__MR) {
@@ -2470,12 +2470,9 @@ static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float 
             for (t = 0; t < nb * nk * nm; t++) {
                 int b = t / (nk * nm), k0 = t / nm % nk * SD__WKC, m1 = t % nm * SD__WMC, m0 = (i0 + b) * p.mt;
                 int mc = cv->co - m0 < p.mt ? cv->co - m0 : p.mt, kc = cv->c - k0 < SD__WKC ? cv->c - k0 : SD__WKC;
-                if (m1 < mc) {
-                    float *u = uk + (size_t)b * p.per + sd__wino_uat(w, sd__up_mr(mc), k0, m1, kc), *s = ws + (size_t)SD__TID() * SD__CONV_WS;
-                    int mcc = mc - m1 < SD__WMC ? mc - m1 : SD__WMC;
-                    sd__wino_weights(u, g, w, m0 + m1, mcc, k0, kc, s);
-                    if (g->bf16) sd__pairs_rows_in_place(u, w->a * w->a * sd__up_mr(mcc), kc, s);
-                }
+                if (m1 < mc)
+                    sd__wino_weights(uk + (size_t)b * p.per + sd__wino_uat(w, sd__up_mr(mc), k0, m1, kc), g, w, m0 + m1,
+                                     mc - m1 < SD__WMC ? mc - m1 : SD__WMC, k0, kc, ws + (size_t)SD__TID() * SD__CONV_WS);
             }
         }
         SD__PARALLEL_FOR(sd__nt(m, 18.0 * cv->n * cv->c * nb * p.mt * cv->ho * cv->wo))

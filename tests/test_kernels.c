@@ -464,7 +464,7 @@ static void test_bf16_products(sd_model *ref, sd_model *mb, sd_model *m1)
 {
     static const int convs[][8] = {   /* n c h w co k stride pad */
         { 1, 27, 9, 11, 20, 3, 2, 1 }, { 2, 64, 10, 9, 64, 1, 1, 0 }, { 1, 5, 6, 7, 30, 3, 1, 1 },   /* direct (stride 2, 1x1, too few tiles) */
-        { 2, 96, 16, 16, 130, 3, 1, 1 } };                                                          /* F(2x2) */
+        { 2, 96, 16, 16, 130, 3, 1, 1 }, { 1, 32, 24, 24, 40, 3, 1, 1 } };                           /* F(2x2); two blocks of tiles: weights kept */
     static const int lins[][3] = { { 77, 64, 64 }, { 300, 321, 200 }, { 7, 1, 65 } };
     static const int atts[][6] = { { 2, 8, 100, 77, 40, 0 }, { 1, 2, 130, 2000, 40, 0 }, { 1, 3, 200, 200, 81, 1 } };
     size_t i, t;

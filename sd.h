@@ -221,8 +221,8 @@ typedef struct sd_config {
     sd_lora_apply lora_apply; /* how sd_load_lora applies a LoRA (SD_LORA_AUTO: each layer the cheaper way) */
     int winograd;             /* 3x3 convolutions of stride 1 in the fast kernels: 0 = Winograd's F(4x4, 3x3)
                                  (a quarter of the multiplications; within ~1e-5 of direct) where the image
-                                 is large enough, F(2x2, 3x3) where it is smaller, else direct; 4 or 2 = that
-                                 one always; -1 = direct products always */
+                                 is 8x8 or larger (bf16: F(4x4) from 32x32, F(2x2, 3x3) from 16x16), else
+                                 direct; 4 or 2 = that one always; -1 = direct products always */
     int bf16;                 /* 1 = the CPU's fast matrix products (linear layers, attention, direct and
                                  F(2x2) convolutions) in bfloat16, their sums in float32: twice the products
                                  a cycle where the CPU has AVX512_BF16 (an SD 1.5 step about 1.4x faster;
@@ -807,6 +807,7 @@ struct sd_model {
     size_t arena_size, arena_top, arena_peak;
     int planning;
     double flops;                 /* 2 x multiply-adds of the last stage, counted while planning */
+    int wino_orient;              /* (tests) 0: Winograd's tiles as the product's rows where an image has few, 1: always, 2: never */
 };
 
 static void *sd__malloc(sd_model *m, size_t n)
@@ -2221,12 +2222,14 @@ static void sd__conv2d_ref(sd_model *m, float *out, const float *in, const sd__c
    done for many tiles side by side (vectors over tiles). Each output is summed over channels in
    one fixed order, whatever the threads; it rounds differently from the direct sum (F(4x4, 3x3):
    1e-6 to 1e-5 relative L2 on a layer of random weights, a few 1e-6 on a whole UNet or VAE:
-   tests/test_kernels.c, tests/test_winograd.c). Where the image has too few tiles to fill a
-   register panel the direct product is faster, and sd__conv2d_fast keeps it. */
+   tests/test_kernels.c, tests/test_winograd.c). Where an image has many tiles they are the
+   products' columns (a register panel of NR tiles, sd__wino_tile); where it has few (16x16: 16 of
+   them) they are the rows (MR tiles, sd__wino_tile_t), the same sums. At one tile an image (4x4)
+   the direct product is faster, and sd__conv2d_fast keeps it. */
 
 /* A thread's block: up to WMT output channels (their transformed weights WMC at a time) x WNW
    tiles (F(2x2): 2 WNW tiles, fewer channels), the input channels WKC at a time */
-#define SD__WINO_TILES 64   /* an image's tiles for Winograd: a register panel of the AVX-512 kernel */
+#define SD__WINO_TILES 64   /* an image's tiles as the products' columns: a register panel of the AVX-512 kernel */
 #define SD__WMT 384
 #define SD__WMC 96
 #define SD__WNW 64
@@ -2293,27 +2296,28 @@ static int sd__wino_run_len(const sd__conv *cv, int m, int n0, int j0, int nc, i
 static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0, int nc, int k0, int kc, float *s)
 {
     const sd__conv *cv = g->conv;
-    int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, p, kk, t;
-    float *rows = s, *h = rows + SD__WROWS, *xc = h + 36 * SD__WNW;
+    int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, kk, t;
+    float *row = s, *h = row + SD__WROWS, *xc = h + 36 * SD__WNW;
     for (kk = 0; kk < kc; kk++) {
-        int j0 = 0;
-        while (j0 < nc) {   /* each run of tiles: its a input rows, B^T along each, into h[r][j][tile] */
-            int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx), len = m * cnt + a - m, r, c;
-            for (r = 0; r < a; r++) {
-                float *row = rows + (size_t)r * len;
-                sd__conv_row(row, g, b, k0 + kk, m * ty - cv->pad_t + r, m * tx - cv->pad_l, len);
+        int r, c;
+        for (r = 0; r < a; r++) {   /* input row r of every tile, xc[c][tile], then B^T along it: h[r][j][tile] */
+            int j0 = 0;
+            while (j0 < nc) {   /* (each run of tiles: one input row) */
+                int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx);
+                sd__conv_row(row, g, b, k0 + kk, m * ty - cv->pad_t + r, m * tx - cv->pad_l, m * cnt + a - m);
                 for (c = 0; c < a; c++)
-                    for (t = 0; t < cnt; t++) xc[c * cnt + t] = row[m * t + c];
-                sd__wino_mix(h + (size_t)r * a * nc + j0, nc, xc, cnt, &w->bt[0][0], 6, a, a, cnt);
+                    for (t = 0; t < cnt; t++) xc[(size_t)c * nc + j0 + t] = row[m * t + c];
+                j0 += cnt;
             }
-            j0 += cnt;
+            sd__wino_mix(h + (size_t)r * a * nc, nc, xc, nc, &w->bt[0][0], 6, a, a, nc);
         }
-        for (p = 0; p < a * a; p++)   /* then down the columns, all tiles at once, into the panels: V[i][j] = sum_r B^T[i][r] h[r][j] */
+        for (c = 0; c < a; c++)   /* then down the columns, all tiles at once, into the panels: V[i][c] = sum_r B^T[i][r] h[r][c] */
             for (t = 0; t < ncp; t += SD__NR) {
-                float *d = vb + (size_t)p * kc * ncp + (size_t)t * kc + (size_t)kk * SD__NR;
-                int n = nc - t < SD__NR ? nc - t : SD__NR;
-                sd__wino_mix(d, 0, h + (size_t)(p % a) * nc + t, (ptrdiff_t)a * nc, &w->bt[p / a][0], 6, 1, a, n);
-                if (n < SD__NR) memset(d + n, 0, sizeof(float) * (size_t)(SD__NR - n));
+                float *d = vb + (size_t)c * kc * ncp + (size_t)t * kc + (size_t)kk * SD__NR;
+                int n = nc - t < SD__NR ? nc - t : SD__NR, i;
+                sd__wino_mix(d, (ptrdiff_t)a * kc * ncp, h + (size_t)c * nc + t, (ptrdiff_t)a * nc, &w->bt[0][0], 6, a, a, n);
+                if (n < SD__NR)
+                    for (i = 0; i < a; i++) memset(d + (size_t)i * a * kc * ncp + n, 0, sizeof(float) * (size_t)(SD__NR - n));
             }
     }
 }
@@ -2340,6 +2344,65 @@ static void sd__wino_weights(float *ua, const sd__mm *g, const sd__wino *w, int 
     if (g->bf16) sd__pairs_rows_in_place(ua, a * a * mcp, kc, s);   /* (bf16: each row of kc in pairs) */
 }
 
+/* U = G w G^T of one input channel for 16 output channels at once: x[3 row + col][o] the kernels' taps, U_p
+   at d + p ds, [o]; sd__wino_weights's sums (t[i][col] = sum_row G[i][row] w[row][col], then U[i][j] =
+   sum_col G[j][col] t[i][col]), each in its order. On AVX-512 in registers, the same floats */
+#if SD__AVX512
+static void sd__wino_u16(float *d, size_t ds, const float *x, const sd__wino *w)
+{
+    __m512 v[9];
+    int a = w->a, i, j, q;
+    for (q = 0; q < 9; q++) v[q] = _mm512_loadu_ps(x + 16 * q);
+    for (i = 0; i < a; i++) {
+        __m512 t[3], g0 = _mm512_set1_ps(w->g[i][0]), g1 = _mm512_set1_ps(w->g[i][1]), g2 = _mm512_set1_ps(w->g[i][2]);
+        for (q = 0; q < 3; q++) t[q] = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(g0, v[q]), _mm512_mul_ps(g1, v[3 + q])), _mm512_mul_ps(g2, v[6 + q]));
+        for (j = 0; j < a; j++) {
+            __m512 h0 = _mm512_set1_ps(w->g[j][0]), h1 = _mm512_set1_ps(w->g[j][1]), h2 = _mm512_set1_ps(w->g[j][2]);
+            _mm512_storeu_ps(d + (size_t)(i * a + j) * ds, _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(h0, t[0]), _mm512_mul_ps(h1, t[1])), _mm512_mul_ps(h2, t[2])));
+        }
+    }
+}
+#else
+static void sd__wino_u16(float *d, size_t ds, const float *x, const sd__wino *w)
+{
+    float t[3][16];
+    int a = w->a, i, j, q, l;
+    for (i = 0; i < a; i++) {
+        for (q = 0; q < 3; q++)
+            for (l = 0; l < 16; l++) t[q][l] = w->g[i][0] * x[16 * q + l] + w->g[i][1] * x[16 * (3 + q) + l] + w->g[i][2] * x[16 * (6 + q) + l];
+        for (j = 0; j < a; j++)
+            for (l = 0; l < 16; l++) d[(size_t)(i * a + j) * ds + l] = w->g[j][0] * t[0][l] + w->g[j][1] * t[1][l] + w->g[j][2] * t[2][l];
+    }
+}
+#endif
+
+/* the floats from one U_p^T panel to the next: kc x NR and a cache line more (kc NR floats apart, the
+   36 stores of sd__wino_u16 would fall on one set of the cache) */
+static size_t sd__wino_ups(int kc) { return (size_t)kc * SD__NR + 16; }
+
+/* the same U_p for output channels m0..m0+mc (mc <= NR; those past M zero) as one B panel each,
+   U_p^T at ub + p sd__wino_ups(kc), [kc][NR] (the products with the tiles as rows, sd__wino_tile_t): the
+   same sums as sd__wino_weights, vectors along 16 output channels instead of the input channels */
+static void sd__wino_weights_t(float *ub, const sd__mm *g, const sd__wino *w, int m0, int mc, int k0, int kc, float *s)
+{
+    int o0, k1, kk, j, i;
+    float *raw = s, *tr = raw + 16 * 144;   /* 16 kernels of 16 channels; transposed, tr[9 ci + tap][o] */
+    for (o0 = 0; o0 < SD__NR; o0 += 16)
+        for (k1 = 0; k1 < kc; k1 += 16) {
+            int nk = kc - k1 < 16 ? kc - k1 : 16;
+            for (j = 0; j < 16; j++) {
+                float *r = raw + j * 144;
+                if (o0 + j < mc && m0 + o0 + j < g->M)
+                    sd__decode(r, g->aw->data, g->aw->dtype, ((size_t)(m0 + o0 + j) * g->conv->c + k0 + k1) * 9, (size_t)nk * 9);
+                else memset(r, 0, sizeof(float) * (size_t)nk * 9);
+                memset(r + nk * 9, 0, sizeof(float) * (size_t)(144 - nk * 9));
+            }
+            for (i = 0; i < 9; i++) sd__transpose16(tr + i * 256, 16, raw + i * 16, 144);
+            for (kk = 0; kk < nk; kk++)
+                sd__wino_u16(ub + (size_t)(k1 + kk) * SD__NR + o0, sd__wino_ups(kc), tr + kk * 144, w);
+        }
+}
+
 /* one output row of a run of n tiles: row[m t + j] = sum_c A^T[j][c] s[c][t] (s's rows rs apart), each
    sum in sd__wino_mix's order; written in the image's order, m outputs a tile */
 static void sd__wino_row(float *SD__RESTRICT row, const float *SD__RESTRICT s, ptrdiff_t rs, const sd__wino *w, int n)
@@ -2356,19 +2419,19 @@ static void sd__wino_row(float *SD__RESTRICT row, const float *SD__RESTRICT s, p
             for (j = 0; j < 2; j++) row[2 * t + j] = k[j][0] * s0[t] + k[j][1] * s1[t] + k[j][2] * s2[t] + k[j][3] * s3[t];
 }
 
-/* the tiles' outputs from the sums (ct: M_p at ct + p * mcp * ncp, [mcp][ncp]): Y = A^T M A,
+/* the tiles' outputs from the sums (M_p[o][tile] at ct + p P + o ldo + tile): Y = A^T M A,
    + bias, + add, clipped at the image's edges */
-static void sd__wino_output(const sd__mm *g, const sd__wino *w, const float *ct, int m0, int mc, int n0, int nc, float *s)
+static void sd__wino_output(const sd__mm *g, const sd__wino *w, const float *ct, size_t P, size_t ldo,
+                            int m0, int mc, int n0, int nc, float *s)
 {
     const sd__conv *cv = g->conv;
-    int a = w->a, m = w->m, mcp = sd__up_mr(mc), ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, o;
-    size_t P = (size_t)mcp * ncp;
+    int a = w->a, m = w->m, o;
     float *tmp = s, *row = tmp + 4 * 6 * SD__WNW;   /* tmp [m][a][tiles]: F(4x4)'s 4 x 6 x WNW, F(2x2)'s 2 x 4 x 2 WNW fit; a row of m x tiles */
     for (o = 0; o < mc; o++) {
         float bias = g->bias_m ? g->bias_m[m0 + o] : 0.0f;
         int c, i, j0 = 0;
         for (c = 0; c < a; c++)   /* tmp[i][c] = sum_r A^T[i][r] M[r][c], all tiles at once */
-            sd__wino_mix(tmp + (size_t)c * nc, (ptrdiff_t)a * nc, ct + (size_t)o * ncp + c * P, (ptrdiff_t)(a * P), &w->at[0][0], 6, m, a, nc);
+            sd__wino_mix(tmp + (size_t)c * nc, (ptrdiff_t)a * nc, ct + (size_t)o * ldo + c * P, (ptrdiff_t)(a * P), &w->at[0][0], 6, m, a, nc);
         while (j0 < nc) {   /* each run of tiles: its m output rows, y[i][j] = sum_c tmp[i][c] A^T[j][c] */
             int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx), x;
             for (i = 0; i < m && m * ty + i < cv->ho; i++) {
@@ -2419,14 +2482,57 @@ static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, in
                     }
         }
     }
-    sd__wino_output(g, w, ct, m0, mc, n0, nc, s);
+    sd__wino_output(g, w, ct, (size_t)mcp * ncp, (size_t)ncp, m0, mc, n0, nc, s);
+}
+
+/* the rows of each M_p^T for nt tiles (sd__wino_tile_t): whole register tiles, and whole 16 x 16 blocks to transpose */
+static int sd__wino_rows(int nt) { int r = sd__up_mr(nt), r16 = (nt + 15) / 16 * 16; return r > r16 ? r : r16; }
+
+/* the same sums with the tiles as the product's rows and the output channels as its columns,
+   M_p^T[tile, co] = V_p^T[tile, ci] U_p^T[ci, co], the same floats: where an image has few tiles,
+   they would fill a register panel of NR only in part (16x16: 16 tiles), while MR rows waste little */
+static void sd__wino_tile_t(const sd__mm *g, const sd__wino *w, int m0, int mc, int n0, int nc, float *ws)
+{
+    int a2 = w->a * w->a, mcp = (mc + SD__NR - 1) / SD__NR * SD__NR, nt = sd__up_mr(nc), ncp = (nc + SD__NR - 1) / SD__NR * SD__NR;
+    int k0, o0, p, ip, t0, k1, kk, t;
+    float *ub = ws, *va = ub + (size_t)36 * SD__WMC * SD__WKC, *ct = va + (size_t)36 * SD__WKC * SD__WNW, *s = ct + (size_t)36 * SD__WMT * SD__WNW;
+    size_t P = (size_t)sd__wino_rows(nc) * mcp;
+    for (k0 = 0; k0 < g->conv->c; k0 += SD__WKC) {
+        int kc = g->conv->c - k0 < SD__WKC ? g->conv->c - k0 : SD__WKC;
+        sd__wino_input(ub, g, w, n0, nc, k0, kc, s);   /* V_p as B panels (in ub's room), then transposed: V_p^T at va + p WNW kc, [tile][kc] */
+        for (p = 0; p < a2; p++)
+            for (t0 = 0; t0 < nt; t0 += 16) {
+                const float *src = ub + (size_t)p * kc * ncp + (size_t)(t0 / SD__NR) * kc * SD__NR + t0 % SD__NR;
+                float *dst = va + ((size_t)p * SD__WNW + t0) * kc;
+                for (k1 = 0; k1 + 16 <= kc; k1 += 16) sd__transpose16(dst + k1, kc, src + (size_t)k1 * SD__NR, SD__NR);
+                for (kk = k1; kk < kc; kk++)
+                    for (t = 0; t < 16; t++) dst[(size_t)t * kc + kk] = src[(size_t)kk * SD__NR + t];
+            }
+        for (o0 = 0; o0 < mc; o0 += SD__NR) {   /* the weights a panel of output channels at a time */
+            sd__wino_weights_t(ub, g, w, m0 + o0, mc - o0 < SD__NR ? mc - o0 : SD__NR, k0, kc, s);
+            for (p = 0; p < a2; p++)
+                for (ip = 0; ip < nt; ip += SD__MR)
+                    sd__kernel(kc, va + ((size_t)p * SD__WNW + ip) * kc, kc, ub + (size_t)p * sd__wino_ups(kc),
+                               ct + p * P + (size_t)ip * mcp + o0, mcp, k0 == 0);
+        }
+    }
+    for (o0 = 0; o0 < mc; o0 += SD__NR) {   /* the sums back to [co][tile], a panel of output channels at a time (in va's room), and out */
+        int n16 = (nc + 15) / 16 * 16;
+        for (p = 0; p < a2; p++)
+            for (t0 = 0; t0 < nc; t0 += 16)
+                for (k1 = 0; k1 < SD__NR; k1 += 16)
+                    sd__transpose16(va + ((size_t)p * SD__NR + k1) * n16 + t0, n16, ct + p * P + (size_t)t0 * mcp + o0 + k1, mcp);
+        sd__wino_output(g, w, va, (size_t)SD__NR * n16, (size_t)n16, m0 + o0, mc - o0 < SD__NR ? mc - o0 : SD__NR, n0, nc, s);
+    }
 }
 
 /* The product's blocks over the threads: tiles in blocks of WNW (F(2x2): 2 WNW, so that a small
    image's weights are transformed once, its input again for each block of channels, which costs
    far less), output channels split evenly into blocks of at most WMT (F(4x4)'s 36 sums a tile; as
    many more as fit in their room for F(2x2)'s 16 and its tiles), more of them while there are
-   fewer blocks than 2 per thread. Where there are several blocks of tiles the transformed weights
+   fewer blocks than 2 per thread (tiles as rows: blocks of at most 60 tiles, output channels in
+   whole panels, as many as the sums' room holds, the same number of blocks for each thread, each
+   block's weights transformed once). Where there are several blocks of tiles the transformed weights
    of `keep` blocks of output channels at a time are computed first and kept for all of them (in
    at most SD__WKEEP floats, a quarter of that in low-memory mode), instead of again in each: where
    they stay in the cache (the VAE's 128 channels at 512x512: 13% faster); kept in more room, read
@@ -2434,26 +2540,38 @@ static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, in
 #define SD__WKEEP ((size_t)1 << 20)   /* 4 MB */
 
 typedef struct sd__wplan {
+    int rows;          /* 1: the tiles are the product's rows (sd__wino_tile_t), 0: its columns */
     int T, nw, tn;     /* tiles, in tn blocks of nw */
     int mt, tm;        /* output channels, in tm blocks of mt */
     int keep;          /* blocks of output channels whose transformed weights are kept together (0: none) */
     size_t per;        /* the floats of one block's transformed weights */
 } sd__wplan;
 
+/* the tiles as the product's rows where an image's would fill a register panel only in part (the
+   same floats either way; not in bfloat16 pairs) */
 static sd__wplan sd__wino_plan(const sd_model *m, const sd__conv *cv, const sd__wino *w)
 {
     sd__wplan p;
     int wmt = SD__WMT * 36 / (w->a * w->a) * SD__WNW / w->nw / SD__MR * SD__MR;   /* the sums' room: 36 x WMT x WNW */
+    int per_image = ((cv->ho + w->m - 1) / w->m) * ((cv->wo + w->m - 1) / w->m), q;
     size_t budget = m->cfg.low_memory ? SD__WKEEP / 4 : SD__WKEEP;
-    p.nw = w->nw;
-    p.T = cv->n * ((cv->ho + w->m - 1) / w->m) * ((cv->wo + w->m - 1) / w->m);
+    p.rows = (m->wino_orient ? m->wino_orient == 1 : per_image < SD__WINO_TILES) && !(m->cfg.bf16 && w->m == 2);
+    q = p.rows ? SD__NR : SD__MR;   /* output channels in whole register tiles (rows: whole panels) */
+    p.nw = p.rows ? SD__WNW - 4 : w->nw;   /* (rows: 60 tiles, whole register tiles of 4 or 6 rows; up to 16 more fit in WNW) */
+    p.T = cv->n * per_image;
     p.tn = (p.T + p.nw - 1) / p.nw;
+    if (p.rows) {   /* tiles as even as whole register tiles allow; as many output channels as their sums' room holds */
+        p.nw = sd__up_mr((p.T + p.tn - 1) / p.tn);
+        wmt = 36 * SD__WMT * SD__WNW / (w->a * w->a * sd__wino_rows(p.nw)) / SD__NR * SD__NR;
+    }
     p.tm = (cv->co + wmt - 1) / wmt;
-    while (p.tm * p.tn < 2 * m->n_threads && (cv->co + p.tm) / (p.tm + 1) >= 2 * SD__MR) p.tm++;
-    p.mt = sd__up_mr((cv->co + p.tm - 1) / p.tm);
+    if (p.rows)   /* (a few long blocks: the same number for each thread) */
+        while ((p.tm * p.tn < m->n_threads || p.tm * p.tn % m->n_threads) && (cv->co + p.tm) / (p.tm + 1) >= q) p.tm++;
+    else while (p.tm * p.tn < 2 * m->n_threads && (cv->co + p.tm) / (p.tm + 1) >= 2 * q) p.tm++;
+    p.mt = ((cv->co + p.tm - 1) / p.tm + q - 1) / q * q;
     p.tm = (cv->co + p.mt - 1) / p.mt;
     p.per = (size_t)w->a * w->a * p.mt * cv->c;
-    p.keep = p.tn > 1 && p.per <= budget ? (int)(budget / p.per < (size_t)p.tm ? budget / p.per : (size_t)p.tm) : 0;
+    p.keep = !p.rows && p.tn > 1 && p.per <= budget ? (int)(budget / p.per < (size_t)p.tm ? budget / p.per : (size_t)p.tm) : 0;
     return p;
 }
 
@@ -2477,21 +2595,26 @@ static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float 
         }
         SD__PARALLEL_FOR(sd__nt(m, 18.0 * cv->n * cv->c * nb * p.mt * cv->ho * cv->wo))
         for (t = 0; t < nb * p.tn; t++) {
-            int b = t / p.tn, m0 = (i0 + b) * p.mt, n0 = t % p.tn * p.nw;
-            sd__wino_tile(g, w, m0, cv->co - m0 < p.mt ? cv->co - m0 : p.mt, n0, p.T - n0 < p.nw ? p.T - n0 : p.nw,
-                          p.keep ? uk + (size_t)b * p.per : NULL, ws + (size_t)SD__TID() * SD__CONV_WS);
+            int b = t / p.tn, m0 = (i0 + b) * p.mt, n0 = t % p.tn * p.nw, mc = cv->co - m0 < p.mt ? cv->co - m0 : p.mt, nc = p.T - n0 < p.nw ? p.T - n0 : p.nw;
+            if (p.rows) sd__wino_tile_t(g, w, m0, mc, n0, nc, ws + (size_t)SD__TID() * SD__CONV_WS);
+            else sd__wino_tile(g, w, m0, mc, n0, nc, p.keep ? uk + (size_t)b * p.per : NULL, ws + (size_t)SD__TID() * SD__CONV_WS);
         }
     }
 }
 
-/* F(4x4) where an image has SD__WINO_TILES of its tiles, else F(2x2) where it has as many of its, else
-   direct (NULL): per image and the same on every build, so that the algorithm, and so the bits, do
-   not depend on the batch (guidance halves together or apart) or the vector width */
+/* F(4x4) where an image has SD__WINO_FEW of its tiles (8x8 pixels; at 4x4, one tile, the direct product
+   is faster), else direct (NULL); in bfloat16 F(4x4) only from SD__WINO_TILES (its transforms would
+   magnify bfloat16's rounding) and F(2x2), in pairs, below. Per image and the same on every build,
+   so that the algorithm, and so the bits, do not depend on the batch (guidance halves together or
+   apart) or the vector width */
+#define SD__WINO_FEW 4
 static const sd__wino *sd__wino_pick(const sd_model *m, const sd__conv *cv)
 {
     int t4 = ((cv->ho + 3) / 4) * ((cv->wo + 3) / 4), t2 = ((cv->ho + 1) / 2) * ((cv->wo + 1) / 2), f;
     if (cv->k != 3 || cv->stride != 1 || cv->c < 8 || cv->co < 8 || m->cfg.winograd < 0) return NULL;
-    f = m->cfg.winograd ? m->cfg.winograd : t4 >= SD__WINO_TILES ? 4 : t2 >= SD__WINO_TILES ? 2 : 0;
+    if (m->cfg.winograd) f = m->cfg.winograd;
+    else if (m->cfg.bf16) f = t4 >= SD__WINO_TILES ? 4 : t2 >= SD__WINO_TILES ? 2 : 0;
+    else f = t4 >= SD__WINO_FEW ? 4 : 0;
     return f == 4 ? &sd__wino_f4 : f == 2 ? &sd__wino_f2 : NULL;
 }
 

@@ -163,6 +163,19 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
                n, c, h, w, co, p0.keep, p0.tm, p1.keep, p1.tm, memcmp(a, b, nout * 4) ? "the bits differ" : "the same bits");
         failures += memcmp(a, b, nout * 4) != 0;
     }
+    for (alg = 0; alg < 2 && k == 3 && stride == 1 && c >= 8 && co >= 8; alg++) {   /* Winograd's tiles as the products' rows and as their columns: the same bits */
+        m->cfg.winograd = alg ? 2 : 4;
+        m->wino_orient = 1;
+        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);
+        sd__conv2d_fast(m, a, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        m->wino_orient = 2;
+        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);
+        sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        m->wino_orient = 0; m->cfg.winograd = 0;
+        printf("%s conv %dx%dx%dx%d -> %d F(%dx%d), tiles as rows / as columns: %s\n", memcmp(a, b, nout * 4) ? "FAIL" : "ok  ",
+               n, c, h, w, co, alg ? 2 : 4, alg ? 2 : 4, memcmp(a, b, nout * 4) ? "the bits differ" : "the same bits");
+        failures += memcmp(a, b, nout * 4) != 0;
+    }
     free(in); free(bias); free(a); free(b); free(add); free(ws); free(store); free(stats);
 }
 
@@ -623,7 +636,9 @@ int main(void)
     test_conv(m, 1, 8, 9, 601, 16, 3, 2, 1, 0, 0, SD__F16);    /* stride 2 across blocks */
     test_conv(m, 2, 160, 32, 32, 200, 3, 1, 1, 0, 1, SD__F16);  /* Winograd: channels over a block (128), tiles over a block (64) */
     test_conv(m, 1, 64, 18, 23, 400, 3, 1, 1, 0, 0, SD__F16);   /* output channels over a thread's block (384), edge tiles */
-    test_conv(m, 2, 64, 16, 16, 500, 3, 1, 1, 0, 1, SD__F16);   /* F(2x2) by default: 128 tiles in one block, channels over its 432 */
+    test_conv(m, 2, 64, 16, 16, 500, 3, 1, 1, 0, 1, SD__F16);   /* tiles as rows: 32 of them, output channels over a panel */
+    test_conv(m, 5, 200, 16, 16, 150, 3, 1, 1, 0, 0, SD__F16);  /* 80 tiles as rows (two blocks), input channels past a block of 128 (72: not whole 16s) */
+    test_conv(m, 3, 40, 8, 8, 70, 3, 1, 1, 0, 0, SD__BF16);     /* 8x8: 4 tiles an image */
     test_conv(m, 1, 32, 6, 7, 40, 3, 1, 1, 1, 1, SD__BF16);     /* upsampled to 12x14 */
     test_attention(m, 1, 1, 77, 77, 64, 1);
     test_attention(m, 2, 8, 100, 77, 4, 0);

@@ -1983,6 +1983,22 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
         if (nc % SD__NR)   /* the last panel's columns past nc are zero */
             for (p = 0; p < kc; p++)
                 memset(dst + (size_t)(nc - nc % SD__NR) * kc + (size_t)p * SD__NR + nc % SD__NR, 0, sizeof(float) * (size_t)(SD__NR - nc % SD__NR));
+        if (kk == 1 && s == 1 && !cv->pad_t && !cv->pad_l && !cv->up_h && !g->stats && !g->silu) {   /* 1x1 on the input as it is: row k is channel k of each image, read in place */
+            while (j0 < nc) {
+                int n = n0 + j0, hw = cv->h * cv->w, b = n / hw, len = hw - n % hw < nc - j0 ? hw - n % hw : nc - j0;
+                for (p = 0; p < kc; p++) {
+                    const float *SD__RESTRICT r = g->img + ((size_t)b * cv->c + (size_t)(k0 + p)) * hw + n % hw;
+                    int t = 0;
+                    while (t < len) {
+                        int at = j0 + t, o = at % SD__NR, cnt = SD__NR - o < len - t ? SD__NR - o : len - t;
+                        memcpy(dst + (size_t)(at - o) * kc + (size_t)p * SD__NR + o, r + t, sizeof(float) * (size_t)cnt);
+                        t += cnt;
+                    }
+                }
+                j0 += len;
+            }
+            return;
+        }
         while (j0 < nc) {   /* a run: output pixels j0..j0+len of one output row of image b, across panels */
             int n = n0 + j0, b = n / (cv->ho * cv->wo), y = n % (cv->ho * cv->wo) / cv->wo, x = n % cv->wo, len = cv->wo - x, cached = -1;
             if (len > nc - j0) len = nc - j0;

@@ -631,6 +631,8 @@ int main(void)
     test_conv(m, 2, 64, 5, 3, 64, 3, 1, 1, 1, 0, SD__BF16);
     test_conv(m, 1, 64, 5, 4, 64, 3, 1, 1, 2, 0, SD__F16);
     test_conv(m, 2, 96, 11, 11, 32, 1, 1, 0, 0, 0, SD__F16);
+    test_conv(m, 3, 300, 9, 13, 70, 1, 1, 0, 0, 0, SD__F16);    /* 1x1 read in place: channels over a block (256), column blocks across images */
+    test_conv(m, 1, 64, 7, 9, 40, 1, 1, 0, 0, 1, SD__F16);      /* 1x1 after GroupNorm+SiLU: through the row buffer */
     test_conv(m, 1, 256, 20, 20, 130, 3, 1, 1, 0, 1, SD__F16);
     test_conv(m, 1, 32, 5, 530, 24, 3, 1, 1, 0, 1, SD__F16);   /* output rows wider than a column block */
     test_conv(m, 1, 8, 9, 601, 16, 3, 2, 1, 0, 0, SD__F16);    /* stride 2 across blocks */

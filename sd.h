@@ -2520,6 +2520,7 @@ static void sd__wino_tile_t(const sd__mm *g, const sd__wino *w, int m0, int mc, 
             for (t0 = 0; t0 < nt; t0 += 16) {
                 const float *src = ub + (size_t)p * kc * ncp + (size_t)(t0 / SD__NR) * kc * SD__NR + t0 % SD__NR;
                 float *dst = va + ((size_t)p * SD__WNW + t0) * kc;
+                if (t0 >= ncp) { memset(dst, 0, sizeof(float) * 16 * (size_t)kc); continue; }   /* (rows past the panels: AVX2's 16 wide) */
                 for (k1 = 0; k1 + 16 <= kc; k1 += 16) sd__transpose16(dst + k1, kc, src + (size_t)k1 * SD__NR, SD__NR);
                 for (kk = k1; kk < kc; kk++)
                     for (t = 0; t < 16; t++) dst[(size_t)t * kc + kk] = src[(size_t)kk * SD__NR + t];

@@ -1969,6 +1969,20 @@ static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int b, int ch,
     else memcpy(rb + t0, src + x0 + t0, sizeof(float) * (size_t)(t1 - t0));
 }
 
+/* row p of B panels for the run of len columns from column j0 of the block, spread over the NR-wide
+   panels: the run's values r[t s] */
+static void sd__pack_run(float *SD__RESTRICT dst, int kc, int p, int j0, int len, const float *SD__RESTRICT r, int s)
+{
+    int t = 0, j;
+    while (t < len) {   /* the part of the run in each panel */
+        int at = j0 + t, o = at % SD__NR, cnt = SD__NR - o < len - t ? SD__NR - o : len - t;
+        float *SD__RESTRICT d = dst + (size_t)(at - o) * kc + (size_t)p * SD__NR + o;
+        if (s == 1) memcpy(d, r + t, sizeof(float) * (size_t)cnt);
+        else for (j = 0; j < cnt; j++) d[j] = r[(size_t)(t + j) * s];
+        t += cnt;
+    }
+}
+
 /* B panels for columns n0..n0+nc of rows k0..k0+kc */
 static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc, int k0, int kc, float *row)
 {
@@ -1977,45 +1991,25 @@ static void sd__pack_b(float *SD__RESTRICT dst, const sd__mm *g, int n0, int nc,
         /* the implicit im2col: row k = (channel, kernel row di, kernel column dj), column n = output
            pixel. The block's columns fall into runs along output rows of one image, each run spread
            over NR-wide panels; for each run and each (channel, di) the input row is transformed
-           once into `row`, then read at stride s for every dj. */
+           once into `row`, then read at stride s for every dj. A 1x1 convolution of stride 1 on the
+           input as it is reads the input in place, a run to the end of its image. */
         const sd__conv *cv = g->conv;
-        int kk = cv->k * cv->k, s = cv->stride, j0 = 0;
+        int kk = cv->k * cv->k, s = cv->stride, j0 = 0, hw = cv->ho * cv->wo;
+        int in_place = kk == 1 && s == 1 && !cv->pad_t && !cv->pad_l && !cv->up_h && !g->stats && !g->silu;
         if (nc % SD__NR)   /* the last panel's columns past nc are zero */
             for (p = 0; p < kc; p++)
                 memset(dst + (size_t)(nc - nc % SD__NR) * kc + (size_t)p * SD__NR + nc % SD__NR, 0, sizeof(float) * (size_t)(SD__NR - nc % SD__NR));
-        if (kk == 1 && s == 1 && !cv->pad_t && !cv->pad_l && !cv->up_h && !g->stats && !g->silu) {   /* 1x1 on the input as it is: row k is channel k of each image, read in place */
-            while (j0 < nc) {
-                int n = n0 + j0, hw = cv->h * cv->w, b = n / hw, len = hw - n % hw < nc - j0 ? hw - n % hw : nc - j0;
-                for (p = 0; p < kc; p++) {
-                    const float *SD__RESTRICT r = g->img + ((size_t)b * cv->c + (size_t)(k0 + p)) * hw + n % hw;
-                    int t = 0;
-                    while (t < len) {
-                        int at = j0 + t, o = at % SD__NR, cnt = SD__NR - o < len - t ? SD__NR - o : len - t;
-                        memcpy(dst + (size_t)(at - o) * kc + (size_t)p * SD__NR + o, r + t, sizeof(float) * (size_t)cnt);
-                        t += cnt;
-                    }
-                }
-                j0 += len;
-            }
-            return;
-        }
-        while (j0 < nc) {   /* a run: output pixels j0..j0+len of one output row of image b, across panels */
-            int n = n0 + j0, b = n / (cv->ho * cv->wo), y = n % (cv->ho * cv->wo) / cv->wo, x = n % cv->wo, len = cv->wo - x, cached = -1;
+        while (j0 < nc) {   /* a run: output pixels j0..j0+len of one output row (in place: of one image) of image b, across panels */
+            int n = n0 + j0, b = n / hw, y = n % hw / cv->wo, x = n % cv->wo, len = in_place ? hw - n % hw : cv->wo - x, cached = -1;
             if (len > nc - j0) len = nc - j0;
             for (p = 0; p < kc; p++) {
-                int k = k0 + p, ch = k / kk, di = (k % kk) / cv->k, dj = k % cv->k, key = ch * cv->k + di, t = 0;
+                int k = k0 + p, ch = k / kk, di = (k % kk) / cv->k, dj = k % cv->k, key = ch * cv->k + di;
+                if (in_place) { sd__pack_run(dst, kc, p, j0, len, g->img + ((size_t)b * cv->c + (size_t)k) * hw + n % hw, 1); continue; }
                 if (key != cached) {
                     sd__conv_row(row, g, b, ch, y * s + di - cv->pad_t, x * s - cv->pad_l, (len - 1) * s + cv->k);
                     cached = key;
                 }
-                while (t < len) {   /* the part of the run in each panel */
-                    int at = j0 + t, o = at % SD__NR, cnt = SD__NR - o < len - t ? SD__NR - o : len - t;
-                    float *SD__RESTRICT d = dst + (size_t)(at - o) * kc + (size_t)p * SD__NR + o;
-                    const float *SD__RESTRICT r = row + (size_t)t * s + dj;
-                    if (s == 1) for (j = 0; j < cnt; j++) d[j] = r[j];
-                    else for (j = 0; j < cnt; j++) d[j] = r[j * s];
-                    t += cnt;
-                }
+                sd__pack_run(dst, kc, p, j0, len, row + dj, s);
             }
             j0 += len;
         }
@@ -2362,7 +2356,8 @@ static void sd__wino_weights(float *ua, const sd__mm *g, const sd__wino *w, int 
 
 /* U = G w G^T of one input channel for 16 output channels at once: x[3 row + col][o] the kernels' taps, U_p
    at d + p ds, [o]; sd__wino_weights's sums (t[i][col] = sum_row G[i][row] w[row][col], then U[i][j] =
-   sum_col G[j][col] t[i][col]), each in its order. On AVX-512 in registers, the same floats */
+   sum_col G[j][col] t[i][col]), each in its order: sd__wino_mix's steps along 16 output channels; on
+   AVX-512 in registers, the same floats */
 #if SD__AVX512
 static void sd__wino_u16(float *d, size_t ds, const float *x, const sd__wino *w)
 {
@@ -2381,14 +2376,10 @@ static void sd__wino_u16(float *d, size_t ds, const float *x, const sd__wino *w)
 #else
 static void sd__wino_u16(float *d, size_t ds, const float *x, const sd__wino *w)
 {
-    float t[3][16];
-    int a = w->a, i, j, q, l;
-    for (i = 0; i < a; i++) {
-        for (q = 0; q < 3; q++)
-            for (l = 0; l < 16; l++) t[q][l] = w->g[i][0] * x[16 * q + l] + w->g[i][1] * x[16 * (3 + q) + l] + w->g[i][2] * x[16 * (6 + q) + l];
-        for (j = 0; j < a; j++)
-            for (l = 0; l < 16; l++) d[(size_t)(i * a + j) * ds + l] = w->g[j][0] * t[0][l] + w->g[j][1] * t[1][l] + w->g[j][2] * t[2][l];
-    }
+    float t[6 * 3 * 16];   /* t[i][col][o] */
+    int a = w->a, q, i;
+    for (q = 0; q < 3; q++) sd__wino_mix(t + q * 16, 3 * 16, x + q * 16, 3 * 16, &w->g[0][0], 3, a, 3, 16);
+    for (i = 0; i < a; i++) sd__wino_mix(d + (size_t)i * a * ds, (ptrdiff_t)ds, t + i * 3 * 16, 16, &w->g[0][0], 3, a, 3, 16);
 }
 #endif
 

@@ -100,6 +100,22 @@ static void test_linear(sd_model *m, int rows, int c, int co, int dtype, int wit
     free(in); free(bias); free(add); free(a); free(b); free(ws); free(store);
 }
 
+/* out = m's fast convolution, in a workspace of the size its plan asks */
+static void conv_fast(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l, const float *add, const float *stats, int gn)
+{
+    float *ws = (float *)malloc(sd__conv2d_ws_fast(m, g) * 4);
+    sd__conv2d_fast(m, out, in, g, l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+    free(ws);
+}
+
+/* two ways that must give the same floats */
+static void same_bits(const char *what, const float *a, const float *b, size_t n)
+{
+    int differ = memcmp(a, b, n * 4) != 0;
+    printf("%s %s: %s\n", differ ? "FAIL" : "ok  ", what, differ ? "the bits differ" : "the same bits");
+    failures += differ;
+}
+
 static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, int stride, int pad, int up, int gn, int dtype)
 {
     uint32_t s = (uint32_t)(n + c * 3 + h * 5 + w * 7 + co * 11 + k + stride * 13 + up * 17 + gn);
@@ -152,29 +168,23 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
     m->cfg.winograd = 0;
     if (sd__wino_pick(m, &g)) {   /* the transformed weights kept for all the tiles, a block at a time in low-memory mode, or none: the same bits */
         sd__wplan p0 = sd__wino_plan(m, &g, sd__wino_pick(m, &g)), p1;
-        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);
-        sd__conv2d_fast(m, a, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        conv_fast(m, a, in, &g, &l, add, stats, gn);
         m->cfg.low_memory = !m->cfg.low_memory;
         p1 = sd__wino_plan(m, &g, sd__wino_pick(m, &g));
-        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);
-        sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        conv_fast(m, b, in, &g, &l, add, stats, gn);
         m->cfg.low_memory = !m->cfg.low_memory;
-        printf("%s conv %dx%dx%dx%d -> %d, weights kept for %d of %d blocks / %d of %d (low-memory): %s\n", memcmp(a, b, nout * 4) ? "FAIL" : "ok  ",
-               n, c, h, w, co, p0.keep, p0.tm, p1.keep, p1.tm, memcmp(a, b, nout * 4) ? "the bits differ" : "the same bits");
-        failures += memcmp(a, b, nout * 4) != 0;
+        snprintf(name, sizeof name, "conv %dx%dx%dx%d -> %d, weights kept for %d of %d blocks / %d of %d (low-memory)", n, c, h, w, co, p0.keep, p0.tm, p1.keep, p1.tm);
+        same_bits(name, a, b, nout);
     }
     for (alg = 0; alg < 2 && k == 3 && stride == 1 && c >= 8 && co >= 8; alg++) {   /* Winograd's tiles as the products' rows and as their columns: the same bits */
         m->cfg.winograd = alg ? 2 : 4;
         m->wino_orient = 1;
-        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);
-        sd__conv2d_fast(m, a, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        conv_fast(m, a, in, &g, &l, add, stats, gn);
         m->wino_orient = 2;
-        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);
-        sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
+        conv_fast(m, b, in, &g, &l, add, stats, gn);
         m->wino_orient = 0; m->cfg.winograd = 0;
-        printf("%s conv %dx%dx%dx%d -> %d F(%dx%d), tiles as rows / as columns: %s\n", memcmp(a, b, nout * 4) ? "FAIL" : "ok  ",
-               n, c, h, w, co, alg ? 2 : 4, alg ? 2 : 4, memcmp(a, b, nout * 4) ? "the bits differ" : "the same bits");
-        failures += memcmp(a, b, nout * 4) != 0;
+        snprintf(name, sizeof name, "conv %dx%dx%dx%d -> %d F(%dx%d), tiles as rows / as columns", n, c, h, w, co, alg ? 2 : 4, alg ? 2 : 4);
+        same_bits(name, a, b, nout);
     }
     free(in); free(bias); free(a); free(b); free(add); free(ws); free(store); free(stats);
 }

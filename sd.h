@@ -670,6 +670,14 @@ int madvise(void *addr, size_t length, int advice);
 #define SD__NOINLINE
 #endif
 
+/* a hint that these bytes will be read soon (weights and inputs read in short runs far apart, which the
+   hardware's prefetchers do not foresee); nothing else, so no effect on any result */
+#if defined(__GNUC__)
+#define SD__PREFETCH(p) __builtin_prefetch((const void *)(p))
+#else
+#define SD__PREFETCH(p) ((void)(p))
+#endif
+
 /* Same bits whatever the compiler: no contraction of a*b+c into fma behind our back. */
 #if defined(__clang__) || (defined(__STDC_VERSION__) && !defined(__GNUC__))
 #pragma STDC FP_CONTRACT OFF
@@ -989,6 +997,15 @@ static void sd__decode(float *SD__RESTRICT out, const unsigned char *SD__RESTRIC
         break;
     default: for (i = 0; i < n; i++) out[i] = 0.0f; SD_ASSERT(0);
     }
+}
+
+/* elements at..at+n of a tensor's bytes p: read soon (SD__PREFETCH, a line at a time) */
+static void sd__prefetch(const unsigned char *p, int dtype, size_t at, size_t n)
+{
+    size_t es = (size_t)sd__dtype_size[dtype], o, e = (at + n) * es;
+    if (!n) return;
+    for (o = at * es; o < e; o += 64) SD__PREFETCH(p + o);
+    SD__PREFETCH(p + e - 1);
 }
 
 /* one element of a weight tensor (the reference kernels read weights this way) */
@@ -2301,6 +2318,19 @@ static int sd__wino_run_len(const sd__conv *cv, int m, int n0, int j0, int nc, i
     return tw - *tx < nc - j0 ? tw - *tx : nc - j0;
 }
 
+/* input rows y0..y1 (of the maybe upsampled input) of channel ch of image b: read soon */
+static void sd__conv_prefetch(const sd__mm *g, int b, int ch, int y0, int y1)
+{
+    const sd__conv *cv = g->conv;
+    int H = cv->up_h ? cv->up_h : cv->h, y, last = -1;
+    const unsigned char *plane = (const unsigned char *)(g->img + ((size_t)b * cv->c + (size_t)ch) * cv->h * cv->w);
+    for (y = y0 < 0 ? 0 : y0; y < y1 && y < H; y++) {
+        int sy = g->ymap ? g->ymap[y] : y;
+        if (sy != last) sd__prefetch(plane, SD__F32, (size_t)sy * cv->w, (size_t)cv->w);
+        last = sy;
+    }
+}
+
 /* V_p = B^T d B for input channels k0..k0+kc and tiles n0..n0+nc (nc <= WNW; F(2x2): 2 WNW), in the B panels'
    layout: V_p at vb + p * kc * ncp, channel kk's tile j at (j / NR) * kc * NR + kk * NR + j % NR */
 static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0, int nc, int k0, int kc, float *s)
@@ -2309,7 +2339,12 @@ static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0
     int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, kk, t;
     float *row = s, *h = row + SD__WROWS, *xc = h + 36 * SD__WNW;
     for (kk = 0; kk < kc; kk++) {
-        int r, c;
+        int r, c, j0;
+        for (j0 = 0; kk + 1 < kc && j0 < nc;) {   /* the next channel's rows, while this one's are transformed */
+            int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx);
+            sd__conv_prefetch(g, b, k0 + kk + 1, m * ty - cv->pad_t, m * ty - cv->pad_t + a);
+            j0 += cnt;
+        }
         for (r = 0; r < a; r++) {   /* input row r of every tile, xc[c][tile], then B^T along it: h[r][j][tile] */
             int j0 = 0;
             while (j0 < nc) {   /* (each run of tiles: one input row) */
@@ -2343,6 +2378,8 @@ static void sd__wino_weights(float *ua, const sd__mm *g, const sd__wino *w, int 
             for (p = 0; p < a * a; p++) memset(ua + ((size_t)p * mcp + o) * kc, 0, sizeof(float) * (size_t)kc);
             continue;
         }
+        if (o + 1 < mc && m0 + o + 1 < g->M)   /* the next kernel's bytes, while this one is transformed */
+            sd__prefetch(g->aw->data, g->aw->dtype, ((size_t)(m0 + o + 1) * g->conv->c + k0) * 9, (size_t)kc * 9);
         sd__decode(raw, g->aw->data, g->aw->dtype, ((size_t)(m0 + o) * g->conv->c + k0) * 9, (size_t)kc * 9);
         for (q = 0; q < 9; q++)   /* the 9 taps, each over the channels */
             for (kk = 0; kk < kc; kk++) planes[q * kc + kk] = raw[kk * 9 + q];
@@ -2396,7 +2433,10 @@ static void sd__wino_weights_t(float *ub, const sd__mm *g, const sd__wino *w, in
     float *raw = s, *tr = raw + 16 * 144;   /* 16 kernels of 16 channels; transposed, tr[9 ci + tap][o] */
     for (o0 = 0; o0 < SD__NR; o0 += 16)
         for (k1 = 0; k1 < kc; k1 += 16) {
-            int nk = kc - k1 < 16 ? kc - k1 : 16;
+            int nk = kc - k1 < 16 ? kc - k1 : 16, po = k1 + 16 < kc ? o0 : o0 + 16, pk = k1 + 16 < kc ? k1 + 16 : 0;
+            for (j = 0; j < 16 && po < SD__NR; j++)   /* the next 16 kernels' bytes, while these are transformed */
+                if (po + j < mc && m0 + po + j < g->M)
+                    sd__prefetch(g->aw->data, g->aw->dtype, ((size_t)(m0 + po + j) * g->conv->c + k0 + pk) * 9, (size_t)(kc - pk < 16 ? kc - pk : 16) * 9);
             for (j = 0; j < 16; j++) {
                 float *r = raw + j * 144;
                 if (o0 + j < mc && m0 + o0 + j < g->M)
@@ -2626,12 +2666,47 @@ static const sd__wino *sd__wino_pick(const sd_model *m, const sd__conv *cv)
     return f == 4 ? &sd__wino_f4 : f == 2 ? &sd__wino_f2 : NULL;
 }
 
+/* GroupNorm's map and SiLU on a convolution's input done once, into the scratch, where the input has
+   at most SD__PRE floats (not in low-memory mode): the products would apply them to each input row
+   each time they read it (a Winograd tile row's 6 rows overlap the next's by 2, a direct 3x3 reads a
+   row for each of its kernel rows), at 64x64 c320 a sixth of the convolution's time. The same floats */
+#define SD__PRE ((size_t)8 << 20)   /* 32 MB: the UNet's inputs at 512x512 (64x64 c960, a batch of 2) */
+static int sd__conv_pre(const sd_model *m, const sd__conv *cv, sd__act act)
+{
+    return act == SD__ACT_SILU && !m->cfg.low_memory && (size_t)cv->n * cv->c * cv->h * cv->w <= SD__PRE;
+}
+
+static void sd__conv_pre_apply(sd_model *m, float *out, const float *in, const sd__conv *cv, const float *stats)
+{
+    int t;
+    size_t hw = (size_t)cv->h * cv->w;
+    SD__PARALLEL_FOR_CHUNK(sd__nt(m, SD__PAR_FLOAT * cv->n * cv->c * hw), sd__per_task(hw))
+    for (t = 0; t < cv->n * cv->c; t++) {   /* (image, channel) t, as sd__conv_row */
+        const float *SD__RESTRICT x = in + (size_t)t * hw;
+        float *SD__RESTRICT y = out + (size_t)t * hw, scale = stats ? stats[2 * t] : 1.0f, shift = stats ? stats[2 * t + 1] : 0.0f;
+        size_t i;
+        for (i = 0; i < hw; i++) y[i] = sd__silu_fast(x[i] * scale + shift);
+    }
+}
+
 /* conv2d as implicit GEMM over the whole batch: C[Co, N*HoWo] = W[Co, C*k*k] x im2col (each image a segment) */
 /* the threads' product workspaces and the upsampling tables; after them, a Winograd convolution's
-   kept weights */
+   kept weights, then the input after GroupNorm and SiLU (sd__conv_pre) */
 static size_t sd__conv2d_ws_base(const sd_model *m, const sd__conv *g)
 {
     return (size_t)m->n_threads * SD__CONV_WS + (size_t)g->up_h + (size_t)g->up_w + 16;
+}
+
+/* the scratch of each: nothing; sd__conv2d_ws_base's, the kept weights and the input after GroupNorm and SiLU */
+static size_t sd__conv2d_ws_ref(const sd_model *m, const sd__conv *g, sd__act act) { (void)m; (void)g; (void)act; return 0; }
+static size_t sd__conv2d_ws_fast(const sd_model *m, const sd__conv *g, sd__act act)
+{
+    const sd__wino *w = sd__wino_pick(m, g);
+    size_t n = sd__conv2d_ws_base(m, g), pre = sd__conv_pre(m, g, act) ? (size_t)g->n * g->c * g->h * g->w : 0;
+    sd__wplan p;
+    if (!w) return n + pre;
+    p = sd__wino_plan(m, g, w);
+    return n + (size_t)p.keep * p.per + pre;
 }
 
 static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__conv *cv, const sd__lin *l,
@@ -2642,6 +2717,11 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
     int *ymap = NULL, *xmap = NULL;
     sd__mm g;
     memset(&g, 0, sizeof g);
+    if (sd__conv_pre(m, cv, act)) {
+        float *pre = ws + sd__conv2d_ws_fast(m, cv, SD__ACT_NONE);
+        sd__conv_pre_apply(m, pre, in, cv, stats);
+        in = pre; stats = NULL; act = SD__ACT_NONE;
+    }
     if (cv->up_h) {   /* nearest-upsampling tables live after the threads' workspaces */
         ymap = (int *)(void *)(ws + (size_t)m->n_threads * SD__CONV_WS);
         xmap = ymap + cv->up_h;
@@ -2657,17 +2737,6 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
     g.bf16 = m->cfg.bf16 != 0 && (!w || w->m == 2);   /* (F(4x4)'s transforms magnify bfloat16's rounding ~10x: float32) */
     if (w) sd__wino_run(m, &g, w, ws, ws + sd__conv2d_ws_base(m, cv));
     else sd__mm_run(m, &g, ws);
-}
-
-/* the scratch of each: nothing; sd__conv2d_ws_base's and the kept weights */
-static size_t sd__conv2d_ws_ref(const sd_model *m, const sd__conv *g) { (void)m; (void)g; return 0; }
-static size_t sd__conv2d_ws_fast(const sd_model *m, const sd__conv *g)
-{
-    const sd__wino *w = sd__wino_pick(m, g);
-    sd__wplan p;
-    if (!w) return sd__conv2d_ws_base(m, g);
-    p = sd__wino_plan(m, g, w);
-    return sd__conv2d_ws_base(m, g) + (size_t)p.keep * p.per;
 }
 
 /* ---------------------------------------------------------------- linear */
@@ -3251,7 +3320,7 @@ struct sd__kernels {
     void (*add_chan)(sd_model *m, float *x, const float *e, int n, int c, int hw);
     void (*concat)(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw);
     /* the scratch (floats) that conv, linear and attention take as ws */
-    size_t (*conv_ws)(const sd_model *m, const sd__conv *g);
+    size_t (*conv_ws)(const sd_model *m, const sd__conv *g, sd__act act);
     size_t (*linear_ws)(const sd_model *m);
     size_t (*attention_ws)(const sd_model *m, int n, int heads, int tk, int d, sd__mask mask);
     size_t (*linear_geglu_ws)(const sd_model *m, int rows, int f);
@@ -3420,7 +3489,7 @@ static void sd__op_conv(sd_model *m, float *out, const float *in, sd__conv g, co
                         const float *add, const float *stats, sd__act act)
 {
     size_t mark = sd__mark(m), nw = sd__wcopy_floats(m, l->w);
-    float *ws = sd__push(m, m->kern->conv_ws(m, &g)), *wb = nw ? sd__push(m, nw) : NULL;
+    float *ws = sd__push(m, m->kern->conv_ws(m, &g, act)), *wb = nw ? sd__push(m, nw) : NULL;
     if (m->planning) m->flops += 2.0 * g.n * g.co * g.ho * g.wo * (double)g.c * g.k * g.k;
     else if (sd__weights_begin(m, l->w, wb)) {
         m->kern->conv(m, out, in, &g, l, add, stats, act, ws);

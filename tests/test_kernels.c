@@ -103,7 +103,7 @@ static void test_linear(sd_model *m, int rows, int c, int co, int dtype, int wit
 /* out = m's fast convolution, in a workspace of the size its plan asks */
 static void conv_fast(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l, const float *add, const float *stats, int gn)
 {
-    float *ws = (float *)malloc(sd__conv2d_ws_fast(m, g) * 4);
+    float *ws = (float *)malloc(sd__conv2d_ws_fast(m, g, gn ? SD__ACT_SILU : SD__ACT_NONE) * 4);
     sd__conv2d_fast(m, out, in, g, l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
     free(ws);
 }
@@ -156,7 +156,7 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
         static const char *const alg_name[4] = { "", " direct", " F(2x2,3x3)", " F(4x4,3x3)" };
         if (alg && !(k == 3 && stride == 1 && c >= 8 && co >= 8)) break;
         m->cfg.winograd = algs[alg];
-        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g) * 4);   /* (the scratch depends on the algorithm) */
+        free(ws); ws = (float *)malloc(sd__conv2d_ws_fast(m, &g, gn ? SD__ACT_SILU : SD__ACT_NONE) * 4);   /* (the scratch depends on the algorithm) */
         sd__conv2d_fast(m, b, in, &g, &l, add, stats, gn ? SD__ACT_SILU : SD__ACT_NONE, ws);
         snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d s%d p%d%s%s -> %d %s%s", n, c, h, w, k, stride, pad, up ? " up" : "", gn ? " gn+silu" : "", co, sd__dtype_name[dtype], alg_name[alg]);
         check(name, b, a, nout, alg == 3 || (alg == 0 && k == 3 && stride == 1) ? 1e-5 : 2e-6);
@@ -174,6 +174,16 @@ static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, in
         conv_fast(m, b, in, &g, &l, add, stats, gn);
         m->cfg.low_memory = !m->cfg.low_memory;
         snprintf(name, sizeof name, "conv %dx%dx%dx%d -> %d, weights kept for %d of %d blocks / %d of %d (low-memory)", n, c, h, w, co, p0.keep, p0.tm, p1.keep, p1.tm);
+        same_bits(name, a, b, nout);
+    }
+    for (alg = 0; alg < 2 && gn; alg++) {   /* GroupNorm+SiLU applied to the input first (sd__conv_pre) or by the products as they read it (low-memory mode): the same bits */
+        m->cfg.winograd = alg ? -1 : 0;
+        conv_fast(m, a, in, &g, &l, add, stats, gn);
+        m->cfg.low_memory = !m->cfg.low_memory;
+        conv_fast(m, b, in, &g, &l, add, stats, gn);
+        m->cfg.low_memory = !m->cfg.low_memory;
+        m->cfg.winograd = 0;
+        snprintf(name, sizeof name, "conv %dx%dx%dx%d k%d%s gn+silu -> %d%s, GroupNorm first / in the products", n, c, h, w, k, up ? " up" : "", co, alg ? " direct" : "");
         same_bits(name, a, b, nout);
     }
     for (alg = 0; alg < 2 && k == 3 && stride == 1 && c >= 8 && co >= 8; alg++) {   /* Winograd's tiles as the products' rows and as their columns: the same bits */
@@ -527,7 +537,7 @@ static void test_bf16_products(sd_model *ref, sd_model *mb, sd_model *m1)
         g.ho = (g.h + 2 * g.pad_t - g.k) / g.stride + 1; g.wo = (g.w + 2 * g.pad_l - g.k) / g.stride + 1;
         nin = (size_t)g.n * g.c * g.h * g.w; nout = (size_t)g.n * g.co * g.ho * g.wo;
         in = (float *)malloc(nin * 4); bias = (float *)malloc((size_t)g.co * 4); a = (float *)malloc(nout * 4); b = (float *)malloc(nout * 4); b1 = (float *)malloc(nout * 4);
-        ws = (float *)malloc(4 * sd__conv2d_ws_fast(mb, &g));
+        ws = (float *)malloc(4 * sd__conv2d_ws_fast(mb, &g, SD__ACT_NONE));
         fill(in, nin, &s, 2.0f); fill(bias, (size_t)g.co, &s, 0.3f);
         for (i = 0; i < nin; i++) in[i] = bf16_exact(in[i]);
         l.w = &wt; l.b = bias;
@@ -642,7 +652,7 @@ int main(void)
     test_conv(m, 1, 64, 5, 4, 64, 3, 1, 1, 2, 0, SD__F16);
     test_conv(m, 2, 96, 11, 11, 32, 1, 1, 0, 0, 0, SD__F16);
     test_conv(m, 3, 300, 9, 13, 70, 1, 1, 0, 0, 0, SD__F16);    /* 1x1 read in place: channels over a block (256), column blocks across images */
-    test_conv(m, 1, 64, 7, 9, 40, 1, 1, 0, 0, 1, SD__F16);      /* 1x1 after GroupNorm+SiLU: through the row buffer */
+    test_conv(m, 1, 64, 7, 9, 40, 1, 1, 0, 0, 1, SD__F16);      /* 1x1 after GroupNorm+SiLU: read in place after them (low-memory: through the row buffer) */
     test_conv(m, 1, 256, 20, 20, 130, 3, 1, 1, 0, 1, SD__F16);
     test_conv(m, 1, 32, 5, 530, 24, 3, 1, 1, 0, 1, SD__F16);   /* output rows wider than a column block */
     test_conv(m, 1, 8, 9, 601, 16, 3, 2, 1, 0, 0, SD__F16);    /* stride 2 across blocks */

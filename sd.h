@@ -2336,7 +2336,8 @@ static void sd__conv_prefetch(const sd__mm *g, int b, int ch, int y0, int y1)
 static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0, int nc, int k0, int kc, float *s)
 {
     const sd__conv *cv = g->conv;
-    int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, kk, t;
+    int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, kk, t, H = cv->up_h ? cv->up_h : cv->h;
+    int plain = !g->stats && !g->silu && !g->xmap;   /* no GroupNorm, SiLU or upsampling along the rows */
     float *row = s, *h = row + SD__WROWS, *xc = h + 36 * SD__WNW;
     for (kk = 0; kk < kc; kk++) {
         int r, c, j0;
@@ -2348,10 +2349,23 @@ static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0
         for (r = 0; r < a; r++) {   /* input row r of every tile, xc[c][tile], then B^T along it: h[r][j][tile] */
             int j0 = 0;
             while (j0 < nc) {   /* (each run of tiles: one input row) */
-                int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx);
-                sd__conv_row(row, g, b, k0 + kk, m * ty - cv->pad_t + r, m * tx - cv->pad_l, m * cnt + a - m);
-                for (c = 0; c < a; c++)
-                    for (t = 0; t < cnt; t++) xc[(size_t)c * nc + j0 + t] = row[m * t + c];
+                int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx), y = m * ty - cv->pad_t + r, x0 = m * tx - cv->pad_l;
+                if (plain) {   /* the input as it is: read in place, zeros outside */
+                    const float *src = y >= 0 && y < H ? g->img + (((size_t)b * cv->c + (size_t)(k0 + kk)) * cv->h + (size_t)(g->ymap ? g->ymap[y] : y)) * cv->w : NULL;
+                    for (c = 0; c < a; c++) {   /* tiles t0..t1 read column x0 + m t + c inside the row */
+                        float *SD__RESTRICT d = xc + (size_t)c * nc + j0;
+                        int t0 = x0 + c >= 0 ? 0 : (-x0 - c + m - 1) / m, t1 = cv->w - x0 - c > 0 ? (cv->w - x0 - c + m - 1) / m : 0;
+                        if (!src || t1 > cnt) t1 = src ? cnt : 0;
+                        if (t0 > t1) t0 = t1;
+                        for (t = 0; t < t0; t++) d[t] = 0.0f;
+                        for (; t < t1; t++) d[t] = src[x0 + m * t + c];
+                        for (; t < cnt; t++) d[t] = 0.0f;
+                    }
+                } else {
+                    sd__conv_row(row, g, b, k0 + kk, y, x0, m * cnt + a - m);
+                    for (c = 0; c < a; c++)
+                        for (t = 0; t < cnt; t++) xc[(size_t)c * nc + j0 + t] = row[m * t + c];
+                }
                 j0 += cnt;
             }
             sd__wino_mix(h + (size_t)r * a * nc, nc, xc, nc, &w->bt[0][0], 6, a, a, nc);

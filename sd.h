@@ -1962,16 +1962,31 @@ static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc,
 
 /* one run of output pixels of the same output row: the input row it reads for (channel, kernel
    row), GroupNorm+SiLU applied, upsampling and zero padding resolved, into rb */
+/* the input row under row y (of the maybe upsampled input) of channel ch of image b; NULL outside
+   the image (zero padding) */
+static const float *sd__conv_src(const sd__mm *g, int b, int ch, int y)
+{
+    const sd__conv *cv = g->conv;
+    if (y < 0 || y >= (cv->up_h ? cv->up_h : cv->h)) return NULL;
+    return g->img + (((size_t)b * cv->c + (size_t)ch) * cv->h + (size_t)(g->ymap ? g->ymap[y] : y)) * cv->w;
+}
+
+/* y = x after GroupNorm's map (x scale + shift) and, with silu, SiLU: n floats (y may be x) */
+static void sd__gn_map(float *y, const float *x, size_t n, float scale, float shift, int silu)
+{
+    size_t i;
+    if (silu) for (i = 0; i < n; i++) y[i] = sd__silu_fast(x[i] * scale + shift);
+    else for (i = 0; i < n; i++) y[i] = x[i] * scale + shift;
+}
+
 static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int b, int ch, int y, int x0, int len)
 {
     const sd__conv *cv = g->conv;
-    int H = cv->up_h ? cv->up_h : cv->h, W = cv->up_w ? cv->up_w : cv->w, t, t0, t1;
+    int W = cv->up_w ? cv->up_w : cv->w, t, t0, t1;
     size_t bc = (size_t)b * cv->c + (size_t)ch;   /* (image, channel) */
-    const float *src;
+    const float *src = sd__conv_src(g, b, ch, y);
     float scale = g->stats ? g->stats[2 * bc] : 1.0f, shift = g->stats ? g->stats[2 * bc + 1] : 0.0f;
-    if (y < 0 || y >= H) { memset(rb, 0, sizeof(float) * (size_t)len); return; }
-    if (g->ymap) y = g->ymap[y];
-    src = g->img + (bc * cv->h + (size_t)y) * cv->w;
+    if (!src) { memset(rb, 0, sizeof(float) * (size_t)len); return; }
     t0 = x0 < 0 ? -x0 : 0;                       /* [t0, t1) lies inside the row */
     t1 = W - x0 < len ? W - x0 : len;
     if (t1 < t0) t1 = t0;
@@ -1979,10 +1994,8 @@ static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int b, int ch,
     for (t = t1; t < len; t++) rb[t] = 0.0f;
     if (g->xmap) {   /* upsampled: gathered, then transformed in place */
         for (t = t0; t < t1; t++) rb[t] = src[g->xmap[x0 + t]];
-        if (g->silu) for (t = t0; t < t1; t++) rb[t] = sd__silu_fast(rb[t] * scale + shift);
-        else if (g->stats) for (t = t0; t < t1; t++) rb[t] = rb[t] * scale + shift;
-    } else if (g->silu) for (t = t0; t < t1; t++) rb[t] = sd__silu_fast(src[x0 + t] * scale + shift);
-    else if (g->stats) for (t = t0; t < t1; t++) rb[t] = src[x0 + t] * scale + shift;
+        if (g->stats || g->silu) sd__gn_map(rb + t0, rb + t0, (size_t)(t1 - t0), scale, shift, g->silu);
+    } else if (g->stats || g->silu) sd__gn_map(rb + t0, src + x0 + t0, (size_t)(t1 - t0), scale, shift, g->silu);
     else memcpy(rb + t0, src + x0 + t0, sizeof(float) * (size_t)(t1 - t0));
 }
 
@@ -2321,14 +2334,13 @@ static int sd__wino_run_len(const sd__conv *cv, int m, int n0, int j0, int nc, i
 /* input rows y0..y1 (of the maybe upsampled input) of channel ch of image b: read soon */
 static void sd__conv_prefetch(const sd__mm *g, int b, int ch, int y0, int y1)
 {
-    const sd__conv *cv = g->conv;
-    int H = cv->up_h ? cv->up_h : cv->h, y, last = -1;
-    const unsigned char *plane = (const unsigned char *)(g->img + ((size_t)b * cv->c + (size_t)ch) * cv->h * cv->w);
-    for (y = y0 < 0 ? 0 : y0; y < y1 && y < H; y++) {
-        int sy = g->ymap ? g->ymap[y] : y;
-        if (sy != last) sd__prefetch(plane, SD__F32, (size_t)sy * cv->w, (size_t)cv->w);
-        last = sy;
-    }
+    const float *last = NULL, *src;
+    int y;
+    for (y = y0; y < y1; y++)
+        if ((src = sd__conv_src(g, b, ch, y)) != NULL && src != last) {   /* (upsampled: each source row once) */
+            sd__prefetch((const unsigned char *)src, SD__F32, 0, (size_t)g->conv->w);
+            last = src;
+        }
 }
 
 /* V_p = B^T d B for input channels k0..k0+kc and tiles n0..n0+nc (nc <= WNW; F(2x2): 2 WNW), in the B panels'
@@ -2336,7 +2348,7 @@ static void sd__conv_prefetch(const sd__mm *g, int b, int ch, int y0, int y1)
 static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0, int nc, int k0, int kc, float *s)
 {
     const sd__conv *cv = g->conv;
-    int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, kk, t, H = cv->up_h ? cv->up_h : cv->h;
+    int a = w->a, m = w->m, ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, kk, t;
     int plain = !g->stats && !g->silu && !g->xmap;   /* no GroupNorm, SiLU or upsampling along the rows */
     float *row = s, *h = row + SD__WROWS, *xc = h + 36 * SD__WNW;
     for (kk = 0; kk < kc; kk++) {
@@ -2351,7 +2363,7 @@ static void sd__wino_input(float *vb, const sd__mm *g, const sd__wino *w, int n0
             while (j0 < nc) {   /* (each run of tiles: one input row) */
                 int b, ty, tx, cnt = sd__wino_run_len(cv, m, n0, j0, nc, &b, &ty, &tx), y = m * ty - cv->pad_t + r, x0 = m * tx - cv->pad_l;
                 if (plain) {   /* the input as it is: read in place, zeros outside */
-                    const float *src = y >= 0 && y < H ? g->img + (((size_t)b * cv->c + (size_t)(k0 + kk)) * cv->h + (size_t)(g->ymap ? g->ymap[y] : y)) * cv->w : NULL;
+                    const float *src = sd__conv_src(g, b, k0 + kk, y);
                     for (c = 0; c < a; c++) {   /* tiles t0..t1 read column x0 + m t + c inside the row */
                         float *SD__RESTRICT d = xc + (size_t)c * nc + j0;
                         int t0 = x0 + c >= 0 ? 0 : (-x0 - c + m - 1) / m, t1 = cv->w - x0 - c > 0 ? (cv->w - x0 - c + m - 1) / m : 0;
@@ -2695,12 +2707,8 @@ static void sd__conv_pre_apply(sd_model *m, float *out, const float *in, const s
     int t;
     size_t hw = (size_t)cv->h * cv->w;
     SD__PARALLEL_FOR_CHUNK(sd__nt(m, SD__PAR_FLOAT * cv->n * cv->c * hw), sd__per_task(hw))
-    for (t = 0; t < cv->n * cv->c; t++) {   /* (image, channel) t, as sd__conv_row */
-        const float *SD__RESTRICT x = in + (size_t)t * hw;
-        float *SD__RESTRICT y = out + (size_t)t * hw, scale = stats ? stats[2 * t] : 1.0f, shift = stats ? stats[2 * t + 1] : 0.0f;
-        size_t i;
-        for (i = 0; i < hw; i++) y[i] = sd__silu_fast(x[i] * scale + shift);
-    }
+    for (t = 0; t < cv->n * cv->c; t++)   /* (image, channel) t, as sd__conv_row maps a row */
+        sd__gn_map(out + (size_t)t * hw, in + (size_t)t * hw, hw, stats ? stats[2 * t] : 1.0f, stats ? stats[2 * t + 1] : 0.0f, 1);
 }
 
 /* conv2d as implicit GEMM over the whole batch: C[Co, N*HoWo] = W[Co, C*k*k] x im2col (each image a segment) */
@@ -2731,7 +2739,7 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
     int *ymap = NULL, *xmap = NULL;
     sd__mm g;
     memset(&g, 0, sizeof g);
-    if (sd__conv_pre(m, cv, act)) {
+    if (sd__conv_pre(m, cv, act)) {   /* (its room: the last of the scratch, after what the convolution takes without it) */
         float *pre = ws + sd__conv2d_ws_fast(m, cv, SD__ACT_NONE);
         sd__conv_pre_apply(m, pre, in, cv, stats);
         in = pre; stats = NULL; act = SD__ACT_NONE;

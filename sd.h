@@ -778,6 +778,22 @@ typedef struct sd__lora_side {
     float *v;              /* their values: down's, then up's */
 } sd__lora_side;
 
+/* A big weight of a mapped checkpoint on its way into memory: its bytes are copied from the file
+   into buf (its data while its layer runs) by read(), a part on each thread, each with its own file
+   descriptor (sd__weights_begin); or, pending, by the product's own tasks, each the rows of B it is
+   about to pack, so that they are in its core's cache (sd__mm_run) */
+typedef struct sd__wread {
+    const sd__tensor *w;          /* the weight (NULL: none) */
+    int pending;                  /* its bytes are read by the product's tasks */
+    const int *fd;                /* the file, once per thread (n_fd of them) */
+    int n_fd;
+    uint64_t at;                  /* where its bytes start in the file */
+    const unsigned char *map;     /* ... and in the mapping: read from there where read() fails */
+    unsigned char *buf;
+    size_t min_parts;             /* bytes from which a whole read is cut into parts */
+    int fell[4];                  /* a part read from the mapping (its pages: handed back after) */
+} sd__wread;
+
 struct sd_model {
     sd_config cfg;
     int n_threads;
@@ -789,6 +805,7 @@ struct sd_model {
     int nsrc;
     size_t page;                  /* the page size, for releasing mapped weights */
     size_t wcopy_min;             /* bytes: a mapped tensor this big is copied in for its layer (sd__wcopy_floats) */
+    sd__wread wread;              /* the weight being copied in */
     unsigned char *wbuf;          /* streaming: room for the largest tensor */
     int io_failed;                /* streaming: a read failed during a forward pass */
     sd__tensor *t;                /* the tensor table, sorted by (LDM) name */
@@ -1930,6 +1947,7 @@ typedef struct sd__mm {
                   time in pairs (the product's columns: NR values, their NR gates, the next NR values...);
                   C gets glu columns, value * gelu(gate) (glu a multiple of NR, no add) */
     int bf16;  /* the products in bfloat16 pairs (sd_config.bf16) */
+    sd__wread *wr;   /* B's bytes (bw) still to be read from the file, or NULL */
 } sd__mm;
 
 /* the row of B (a weight's output channel) behind column n of the product */
@@ -2196,16 +2214,54 @@ static void sd__mm_tiles(const sd__mm *g, int nthreads, int *mc, int *ntm, int *
     *ntn = (g->N + *nc - 1) / *nc;
 }
 
+/* bytes from..to of a weight on its way in (sd__wread) into its copy, with file descriptor `part`
+   (the calling thread's own: a part of a whole read, or the thread's tile) */
+static void sd__wread_part(sd__wread *r, int part, size_t from, size_t to)
+{
+    size_t done = from;
+#if SD__MMAP
+    off_t at = (off_t)(r->at + from);
+    if ((uint64_t)at == r->at + from && lseek(r->fd[part], at, SEEK_SET) == at)
+        while (done < to) {
+            ssize_t k = read(r->fd[part], r->buf + done, to - done);
+            if (k <= 0) break;
+            done += (size_t)k;
+        }
+#endif
+    if (done < to) { memcpy(r->buf + done, r->map + done, to - done); r->fell[part] = 1; }
+}
+
+/* the whole weight, in parts (one a file descriptor, on as many threads) */
+static void sd__wread_all(sd__wread *r)
+{
+    size_t n = (size_t)(r->w->end - r->w->begin);
+    int parts = n >= r->min_parts ? r->n_fd : 1, i;
+    SD__PARALLEL_FOR(parts)
+    for (i = 0; i < parts; i++) sd__wread_part(r, i, n / (size_t)parts * (size_t)i, i == parts - 1 ? n : n / (size_t)parts * (size_t)(i + 1));
+}
+
+/* the rows of B behind columns n0..n0+nc of the product, from the file (GEGLU: values and gates) */
+static void sd__mm_read_b(const sd__mm *g, int n0, int nc)
+{
+    size_t row = (size_t)sd__dtype_size[g->bw->dtype] * (size_t)g->K;
+    int v = sd__mm_brow(g, n0), n = g->glu ? nc / 2 : nc;
+    sd__wread_part(g->wr, SD__TID(), (size_t)v * row, (size_t)(v + n) * row);
+    if (g->glu) sd__wread_part(g->wr, SD__TID(), (size_t)(v + g->glu) * row, (size_t)(v + g->glu + n) * row);
+}
+
+/* the tiles of a product on the threads. B still in the file is read by the tiles of the one block
+   of rows, each its own columns' rows (where more blocks of rows each need all of B: at once first) */
 static void sd__mm_run(sd_model *m, const sd__mm *g, float *ws)
 {
     int mc, nc, tm, tn, t;
     sd__mm_tiles(g, m->n_threads, &mc, &tm, &nc, &tn);
+    if (g->wr && tm > 1) sd__wread_all(g->wr);
     SD__PARALLEL_FOR(sd__nt(m, 2.0 * g->M * g->N * g->K))
     for (t = 0; t < tm * tn; t++) {
         int i = t / tn, j = t % tn;
-        int m0 = i * mc, n0 = j * nc;
-        sd__mm_tile(g, m0, g->M - m0 < mc ? g->M - m0 : mc, n0, g->N - n0 < nc ? g->N - n0 : nc,
-                    ws + (size_t)SD__TID() * SD__MM_WS);
+        int m0 = i * mc, n0 = j * nc, ncc = g->N - n0 < nc ? g->N - n0 : nc;
+        if (g->wr && tm == 1) sd__mm_read_b(g, n0, ncc);
+        sd__mm_tile(g, m0, g->M - m0 < mc ? g->M - m0 : mc, n0, ncc, ws + (size_t)SD__TID() * SD__MM_WS);
     }
 }
 
@@ -2790,6 +2846,7 @@ static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, 
     g.c = out; g.ldc = g.N;
     g.bias_n = l->b; g.add = add;
     g.bf16 = m->cfg.bf16 != 0;
+    g.wr = m->wread.pending && m->wread.w == l->w ? &m->wread : NULL;
     sd__mm_run(m, &g, ws);
 }
 
@@ -2971,39 +3028,50 @@ static void sd__attn_block(const float *q, const float *k, const float *vt, floa
         for (e = 0; e < d; e++) out[(size_t)(q0 + i) * ld + e] = o[(size_t)e * SD__QB + i] / sum[i];
 }
 
+/* V^T of (image, head) t, zero-padded to [d6, tk6] (bf16: V^T in pairs of keys, [d6][tk6 / 2]; then K
+   in pairs, [tk6][(d + 1) / 2]) */
+static void sd__attn_vt(float *dst, const float *k, const float *v, int t, int heads, int tk, int d, int bf16)
+{
+    size_t ld = (size_t)heads * d;
+    const float *src = v + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
+    int j, e, d6 = sd__up_mr(d), tk6 = sd__up_mr(tk);
+    if (bf16) {
+        uint32_t *vp = (uint32_t *)(void *)dst, *kp = vp + (size_t)d6 * (tk6 / 2);
+        const float *ks = k + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
+        for (e = 0; e < d6; e++)
+            for (j = 0; j < tk6; j += 2) {
+                float lo = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f, hi = j + 1 < tk && e < d ? src[(size_t)(j + 1) * ld + e] : 0.0f;
+                vp[(size_t)e * (tk6 / 2) + (size_t)j / 2] = sd__bf16(lo) | sd__bf16(hi) << 16;
+            }
+        sd__pairs_rows(kp, (d + 1) / 2, ks, (ptrdiff_t)ld, tk, d);
+        memset(kp + (size_t)tk * ((d + 1) / 2), 0, sizeof(uint32_t) * (size_t)(tk6 - tk) * ((d + 1) / 2));
+    } else
+        for (e = 0; e < d6; e++)   /* a row of V^T at a time: written in order, read down a column */
+            for (j = 0; j < tk6; j++) dst[(size_t)e * tk6 + j] = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f;
+}
+
+/* the tasks: (image, head, block of queries); each (image, head)'s V^T first, on the threads, or
+   (one block of queries a head, as the text encoder's 77 tokens) by its one task */
 static void sd__attention_fast(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
                                int tq, int tk, int d, sd__mask mask, float *ws)
 {
-    int nqb = (tq + SD__QB - 1) / SD__QB, t;
+    int nqb = (tq + SD__QB - 1) / SD__QB, t, bf16 = m->cfg.bf16 != 0;
     int d6 = sd__up_mr(d), tk6 = sd__up_mr(tk);
     size_t ld = (size_t)heads * d, per = sd__attn_ws(d);
     float *vt = ws + (size_t)m->n_threads * per;
-    SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * heads * tk * d))
-    for (t = 0; t < n * heads; t++) {   /* V^T of each (image, head), zero-padded to [d6, tk6] */
-        const float *src = v + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
-        float *dst = vt + (size_t)t * d6 * tk6;
-        int j, e;
-        if (m->cfg.bf16) {   /* V^T in pairs of keys, [d6][tk6 / 2]; then K in pairs, [tk6][(d + 1) / 2] */
-            uint32_t *vp = (uint32_t *)(void *)dst, *kp = vp + (size_t)d6 * (tk6 / 2);
-            const float *ks = k + (size_t)(t / heads) * tk * ld + (size_t)(t % heads) * d;
-            for (e = 0; e < d6; e++)
-                for (j = 0; j < tk6; j += 2) {
-                    float lo = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f, hi = j + 1 < tk && e < d ? src[(size_t)(j + 1) * ld + e] : 0.0f;
-                    vp[(size_t)e * (tk6 / 2) + (size_t)j / 2] = sd__bf16(lo) | sd__bf16(hi) << 16;
-                }
-            sd__pairs_rows(kp, (d + 1) / 2, ks, (ptrdiff_t)ld, tk, d);
-            memset(kp + (size_t)tk * ((d + 1) / 2), 0, sizeof(uint32_t) * (size_t)(tk6 - tk) * ((d + 1) / 2));
-        } else
-            for (e = 0; e < d6; e++)   /* a row of V^T at a time: written in order, read down a column */
-                for (j = 0; j < tk6; j++) dst[(size_t)e * tk6 + j] = j < tk && e < d ? src[(size_t)j * ld + e] : 0.0f;
+    if (nqb > 1) {
+        SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * heads * tk * d))
+        for (t = 0; t < n * heads; t++) sd__attn_vt(vt + (size_t)t * d6 * tk6, k, v, t, heads, tk, d, bf16);
     }
     SD__PARALLEL_FOR(sd__nt(m, 4.0 * n * heads * tq * tk * d))
     for (t = 0; t < n * heads * nqb; t++) {
         int b = t / (heads * nqb), h = (t / nqb) % heads, qb = t % nqb;
         size_t off = (size_t)h * d;
-        sd__attn_block(q + (size_t)b * tq * ld + off, k + (size_t)b * tk * ld + off, vt + (size_t)(b * heads + h) * d6 * tk6,
+        float *vth = vt + (size_t)(b * heads + h) * d6 * tk6;
+        if (nqb == 1) sd__attn_vt(vth, k, v, b * heads + h, heads, tk, d, bf16);
+        sd__attn_block(q + (size_t)b * tq * ld + off, k + (size_t)b * tk * ld + off, vth,
                        out + (size_t)b * tq * ld + off, ld, d, qb * SD__QB, tq - qb * SD__QB < SD__QB ? tq - qb * SD__QB : SD__QB,
-                       tk, mask == SD__MASK_CAUSAL, m->cfg.bf16 != 0, ws + (size_t)SD__TID() * per);
+                       tk, mask == SD__MASK_CAUSAL, bf16, ws + (size_t)SD__TID() * per);
     }
 }
 
@@ -3239,6 +3307,7 @@ static void sd__linear_geglu_fast(sd_model *m, float *out, const float *in, int 
     g.c = out; g.ldc = f;
     g.bias_n = l->b; g.glu = f;
     g.bf16 = m->cfg.bf16 != 0;
+    g.wr = m->wread.pending && m->wread.w == l->w ? &m->wread : NULL;
     sd__mm_run(m, &g, ws);
 }
 
@@ -3346,18 +3415,19 @@ struct sd__kernels {
     size_t (*linear_ws)(const sd_model *m);
     size_t (*attention_ws)(const sd_model *m, int n, int heads, int tk, int d, sd__mask mask);
     size_t (*linear_geglu_ws)(const sd_model *m, int rows, int f);
+    int reads_b;   /* linear and linear_geglu read a weight still in its file themselves (sd__wread) */
 };
 
 static const sd__kernels sd__kernels_ref = {
     sd__conv2d_ref, sd__linear_ref, sd__attention_ref, sd__gn_stats_ref, sd__layernorm_ref, sd__tokens_ref,
     sd__untokens_ref, sd__geglu_ref, sd__linear_geglu_ref, sd__act_ref, sd__add_chan_ref, sd__concat_ref,
-    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_ref, sd__linear_geglu_ws_ref
+    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_ref, sd__linear_geglu_ws_ref, 0
 };
 
 static const sd__kernels sd__kernels_fast = {
     sd__conv2d_fast, sd__linear_fast, sd__attention_fast, sd__gn_stats_fast, sd__layernorm_fast, sd__tokens_fast,
     sd__untokens_fast, sd__geglu_fast, sd__linear_geglu_fast, sd__act_fast, sd__add_chan_fast, sd__concat_fast,
-    sd__conv2d_ws_fast, sd__linear_ws_fast, sd__attention_ws_fast, sd__linear_geglu_ws_fast
+    sd__conv2d_ws_fast, sd__linear_ws_fast, sd__attention_ws_fast, sd__linear_geglu_ws_fast, 1
 };
 
 #if SD__HAVE_GPU
@@ -3436,7 +3506,7 @@ static size_t sd__attention_ws_gpu(const sd_model *m, int n, int heads, int tk, 
 static const sd__kernels sd__kernels_gpu = {
     sd__conv2d_gpu, sd__linear_gpu, sd__attention_gpu, sd__gn_stats_gpu, sd__layernorm_gpu, sd__tokens_gpu,
     sd__untokens_gpu, sd__geglu_gpu, sd__linear_geglu_gpu, sd__act_gpu, sd__add_chan_gpu, sd__concat_gpu,
-    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_gpu, sd__linear_geglu_ws_ref
+    sd__conv2d_ws_ref, sd__linear_ws_ref, sd__attention_ws_gpu, sd__linear_geglu_ws_ref, 0
 };
 #define SD__KERNELS_GPU (&sd__kernels_gpu)
 #else
@@ -3467,38 +3537,34 @@ static size_t sd__wcopy_floats(const sd_model *m, const sd__tensor *w)
 }
 
 /* a layer's weights: in memory (streamed, copied into buf, or on the GPU) while its kernel runs,
-   handed back after */
-static int sd__weights_begin(sd_model *m, const sd__tensor *w, void *buf)
+   handed back after. A copy is read at once, or (defer: a product whose kernels read B's rows in
+   their tasks, and a file descriptor for each thread) left pending for the product (m->wread) */
+static int sd__weights_begin(sd_model *m, const sd__tensor *w, void *buf, int defer)
 {
 #if SD__MMAP
-    if (buf) {   /* (buf: sd__wcopy_floats floats) in parts, one a file descriptor */
+    if (buf) {   /* (buf: sd__wcopy_floats floats) */
         const sd__source *s = &m->src[w->src];
-        size_t n = (size_t)(w->end - w->begin);
-        int parts = n >= 4 * m->wcopy_min ? s->n_fd : 1, got[4] = { 0, 0, 0, 0 }, i;   /* (1 MB and up) */
-        SD__PARALLEL_FOR(parts)
-        for (i = 0; i < parts; i++) {
-            size_t from = n / (size_t)parts * (size_t)i, to = i == parts - 1 ? n : n / (size_t)parts * (size_t)(i + 1), done = from;
-            off_t at = (off_t)(s->data_at + w->begin + from);
-            if ((uint64_t)at == s->data_at + w->begin + from && lseek(s->fd[i], at, SEEK_SET) == at)
-                while (done < to) {
-                    ssize_t k = read(s->fd[i], (unsigned char *)buf + done, to - done);
-                    if (k <= 0) break;
-                    done += (size_t)k;
-                }
-            got[i] = done == to;
-        }
-        for (i = 0; i < parts && got[i]; i++) {}
-        if (i == parts) { ((sd__tensor *)(size_t)w)->data = (const unsigned char *)buf; return 1; }   /* the table is the model's own */
+        sd__wread *r = &m->wread;
+        memset(r, 0, sizeof *r);
+        r->w = w; r->fd = s->fd; r->n_fd = s->n_fd; r->at = s->data_at + w->begin; r->map = sd__in_file(m, w);
+        r->buf = (unsigned char *)buf; r->min_parts = 4 * m->wcopy_min;   /* (1 MB and up) */
+        ((sd__tensor *)(size_t)w)->data = r->buf;   /* the table is the model's own */
+        r->pending = defer && m->kern->reads_b && m->n_threads <= s->n_fd;
+        if (!r->pending) sd__wread_all(r);
+        return 1;
     }
 #endif
-    (void)buf;
+    (void)buf; (void)defer;
     return m->gpu || sd__acquire(m, w) != NULL;
 }
 static void sd__weights_end(sd_model *m, const sd__tensor *w, const void *buf)
 {
     if (m->gpu) return;
-    if (buf && w->data == buf) {   /* a copy: the mapping was not touched */
+    if (buf && w->data == buf) {   /* a copy: the mapping was not touched (but where a read failed) */
+        sd__wread *r = &m->wread;
         ((sd__tensor *)(size_t)w)->data = sd__in_file(m, w);
+        if (r->fell[0] || r->fell[1] || r->fell[2] || r->fell[3]) sd__weights_done(m, w);
+        memset(r, 0, sizeof *r);
         return;
     }
     sd__weights_done(m, w);
@@ -3513,7 +3579,7 @@ static void sd__op_conv(sd_model *m, float *out, const float *in, sd__conv g, co
     size_t mark = sd__mark(m), nw = sd__wcopy_floats(m, l->w);
     float *ws = sd__push(m, m->kern->conv_ws(m, &g, act)), *wb = nw ? sd__push(m, nw) : NULL;
     if (m->planning) m->flops += 2.0 * g.n * g.co * g.ho * g.wo * (double)g.c * g.k * g.k;
-    else if (sd__weights_begin(m, l->w, wb)) {
+    else if (sd__weights_begin(m, l->w, wb, 0)) {
         m->kern->conv(m, out, in, &g, l, add, stats, act, ws);
         sd__weights_end(m, l->w, wb);
     }
@@ -3556,7 +3622,7 @@ static void sd__op_product(sd_model *m, float *out, const float *in, int rows, i
     ws = sd__push(m, geglu ? m->kern->linear_geglu_ws(m, rows, co / 2) : m->kern->linear_ws(m));
     wb = nw ? sd__push(m, nw) : NULL;
     if (m->planning) m->flops += 2.0 * rows * (double)c * co;
-    else if (sd__weights_begin(m, l->w, wb)) {
+    else if (sd__weights_begin(m, l->w, wb, 1)) {
         if (geglu) m->kern->linear_geglu(m, out, in, rows, c, l, ws);
         else m->kern->linear(m, out, in, rows, c, l, add, ws);
         sd__weights_end(m, l->w, wb);

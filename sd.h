@@ -1657,6 +1657,17 @@ static int sd__nt(const sd_model *m, double work)
     return t >= (double)m->n_threads ? m->n_threads : t >= 2.0 ? (int)t : 1;
 }
 
+/* an activation over n floats (y may be x), as the fast kernels compute it */
+static void sd__act_apply(float *y, const float *x, size_t n, sd__act kind)
+{
+    size_t i;
+    if (kind == SD__ACT_SILU) for (i = 0; i < n; i++) y[i] = sd__silu_fast(x[i]);
+    else if (kind == SD__ACT_QUICK_GELU) for (i = 0; i < n; i++) y[i] = x[i] / (1.0f + sd__expf(-1.702f * x[i]));
+    else if (kind == SD__ACT_GELU) for (i = 0; i < n; i++) y[i] = sd__gelu_fast(x[i]);
+    else if (kind == SD__ACT_RELU) for (i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    else if (y != x) memcpy(y, x, sizeof(float) * n);
+}
+
 /* n rounded up to a multiple of the tile's rows: panels are padded to whole tiles */
 static int sd__up_mr(int n) { return (n + SD__MR - 1) / SD__MR * SD__MR; }
 
@@ -1947,6 +1958,7 @@ typedef struct sd__mm {
                   time in pairs (the product's columns: NR values, their NR gates, the next NR values...);
                   C gets glu columns, value * gelu(gate) (glu a multiple of NR, no add) */
     int bf16;  /* the products in bfloat16 pairs (sd_config.bf16) */
+    sd__act act;     /* an activation on C in the epilogue (after bias and add), or none */
     sd__wread *wr;   /* B's bytes (bw) still to be read from the file, or NULL */
 } sd__mm;
 
@@ -2108,8 +2120,9 @@ static void sd__mm_glu_epilogue(const sd__mm *g, const float *ct, int m0, int n0
     }
 }
 
-/* tile + bias + add -> C, in the reference's order (sum, + bias, + add), for rows i0..i1 and columns
-   j0..j1 of a tile at (m0, n0) whose sums are in ct; a segment (image) at a time (GEGLU: its own) */
+/* tile + bias + add -> C, in the reference's order (sum, + bias, + add, then the activation), for
+   rows i0..i1 and columns j0..j1 of a tile at (m0, n0) whose sums are in ct; a segment (image) at a
+   time (GEGLU: its own) */
 static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, int i0, int i1, int j0, int j1)
 {
     int i, j, e;
@@ -2128,6 +2141,7 @@ static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, in
                 if (ad) v += ad[e];
                 c[e] = v;
             }
+            if (g->act) sd__act_apply(c, c, (size_t)cnt, g->act);
         }
         j += cnt;
     }
@@ -2819,12 +2833,15 @@ static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__
 
 /* ---------------------------------------------------------------- linear */
 
-/* torch.nn.functional.linear: out[r,o] = bias[o] + sum_c in[r,c] w[o,c] (+ add[r,o]).
+static void sd__act_ref(sd_model *m, float *out, const float *in, size_t n, sd__act kind);   /* (elementwise, below) */
+
+/* torch.nn.functional.linear: out[r,o] = bias[o] + sum_c in[r,c] w[o,c] (+ add[r,o]), then the
+   activation act (the MLP's GELU, the time embedding's SiLU; SD__ACT_NONE: none).
    in [R,C] -> out [R,Co]; w is [Co,C] (or [Co,C,1,1]) */
-static void sd__linear_ref(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, float *ws)
+static void sd__linear_ref(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, sd__act act, float *ws)
 {
     int r, o, co = (int)l->w->shape[0];
-    (void)m; (void)ws;
+    (void)ws;
     for (r = 0; r < rows; r++)
         for (o = 0; o < co; o++) {
             float acc = 0.0f;
@@ -2833,10 +2850,11 @@ static void sd__linear_ref(sd_model *m, float *out, const float *in, int rows, i
             if (l->b) acc += l->b[o];
             out[(size_t)r * co + o] = add ? acc + add[(size_t)r * co + o] : acc;
         }
+    if (act) sd__act_ref(m, out, out, (size_t)rows * co, act);
 }
 
-/* linear: C[R, Co] = in[R, C] x W^T */
-static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, float *ws)
+/* linear: C[R, Co] = act(in[R, C] x W^T + bias (+ add)), the activation in the product's epilogue */
+static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, sd__act act, float *ws)
 {
     sd__mm g;
     memset(&g, 0, sizeof g);
@@ -2844,7 +2862,7 @@ static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, 
     g.af = in; g.a_rs = c; g.a_cs = 1;
     g.bw = l->w;
     g.c = out; g.ldc = g.N;
-    g.bias_n = l->b; g.add = add;
+    g.bias_n = l->b; g.add = add; g.act = act;
     g.bf16 = m->cfg.bf16 != 0;
     g.wr = m->wread.pending && m->wread.w == l->w ? &m->wread : NULL;
     sd__mm_run(m, &g, ws);
@@ -3284,7 +3302,7 @@ static void sd__geglu_fast(sd_model *m, float *out, const float *in, int rows, i
    The reference: the linear layer into ws [R, 2F], then GEGLU */
 static void sd__linear_geglu_ref(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, float *ws)
 {
-    sd__linear_ref(m, ws, in, rows, c, l, NULL, NULL);
+    sd__linear_ref(m, ws, in, rows, c, l, NULL, SD__ACT_NONE, NULL);
     sd__geglu_ref(m, out, ws, rows, (int)l->w->shape[0] / 2);
 }
 
@@ -3296,7 +3314,7 @@ static void sd__linear_geglu_fast(sd_model *m, float *out, const float *in, int 
     sd__mm g;
     if (f % SD__NR) {
         float *t = ws + (size_t)m->n_threads * SD__MM_WS;
-        sd__linear_fast(m, t, in, rows, c, l, NULL, ws);
+        sd__linear_fast(m, t, in, rows, c, l, NULL, SD__ACT_NONE, ws);
         sd__geglu_fast(m, out, t, rows, f);
         return;
     }
@@ -3336,13 +3354,8 @@ static void sd__act_fast(sd_model *m, float *out, const float *in, size_t n, sd_
     int t, nb = (int)((n + 4095) / 4096);
     SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * (double)n))
     for (t = 0; t < nb; t++) {
-        size_t i0 = (size_t)t * 4096, len = n - i0 < 4096 ? n - i0 : 4096, i;
-        const float *x = in + i0;
-        float *y = out + i0;
-        if (kind == SD__ACT_SILU) for (i = 0; i < len; i++) y[i] = sd__silu_fast(x[i]);
-        else if (kind == SD__ACT_QUICK_GELU) for (i = 0; i < len; i++) y[i] = x[i] / (1.0f + sd__expf(-1.702f * x[i]));
-        else if (kind == SD__ACT_GELU) for (i = 0; i < len; i++) y[i] = sd__gelu_fast(x[i]);
-        else sd__act_ref(m, y, x, len, kind);
+        size_t i0 = (size_t)t * 4096;
+        sd__act_apply(out + i0, in + i0, n - i0 < 4096 ? n - i0 : 4096, kind);
     }
 }
 
@@ -3398,7 +3411,7 @@ static void sd__concat_fast(sd_model *m, float *out, const float *a, int ca, con
 struct sd__kernels {
     void (*conv)(sd_model *m, float *out, const float *in, const sd__conv *g, const sd__lin *l, const float *add,
                  const float *stats, sd__act act, float *ws);
-    void (*linear)(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, float *ws);
+    void (*linear)(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, sd__act act, float *ws);
     void (*attention)(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
                       int tq, int tk, int d, sd__mask mask, float *ws);
     void (*gn_stats)(sd_model *m, float *stats, const float *in, int n, int c, int hw, int groups, float eps, const sd__norm *nm);
@@ -3455,10 +3468,15 @@ static void sd__conv2d_gpu(sd_model *m, float *out, const float *in, const sd__c
     sd__cuda_conv2d(m->gpu, out, in, g->n, g->c, g->h, g->w, g->up_h, g->up_w, g->co, g->k, g->stride, g->pad_t, g->pad_l,
                     g->ho, g->wo, sd__gpu_weight(m, l->w), sd__gpu_vec(m, l->b), add, stats, act == SD__ACT_SILU);
 }
-static void sd__linear_gpu(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, float *ws)
+static void sd__act_gpu(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
+{
+    sd__cuda_act(m->gpu, out, in, n, kind == SD__ACT_SILU ? 0 : kind == SD__ACT_QUICK_GELU ? 1 : kind == SD__ACT_GELU ? 2 : 3);
+}
+static void sd__linear_gpu(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, sd__act act, float *ws)
 {
     (void)ws;
     sd__cuda_linear(m->gpu, out, in, rows, c, (int)l->w->shape[0], sd__gpu_weight(m, l->w), sd__gpu_vec(m, l->b), add);
+    if (act) sd__act_gpu(m, out, out, (size_t)rows * l->w->shape[0], act);
 }
 static void sd__attention_gpu(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
                               int tq, int tk, int d, sd__mask mask, float *ws)
@@ -3485,12 +3503,8 @@ static void sd__untokens_gpu(sd_model *m, float *out, const float *in, int n, in
 static void sd__geglu_gpu(sd_model *m, float *out, const float *in, int rows, int f) { sd__cuda_geglu(m->gpu, out, in, rows, f); }
 static void sd__linear_geglu_gpu(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, float *ws)
 {
-    sd__linear_gpu(m, ws, in, rows, c, l, NULL, NULL);
+    sd__linear_gpu(m, ws, in, rows, c, l, NULL, SD__ACT_NONE, NULL);
     sd__geglu_gpu(m, out, ws, rows, (int)l->w->shape[0] / 2);
-}
-static void sd__act_gpu(sd_model *m, float *out, const float *in, size_t n, sd__act kind)
-{
-    sd__cuda_act(m->gpu, out, in, n, kind == SD__ACT_SILU ? 0 : kind == SD__ACT_QUICK_GELU ? 1 : kind == SD__ACT_GELU ? 2 : 3);
 }
 static void sd__add_chan_gpu(sd_model *m, float *x, const float *e, int n, int c, int hw) { sd__cuda_add_chan(m->gpu, x, e, n, c, hw); }
 static void sd__concat_gpu(sd_model *m, float *out, const float *a, int ca, const float *b, int cb, int n, int hw)
@@ -3606,16 +3620,21 @@ static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int
 /* the linear layer l on rows of in (+ add); with geglu, GEGLU of it, diffusers' GEGLU module with its
    projection (l's 2F outputs -> out [rows, F], no add), in one pass where the kernels can; a LoRA
    beside l adds to the projection before the gate, so with one the two steps run apart */
-static void sd__op_product(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, int geglu)
+static void sd__op_product(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, int geglu, sd__act act)
 {
     int co = (int)l->w->shape[0];
     size_t mark = sd__mark(m), nw;
     float *ws, *wb;
     if (geglu && l->w->side) {
         float *t = sd__push(m, (size_t)rows * co);
-        sd__op_product(m, t, in, rows, c, l, NULL, 0);
+        sd__op_product(m, t, in, rows, c, l, NULL, 0, SD__ACT_NONE);
         sd__op_geglu(m, out, t, rows, co / 2);
         sd__release(m, mark);
+        return;
+    }
+    if (act && l->w->side) {   /* (the activation after the LoRAs' sums) */
+        sd__op_product(m, out, in, rows, c, l, add, 0, SD__ACT_NONE);
+        if (!m->planning) m->kern->act(m, out, out, (size_t)rows * co, act);
         return;
     }
     nw = sd__wcopy_floats(m, l->w);
@@ -3624,7 +3643,7 @@ static void sd__op_product(sd_model *m, float *out, const float *in, int rows, i
     if (m->planning) m->flops += 2.0 * rows * (double)c * co;
     else if (sd__weights_begin(m, l->w, wb, 1)) {
         if (geglu) m->kern->linear_geglu(m, out, in, rows, c, l, ws);
-        else m->kern->linear(m, out, in, rows, c, l, add, ws);
+        else m->kern->linear(m, out, in, rows, c, l, add, act, ws);
         sd__weights_end(m, l->w, wb);
     }
     sd__release(m, mark);
@@ -3634,18 +3653,22 @@ static void sd__op_product(sd_model *m, float *out, const float *in, int rows, i
         sd__lin down, up;
         float *t = sd__push(m, (size_t)rows * R);
         down.w = &s->down; up.w = &s->up; down.b = up.b = NULL;
-        sd__op_product(m, t, in, rows, c, &down, NULL, 0);
-        sd__op_product(m, out, t, rows, R, &up, out, 0);
+        sd__op_product(m, t, in, rows, c, &down, NULL, 0, SD__ACT_NONE);
+        sd__op_product(m, out, t, rows, R, &up, out, 0, SD__ACT_NONE);
         sd__release(m, mark);
     }
 }
 static void sd__op_linear(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add)
 {
-    sd__op_product(m, out, in, rows, c, l, add, 0);
+    sd__op_product(m, out, in, rows, c, l, add, 0, SD__ACT_NONE);
+}
+static void sd__op_linear_act(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, sd__act act)
+{
+    sd__op_product(m, out, in, rows, c, l, NULL, 0, act);
 }
 static void sd__op_linear_geglu(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l)
 {
-    sd__op_product(m, out, in, rows, c, l, NULL, 1);
+    sd__op_product(m, out, in, rows, c, l, NULL, 1, SD__ACT_NONE);
 }
 
 static void sd__op_attention(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
@@ -6955,8 +6978,7 @@ static void sd__text_forward(sd_model *m, const sd__clip *t, float *out, const f
         sd__op_attention(m, a, q, k, v, 1, heads, T, T, D / heads, SD__MASK_CAUSAL);
         sd__op_linear(m, x, a, T, D, &y->o, x);
         sd__op_layernorm(m, h, x, T, D, &y->ln2);                        /* MLP */
-        sd__op_linear(m, f, h, T, D, &y->fc1, NULL);
-        sd__op_act(m, f, f, (size_t)T * F, t->cfg.act);
+        sd__op_linear_act(m, f, h, T, D, &y->fc1, t->cfg.act);
         sd__op_linear(m, x, f, T, F, &y->fc2, x);
     }
     if (mid && mid_layers >= layers) sd__op_download(m, mid, x, (size_t)T * D);
@@ -7395,14 +7417,12 @@ static void sd__unet_forward(sd_model *m, float *eps_out, const float *x_in, int
     /* time: the sinusoid -> Linear -> SiLU -> Linear, then SiLU once for every ResBlock */
     emb = sd__push(m, (size_t)n * E); t1 = sd__push(m, (size_t)n * E);
     sd__op_upload(m, emb, temb, (size_t)n * cf->ch);
-    sd__op_linear(m, t1, emb, n, cf->ch, &u->time1, NULL);
-    sd__op_act(m, t1, t1, (size_t)n * E, SD__ACT_SILU);
+    sd__op_linear_act(m, t1, emb, n, cf->ch, &u->time1, SD__ACT_SILU);
     sd__op_linear(m, emb, t1, n, E, &u->time2, NULL);
     if (cf->adm_in) {   /* SDXL: + label_emb(y), y the pooled text and the size sinusoids: Linear -> SiLU -> Linear */
         float *y = sd__push(m, (size_t)n * cf->adm_in);
         sd__op_upload(m, y, y_in, (size_t)n * cf->adm_in);
-        sd__op_linear(m, t1, y, n, cf->adm_in, &u->label1, NULL);
-        sd__op_act(m, t1, t1, (size_t)n * E, SD__ACT_SILU);
+        sd__op_linear_act(m, t1, y, n, cf->adm_in, &u->label1, SD__ACT_SILU);
         sd__op_linear(m, emb, t1, n, E, &u->label2, emb);
     }
     sd__op_act(m, emb, emb, (size_t)n * E, SD__ACT_SILU);

@@ -185,7 +185,7 @@ static void test_linear(int rows, int c, int co, int dtype, int with_add, int wi
     std::vector<float> in((size_t)rows * c), bias(co), add((size_t)rows * co), ref((size_t)rows * co);
     fill(in.data(), in.size(), &s, 1.0f); fill(bias.data(), co, &s, 0.5f); fill(add.data(), add.size(), &s, 1.0f);
     l.w = &wt.t; l.b = with_bias ? bias.data() : NULL;
-    sd__linear_ref(NULL, ref.data(), in.data(), rows, c, &l, with_add ? add.data() : NULL, NULL);
+    sd__linear_ref(NULL, ref.data(), in.data(), rows, c, &l, with_add ? add.data() : NULL, SD__ACT_NONE, NULL);
     float *din = dev(in.data(), in.size()), *dbias = dev(bias.data(), co), *dout = dev(NULL, add.size());
     if (with_add) sd__cuda_upload(G, dout, add.data(), add.size() * 4);
     sd__cuda_linear(G, dout, din, rows, c, co, wt.d, with_bias ? dbias : NULL, with_add ? dout : NULL);

@@ -75,6 +75,13 @@ static sd__tensor make_weight(int dtype, int64_t co, int64_t ci, int k, uint32_t
     return t;
 }
 
+static void same_bits(const char *what, const float *a, const float *b, size_t n)
+{
+    int differ = memcmp(a, b, n * 4) != 0;
+    printf("%s %s: %s\n", differ ? "FAIL" : "ok  ", what, differ ? "the bits differ" : "the same bits");
+    failures += differ;
+}
+
 static void test_linear(sd_model *m, int rows, int c, int co, int dtype, int with_add)
 {
     uint32_t s = (uint32_t)(rows * 31 + c * 7 + co);
@@ -87,15 +94,25 @@ static void test_linear(sd_model *m, int rows, int c, int co, int dtype, int wit
     char name[96];
     fill(in, (size_t)rows * c, &s, 1.0f); fill(bias, (size_t)co, &s, 0.5f); fill(add, (size_t)rows * co, &s, 1.0f);
     l.w = &w; l.b = bias;
-    sd__linear_ref(m, a, in, rows, c, &l, with_add ? add : NULL, NULL);
-    sd__linear_fast(m, b, in, rows, c, &l, with_add ? add : NULL, ws);
+    sd__linear_ref(m, a, in, rows, c, &l, with_add ? add : NULL, SD__ACT_NONE, NULL);
+    sd__linear_fast(m, b, in, rows, c, &l, with_add ? add : NULL, SD__ACT_NONE, ws);
     snprintf(name, sizeof name, "linear %dx%d -> %d %s%s", rows, c, co, sd__dtype_name[dtype], with_add ? " +add" : "");
     check(name, b, a, (size_t)rows * co, 1e-5);
     if (with_add) {   /* the residual form: out aliases add */
         memcpy(b, add, sizeof(float) * rows * co);
-        sd__linear_fast(m, b, in, rows, c, &l, b, ws);
+        sd__linear_fast(m, b, in, rows, c, &l, b, SD__ACT_NONE, ws);
         snprintf(name, sizeof name, "linear %dx%d -> %d %s, out == add", rows, c, co, sd__dtype_name[dtype]);
         check(name, b, a, (size_t)rows * co, 1e-5);
+    } else {   /* an activation in the epilogue: the product then sd__act_fast's bits; near the reference's */
+        sd__act act = co % 2 ? SD__ACT_QUICK_GELU : SD__ACT_GELU;
+        sd__act_fast(m, b, b, (size_t)rows * co, act);
+        sd__linear_fast(m, add, in, rows, c, &l, NULL, act, ws);
+        snprintf(name, sizeof name, "linear %dx%d -> %d %s + %s: in the epilogue / after", rows, c, co, sd__dtype_name[dtype],
+                 act == SD__ACT_GELU ? "GELU" : "quick GELU");
+        same_bits(name, add, b, (size_t)rows * co);
+        sd__linear_ref(m, a, in, rows, c, &l, NULL, act, NULL);
+        snprintf(name, sizeof name, "linear %dx%d -> %d %s + %s", rows, c, co, sd__dtype_name[dtype], act == SD__ACT_GELU ? "GELU" : "quick GELU");
+        check(name, add, a, (size_t)rows * co, 1e-5);
     }
     free(in); free(bias); free(add); free(a); free(b); free(ws); free(store);
 }
@@ -109,12 +126,6 @@ static void conv_fast(sd_model *m, float *out, const float *in, const sd__conv *
 }
 
 /* two ways that must give the same floats */
-static void same_bits(const char *what, const float *a, const float *b, size_t n)
-{
-    int differ = memcmp(a, b, n * 4) != 0;
-    printf("%s %s: %s\n", differ ? "FAIL" : "ok  ", what, differ ? "the bits differ" : "the same bits");
-    failures += differ;
-}
 
 static void test_conv(sd_model *m, int n, int c, int h, int w, int co, int k, int stride, int pad, int up, int gn, int dtype)
 {
@@ -310,7 +321,7 @@ static void test_linear_geglu(sd_model *m, int rows, int c, int f, int dtype)
     sd__linear_geglu_fast(m, b, in, rows, c, &l, ws);
     snprintf(name, sizeof name, "linear+geglu %dx%d -> %d %s", rows, c, f, sd__dtype_name[dtype]);
     check(name, b, a, (size_t)rows * f, 1e-5);
-    sd__linear_fast(m, t, in, rows, c, &l, NULL, ws);
+    sd__linear_fast(m, t, in, rows, c, &l, NULL, SD__ACT_NONE, ws);
     sd__geglu_fast(m, a, t, rows, f);
     printf("%s %s: the same bits as the product then GEGLU\n", memcmp(a, b, sizeof(float) * rows * f) ? "FAIL" : "ok  ", name);
     failures += memcmp(a, b, sizeof(float) * rows * f) != 0;
@@ -513,9 +524,9 @@ static void test_bf16_products(sd_model *ref, sd_model *mb, sd_model *m1)
         fill(in, (size_t)rows * c, &s, 1.0f); fill(bias, (size_t)co, &s, 0.5f);
         for (i = 0; i < (size_t)rows * c; i++) in[i] = bf16_exact(in[i]);
         l.w = &w; l.b = bias;
-        sd__linear_ref(ref, a, in, rows, c, &l, NULL, NULL);
-        sd__linear_fast(mb, b, in, rows, c, &l, NULL, ws);
-        sd__linear_fast(m1, b1, in, rows, c, &l, NULL, ws);
+        sd__linear_ref(ref, a, in, rows, c, &l, NULL, SD__ACT_NONE, NULL);
+        sd__linear_fast(mb, b, in, rows, c, &l, NULL, SD__ACT_NONE, ws);
+        sd__linear_fast(m1, b1, in, rows, c, &l, NULL, SD__ACT_NONE, ws);
         snprintf(name, sizeof name, "bf16 linear %dx%d -> %d (exact inputs)", rows, c, co);
         check(name, b, a, (size_t)rows * co, 1e-6);
         snprintf(name, sizeof name, "bf16 linear %dx%d -> %d", rows, c, co);

@@ -3069,7 +3069,9 @@ static void sd__attn_vt(float *dst, const float *k, const float *v, int t, int h
 }
 
 /* the tasks: (image, head, block of queries); each (image, head)'s V^T first, on the threads, or
-   (one block of queries a head, as the text encoder's 77 tokens) by its one task */
+   (one block of queries a head, as the text encoder's 77 tokens) by its one task. One block a head:
+   the heads in runs, a run a thread, as the products before cut their columns (the first thread
+   the first heads: the q, k and v it wrote are in its cache) */
 static void sd__attention_fast(sd_model *m, float *out, const float *q, const float *k, const float *v, int n, int heads,
                                int tq, int tk, int d, sd__mask mask, float *ws)
 {
@@ -3081,7 +3083,7 @@ static void sd__attention_fast(sd_model *m, float *out, const float *q, const fl
         SD__PARALLEL_FOR(sd__nt(m, SD__PAR_FLOAT * n * heads * tk * d))
         for (t = 0; t < n * heads; t++) sd__attn_vt(vt + (size_t)t * d6 * tk6, k, v, t, heads, tk, d, bf16);
     }
-    SD__PARALLEL_FOR(sd__nt(m, 4.0 * n * heads * tq * tk * d))
+    SD__PARALLEL_FOR_CHUNK(sd__nt(m, 4.0 * n * heads * tq * tk * d), nqb == 1 ? (n * heads + m->n_threads - 1) / m->n_threads : 1)
     for (t = 0; t < n * heads * nqb; t++) {
         int b = t / (heads * nqb), h = (t / nqb) % heads, qb = t % nqb;
         size_t off = (size_t)h * d;

@@ -1971,7 +1971,7 @@ static int sd__mm_brow(const sd__mm *g, int n)
 /* per-thread workspace of one product, in floats: A and B panels, the C tile, scratch */
 #define SD__MT 960    /* at most this many rows of C per task (its sums, MT x NC, stay near the core) */
 #define SD__TR 16      /* weight rows decoded together for a B panel (a 16 x 16 transpose's) */
-#define SD__ROWBUF (SD__TR * SD__KC > 2 * SD__NC + SD__KC + 64 ? SD__TR * SD__KC : 2 * SD__NC + SD__KC + 64)   /* one transformed input row (stride 2), or TR rows of kc decoded weights */
+#define SD__ROWBUF (2 * SD__TR * SD__KC > 2 * SD__NC + SD__KC + 64 ? 2 * SD__TR * SD__KC : 2 * SD__NC + SD__KC + 64)   /* one transformed input row (stride 2), or TR rows of kc (up to 2 KC) decoded weights */
 #define SD__MM_WS (SD__MC * SD__KC + SD__KC * SD__NC + SD__MT * SD__NC + SD__ROWBUF)
 
 static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc, int k0, int kc)
@@ -2150,35 +2150,44 @@ static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, in
 /* rows m0..m0+mc x columns n0..n0+nc of C, the whole K, by one thread: the sums build up in a
    private tile (so C may alias add); after the last block of K each panel goes on to C while it is
    still in cache */
+/* K in one block, not in blocks of KC: where A's rows are read in place and K is at most 2 KC (the
+   tiles then have at most KC NC / K columns: B's buffer). Each panel of C is then written once, not
+   written and read back for each block of K (at K = 320, a quarter of its products' time); the sums
+   go in the same order: the same bits */
+static int sd__mm_onek(const sd__mm *g) { return g->af && g->a_cs == 1 && !g->conv && !g->bf16 && g->K <= 2 * SD__KC; }
+
 static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *ws)
 {
     float *pa = ws, *pb = pa + SD__MC * SD__KC, *ct = pb + SD__KC * SD__NC, *row = ct + SD__MT * SD__NC;
     uint32_t *pa2 = (uint32_t *)(void *)(pb + SD__KC * SD__NC / 2), *pb2 = (uint32_t *)(void *)pb;   /* bf16: the pairs */
     int k0, m1, in_place = g->af && g->a_cs == 1;   /* A's rows read where they are (but the last, partial tile) */
+    int kb = sd__mm_onek(g) ? g->K : SD__KC;
+    SD_ASSERT(kb <= SD__KC || (size_t)kb * (size_t)((nc + SD__NR - 1) / SD__NR * SD__NR) <= (size_t)SD__KC * SD__NC);
     if (g->K == 0) {
         memset(ct, 0, sizeof(float) * SD__MT * SD__NC);
         sd__mm_epilogue(g, ct, m0, n0, 0, mc, 0, nc);
     }
-    for (k0 = 0; k0 < g->K; k0 += SD__KC) {
-        int kc = g->K - k0 < SD__KC ? g->K - k0 : SD__KC, first = k0 == 0, last = k0 + kc == g->K, kq = (kc + 1) / 2;
+    for (k0 = 0; k0 < g->K; k0 += kb) {
+        int kc = g->K - k0 < kb ? g->K - k0 : kb, first = k0 == 0, last = k0 + kc == g->K, kq = (kc + 1) / 2;
         sd__pack_b(pb, g, n0, nc, k0, kc, row);
         if (g->bf16) sd__pairs_b(pb, nc, kc);
         for (m1 = m0; m1 < m0 + mc; m1 += SD__MC) {
             int mcc = m0 + mc - m1 < SD__MC ? m0 + mc - m1 : SD__MC, ip, jp, whole = (g->M - m1) / SD__MR * SD__MR;
             if (!in_place) sd__pack_a(pa, g, m1, mcc, k0, kc);
-            else if (whole < mcc) sd__pack_a(pa + (size_t)whole * kc, g, m1 + whole, SD__MR, k0, kc);   /* the rows past M: zeros */
+            else if (whole < mcc) sd__pack_a(pa, g, m1 + whole, SD__MR, k0, kc);   /* the last rows, with zeros past M (alone in pa) */
             if (g->bf16)
                 for (ip = 0; ip < mcc; ip += SD__MR) {
                     int direct = in_place && ip < whole;
-                    sd__pairs_rows(pa2 + (size_t)ip * kq, kq, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (size_t)ip * kc, direct ? g->a_rs : kc, SD__MR, kc);
+                    sd__pairs_rows(pa2 + (size_t)ip * kq, kq, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (in_place ? 0 : (size_t)ip * kc),
+                                   direct ? g->a_rs : kc, SD__MR, kc);
                 }
             for (jp = 0; jp < nc; jp += SD__NR) {
                 for (ip = 0; ip < mcc; ip += SD__MR) {
                     int direct = in_place && ip < whole;
                     float *ci = ct + (size_t)(m1 - m0 + ip) * SD__NC + jp;
                     if (g->bf16) sd__kernel_bf16(kq, pa2 + (size_t)ip * kq, kq, pb2 + (size_t)jp * kq, ci, SD__NC, first);
-                    else sd__kernel(kc, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (size_t)ip * kc, direct ? (int)g->a_rs : kc,
-                                    pb + (size_t)jp * kc, ci, SD__NC, first);
+                    else sd__kernel(kc, direct ? g->af + (ptrdiff_t)(m1 + ip) * g->a_rs + k0 : pa + (in_place ? 0 : (size_t)ip * kc),
+                                    direct ? (int)g->a_rs : kc, pb + (size_t)jp * kc, ci, SD__NC, first);
                 }
                 if (last && (!g->glu || jp / SD__NR % 2))   /* (GEGLU: after a pair of panels) */
                     sd__mm_epilogue(g, ct, m0, n0, m1 - m0, m1 - m0 + mcc, g->glu ? jp - SD__NR : jp, nc - jp < SD__NR ? nc : jp + SD__NR);
@@ -2210,8 +2219,9 @@ static double sd__mm_cost(const sd__mm *g, int nthreads, int m, int n)
    cut that sd__mm_cost finds quickest (the fewest tiles of equal times) */
 static void sd__mm_tiles(const sd__mm *g, int nthreads, int *mc, int *ntm, int *nc, int *ntn)
 {
-    int tm0 = (g->M + SD__MT - 1) / SD__MT, tn0 = (g->N + SD__NC - 1) / SD__NC, more = 2 * (nthreads < 4 ? nthreads : 4), i, j;
     int q = g->glu ? 2 * SD__NR : SD__NR;   /* columns in whole panels (GEGLU: pairs of them) */
+    int ncm = sd__mm_onek(g) && g->K > SD__KC ? SD__KC * SD__NC / g->K / q * q : SD__NC;   /* (B's buffer at one block of K) */
+    int tm0 = (g->M + SD__MT - 1) / SD__MT, tn0 = (g->N + ncm - 1) / ncm, more = 2 * (nthreads < 4 ? nthreads : 4), i, j;
     double best = -1;
     *mc = SD__MR; *nc = SD__NR;
     if (g->M <= 0 || g->N <= 0) { *ntm = *ntn = 0; return; }   /* nothing to compute */

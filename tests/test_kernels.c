@@ -654,6 +654,7 @@ int main(void)
         test_linear(m, 1, 5, 3, dt, 1);
         test_linear(m, 300, 320, 1280, dt, 1);
         test_linear(m, 7, 300, 65, dt, 0);
+        test_linear(m, 95, 320, 200, dt, 0);   /* K in one block (sd__mm_onek), the last rows of a block of MC alone */
     }
     test_conv(m, 1, 4, 8, 8, 32, 3, 1, 1, 0, 0, SD__F16);
     test_conv(m, 2, 32, 13, 7, 64, 3, 1, 1, 0, 1, SD__F16);

@@ -3209,7 +3209,9 @@ static void sd__layernorm_ref(sd_model *m, float *out, const float *in, int rows
 static void sd__layernorm_fast(sd_model *m, float *out, const float *in, int rows, int c, float eps, const sd__norm *nm)
 {
     int r;
-    SD__PARALLEL_FOR_CHUNK(sd__nt(m, SD__PAR_FLOAT * rows * c), sd__per_task((size_t)c))
+    /* (a float counts 16 times: the rows come from products that cut their columns over the
+       threads, and one thread alone would read the others' parts from their caches) */
+    SD__PARALLEL_FOR_CHUNK(sd__nt(m, 16 * SD__PAR_FLOAT * rows * c), sd__per_task((size_t)c))
     for (r = 0; r < rows; r++) sd__layernorm_row(out + (size_t)r * c, in + (size_t)r * c, c, eps, nm, 1);
 }
 

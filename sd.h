@@ -2147,15 +2147,15 @@ static void sd__mm_epilogue(const sd__mm *g, const float *ct, int m0, int n0, in
     }
 }
 
+/* K in one block, not in blocks of KC: where A's rows are read in place and K is at most 2 KC (the
+   tiles then have at most KC NC / K columns: B's buffer). Each panel of C is then written once, not
+   written and read back for each block of K (at K = 320, 2 to 5% off those products); the sums go in
+   the same order: the same bits */
+static int sd__mm_onek(const sd__mm *g) { return g->af && g->a_cs == 1 && !g->conv && !g->bf16 && g->K <= 2 * SD__KC; }
+
 /* rows m0..m0+mc x columns n0..n0+nc of C, the whole K, by one thread: the sums build up in a
    private tile (so C may alias add); after the last block of K each panel goes on to C while it is
    still in cache */
-/* K in one block, not in blocks of KC: where A's rows are read in place and K is at most 2 KC (the
-   tiles then have at most KC NC / K columns: B's buffer). Each panel of C is then written once, not
-   written and read back for each block of K (at K = 320, a quarter of its products' time); the sums
-   go in the same order: the same bits */
-static int sd__mm_onek(const sd__mm *g) { return g->af && g->a_cs == 1 && !g->conv && !g->bf16 && g->K <= 2 * SD__KC; }
-
 static void sd__mm_tile(const sd__mm *g, int m0, int mc, int n0, int nc, float *ws)
 {
     float *pa = ws, *pb = pa + SD__MC * SD__KC, *ct = pb + SD__KC * SD__NC, *row = ct + SD__MT * SD__NC;

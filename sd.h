@@ -3631,9 +3631,10 @@ static void sd__op_geglu(sd_model *m, float *out, const float *in, int rows, int
     if (!m->planning) m->kern->geglu(m, out, in, rows, f);
 }
 
-/* the linear layer l on rows of in (+ add); with geglu, GEGLU of it, diffusers' GEGLU module with its
-   projection (l's 2F outputs -> out [rows, F], no add), in one pass where the kernels can; a LoRA
-   beside l adds to the projection before the gate, so with one the two steps run apart */
+/* the linear layer l on rows of in (+ add), then the activation act; with geglu, GEGLU of it,
+   diffusers' GEGLU module with its projection (l's 2F outputs -> out [rows, F], no add), in one pass
+   where the kernels can; a LoRA beside l adds to the projection before the gate (or the activation),
+   so with one the two steps run apart */
 static void sd__op_product(sd_model *m, float *out, const float *in, int rows, int c, const sd__lin *l, const float *add, int geglu, sd__act act)
 {
     int co = (int)l->w->shape[0];

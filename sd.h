@@ -1990,8 +1990,6 @@ static void sd__pack_a(float *SD__RESTRICT dst, const sd__mm *g, int m0, int mc,
         }
 }
 
-/* one run of output pixels of the same output row: the input row it reads for (channel, kernel
-   row), GroupNorm+SiLU applied, upsampling and zero padding resolved, into rb */
 /* the input row under row y (of the maybe upsampled input) of channel ch of image b; NULL outside
    the image (zero padding) */
 static const float *sd__conv_src(const sd__mm *g, int b, int ch, int y)
@@ -2009,6 +2007,8 @@ static void sd__gn_map(float *y, const float *x, size_t n, float scale, float sh
     else for (i = 0; i < n; i++) y[i] = x[i] * scale + shift;
 }
 
+/* one run of output pixels of the same output row: the input row it reads for (channel, kernel
+   row), GroupNorm+SiLU applied, upsampling and zero padding resolved, into rb */
 static void sd__conv_row(float *SD__RESTRICT rb, const sd__mm *g, int b, int ch, int y, int x0, int len)
 {
     const sd__conv *cv = g->conv;
@@ -2237,6 +2237,9 @@ static void sd__mm_tiles(const sd__mm *g, int nthreads, int *mc, int *ntm, int *
     *ntm = (g->M + *mc - 1) / *mc;
     *ntn = (g->N + *nc - 1) / *nc;
 }
+
+/* the weight w's copy still to be read by the product's tasks, or NULL */
+static sd__wread *sd__wread_pending(sd_model *m, const sd__tensor *w) { return m->wread.pending && m->wread.w == w ? &m->wread : NULL; }
 
 /* bytes from..to of a weight on its way in (sd__wread) into its copy, with file descriptor `part`
    (the calling thread's own: a part of a whole read, or the thread's tile) */
@@ -2874,7 +2877,7 @@ static void sd__linear_fast(sd_model *m, float *out, const float *in, int rows, 
     g.c = out; g.ldc = g.N;
     g.bias_n = l->b; g.add = add; g.act = act;
     g.bf16 = m->cfg.bf16 != 0;
-    g.wr = m->wread.pending && m->wread.w == l->w ? &m->wread : NULL;
+    g.wr = sd__wread_pending(m, l->w);
     sd__mm_run(m, &g, ws);
 }
 
@@ -3339,7 +3342,7 @@ static void sd__linear_geglu_fast(sd_model *m, float *out, const float *in, int 
     g.c = out; g.ldc = f;
     g.bias_n = l->b; g.glu = f;
     g.bf16 = m->cfg.bf16 != 0;
-    g.wr = m->wread.pending && m->wread.w == l->w ? &m->wread : NULL;
+    g.wr = sd__wread_pending(m, l->w);
     sd__mm_run(m, &g, ws);
 }
 
@@ -3590,8 +3593,10 @@ static void sd__weights_end(sd_model *m, const sd__tensor *w, const void *buf)
     if (m->gpu) return;
     if (buf && w->data == buf) {   /* a copy: the mapping was not touched (but where a read failed) */
         sd__wread *r = &m->wread;
+        int i, fell = 0;
         ((sd__tensor *)(size_t)w)->data = sd__in_file(m, w);
-        if (r->fell[0] || r->fell[1] || r->fell[2] || r->fell[3]) sd__weights_done(m, w);
+        for (i = 0; i < r->n_fd; i++) fell |= r->fell[i];
+        if (fell) sd__weights_done(m, w);
         memset(r, 0, sizeof *r);
         return;
     }

@@ -2644,32 +2644,44 @@ static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, in
 /* the rows of each M_p^T for nt tiles (sd__wino_tile_t): whole register tiles, and whole 16 x 16 blocks to transpose */
 static int sd__wino_rows(int nt) { int r = sd__up_mr(nt), r16 = (nt + 15) / 16 * 16; return r > r16 ? r : r16; }
 
+/* the rows of each V_p^T (sd__wino_vt): whole register tiles, in whole 16 x 16 blocks */
+static int sd__wino_vs(int nc) { return (sd__up_mr(nc) + 15) / 16 * 16; }
+
+/* V_p^T of tiles n0..n0+nc and input channels k0..k0+kc, [p][vs][kc] at va (rows past the tiles
+   zero): the input's transform (sd__wino_input, V_p as B panels in ub's room) transposed */
+static void sd__wino_vt(float *va, int vs, float *ub, const sd__mm *g, const sd__wino *w, int n0, int nc, int k0, int kc, float *s)
+{
+    int a2 = w->a * w->a, nt = sd__up_mr(nc), ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, p, t0, k1, kk, t;
+    sd__wino_input(ub, g, w, n0, nc, k0, kc, s);
+    for (p = 0; p < a2; p++)
+        for (t0 = 0; t0 < nt; t0 += 16) {
+            const float *src = ub + (size_t)p * kc * ncp + (size_t)(t0 / SD__NR) * kc * SD__NR + t0 % SD__NR;
+            float *dst = va + ((size_t)p * vs + t0) * kc;
+            if (t0 >= ncp) { memset(dst, 0, sizeof(float) * 16 * (size_t)kc); continue; }   /* (rows past the panels: AVX2's 16 wide) */
+            for (k1 = 0; k1 + 16 <= kc; k1 += 16) sd__transpose16(dst + k1, kc, src + (size_t)k1 * SD__NR, SD__NR);
+            for (kk = k1; kk < kc; kk++)
+                for (t = 0; t < 16; t++) dst[(size_t)t * kc + kk] = src[(size_t)kk * SD__NR + t];
+        }
+}
+
 /* the same sums with the tiles as the product's rows and the output channels as its columns,
    M_p^T[tile, co] = V_p^T[tile, ci] U_p^T[ci, co], the same floats: where an image has few tiles,
-   they would fill a register panel of NR only in part (16x16: 16 tiles), while MR rows waste little */
-static void sd__wino_tile_t(const sd__mm *g, const sd__wino *w, int m0, int mc, int n0, int nc, float *ws)
+   they would fill a register panel of NR only in part (16x16: 16 tiles), while MR rows waste little.
+   vt: the tiles' V_p^T for each block of WKC input channels, a2 vs WKC floats apart (sd__wino_vt) */
+static void sd__wino_tile_t(const sd__mm *g, const sd__wino *w, int m0, int mc, int n0, int nc, const float *vt, int vs, float *ws)
 {
-    int a2 = w->a * w->a, mcp = (mc + SD__NR - 1) / SD__NR * SD__NR, nt = sd__up_mr(nc), ncp = (nc + SD__NR - 1) / SD__NR * SD__NR;
-    int k0, o0, p, ip, t0, k1, kk, t;
+    int a2 = w->a * w->a, mcp = (mc + SD__NR - 1) / SD__NR * SD__NR, nt = sd__up_mr(nc);
+    int k0, o0, p, ip, t0, k1;
     float *ub = ws, *va = ub + (size_t)36 * SD__WMC * SD__WKC, *ct = va + (size_t)36 * SD__WKC * SD__WNW, *s = ct + (size_t)36 * SD__WMT * SD__WNW;
     size_t P = (size_t)sd__wino_rows(nc) * mcp;
     for (k0 = 0; k0 < g->conv->c; k0 += SD__WKC) {
         int kc = g->conv->c - k0 < SD__WKC ? g->conv->c - k0 : SD__WKC;
-        sd__wino_input(ub, g, w, n0, nc, k0, kc, s);   /* V_p as B panels (in ub's room), then transposed: V_p^T at va + p WNW kc, [tile][kc] */
-        for (p = 0; p < a2; p++)
-            for (t0 = 0; t0 < nt; t0 += 16) {
-                const float *src = ub + (size_t)p * kc * ncp + (size_t)(t0 / SD__NR) * kc * SD__NR + t0 % SD__NR;
-                float *dst = va + ((size_t)p * SD__WNW + t0) * kc;
-                if (t0 >= ncp) { memset(dst, 0, sizeof(float) * 16 * (size_t)kc); continue; }   /* (rows past the panels: AVX2's 16 wide) */
-                for (k1 = 0; k1 + 16 <= kc; k1 += 16) sd__transpose16(dst + k1, kc, src + (size_t)k1 * SD__NR, SD__NR);
-                for (kk = k1; kk < kc; kk++)
-                    for (t = 0; t < 16; t++) dst[(size_t)t * kc + kk] = src[(size_t)kk * SD__NR + t];
-            }
+        const float *vk = vt + (size_t)(k0 / SD__WKC) * a2 * vs * SD__WKC;
         for (o0 = 0; o0 < mc; o0 += SD__NR) {   /* the weights a panel of output channels at a time */
             sd__wino_weights_t(ub, g, w, m0 + o0, mc - o0 < SD__NR ? mc - o0 : SD__NR, k0, kc, s);
             for (p = 0; p < a2; p++)
                 for (ip = 0; ip < nt; ip += SD__MR)
-                    sd__kernel(kc, va + ((size_t)p * SD__WNW + ip) * kc, kc, ub + (size_t)p * sd__wino_ups(kc),
+                    sd__kernel(kc, vk + ((size_t)p * vs + ip) * kc, kc, ub + (size_t)p * sd__wino_ups(kc),
                                ct + p * P + (size_t)ip * mcp + o0, mcp, k0 == 0);
         }
     }
@@ -2702,6 +2714,8 @@ typedef struct sd__wplan {
     int mt, tm;        /* output channels, in tm blocks of mt */
     int keep;          /* blocks of output channels whose transformed weights are kept together (0: none) */
     size_t per;        /* the floats of one block's transformed weights */
+    int vs;            /* rows: the rows of each V_p^T (sd__wino_vt) */
+    size_t vt;         /* rows: the floats of the tiles' transformed input, computed once for all blocks */
 } sd__wplan;
 
 /* the tiles as the product's rows where an image's would fill a register panel only in part (the
@@ -2729,15 +2743,28 @@ static sd__wplan sd__wino_plan(const sd_model *m, const sd__conv *cv, const sd__
     p.tm = (cv->co + p.mt - 1) / p.mt;
     p.per = (size_t)w->a * w->a * p.mt * cv->c;
     p.keep = !p.rows && p.tn > 1 && p.per <= budget ? (int)(budget / p.per < (size_t)p.tm ? budget / p.per : (size_t)p.tm) : 0;
+    p.vs = sd__wino_vs(p.nw);
+    p.vt = p.rows ? (size_t)p.tn * ((cv->c + SD__WKC - 1) / SD__WKC) * w->a * w->a * p.vs * SD__WKC : 0;
     return p;
 }
 
-/* uk: room for the kept weights (sd__wino_plan's keep x per floats) */
+/* uk: room for the kept weights (sd__wino_plan's keep x per floats), or (tiles as rows) for the
+   tiles' transformed input (vt floats): each block of output channels needs all of it, so it is
+   computed once first, a task a block of tiles and of input channels, not again in each block */
 static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float *ws, float *uk)
 {
     const sd__conv *cv = g->conv;
     sd__wplan p = sd__wino_plan(m, cv, w);
-    int nk = (cv->c + SD__WKC - 1) / SD__WKC, nm = (p.mt + SD__WMC - 1) / SD__WMC, chunk = p.keep ? p.keep : p.tm, i0, t;
+    int nk = (cv->c + SD__WKC - 1) / SD__WKC, nm = (p.mt + SD__WMC - 1) / SD__WMC, chunk = p.keep ? p.keep : p.tm, a2 = w->a * w->a, i0, t;
+    if (p.rows) {
+        SD__PARALLEL_FOR(sd__nt(m, 1e4 * p.T * cv->c))   /* (a tile's channel: 70 ns, the time of some 10^4 flops) */
+        for (t = 0; t < p.tn * nk; t++) {
+            int n0 = t / nk * p.nw, k0 = t % nk * SD__WKC, nc = p.T - n0 < p.nw ? p.T - n0 : p.nw, kc = cv->c - k0 < SD__WKC ? cv->c - k0 : SD__WKC;
+            float *wt = ws + (size_t)SD__TID() * SD__CONV_WS;   /* (its ub and s, as in sd__wino_tile_t) */
+            sd__wino_vt(uk + (size_t)t * a2 * p.vs * SD__WKC, p.vs, wt, g, w, n0, nc, k0, kc,
+                        wt + (size_t)36 * (SD__WMC * SD__WKC + SD__WKC * SD__WNW + SD__WMT * SD__WNW));
+        }
+    }
     for (i0 = 0; i0 < p.tm; i0 += chunk) {   /* chunk blocks of output channels at a time */
         int nb = p.tm - i0 < chunk ? p.tm - i0 : chunk;
         if (p.keep) {   /* their weights transformed: a task a block of input channels and of output channels */
@@ -2753,7 +2780,7 @@ static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float 
         SD__PARALLEL_FOR(sd__nt(m, 18.0 * cv->n * cv->c * nb * p.mt * cv->ho * cv->wo))
         for (t = 0; t < nb * p.tn; t++) {
             int b = t / p.tn, m0 = (i0 + b) * p.mt, n0 = t % p.tn * p.nw, mc = cv->co - m0 < p.mt ? cv->co - m0 : p.mt, nc = p.T - n0 < p.nw ? p.T - n0 : p.nw;
-            if (p.rows) sd__wino_tile_t(g, w, m0, mc, n0, nc, ws + (size_t)SD__TID() * SD__CONV_WS);
+            if (p.rows) sd__wino_tile_t(g, w, m0, mc, n0, nc, uk + (size_t)(t % p.tn) * nk * a2 * p.vs * SD__WKC, p.vs, ws + (size_t)SD__TID() * SD__CONV_WS);
             else sd__wino_tile(g, w, m0, mc, n0, nc, p.keep ? uk + (size_t)b * p.per : NULL, ws + (size_t)SD__TID() * SD__CONV_WS);
         }
     }
@@ -2811,7 +2838,7 @@ static size_t sd__conv2d_ws_fast(const sd_model *m, const sd__conv *g, sd__act a
     sd__wplan p;
     if (!w) return n + pre;
     p = sd__wino_plan(m, g, w);
-    return n + (size_t)p.keep * p.per + pre;
+    return n + (size_t)p.keep * p.per + p.vt + pre;
 }
 
 static void sd__conv2d_fast(sd_model *m, float *out, const float *in, const sd__conv *cv, const sd__lin *l,

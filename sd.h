@@ -2283,7 +2283,7 @@ static void sd__mm_run(sd_model *m, const sd__mm *g, float *ws)
     int mc, nc, tm, tn, t;
     sd__mm_tiles(g, m->n_threads, &mc, &tm, &nc, &tn);
     if (g->wr && tm > 1) sd__wread_all(g->wr);
-    SD__PARALLEL_FOR(sd__nt(m, 2.0 * g->M * g->N * g->K))
+    SD__PARALLEL_FOR(sd__nt(m, (2.0 * g->M + (g->bw ? 16 : 0)) * g->N * g->K))   /* (a weight's decode: 16 flops an element, as in sd__mm_cost) */
     for (t = 0; t < tm * tn; t++) {
         int i = t / tn, j = t % tn;
         int m0 = i * mc, n0 = j * nc, ncc = g->N - n0 < nc ? g->N - n0 : nc;

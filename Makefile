@@ -133,6 +133,7 @@ bench: $(B)/bench $(B)/sd15.safetensors $(B)/tiny-merges.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt -o $(B)/bench.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt --low-memory -o $(B)/bench.txt
 	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt --bf16 -o $(B)/bench.txt
+	$(B)/bench -m $(B)/sd15.safetensors --vocab $(B)/tiny-merges.txt --scaling 2 --stages text,unet,decode,encode -o $(B)/bench.txt
 # what a LoRA costs: a rank-32 LoRA of every attention and ResBlock layer of that checkpoint (64 MB);
 # bench-lora times sd_load_lora and the UNet without and with it, and the memory before and after
 $(B)/bench-lora32.safetensors: $(B)/mkmodel $(B)/sd15.safetensors

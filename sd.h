@@ -2359,7 +2359,8 @@ static void sd__conv2d_ref(sd_model *m, float *out, const float *in, const sd__c
 #define SD__WKC 128
 #define SD__WROWS (6 * (4 * SD__WNW + 6))   /* a run's a input rows: F(4x4)'s 6 x (4 WNW + 6); F(2x2)'s 4 x (2 x 2 WNW + 4) fit */
 #define SD__WSCR (SD__WROWS + 2 * 36 * SD__WNW + 36 * SD__WKC)
-#define SD__WINO_WS (36 * (SD__WMC * SD__WKC + SD__WKC * SD__WNW + SD__WMT * SD__WNW) + SD__WSCR)
+#define SD__WINO_PANELS (36 * (SD__WMC * SD__WKC + SD__WKC * SD__WNW + SD__WMT * SD__WNW))   /* the weights', the input's panels, the sums; then the scratch */
+#define SD__WINO_WS (SD__WINO_PANELS + SD__WSCR)
 /* a thread's workspace of either kind of convolution, in floats */
 #define SD__CONV_WS (SD__WINO_WS > SD__MM_WS ? SD__WINO_WS : SD__MM_WS)
 
@@ -2644,11 +2645,13 @@ static void sd__wino_tile(const sd__mm *g, const sd__wino *w, int m0, int mc, in
 /* the rows of each M_p^T for nt tiles (sd__wino_tile_t): whole register tiles, and whole 16 x 16 blocks to transpose */
 static int sd__wino_rows(int nt) { int r = sd__up_mr(nt), r16 = (nt + 15) / 16 * 16; return r > r16 ? r : r16; }
 
-/* the rows of each V_p^T (sd__wino_vt): whole register tiles, in whole 16 x 16 blocks */
+/* the rows of each V_p^T (sd__wino_vt): whole register tiles, in whole 16 x 16 blocks; and the
+   floats of one block of tiles' and of WKC input channels' V_p^T */
 static int sd__wino_vs(int nc) { return (sd__up_mr(nc) + 15) / 16 * 16; }
+static size_t sd__wino_vblock(const sd__wino *w, int vs) { return (size_t)w->a * w->a * vs * SD__WKC; }
 
-/* V_p^T of tiles n0..n0+nc and input channels k0..k0+kc, [p][vs][kc] at va (rows past the tiles
-   zero): the input's transform (sd__wino_input, V_p as B panels in ub's room) transposed */
+/* V_p^T of tiles n0..n0+nc and input channels k0..k0+kc, [p][vs][kc] at va (its rows from nc up to
+   a whole 16 zero): the input's transform (sd__wino_input, V_p as B panels in ub's room) transposed */
 static void sd__wino_vt(float *va, int vs, float *ub, const sd__mm *g, const sd__wino *w, int n0, int nc, int k0, int kc, float *s)
 {
     int a2 = w->a * w->a, nt = sd__up_mr(nc), ncp = (nc + SD__NR - 1) / SD__NR * SD__NR, p, t0, k1, kk, t;
@@ -2667,7 +2670,7 @@ static void sd__wino_vt(float *va, int vs, float *ub, const sd__mm *g, const sd_
 /* the same sums with the tiles as the product's rows and the output channels as its columns,
    M_p^T[tile, co] = V_p^T[tile, ci] U_p^T[ci, co], the same floats: where an image has few tiles,
    they would fill a register panel of NR only in part (16x16: 16 tiles), while MR rows waste little.
-   vt: the tiles' V_p^T for each block of WKC input channels, a2 vs WKC floats apart (sd__wino_vt) */
+   vt: the tiles' V_p^T for each block of WKC input channels, one sd__wino_vblock apart (sd__wino_vt) */
 static void sd__wino_tile_t(const sd__mm *g, const sd__wino *w, int m0, int mc, int n0, int nc, const float *vt, int vs, float *ws)
 {
     int a2 = w->a * w->a, mcp = (mc + SD__NR - 1) / SD__NR * SD__NR, nt = sd__up_mr(nc);
@@ -2676,7 +2679,7 @@ static void sd__wino_tile_t(const sd__mm *g, const sd__wino *w, int m0, int mc, 
     size_t P = (size_t)sd__wino_rows(nc) * mcp;
     for (k0 = 0; k0 < g->conv->c; k0 += SD__WKC) {
         int kc = g->conv->c - k0 < SD__WKC ? g->conv->c - k0 : SD__WKC;
-        const float *vk = vt + (size_t)(k0 / SD__WKC) * a2 * vs * SD__WKC;
+        const float *vk = vt + (size_t)(k0 / SD__WKC) * sd__wino_vblock(w, vs);
         for (o0 = 0; o0 < mc; o0 += SD__NR) {   /* the weights a panel of output channels at a time */
             sd__wino_weights_t(ub, g, w, m0 + o0, mc - o0 < SD__NR ? mc - o0 : SD__NR, k0, kc, s);
             for (p = 0; p < a2; p++)
@@ -2744,7 +2747,7 @@ static sd__wplan sd__wino_plan(const sd_model *m, const sd__conv *cv, const sd__
     p.per = (size_t)w->a * w->a * p.mt * cv->c;
     p.keep = !p.rows && p.tn > 1 && p.per <= budget ? (int)(budget / p.per < (size_t)p.tm ? budget / p.per : (size_t)p.tm) : 0;
     p.vs = sd__wino_vs(p.nw);
-    p.vt = p.rows ? (size_t)p.tn * ((cv->c + SD__WKC - 1) / SD__WKC) * w->a * w->a * p.vs * SD__WKC : 0;
+    p.vt = p.rows ? (size_t)p.tn * ((cv->c + SD__WKC - 1) / SD__WKC) * sd__wino_vblock(w, p.vs) : 0;
     return p;
 }
 
@@ -2755,14 +2758,14 @@ static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float 
 {
     const sd__conv *cv = g->conv;
     sd__wplan p = sd__wino_plan(m, cv, w);
-    int nk = (cv->c + SD__WKC - 1) / SD__WKC, nm = (p.mt + SD__WMC - 1) / SD__WMC, chunk = p.keep ? p.keep : p.tm, a2 = w->a * w->a, i0, t;
+    int nk = (cv->c + SD__WKC - 1) / SD__WKC, nm = (p.mt + SD__WMC - 1) / SD__WMC, chunk = p.keep ? p.keep : p.tm, i0, t;
+    size_t vb = sd__wino_vblock(w, p.vs);
     if (p.rows) {
         SD__PARALLEL_FOR(sd__nt(m, 1e4 * p.T * cv->c))   /* (a tile's channel: 70 ns, the time of some 10^4 flops) */
         for (t = 0; t < p.tn * nk; t++) {
             int n0 = t / nk * p.nw, k0 = t % nk * SD__WKC, nc = p.T - n0 < p.nw ? p.T - n0 : p.nw, kc = cv->c - k0 < SD__WKC ? cv->c - k0 : SD__WKC;
-            float *wt = ws + (size_t)SD__TID() * SD__CONV_WS;   /* (its ub and s, as in sd__wino_tile_t) */
-            sd__wino_vt(uk + (size_t)t * a2 * p.vs * SD__WKC, p.vs, wt, g, w, n0, nc, k0, kc,
-                        wt + (size_t)36 * (SD__WMC * SD__WKC + SD__WKC * SD__WNW + SD__WMT * SD__WNW));
+            float *wt = ws + (size_t)SD__TID() * SD__CONV_WS;   /* (the thread's panels' room, then its scratch) */
+            sd__wino_vt(uk + (size_t)t * vb, p.vs, wt, g, w, n0, nc, k0, kc, wt + SD__WINO_PANELS);
         }
     }
     for (i0 = 0; i0 < p.tm; i0 += chunk) {   /* chunk blocks of output channels at a time */
@@ -2780,7 +2783,7 @@ static void sd__wino_run(sd_model *m, const sd__mm *g, const sd__wino *w, float 
         SD__PARALLEL_FOR(sd__nt(m, 18.0 * cv->n * cv->c * nb * p.mt * cv->ho * cv->wo))
         for (t = 0; t < nb * p.tn; t++) {
             int b = t / p.tn, m0 = (i0 + b) * p.mt, n0 = t % p.tn * p.nw, mc = cv->co - m0 < p.mt ? cv->co - m0 : p.mt, nc = p.T - n0 < p.nw ? p.T - n0 : p.nw;
-            if (p.rows) sd__wino_tile_t(g, w, m0, mc, n0, nc, uk + (size_t)(t % p.tn) * nk * a2 * p.vs * SD__WKC, p.vs, ws + (size_t)SD__TID() * SD__CONV_WS);
+            if (p.rows) sd__wino_tile_t(g, w, m0, mc, n0, nc, uk + (size_t)(t % p.tn) * nk * vb, p.vs, ws + (size_t)SD__TID() * SD__CONV_WS);
             else sd__wino_tile(g, w, m0, mc, n0, nc, p.keep ? uk + (size_t)b * p.per : NULL, ws + (size_t)SD__TID() * SD__CONV_WS);
         }
     }

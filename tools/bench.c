@@ -13,7 +13,7 @@
    threads; each stage's GFLOP/s (the direct algorithm's FLOPs over the time, also where Winograd
    does fewer) is given as a fraction of both.
 
-   --scaling R: the text, unet, decode and encode stages (or those of --stages) at 1 thread and at the
+   --scaling R: the text, unet, decode and encode stages (of these, those --stages names) at 1 thread and at the
    run's threads, in R interleaved rounds of a process each: each side's best, their ratio, each round's.
 
    make bench            (writes build/sd15.safetensors with mkmodel first; results in build/bench.txt)
@@ -268,8 +268,6 @@ typedef struct bench_opts {
 
 #define TURBO_PROMPT "a lighthouse at dawn, oil painting"
 
-/* one stage in this process: prints "RESULT stage seconds_best seconds_median gflop peak_mb runs scratch_mb"
-   (a stage that cannot run here prints "SKIP stage why" instead) */
 /* the UNet stage's input: a batch of 2 latents [2,4,h,w], contexts [2,77,D] and, for SDXL, vectors
    y [2,adm_in] (else NULL), deterministic values */
 static void unet_inputs(sd_model *m, int h, int w, float **x, float **ctx, float **y, float **eps)
@@ -285,11 +283,15 @@ static void unet_inputs(sd_model *m, int h, int w, float **x, float **ctx, float
     if (*y) fill(*y, (size_t)2 * in.unet_adm_in, 7);
 }
 
+#define BENCH_RUNS 20   /* the most timed runs of a stage in its process (the text encoder's) */
+
+/* one stage in this process: prints "RESULT stage seconds_best seconds_median gflop peak_mb runs scratch_mb"
+   (a stage that cannot run here prints "SKIP stage why" instead) */
 static int run_stage(const char *stage, const bench_opts *o)
 {
     sd_config c = sd_config_default();
     sd_model *m;
-    double t[20], flops = 0, t0, scratch = 0;
+    double t[BENCH_RUNS], flops = 0, t0, scratch = 0;
     int runs = 0, i, reps = o->gpu ? 8 : 3, warm = o->gpu ? 1 : 0;
     const int H = o->H, W = o->W, h = H / 8, w = W / 8;
     const int turbo = !strcmp(stage, "turbo"), taesd = !strncmp(stage, "taesd-", 6);
@@ -314,7 +316,7 @@ static int run_stage(const char *stage, const bench_opts *o)
         /* BOS, 11 words, EOS to the end: CLIP's 49406 ... 49407 (the last two ids of any vocabulary) */
         for (i = 0; i < SD_TOKENS; i++) ids[i] = i < 12 ? (320 + 37 * i) % (in.text_vocab - 2) : in.text_vocab - 1;
         ids[0] = in.text_vocab - 2;
-        for (runs = -2; runs < 20; runs++) {   /* (a tenth of a second: twice untimed, then 20 times, for a steady best and median) */
+        for (runs = -2; runs < BENCH_RUNS; runs++) {   /* (a tenth of a second: twice untimed, then 20 times, for a steady best and median) */
             t0 = now();
             /* (SDXL: both encoders, and the pooled vector through bigG's last layer) */
             if (sd_text_encode_pooled(m, ids, 1, out, in.pooled_dim ? out + SD_TOKENS * (size_t)in.text_width : NULL) != SD_OK) {
@@ -427,7 +429,7 @@ static int run_stage(const char *stage, const bench_opts *o)
     sd_free(m);
     if (turbo) t[0] = now() - tstart;   /* the whole process: create, load, vocabulary, TAESD, txt2img, free */
     {
-        double best = t[0], sorted[20];
+        double best = t[0], sorted[BENCH_RUNS];
         for (i = 0; i < runs; i++) { sorted[i] = t[i]; if (t[i] < best) best = t[i]; }
         qsort(sorted, (size_t)runs, sizeof(double), cmp_double);
         printf("RESULT %s %.4f %.4f %.4f %.1f %d %.1f\n", stage, best, sorted[runs / 2], flops / 1e9, peak_mb(), runs, scratch);

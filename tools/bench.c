@@ -14,7 +14,10 @@
    does fewer) is given as a fraction of both.
 
    --scaling R: the text, unet, decode and encode stages (of these, those --stages names) at 1 thread and at the
-   run's threads, in R interleaved rounds of a process each: each side's best, their ratio, each round's.
+   run's threads, in R interleaved rounds of a process each: each side's best, their ratio, each round's;
+   and in each round as many processes of 1 thread as the run has threads, at once (their timed runs
+   start together: --start-at): what the machine's cores give work that shares nothing, the ceiling
+   of the ratio here (a VM's cores can be far apart: what one thread writes, the other reads slowly).
 
    make bench            (writes build/sd15.safetensors with mkmodel first; results in build/bench.txt)
    make bench-lora       the LoRA block alone, for build/bench-lora32.safetensors (rank 32, every
@@ -264,6 +267,7 @@ typedef struct bench_opts {
     const char *model, *vocab, *lora, *taesd[2];
     int n_taesd, threads, low, bf16, steps, gpu, W, H;
     sd_lora_apply lora_apply;
+    double start_at;   /* > 0: the stage's runs wait after the load for this time of now()'s clock (--start-at) */
 } bench_opts;
 
 #define TURBO_PROMPT "a lighthouse at dawn, oil painting"
@@ -307,6 +311,16 @@ static int run_stage(const char *stage, const bench_opts *o)
     if (taesd || turbo)   /* the TAESD files the run was given, beside the model (its decoder, its encoder) */
         for (i = 0; i < o->n_taesd; i++)
             if (sd_load_taesd(m, o->taesd[i]) != SD_OK) { fprintf(stderr, "bench: %s\n", sd_error(m)); return 1; }
+    if (o->start_at > 0) {   /* processes started together begin together, whatever their loads took */
+        double left = o->start_at - now();
+        struct timespec ts;
+        if (left < 0) printf("LATE %.3f\n", -left);
+        while (left > 0) {
+            ts.tv_sec = (time_t)left; ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+            nanosleep(&ts, NULL);
+            left = o->start_at - now();
+        }
+    }
     if (!strcmp(stage, "text")) {
         sd_info in;
         int ids[SD_TOKENS];
@@ -531,28 +545,35 @@ static double fma_peak(int threads)
 static const char *const STAGES[] = { "text", "unet", "decode", "encode", "txt2img", "taesd-dec", "taesd-enc", "turbo" };
 enum { S_TEXT, S_UNET, S_DECODE, S_ENCODE, S_TXT2IMG, S_TAESD_DEC, S_TAESD_ENC, S_TURBO, S_COUNT };
 
-/* one stage in a process of its own (this program with --stage): its RESULT line into the numbers,
-   0 when it failed, -1 when it said SKIP (why in skip); wall: the process's wall clock; the lora
-   stage's report goes to stdout and log */
-static int child(const char *argv0, const char *stage, const bench_opts *o, double *best, double *med, double *gf, double *mb,
-                 double *wall, char *skip, size_t skip_cap, FILE *log)
+/* one stage in a process of its own (this program with --stage), started: its output is read by
+   child_end, so that several can run at once; NULL if it could not start */
+static FILE *child_start(const char *argv0, const char *stage, const bench_opts *o)
 {
-    char cmd[4096], line[512], name[32];
-    int n, i, runs = 0, got = 0;
-    FILE *f;
-    double t0;
+    char cmd[4096];
+    int n, i;
     n = snprintf(cmd, sizeof cmd, "'%s' --stage %s -m '%s' --vocab '%s' -t %d --steps %d -W %d -H %d%s%s%s", argv0, stage, o->model, o->vocab,
                  o->threads, o->steps, o->W, o->H, o->low ? " --low-memory" : "", o->bf16 ? " --bf16" : "",
                  o->gpu == SD_GPU_FP16 ? " --gpu" : o->gpu == SD_GPU_FP32 ? " --gpu-fp32" : "");
     for (i = 0; i < o->n_taesd && n > 0 && n < (int)sizeof cmd; i++) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --taesd '%s'", o->taesd[i]);
     if (o->lora && n > 0 && n < (int)sizeof cmd) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --lora '%s' --lora-apply %s", o->lora,
                                                            o->lora_apply == SD_LORA_MERGE ? "merge" : o->lora_apply == SD_LORA_BESIDE ? "beside" : "auto");
-    if (n <= 0 || n >= (int)sizeof cmd) { fprintf(stderr, "bench: paths too long\n"); return 0; }
+    if (o->start_at > 0 && n > 0 && n < (int)sizeof cmd) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --start-at %.3f", o->start_at);
+    if (n <= 0 || n >= (int)sizeof cmd) { fprintf(stderr, "bench: paths too long\n"); return NULL; }
     fflush(stdout);
-    t0 = now();
-    f = popen(cmd, "r");
+    return popen(cmd, "r");
+}
+
+/* a started stage's RESULT line into the numbers: 1, 0 when it failed, -1 when it said SKIP (why in
+   skip); late: how late it was for --start-at (0: on time); the lora stage's report goes to stdout
+   and log */
+static int child_end(FILE *f, double *best, double *med, double *gf, double *mb, double *late, char *skip, size_t skip_cap, FILE *log)
+{
+    char line[512], name[32];
+    int runs = 0, got = 0;
+    *late = 0;
     while (f && fgets(line, sizeof line, f)) {
         if (sscanf(line, "RESULT %31s %lf %lf %lf %lf %d", name, best, med, gf, mb, &runs) == 6) got = 1;
+        else if (sscanf(line, "LATE %lf", late) == 1) continue;
         else if (!strncmp(line, "SKIP ", 5)) {
             const char *why = strchr(line + 5, ' ');
             snprintf(skip, skip_cap, "%s", why ? why + 1 : "");
@@ -565,6 +586,15 @@ static int child(const char *argv0, const char *stage, const bench_opts *o, doub
         }
     }
     if (f) pclose(f);
+    return got;
+}
+
+/* one stage in a process of its own, run to its end; wall: the process's wall clock */
+static int child(const char *argv0, const char *stage, const bench_opts *o, double *best, double *med, double *gf, double *mb,
+                 double *wall, char *skip, size_t skip_cap, FILE *log)
+{
+    double t0 = now(), late;
+    int got = child_end(child_start(argv0, stage, o), best, med, gf, mb, &late, skip, skip_cap, log);
     *wall = now() - t0;
     return got;
 }
@@ -584,34 +614,53 @@ static void emit(FILE *o, const char *fmt, ...)
 }
 
 /* --scaling R: the stages' speed on the run's threads against one thread, in R rounds of one process
-   at 1 thread then one at N, so that both sides see the machine alike (a VM's speed drifts by 10-20%
-   over minutes); each side's best over the rounds, their ratio, and each round's own ratio */
+   at 1 thread, one at N, then N processes of 1 thread at once, so that all see the machine alike (a
+   VM's speed drifts by 10-20% over minutes). The N at once are what the machine gives work that
+   never waits for other work: their throughput against one process alone (t1 x the sum of 1/t_i,
+   their runs started together after their loads) is the ceiling of the N threads' ratio, and the
+   ratio is also given as a fraction of it. Each side's best over the rounds, and each round's ratio */
+#define SCALING_START 5.0   /* seconds from starting the N processes to their common start */
 static int thread_scaling(const char *argv0, const bench_opts *bo, const int *want, int rounds, const char *out)
 {
-    FILE *o = fopen(out, "a");
-    int s, r;
+    FILE *o = fopen(out, "a"), *at[16];
+    int s, r, i, nat = bo->threads < 16 ? bo->threads : 16;
     bench_opts b1 = *bo;
     b1.threads = 1;
-    emit(o, "\nsd.h bench, thread scaling: %s, %dx%d, 1 thread against %d, %d interleaved round%s (best of each side)\n", bo->model, bo->W, bo->H,
-         bo->threads, rounds, rounds == 1 ? "" : "s");
-    emit(o, "%-9s %10s %10s %8s   %s\n", "stage", "1 thread", "threads", "ratio", "each round's ratio");
+    emit(o, "\nsd.h bench, thread scaling: %s, %dx%d, 1 thread against %d, %d interleaved round%s (best of each side);\n"
+            "%d at once: %d processes of 1 thread run together, their throughput against one alone (the ratio's ceiling)\n",
+         bo->model, bo->W, bo->H, bo->threads, rounds, rounds == 1 ? "" : "s", nat, nat);
+    emit(o, "%-9s %10s %10s %8s %10s %8s   %s\n", "stage", "1 thread", "threads", "ratio", "at once", "of it", "each round's ratio");
     for (s = S_TEXT; s <= S_ENCODE; s++) {
-        double b[2] = { 0, 0 }, best, med, gf, mb, wall;
+        double b[3] = { 0, 0, 0 }, best, med, gf, mb, wall, late, worst_late = 0;
         char skip[256], rr[256] = "";
         int got = 1;
         size_t n = 0;
         if (!want[s]) continue;
         for (r = 0; r < rounds && got == 1; r++) {
-            double t1 = 0, tn = 0;
+            double t1 = 0, tn = 0, rate = 0;
             got = child(argv0, STAGES[s], &b1, &best, &med, &gf, &mb, &wall, skip, sizeof skip, o);
             if (got == 1) { t1 = best; got = child(argv0, STAGES[s], bo, &best, &med, &gf, &mb, &wall, skip, sizeof skip, o); tn = best; }
+            if (got == 1 && nat > 1) {   /* nat processes of 1 thread, their runs started together */
+                bench_opts ba = b1;
+                ba.start_at = now() + SCALING_START;
+                for (i = 0; i < nat; i++) at[i] = child_start(argv0, STAGES[s], &ba);
+                for (i = 0; i < nat; i++) {
+                    int g = child_end(at[i], &best, &med, &gf, &mb, &late, skip, sizeof skip, o);
+                    if (g != 1) got = g;
+                    else rate += 1.0 / best;
+                    if (late > worst_late) worst_late = late;
+                }
+            }
             if (got != 1) break;
             if (r == 0 || t1 < b[0]) b[0] = t1;
             if (r == 0 || tn < b[1]) b[1] = tn;
+            if (rate > 0 && (r == 0 || 1.0 / rate < b[2])) b[2] = 1.0 / rate;   /* (the time a job of the nat at once) */
             if (n < sizeof rr) n += (size_t)snprintf(rr + n, sizeof rr - n, "%s%.2f", r ? " " : "", t1 / tn);
         }
         if (got != 1) { emit(o, "%-9s %s\n", STAGES[s], got < 0 ? "skipped" : "failed"); continue; }
-        emit(o, "%-9s %9.3fs %9.3fs %7.2fx   %s\n", STAGES[s], b[0], b[1], b[0] / b[1], rr);
+        if (b[2] > 0) emit(o, "%-9s %9.3fs %9.3fs %7.2fx %9.2fx %7.0f%%   %s\n", STAGES[s], b[0], b[1], b[0] / b[1], b[0] / b[2], 100 * b[2] / b[1], rr);
+        else emit(o, "%-9s %9.3fs %9.3fs %7.2fx %10s %8s   %s\n", STAGES[s], b[0], b[1], b[0] / b[1], "-", "-", rr);
+        if (worst_late > 0) emit(o, "          (the processes at once started up to %.1f s apart: a load took over %.0f s)\n", worst_late, SCALING_START);
     }
     if (o) fclose(o);
     printf("results appended to %s\n", out);
@@ -650,6 +699,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--size") && i + 1 < argc) bo.W = bo.H = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--stage") && i + 1 < argc) stage = argv[++i];
+        else if (!strcmp(argv[i], "--start-at") && i + 1 < argc) bo.start_at = atof(argv[++i]);
         else if (!strcmp(argv[i], "--stages") && i + 1 < argc) stages_arg = argv[++i];
         else if (!strcmp(argv[i], "--low-memory")) bo.low = 1;
         else if (!strcmp(argv[i], "--bf16")) bo.bf16 = 1;

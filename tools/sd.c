@@ -1203,7 +1203,7 @@ static int lora_file_hash(const char *path, char hash[13])
     }
     if (f) fclose(f);
     free(buf);
-    snprintf(hash, 13, "%s", ok ? hex : "");
+    snprintf(hash, 13, "%.12s", ok ? hex : "");   /* (the first 12 hex digits) */
     return ok && hash[0];
 }
 
